@@ -1,0 +1,46 @@
+# Shared by run.sh and test.sh: install what OdooOps needs when it is missing.
+# Debian/Ubuntu packages through apt-get, as root or with passwordless sudo; otherwise say what to run.
+
+apt_install() {
+  local packages=("$@")
+  local apt=(apt-get)
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      apt=(sudo apt-get)
+    else
+      echo "Missing packages: ${packages[*]}. Install them with: sudo apt-get install -y ${packages[*]}" >&2
+      exit 1
+    fi
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "Missing packages: ${packages[*]}, and this machine has no apt-get: install them with your package manager." >&2
+    exit 1
+  fi
+  echo "Installing ${packages[*]} …"
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+}
+
+have_postgres_server() {
+  command -v initdb >/dev/null 2>&1 && return 0
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && return 0
+  return 1
+}
+
+ensure_dotnet() {
+  if ! command -v dotnet >/dev/null 2>&1; then
+    echo "The .NET SDK (10.0) is required: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2
+    exit 1
+  fi
+}
+
+ensure_postgres() {
+  if ! have_postgres_server || ! command -v pg_dump >/dev/null 2>&1; then
+    apt_install postgresql postgresql-client
+  fi
+  # As root, OdooOps runs the server programs as the postgres OS user (initdb refuses root).
+  if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+    echo "The postgres OS user is missing although PostgreSQL is installed; reinstall the postgresql package." >&2
+    exit 1
+  fi
+}

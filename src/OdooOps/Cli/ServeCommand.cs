@@ -1,0 +1,39 @@
+using System.CommandLine;
+using OdooOps.Configuration;
+using OdooOps.Database;
+using OdooOps.Seed;
+using OdooOps.Server;
+
+namespace OdooOps.Cli;
+
+/// <summary>`odooops serve`: database (embedded unless configured), migrations, then the web host until SIGINT/SIGTERM.</summary>
+public static class ServeCommand
+{
+    public static Command Create()
+    {
+        var urls = new Option<string?>("--urls") { Description = $"Address to listen on (default {ServerApp.DefaultUrls}; env ASPNETCORE_URLS)." };
+        var url = CliCommon.DatabaseUrlOption();
+        var dataDir = CliCommon.DataDirOption();
+        var demo = new Option<bool>("--seed-demo") { Description = "Load the demo organisation on first start (same as `odooops seed --demo`)." };
+        var command = new Command("serve", "Run the OdooOps server: API, console and scheduler.") { urls, url, dataDir, demo };
+        command.SetAction((parse, ct) => CliCommon.Guard(async () =>
+        {
+            var config = CliCommon.Configuration(parse, url, dataDir);
+            await using var target = await DatabaseTarget.OpenAsync(config, exclusive: true, ct);
+            Console.WriteLine($"Database: {target.Describe()}");
+            await DbCommand.MigrateAsync(target, noBackup: false, Console.Out, ct);
+            var credentials = await LoginRoles.EnsureAsync(target.Owner, ct);
+            if (parse.GetValue(demo))
+                await DemoData.SeedAsync(target.Owner.ConnectionString, config[OpsConfiguration.DemoPassword], Console.Out, ct);
+
+            await using var database = OpsDatabase.Create(credentials);
+            var listen = parse.GetValue(urls) ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS") ?? ServerApp.DefaultUrls;
+            await using var app = ServerApp.Build(listen, config, database);
+            await app.StartAsync(ct);
+            Console.WriteLine($"OdooOps is listening on {string.Join(", ", app.Urls)} (Ctrl+C stops it and its database).");
+            await app.WaitForShutdownAsync(CancellationToken.None);
+            return 0;
+        }));
+        return command;
+    }
+}

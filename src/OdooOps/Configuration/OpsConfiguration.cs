@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Configuration;
+
+namespace OdooOps.Configuration;
+
+/// <summary>
+/// Settings come from appsettings.json, then the environment (OPS_DATABASE_URL, OPS_DATA_DIR, …), then flags —
+/// the usual ASP.NET Core order, later sources winning. Keys are the environment names, also in appsettings.json.
+/// </summary>
+public static class OpsConfiguration
+{
+    public const string DatabaseUrl = "OPS_DATABASE_URL";
+    public const string DataDir = "OPS_DATA_DIR";
+    public const string DemoPassword = "OPS_DEMO_PASSWORD";
+
+    public static IConfiguration Build(IDictionary<string, string?>? flags = null) =>
+        new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
+            .AddEnvironmentVariables()
+            .AddInMemoryCollection((flags ?? new Dictionary<string, string?>()).Where(kv => kv.Value is not null))
+            .Build();
+
+    /// <summary>Where OdooOps keeps its embedded database, secrets and backups when nothing else is said.</summary>
+    public static string ResolveDataDir(IConfiguration config)
+    {
+        var configured = config[DataDir];
+        if (!string.IsNullOrWhiteSpace(configured)) return Path.GetFullPath(configured);
+        // root's home is not searchable by the postgres user, so root keeps data under /var/lib.
+        if (Database.PostgresBinaries.IsRoot) return "/var/lib/odooops";
+        var xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+        var root = string.IsNullOrEmpty(xdg)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share")
+            : xdg;
+        return Path.Combine(root, "odooops");
+    }
+}

@@ -1,0 +1,90 @@
+using Dapper;
+using Npgsql;
+
+namespace OdooOps.Database;
+
+/// <summary>
+/// `odooops db verify`: the seed's verification SQL (tables, functions, RLS policies) and the checks behind
+/// our security model, each a row that passes or says why not.
+/// </summary>
+public static class DbVerifier
+{
+    public sealed record Check(string Name, bool Passed, string Detail);
+
+    public static readonly string[] RequiredFunctions =
+    [
+        "list_projects", "project_branches", "create_project", "create_branch", "set_branch_stage", "trigger_build",
+        "cancel_build", "list_builds", "ingest_metrics", "advisory_scan", "list_advisories", "resolve_advisory",
+        "current_user_id", "ensure_metric_partitions", "drop_metric_partitions_before",
+    ];
+
+    public static async Task<IReadOnlyList<Check>> RunAsync(string ownerConnectionString, CancellationToken ct = default)
+    {
+        await using var conn = new NpgsqlConnection(ownerConnectionString);
+        await conn.OpenAsync(ct);
+        var checks = new List<Check>();
+
+        var version = await conn.ExecuteScalarAsync<int>("select current_setting('server_version_num')::int");
+        checks.Add(new("PostgreSQL 15 or newer", version >= 150000, $"server_version_num {version}"));
+
+        // The seed's three verification queries, as written there.
+        var tables = await conn.ExecuteScalarAsync<long>("select count(*) from information_schema.tables where table_schema = 'ops'");
+        checks.Add(new("Tables in ops (seed: 10)", tables >= 10, $"{tables} tables"));
+        var routines = await conn.ExecuteScalarAsync<long>("select count(*) from information_schema.routines where routine_schema = 'ops'");
+        checks.Add(new("Functions in ops (seed: 12+)", routines >= 12, $"{routines} routines"));
+        var policyCounts = (await conn.QueryAsync<(string Table, long Policies)>("""
+            select tablename, count(*) as policy_count from pg_policies
+            where schemaname = 'ops' group by schemaname, tablename
+            """)).ToList();
+        checks.Add(new("Tables in ops with policies (seed: 10, 1-3 each)", policyCounts.Count >= 10, $"{policyCounts.Count} tables, {policyCounts.Sum(p => p.Policies)} policies"));
+
+        var noRls = (await conn.QueryAsync<string>("""
+            select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname in ('ops', 'registry', 'ops_partitions', 'ops_private') and c.relkind in ('r', 'p') and not c.relrowsecurity
+            order by 1
+            """)).ToList();
+        checks.Add(new("RLS enabled on every table", noRls.Count == 0, noRls.Count == 0 ? "all tables" : "missing on " + string.Join(", ", noRls)));
+
+        var noPolicy = (await conn.QueryAsync<string>("""
+            select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname in ('ops', 'registry') and c.relkind in ('r', 'p')
+              and not exists (select 1 from pg_policies p where p.schemaname = n.nspname and p.tablename = c.relname)
+            order by 1
+            """)).ToList();
+        checks.Add(new("At least one policy on every table of ops and registry", noPolicy.Count == 0, noPolicy.Count == 0 ? "all tables" : "none on " + string.Join(", ", noPolicy)));
+
+        var unpinned = (await conn.QueryAsync<string>("""
+            select n.nspname || '.' || p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+            where n.nspname in ('ops', 'registry') and p.prosecdef
+              and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%')
+            order by 1
+            """)).ToList();
+        checks.Add(new("SECURITY DEFINER functions pin search_path", unpinned.Count == 0, unpinned.Count == 0 ? "all pinned" : "unpinned: " + string.Join(", ", unpinned)));
+
+        var publicDefiners = (await conn.QueryAsync<string>("""
+            select n.nspname || '.' || p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+            where n.nspname in ('ops', 'registry') and p.prosecdef and has_function_privilege('public', p.oid, 'execute')
+            order by 1
+            """)).ToList();
+        checks.Add(new("SECURITY DEFINER functions not executable by PUBLIC", publicDefiners.Count == 0, publicDefiners.Count == 0 ? "none" : string.Join(", ", publicDefiners)));
+
+        var roles = (await conn.QueryAsync<(string Name, bool Super, bool Bypass)>(
+            "select rolname, rolsuper, rolbypassrls from pg_roles where rolname in ('ops_app', 'ops_service')")).ToList();
+        var rolesOk = roles.Count == 2 && roles.All(r => !r.Super && !r.Bypass);
+        checks.Add(new("Request roles ops_app and ops_service exist, bound by RLS", rolesOk, string.Join(", ", roles.Select(r => r.Name))));
+
+        var present = (await conn.QueryAsync<string>("select distinct p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'ops'")).ToHashSet();
+        var missing = RequiredFunctions.Where(f => !present.Contains(f)).ToList();
+        checks.Add(new("Required RPC functions present", missing.Count == 0, missing.Count == 0 ? $"{RequiredFunctions.Length} functions" : "missing " + string.Join(", ", missing)));
+
+        var status = await new Migrator(ownerConnectionString).GetStatusAsync(ct: ct);
+        var notApplied = status.Rows.Where(r => r.State != MigrationState.Applied).Select(r => $"{r.Name} ({r.State.ToString().ToLowerInvariant()})").ToList();
+        checks.Add(new("All migrations applied and unchanged", notApplied.Count == 0,
+            notApplied.Count == 0 ? $"{status.AppliedCount}/{status.Rows.Count}" : string.Join(", ", notApplied)));
+
+        var partition = await conn.ExecuteScalarAsync<bool>(
+            "select to_regclass('ops_partitions.metric_samples_p' || to_char(now() at time zone 'utc', 'YYYYMMDD')) is not null");
+        checks.Add(new("Metric samples partition for today exists", partition, partition ? "present" : "missing: run odooops db migrate or serve"));
+        return checks;
+    }
+}

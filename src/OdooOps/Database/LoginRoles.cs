@@ -1,0 +1,68 @@
+using System.Security.Cryptography;
+using System.Text;
+using Dapper;
+using Npgsql;
+
+namespace OdooOps.Database;
+
+/// <summary>
+/// Requests never run as the owner. The migrations create two NOLOGIN group roles (ops_app, bound by RLS; and
+/// ops_service, for internal SECURITY DEFINER functions); here the owner gives this database a login role in each,
+/// with a random password kept in the owner-only table ops_private.login_roles so every replica finds the same one.
+/// Names carry a hash of the database name: roles are cluster-wide, databases in one cluster must not share them.
+/// </summary>
+public static class LoginRoles
+{
+    const long LockKey = Migrator.LockKey + 1;
+
+    public sealed record Credentials(NpgsqlConnectionStringBuilder App, NpgsqlConnectionStringBuilder Service);
+
+    public static async Task<Credentials> EnsureAsync(NpgsqlConnectionStringBuilder owner, CancellationToken ct = default)
+    {
+        await using var conn = new NpgsqlConnection(owner.ConnectionString);
+        await conn.OpenAsync(ct);
+        await conn.ExecuteAsync("select pg_advisory_lock(@LockKey)", new { LockKey });
+        try
+        {
+            var database = await conn.ExecuteScalarAsync<string>("select current_database()");
+            var suffix = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(database!)))[..10];
+            var app = await EnsureRoleAsync(conn, $"odooops_app_{suffix}", "ops_app");
+            var service = await EnsureRoleAsync(conn, $"odooops_svc_{suffix}", "ops_service");
+            return new Credentials(With(owner, app, "odooops-app"), With(owner, service, "odooops-service"));
+        }
+        finally
+        {
+            await conn.ExecuteAsync("select pg_advisory_unlock(@LockKey)", new { LockKey });
+        }
+    }
+
+    static async Task<(string Name, string Password)> EnsureRoleAsync(NpgsqlConnection conn, string name, string group)
+    {
+        var stored = await conn.ExecuteScalarAsync<string?>(
+            "select password from ops_private.login_roles where role_name = @name", new { name });
+        var exists = await conn.ExecuteScalarAsync<bool>("select exists (select 1 from pg_roles where rolname = @name)", new { name });
+        if (stored is not null && exists) return (name, stored);
+
+        // Hex only: safe to place in the statement (CREATE ROLE takes no parameters).
+        var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        await using var tx = await conn.BeginTransactionAsync();
+        await conn.ExecuteAsync(exists
+            ? $"alter role {name} with login nobypassrls password '{password}'"
+            : $"create role {name} login nobypassrls password '{password}'", transaction: tx);
+        await conn.ExecuteAsync($"grant {group} to {name}", transaction: tx);
+        await conn.ExecuteAsync("""
+            insert into ops_private.login_roles (role_name, password) values (@name, @password)
+            on conflict (role_name) do update set password = excluded.password
+            """, new { name, password }, tx);
+        await tx.CommitAsync();
+        return (name, password);
+    }
+
+    static NpgsqlConnectionStringBuilder With(NpgsqlConnectionStringBuilder owner, (string Name, string Password) role, string applicationName) =>
+        new(owner.ConnectionString)
+        {
+            Username = role.Name,
+            Password = role.Password,
+            ApplicationName = applicationName,
+        };
+}

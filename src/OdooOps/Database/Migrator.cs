@@ -1,0 +1,134 @@
+using System.Reflection;
+using Dapper;
+using DbUp;
+using DbUp.Engine;
+using DbUp.Engine.Output;
+using Npgsql;
+
+namespace OdooOps.Database;
+
+/// <summary>
+/// Applies the embedded SQL migrations (Database/Migrations/NNNN_name.sql) in name order, each in its own
+/// transaction, under a Postgres advisory lock so that replicas starting together do not race.
+/// Forward-only; an applied script whose text changed is refused by name before anything runs.
+/// </summary>
+public sealed class Migrator(string ownerConnectionString)
+{
+    /// <summary>Advisory lock key shared by every OdooOps process migrating this database.</summary>
+    public const long LockKey = 0x6f646f6f6f7073; // "odooops"
+
+    public static IReadOnlyList<SqlScript> EmbeddedScripts()
+    {
+        var assembly = typeof(Migrator).Assembly;
+        return [.. assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith("Migrations/", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .Select(n => new SqlScript(n["Migrations/".Length..], Read(assembly, n)))];
+    }
+
+    static string Read(Assembly assembly, string name)
+    {
+        using var stream = assembly.GetManifestResourceStream(name)!;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    public async Task<MigrationStatus> GetStatusAsync(IReadOnlyList<SqlScript>? scripts = null, CancellationToken ct = default)
+    {
+        await using var conn = new NpgsqlConnection(ownerConnectionString);
+        await conn.OpenAsync(ct);
+        return await ReadStatusAsync(conn, scripts ?? EmbeddedScripts());
+    }
+
+    static async Task<MigrationStatus> ReadStatusAsync(NpgsqlConnection conn, IReadOnlyList<SqlScript> scripts)
+    {
+        var hasJournal = await conn.ExecuteScalarAsync<bool>($"select to_regclass('{MigrationJournal.Table}') is not null");
+        var applied = hasJournal
+            ? (await conn.QueryAsync<AppliedScript>($"select script_name as Name, checksum as Checksum, applied_at as AppliedAt from {MigrationJournal.Table} order by script_name")).ToList()
+            : [];
+        var byName = scripts.ToDictionary(s => s.Name, s => MigrationJournal.Checksum(s.Contents));
+        var rows = new List<MigrationRow>();
+        foreach (var a in applied)
+        {
+            var state = !byName.TryGetValue(a.Name, out var sum) ? MigrationState.Unknown
+                : sum == a.Checksum ? MigrationState.Applied : MigrationState.Changed;
+            rows.Add(new MigrationRow(a.Name, state, a.AppliedAt));
+        }
+        var appliedNames = applied.Select(a => a.Name).ToHashSet();
+        rows.AddRange(scripts.Where(s => !appliedNames.Contains(s.Name)).Select(s => new MigrationRow(s.Name, MigrationState.Pending, null)));
+        return new MigrationStatus([.. rows.OrderBy(r => r.Name, StringComparer.Ordinal)]);
+    }
+
+    /// <param name="beforeApplying">Called under the lock when scripts are pending (the backup hook).</param>
+    public async Task<MigrationResult> MigrateAsync(
+        Func<NpgsqlConnection, MigrationStatus, Task>? beforeApplying = null,
+        IReadOnlyList<SqlScript>? scripts = null,
+        Action<string>? log = null,
+        CancellationToken ct = default)
+    {
+        scripts ??= EmbeddedScripts();
+        await using var lockConn = new NpgsqlConnection(ownerConnectionString);
+        await lockConn.OpenAsync(ct);
+        await lockConn.ExecuteAsync("select pg_advisory_lock(@key)", new { key = LockKey });
+        try
+        {
+            var status = await ReadStatusAsync(lockConn, scripts);
+            var changed = status.Rows.Where(r => r.State == MigrationState.Changed).Select(r => r.Name).ToList();
+            if (changed.Count > 0)
+                throw new MigrationChangedException(
+                    $"Migration {string.Join(", ", changed)} was changed after it was applied; migrations are forward-only: restore its original text and add a new script instead.");
+            var pending = status.Rows.Where(r => r.State == MigrationState.Pending).ToList();
+            if (pending.Count == 0) return new MigrationResult([]);
+
+            if (beforeApplying is not null) await beforeApplying(lockConn, status);
+
+            var applied = status.Rows.Where(r => r.State != MigrationState.Pending).Select(r => r.Name);
+            var engine = DeployChanges.To
+                .PostgresqlDatabase(ownerConnectionString)
+                .WithScripts(scripts)
+                .JournalTo(new MigrationJournal(applied))
+                .WithTransactionPerScript()
+                .WithVariablesDisabled()
+                .WithExecutionTimeout(TimeSpan.FromMinutes(30))
+                .LogTo(new ActionLog(log))
+                .Build();
+            var result = engine.PerformUpgrade();
+            if (!result.Successful)
+                throw new MigrationFailedException(
+                    $"Migration {result.ErrorScript?.Name ?? "?"} failed: {result.Error?.Message}", result.Error);
+            return new MigrationResult([.. result.Scripts.Select(s => s.Name)]);
+        }
+        finally
+        {
+            await lockConn.ExecuteAsync("select pg_advisory_unlock(@key)", new { key = LockKey });
+        }
+    }
+
+    sealed class ActionLog(Action<string>? write) : IUpgradeLog
+    {
+        public void LogTrace(string format, params object[] args) { }
+        public void LogDebug(string format, params object[] args) { }
+        public void LogInformation(string format, params object[] args) => write?.Invoke(string.Format(format, args));
+        public void LogWarning(string format, params object[] args) => write?.Invoke(string.Format(format, args));
+        public void LogError(string format, params object[] args) => write?.Invoke(string.Format(format, args));
+        public void LogError(Exception ex, string format, params object[] args) => write?.Invoke(string.Format(format, args));
+    }
+
+    sealed record AppliedScript(string Name, string Checksum, DateTime AppliedAt);
+}
+
+public enum MigrationState { Applied, Pending, Changed, Unknown }
+
+public sealed record MigrationRow(string Name, MigrationState State, DateTime? AppliedAt);
+
+public sealed record MigrationStatus(IReadOnlyList<MigrationRow> Rows)
+{
+    public bool IsCurrent => Rows.All(r => r.State == MigrationState.Applied);
+    public int AppliedCount => Rows.Count(r => r.State == MigrationState.Applied);
+}
+
+public sealed record MigrationResult(IReadOnlyList<string> Applied);
+
+public sealed class MigrationChangedException(string message) : Exception(message);
+
+public sealed class MigrationFailedException(string message, Exception? inner) : Exception(message, inner);

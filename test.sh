@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, runs every test project, and ends with one line:
+#   N passed, N failed, N skipped
+# Exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")"
+source scripts/deps.sh
+ensure_dotnet
+ensure_postgres
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+
+if ! dotnet build OdooOps.slnx -c Release --nologo -v quiet >"$log" 2>&1; then
+  cat "$log"
+  echo "The build failed."
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+
+dotnet test --solution OdooOps.slnx -c Release --no-build 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# `dotnet test` (Microsoft.Testing.Platform) closes with a summary over all test projects.
+total=$(grep -E '^\s*total:' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+failed=$(grep -E '^\s*failed:' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+passed=$(grep -E '^\s*succeeded:' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+skipped=$(grep -E '^\s*skipped:' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+if [ "${total:-0}" -eq 0 ]; then
+  echo "No tests ran."
+  failed=$(( ${failed:-0} + 1 ))
+fi
+echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+if [ "$status" -ne 0 ] || [ "${failed:-0}" -ne 0 ]; then exit 1; fi
