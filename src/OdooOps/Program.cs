@@ -9,3 +9,6 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
 };
 // serve owns SIGINT/SIGTERM through the ASP.NET Core host so that it can stop its database cleanly.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+
+/// <summary>Visible to the tests' WebApplicationFactory.</summary>
+public partial class Program;

@@ -14,9 +14,11 @@ public static class HealthApi
         return app;
     }
 
-    public sealed record HealthResponse(string Status, string? Migrations = null);
+    public sealed record HealthResponse(string Status);
 
-    static async Task<Results<Ok<HealthResponse>, ProblemHttpResult>> Ready(OpsDatabase db, CancellationToken ct)
+    public sealed record ReadyResponse(string Status, string Migrations);
+
+    static async Task<Results<Ok<ReadyResponse>, ProblemHttpResult>> Ready(OpsDatabase db, CancellationToken ct)
     {
         try
         {
@@ -27,7 +29,7 @@ public static class HealthApi
             var current = scripts.Count(s => applied.TryGetValue(s.Name, out var sum) && sum == MigrationJournal.Checksum(s.Contents));
             var summary = $"{current}/{scripts.Count}";
             return current == scripts.Count
-                ? TypedResults.Ok(new HealthResponse("ready", summary))
+                ? TypedResults.Ok(new ReadyResponse("ready", summary))
                 : TypedResults.Problem($"Migrations {summary} applied: run odooops db migrate.", statusCode: 503, title: "Not ready");
         }
         catch (Npgsql.NpgsqlException e)

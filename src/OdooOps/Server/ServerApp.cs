@@ -1,6 +1,16 @@
+using System.Text.Json;
+using OdooOps.Audit;
+using OdooOps.Auth;
+using OdooOps.Branches;
+using OdooOps.Builds;
 using OdooOps.Database;
 using OdooOps.Health;
-using OdooOps.Home;
+using OdooOps.Members;
+using OdooOps.Orgs;
+using OdooOps.Projects;
+using OdooOps.Tokens;
+using OdooOps.Ui;
+using Scalar.AspNetCore;
 
 namespace OdooOps.Server;
 
@@ -9,19 +19,58 @@ public static class ServerApp
 {
     public const string DefaultUrls = "http://127.0.0.1:8080";
 
-    public static WebApplication Build(string urls, Microsoft.Extensions.Configuration.IConfiguration config, OpsDatabase database)
+    /// <param name="configure">Tests swap the server (TestServer) or add settings here.</param>
+    public static WebApplication Build(string urls, IConfiguration config, OpsDatabase database, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+        });
         builder.Configuration.AddConfiguration(config);
         builder.WebHost.UseUrls(urls);
-        builder.Services.AddProblemDetails();
+        builder.WebHost.UseStaticWebAssets();
         builder.Services.AddSingleton(database);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<DatabaseErrorHandler>();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        builder.Services.AddOpsAuth();
+        builder.Services.AddAntiforgery();
+        builder.Services.AddRazorComponents();
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddScoped<ConsoleContext>();
+        builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "OdooOps API";
+            doc.Info.Description = "Projects, branches, builds, members and tokens. Authenticate with a session cookie or 'Authorization: Bearer oo_pat_…'. Errors are RFC 9457 ProblemDetails.";
+            return Task.CompletedTask;
+        }));
+        configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseStaticFiles();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
         app.MapHealthApi();
-        app.MapHomePage();
+        app.MapOpenApi();
+        app.MapScalarApiReference("/docs/api", o => o.WithTitle("OdooOps API"));
+
+        var api = app.MapGroup("/api/ops").RequireAuthorization(AccessPolicies.SignedIn);
+        api.MapAuthApi();
+        api.MapOrgsApi();
+        api.MapProjectsApi();
+        api.MapBranchesApi();
+        api.MapBuildsApi();
+        api.MapMembersApi();
+        api.MapTokensApi();
+        api.MapAuditApi();
+
+        app.MapUi();
         return app;
     }
 }

@@ -89,6 +89,22 @@ as $$
 $$;
 revoke execute on function ops.project_role(uuid) from public;
 
+-- The acting user if they exist and are active, else null. Policies on a user's own rows (profile, tokens,
+-- audit entries, shared runners) use it so an inactive user has no access, like an anonymous one.
+create function ops.active_user_id()
+returns uuid
+language sql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+    select u.id
+      from registry.users u
+     where u.id = ops.current_user_id()
+       and u.is_active
+$$;
+revoke execute on function ops.active_user_id() from public;
+
 -- Orgs in which the acting user holds at least p_min_role.
 create function ops.org_ids_with_role(p_min_role text)
 returns uuid[]
@@ -218,6 +234,7 @@ revoke execute on function ops.can_build(uuid, uuid) from public;
 
 grant execute on function
     ops.current_user_id(),
+    ops.active_user_id(),
     ops.role_rank(text),
     ops.org_role(uuid),
     ops.project_role(uuid),
@@ -260,8 +277,8 @@ create policy users_select on registry.users
 
 create policy users_update_self on registry.users
     for update to ops_app
-    using (id = (select ops.current_user_id()))
-    with check (id = (select ops.current_user_id()));
+    using (id = (select ops.active_user_id()))
+    with check (id = (select ops.active_user_id()));
 
 -- ---------------------------------------------------------------------------
 -- registry.org_members: members read; owner/admin write; only an owner may
@@ -416,7 +433,7 @@ grant select (id, org_id, name, labels, capacity, version, last_seen_at, created
 create policy runners_select on ops.runners
     for select to ops_app
     using (org_id = any ((select ops.visible_org_ids())::uuid[])
-           or (org_id is null and (select ops.current_user_id()) is not null));
+           or (org_id is null and (select ops.active_user_id()) is not null));
 
 grant select (id, org_id, created_by, created_at, expires_at, used_at, revoked_at)
     on ops.runner_registration_tokens to ops_app;
@@ -475,8 +492,8 @@ grant update (name, revoked_at) on ops.api_tokens to ops_app;
 
 create policy api_tokens_own on ops.api_tokens
     for all to ops_app
-    using (user_id = (select ops.current_user_id()))
-    with check (user_id = (select ops.current_user_id()));
+    using (user_id = (select ops.active_user_id()))
+    with check (user_id = (select ops.active_user_id()));
 
 -- ---------------------------------------------------------------------------
 -- ingest_tokens: project admin+ list, create, revoke. Hash never readable.
@@ -493,7 +510,9 @@ create policy ingest_tokens_admin on ops.ingest_tokens
 
 -- ---------------------------------------------------------------------------
 -- audit_log: org owner/admin read; any signed-in user appends entries about
--- themself. No update/delete grants: append-only. (Insert without RETURNING:
+-- themself, and only into the logs of orgs/projects they can see (an entry
+-- naming another tenant's org or project would land in that tenant's log).
+-- No update/delete grants: append-only. (Insert without RETURNING:
 -- a non-admin cannot read back the row it wrote.)
 -- ---------------------------------------------------------------------------
 grant select on ops.audit_log to ops_app;
@@ -506,7 +525,14 @@ create policy audit_log_select on ops.audit_log
 
 create policy audit_log_insert on ops.audit_log
     for insert to ops_app
-    with check (actor_user_id is not null and actor_user_id = (select ops.current_user_id()));
+    with check (actor_user_id is not null
+                and actor_user_id = (select ops.active_user_id())
+                and (project_id is null or project_id = any ((select ops.visible_project_ids())::uuid[]))
+                and (org_id is null
+                     or org_id = any ((select ops.visible_org_ids())::uuid[])
+                     -- a project-only member may name the org of their project (RLS on projects applies)
+                     or exists (select 1 from ops.projects p
+                                 where p.id = audit_log.project_id and p.org_id = audit_log.org_id)));
 
 -- ---------------------------------------------------------------------------
 -- env_vars: developer+ read (tester/viewer see nothing); admin+ write any

@@ -1,0 +1,91 @@
+using Dapper;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Options;
+using OdooOps.Database;
+using OdooOps.Server;
+
+namespace OdooOps.Auth;
+
+/// <summary>
+/// Who is calling: a session cookie (console) or a personal access token (API, CLI), chosen per request by the
+/// Authorization header. Cookies: HttpOnly, SameSite=Lax, Secure on HTTPS, sliding 8 h, re-validated against the
+/// database every few minutes so a deactivated user is signed out.
+/// </summary>
+public static class AuthSetup
+{
+    public const string Scheme = "OdooOps";
+    public const string CookieName = "odooops_session";
+
+    public static IServiceCollection AddOpsAuth(this IServiceCollection services)
+    {
+        services.AddDataProtection().SetApplicationName("OdooOps");
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
+            new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = new DatabaseKeyRepository(sp.GetRequiredService<OpsDatabase>())));
+
+        services.AddAuthentication(Scheme)
+            .AddPolicyScheme(Scheme, "Cookie or token", o => o.ForwardDefaultSelector = ctx =>
+                ctx.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                    ? PersonalTokenHandler.SchemeName
+                    : CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddCookie(o =>
+            {
+                o.Cookie.Name = CookieName;
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Lax;
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.ExpireTimeSpan = TimeSpan.FromHours(8);
+                o.SlidingExpiration = true;
+                o.LoginPath = "/login";
+                o.LogoutPath = "/logout";
+                o.AccessDeniedPath = "/login";
+                o.ReturnUrlParameter = "returnUrl";
+                o.Events.OnRedirectToLogin = ctx => ApiProblems.IsApiRequest(ctx.HttpContext)
+                    ? ApiProblems.WriteAsync(ctx.HttpContext, 401, "Unauthorized", "Sign in, or send a personal access token as 'Authorization: Bearer oo_pat_…'.")
+                    : Redirect(ctx);
+                o.Events.OnRedirectToAccessDenied = ctx => ApiProblems.IsApiRequest(ctx.HttpContext)
+                    ? ApiProblems.WriteAsync(ctx.HttpContext, 403, "Forbidden", "Your role does not allow this.")
+                    : Redirect(ctx);
+                o.Events.OnValidatePrincipal = ValidateSessionAsync;
+            })
+            .AddScheme<AuthenticationSchemeOptions, PersonalTokenHandler>(PersonalTokenHandler.SchemeName, null);
+
+        services.AddAuthorization(AccessPolicies.Configure);
+        services.AddSingleton<IAuthorizationHandler, WriteScopeHandler>();
+        services.AddScoped<IAuthorizationHandler, RoleHandler>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
+        services.AddSingleton<SignInService>();
+        services.AddSingleton(TimeProvider.System);
+        return services;
+    }
+
+    static Task Redirect(RedirectContext<CookieAuthenticationOptions> ctx)
+    {
+        ctx.Response.Redirect(ctx.RedirectUri);
+        return Task.CompletedTask;
+    }
+
+    const string CheckedAt = "checked_at";
+
+    /// <summary>Every 5 minutes a session asks the database whether its user is still active.</summary>
+    static async Task ValidateSessionAsync(CookieValidatePrincipalContext ctx)
+    {
+        var last = ctx.Properties.Items.TryGetValue(CheckedAt, out var v) && long.TryParse(v, out var t) ? t : 0;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        if (now - last < 300) return;
+        if (ctx.Principal?.UserIdOrNull() is not { } userId) { ctx.RejectPrincipal(); return; }
+        var database = ctx.HttpContext.RequestServices.GetRequiredService<OpsDatabase>();
+        await using var conn = await database.Service.OpenConnectionAsync(ctx.HttpContext.RequestAborted);
+        if (!await conn.ExecuteScalarAsync<bool>("select ops.session_user_active(@userId)", new { userId }))
+        {
+            ctx.RejectPrincipal();
+            await ctx.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            return;
+        }
+        ctx.Properties.Items[CheckedAt] = now.ToString();
+        ctx.ShouldRenew = true;
+    }
+}

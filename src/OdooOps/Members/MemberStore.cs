@@ -1,0 +1,49 @@
+using Dapper;
+using Npgsql;
+
+namespace OdooOps.Members;
+
+public sealed record Member(Guid UserId, string Email, string? DisplayName, string Role, DateTime CreatedAt);
+
+/// <summary>
+/// Org and project memberships share one shape; <see cref="Scope"/> names the table and its key column so the
+/// same statements serve both. RLS decides who may read and change them.
+/// </summary>
+public sealed record MemberScope(string Table, string KeyColumn, string[] Roles)
+{
+    public static readonly MemberScope Org = new("registry.org_members", "org_id", ["owner", "admin", "developer", "tester", "viewer"]);
+    public static readonly MemberScope Project = new("ops.project_members", "project_id", ["admin", "developer", "tester", "viewer"]);
+}
+
+public static class MemberStore
+{
+    public static async Task<IReadOnlyList<Member>> ListAsync(NpgsqlConnection conn, NpgsqlTransaction tx, MemberScope scope, Guid key) =>
+        [.. await conn.QueryAsync<Member>($"""
+            select m.user_id, u.email, u.display_name, m.role, m.created_at
+              from {scope.Table} m join registry.users u on u.id = m.user_id
+             where m.{scope.KeyColumn} = @key
+             order by u.email
+            """, new { key }, tx)];
+
+    public static Task<Member?> GetAsync(NpgsqlConnection conn, NpgsqlTransaction tx, MemberScope scope, Guid key, Guid userId) =>
+        conn.QuerySingleOrDefaultAsync<Member>($"""
+            select m.user_id, u.email, u.display_name, m.role, m.created_at
+              from {scope.Table} m join registry.users u on u.id = m.user_id
+             where m.{scope.KeyColumn} = @key and m.user_id = @userId
+            """, new { key, userId }, tx);
+
+    public static Task<Guid?> FindUserAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string email) =>
+        conn.ExecuteScalarAsync<Guid?>("select ops.user_id_by_email(@email)", new { email }, tx);
+
+    public static Task AddAsync(NpgsqlConnection conn, NpgsqlTransaction tx, MemberScope scope, Guid key, Guid userId, string role) =>
+        conn.ExecuteAsync($"insert into {scope.Table} ({scope.KeyColumn}, user_id, role) values (@key, @userId, @role)", new { key, userId, role }, tx);
+
+    public static async Task<bool> SetRoleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, MemberScope scope, Guid key, Guid userId, string role) =>
+        await conn.ExecuteAsync($"update {scope.Table} set role = @role where {scope.KeyColumn} = @key and user_id = @userId", new { key, userId, role }, tx) == 1;
+
+    public static async Task<bool> RemoveAsync(NpgsqlConnection conn, NpgsqlTransaction tx, MemberScope scope, Guid key, Guid userId) =>
+        await conn.ExecuteAsync($"delete from {scope.Table} where {scope.KeyColumn} = @key and user_id = @userId", new { key, userId }, tx) == 1;
+
+    public static Task<int> OwnerCountAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId) =>
+        conn.ExecuteScalarAsync<int>("select count(*) from registry.org_members where org_id = @orgId and role = 'owner'", new { orgId }, tx);
+}

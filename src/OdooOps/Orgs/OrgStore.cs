@@ -1,0 +1,27 @@
+using Dapper;
+using Npgsql;
+
+namespace OdooOps.Orgs;
+
+public sealed record OrgMembership(Guid Id, string Name, string Slug, string Role);
+
+/// <summary>Organisations as the acting user sees them (RLS: only their own).</summary>
+public static class OrgStore
+{
+    public static async Task<IReadOnlyList<OrgMembership>> ListAsync(NpgsqlConnection conn, NpgsqlTransaction tx) =>
+        [.. await conn.QueryAsync<OrgMembership>("""
+            select o.id, o.name, o.slug, m.role
+              from registry.orgs o
+              join registry.org_members m on m.org_id = o.id and m.user_id = ops.current_user_id()
+             order by o.name
+            """, transaction: tx)];
+
+    /// <summary>An org by id or slug, when the acting user can see it.</summary>
+    public static Task<Guid?> ResolveAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string idOrSlug) =>
+        Guid.TryParse(idOrSlug, out var id)
+            ? conn.ExecuteScalarAsync<Guid?>("select id from registry.orgs where id = @id", new { id }, tx)
+            : conn.ExecuteScalarAsync<Guid?>("select id from registry.orgs where slug = @idOrSlug", new { idOrSlug }, tx);
+
+    public static Task<string?> RoleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId) =>
+        conn.ExecuteScalarAsync<string?>("select ops.org_role(@orgId)", new { orgId }, tx);
+}

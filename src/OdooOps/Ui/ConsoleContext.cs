@@ -1,0 +1,33 @@
+using Dapper;
+using OdooOps.Auth;
+using OdooOps.Database;
+using OdooOps.Orgs;
+
+namespace OdooOps.Ui;
+
+/// <summary>
+/// What every console page needs about the signed-in user — their organisations, the current one, their name —
+/// loaded once per request and shared by the layout and the page (both await the same task).
+/// </summary>
+public sealed class ConsoleContext(IHttpContextAccessor accessor, OpsDatabase db)
+{
+    public sealed record State(Guid UserId, string Email, string? DisplayName, IReadOnlyList<OrgMembership> Orgs, OrgMembership? CurrentOrg);
+
+    Task<State?>? _state;
+
+    public Task<State?> GetAsync() => _state ??= LoadAsync();
+
+    async Task<State?> LoadAsync()
+    {
+        var http = accessor.HttpContext!;
+        if (http.User.UserIdOrNull() is not { } userId) return null;
+        var (orgs, email, name) = await db.AsUserAsync(userId, async (c, t) =>
+        {
+            var orgs = await OrgStore.ListAsync(c, t);
+            var (email, name) = await c.QuerySingleAsync<(string, string?)>(
+                "select email, display_name from registry.users where id = @userId", new { userId }, t);
+            return (orgs, email, name);
+        }, http.RequestAborted);
+        return new State(userId, email, name, orgs, UiSections.PickOrg(orgs, http.Request.Query["org"].FirstOrDefault(), http));
+    }
+}

@@ -1,0 +1,94 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using OdooOps.Database;
+using OdooOps.Server;
+
+namespace OdooOps.Tests.Infrastructure;
+
+/// <summary>
+/// The real server (ServerApp, as `odooops serve` builds it) on a database of its own, through
+/// WebApplicationFactory on an in-memory TestServer. The binary's entry point is a CLI, so the factory is
+/// handed our host directly instead of intercepting Main.
+/// </summary>
+public sealed class OdooOpsFactory(NpgsqlConnectionStringBuilder owner, LoginRoles.Credentials credentials) : WebApplicationFactory<Program>
+{
+    OpsDatabase? _database;
+
+    public NpgsqlConnectionStringBuilder Owner => owner;
+
+    public static async Task<OdooOpsFactory> CreateAsync(PostgresCluster cluster, string prefix = "api")
+    {
+        var owner = await cluster.CreateDatabaseAsync(prefix);
+        return new OdooOpsFactory(owner, await LoginRoles.EnsureAsync(owner));
+    }
+
+    protected override IHostBuilder CreateHostBuilder() => new HostBuilder(); // replaced in CreateHost
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        _database = OpsDatabase.Create(credentials);
+        var app = TestHosts.Build(_database, "http://localhost", b => b.WebHost.UseTestServer());
+        app.Start();
+        return app;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_database is not null) await _database.DisposeAsync();
+    }
+}
+
+/// <summary>The same server on a real Kestrel loopback port, for browser tests and anything that needs a socket.</summary>
+public sealed class LiveServer : IAsyncDisposable
+{
+    readonly WebApplication _app;
+    readonly OpsDatabase _database;
+
+    public NpgsqlConnectionStringBuilder Owner { get; }
+    public string Url { get; }
+
+    LiveServer(WebApplication app, OpsDatabase database, NpgsqlConnectionStringBuilder owner)
+    {
+        _app = app;
+        _database = database;
+        Owner = owner;
+        Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    }
+
+    public static async Task<LiveServer> StartAsync(PostgresCluster cluster, string prefix = "web")
+    {
+        var owner = await cluster.CreateDatabaseAsync(prefix);
+        var database = OpsDatabase.Create(await LoginRoles.EnsureAsync(owner));
+        var app = TestHosts.Build(database, "http://127.0.0.1:0");
+        await app.StartAsync();
+        return new LiveServer(app, database, owner);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+}
+
+static class TestHosts
+{
+    public static WebApplication Build(OpsDatabase database, string urls, Action<WebApplicationBuilder>? configure = null)
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Warning",
+        }).Build();
+        return ServerApp.Build(urls, config, database, configure);
+    }
+}
