@@ -44,3 +44,10 @@ ensure_postgres() {
     exit 1
   fi
 }
+
+# The console's browser tests drive Debian's Chromium through Playwright (never a downloaded browser build).
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    apt_install chromium
+  fi
+}

@@ -18,13 +18,13 @@ public static class AuditLog
         // No RETURNING: a non-admin may write the row but not read it back (RLS).
         conn.ExecuteAsync("""
             insert into ops.audit_log (org_id, project_id, actor_user_id, actor, action, target_type, target_id, before, after, ip)
-            values (@OrgId, @ProjectId, @actorUserId, @actor, @Action, @TargetType, @TargetId, @before::jsonb, @after::jsonb, @ip)
+            values (@OrgId, @ProjectId, @actorUserId, @actor, @Action, @TargetType, @TargetId, @before::jsonb, @after::jsonb, @ip::inet)
             """,
             new
             {
                 e.OrgId, e.ProjectId, actorUserId, actor, e.Action, e.TargetType, e.TargetId,
                 before = e.Before is null ? null : JsonSerializer.Serialize(e.Before, Json),
                 after = e.After is null ? null : JsonSerializer.Serialize(e.After, Json),
-                ip,
+                ip = ip?.ToString(),
             }, tx);
 }

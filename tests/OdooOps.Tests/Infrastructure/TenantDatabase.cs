@@ -67,6 +67,7 @@ public sealed class AppSession(NpgsqlConnection connection, NpgsqlTransaction tr
 
     public Task<IEnumerable<T>> QueryAsync<T>(string sql, object? args = null) => Connection.QueryAsync<T>(sql, args, Transaction);
     public Task<IEnumerable<dynamic>> QueryAsync(string sql, object? args = null) => Connection.QueryAsync(sql, args, Transaction);
+    public Task<dynamic> QuerySingleAsync(string sql, object? args = null) => Connection.QuerySingleAsync(sql, args, Transaction);
     public Task<T?> ScalarAsync<T>(string sql, object? args = null) => Connection.ExecuteScalarAsync<T>(sql, args, Transaction);
     public Task<int> ExecuteAsync(string sql, object? args = null) => Connection.ExecuteAsync(sql, args, Transaction);
 

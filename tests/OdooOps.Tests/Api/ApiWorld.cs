@@ -1,0 +1,113 @@
+using System.Text.Json;
+using Dapper;
+using OdooOps.Tests.Infrastructure;
+
+namespace OdooOps.Tests.Api;
+
+/// <summary>
+/// Two organisations on one server: A with a user in every role, B with an owner. Each has a project with
+/// main/staging/feature-x branches and a build. Clients carry personal access tokens.
+/// </summary>
+public sealed class ApiWorld(PostgresCluster cluster) : IAsyncLifetime
+{
+    public static readonly string[] Roles = ["owner", "admin", "developer", "tester", "viewer"];
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public OdooOpsFactory Factory { get; private set; } = null!;
+    public Tenant A { get; private set; } = null!;
+    public Tenant B { get; private set; } = null!;
+    public Dictionary<string, string> Tokens { get; } = [];
+    int _counter;
+
+    public sealed record Tenant(Guid OrgId, string OrgSlug, Guid ProjectId, Guid BuildId, Guid OwnerId);
+
+    public async ValueTask InitializeAsync()
+    {
+        Factory = await OdooOpsFactory.CreateAsync(cluster);
+        A = await CreateTenantAsync("a");
+        B = await CreateTenantAsync("b");
+        foreach (var role in Roles)
+        {
+            var id = role == "owner" ? A.OwnerId : await Accounts.CreateUserAsync(Factory.Owner, $"{role}@a.test", A.OrgId, role);
+            Tokens[role] = await Accounts.CreateTokenAsync(Factory.Owner, id);
+        }
+        Tokens["b-owner"] = await Accounts.CreateTokenAsync(Factory.Owner, B.OwnerId);
+    }
+
+    async Task<Tenant> CreateTenantAsync(string name)
+    {
+        var org = await Accounts.CreateOrgAsync(Factory.Owner, $"org-{name}");
+        var owner = await Accounts.CreateUserAsync(Factory.Owner, $"owner@{name}.test", org, "owner");
+        var project = await Accounts.CreateProjectAsync(Factory.Owner, org, $"proj-{name}");
+        await using var conn = await Accounts.OpenAsync(Factory.Owner);
+        var build = await conn.ExecuteScalarAsync<Guid>("""
+            insert into ops.builds (project_id, branch_id, status, trigger, commit_sha)
+            select project_id, id, 'success', 'push', 'abc123' from ops.branches where project_id = @project and name = 'main'
+            returning id
+            """, new { project });
+        return new Tenant(org, $"org-{name}", project, build, owner);
+    }
+
+    public HttpClient Client(string? actor)
+    {
+        var client = Factory.CreateClient(new() { AllowAutoRedirect = false });
+        return actor is null ? client : client.WithToken(Tokens[actor]);
+    }
+
+    public string Unique(string prefix) => $"{prefix}-{Interlocked.Increment(ref _counter)}";
+
+    public async Task<Guid> BranchAsync(Guid projectId, string name)
+    {
+        await using var conn = await Accounts.OpenAsync(Factory.Owner);
+        return await conn.ExecuteScalarAsync<Guid>("select id from ops.branches where project_id = @projectId and name = @name", new { projectId, name });
+    }
+
+    public async Task<Guid> NewBranchAsync(Guid projectId, string stage = "development")
+    {
+        await using var conn = await Accounts.OpenAsync(Factory.Owner);
+        return await conn.ExecuteScalarAsync<Guid>(
+            "insert into ops.branches (project_id, name, stage, is_production) values (@projectId, @name, @stage, false) returning id",
+            new { projectId, name = Unique("br"), stage });
+    }
+
+    public async Task<Guid> NewProjectAsync(Tenant t) => await Accounts.CreateProjectAsync(Factory.Owner, t.OrgId, Unique("p"));
+
+    public async Task<Guid> NewOrgMemberAsync(Tenant t, string role = "viewer") =>
+        await Accounts.CreateUserAsync(Factory.Owner, $"{Unique("m")}@x.test", t.OrgId, role);
+
+    public async Task<Guid> NewProjectMemberAsync(Tenant t)
+    {
+        var user = await Accounts.CreateUserAsync(Factory.Owner, $"{Unique("pm")}@x.test");
+        await using var conn = await Accounts.OpenAsync(Factory.Owner);
+        await conn.ExecuteAsync("insert into ops.project_members (project_id, user_id, role) values (@ProjectId, @user, 'viewer')", new { t.ProjectId, user });
+        return user;
+    }
+
+    public async Task<string> NewUserEmailAsync()
+    {
+        var email = $"{Unique("u")}@x.test";
+        await Accounts.CreateUserAsync(Factory.Owner, email);
+        return email;
+    }
+
+    /// <summary>A digest of every row that an API call could change (token use times excluded: reads update them).</summary>
+    public async Task<string> FingerprintAsync()
+    {
+        await using var conn = await Accounts.OpenAsync(Factory.Owner);
+        return await conn.ExecuteScalarAsync<string>("""
+            select md5(concat_ws('|',
+                (select string_agg(t::text, ',' order by t.id) from ops.projects t),
+                (select string_agg(t::text, ',' order by t.id) from ops.branches t),
+                (select string_agg(t::text, ',' order by t.id) from ops.builds t),
+                (select string_agg(t::text, ',' order by t.org_id, t.user_id) from registry.org_members t),
+                (select string_agg(t::text, ',' order by t.project_id, t.user_id) from ops.project_members t),
+                (select string_agg(concat_ws(':', id, name, scope, revoked_at), ',' order by id) from ops.api_tokens),
+                (select string_agg(t::text, ',' order by t.id) from registry.orgs t)))
+            """) ?? "";
+    }
+
+    public static StringContent Body(object body) =>
+        new(JsonSerializer.Serialize(body, Json), System.Text.Encoding.UTF8, "application/json");
+
+    public async ValueTask DisposeAsync() => await Factory.DisposeAsync();
+}

@@ -1,0 +1,107 @@
+using System.Net;
+using OdooOps.Tests.Infrastructure;
+
+namespace OdooOps.Tests.Api;
+
+/// <summary>
+/// Every endpoint × every role × own org / other org / anonymous: the status, and for every refusal that nothing
+/// changed. Own-org calls succeed exactly from the endpoint's least role upwards (403 below it); the other org's
+/// resources do not exist for the caller (404, or 400 naming the field for a body reference); anonymous is 401.
+/// </summary>
+public sealed class CrossTenantMatrixTests(ApiWorld world) : IClassFixture<ApiWorld>
+{
+    /// <param name="MinRole">Least role of org A that succeeds on A's resources.</param>
+    /// <param name="Prepare">Makes the target for one call (fresh resources for destructive calls) and returns path and body.</param>
+    public sealed record Endpoint(string Name, string Method, string MinRole, HttpStatusCode Success, HttpStatusCode OtherOrg,
+        Func<ApiWorld, ApiWorld.Tenant, Task<(string Path, object? Body)>> Prepare);
+
+    static readonly Endpoint[] Endpoints =
+    [
+        new("get project", "GET", "viewer", HttpStatusCode.OK, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/projects/{t.ProjectId}", null)),
+        new("create project", "POST", "admin", HttpStatusCode.Created, HttpStatusCode.BadRequest,
+            async (w, t) => ("/api/ops/projects", new { org_id = t.OrgId, name = "New", slug = w.Unique("new"), repo_url = "https://example.com/x.git" })),
+        new("update project", "PATCH", "admin", HttpStatusCode.OK, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/projects/{t.ProjectId}", new { name = w.Unique("Renamed") })),
+        new("delete project", "DELETE", "admin", HttpStatusCode.NoContent, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/projects/{await w.NewProjectAsync(t)}", null)),
+        new("list branches", "GET", "viewer", HttpStatusCode.OK, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/projects/{t.ProjectId}/branches", null)),
+        new("create branch", "POST", "developer", HttpStatusCode.Created, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/branches", new { name = w.Unique("feature"), stage = "development" })),
+        new("move branch to staging", "POST", "developer", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/branches/{await w.NewBranchAsync(t.ProjectId)}/stage", new { stage = "staging" })),
+        new("move branch to production", "POST", "admin", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/branches/{await w.NewBranchAsync(t.ProjectId, "staging")}/stage", new { stage = "production" })),
+        new("archive branch", "DELETE", "developer", HttpStatusCode.NoContent, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/branches/{await w.NewBranchAsync(t.ProjectId)}", null)),
+        new("list builds", "GET", "viewer", HttpStatusCode.OK, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/projects/{t.ProjectId}/builds", null)),
+        new("get build", "GET", "viewer", HttpStatusCode.OK, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/builds/{t.BuildId}", null)),
+        new("list org members", "GET", "viewer", HttpStatusCode.OK, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/orgs/{t.OrgId}/members", null)),
+        new("add org member", "POST", "admin", HttpStatusCode.Created, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/orgs/{t.OrgId}/members", new { email = await w.NewUserEmailAsync(), role = "viewer" })),
+        new("change org member role", "PATCH", "admin", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/orgs/{t.OrgId}/members/{await w.NewOrgMemberAsync(t)}", new { role = "developer" })),
+        new("remove org member", "DELETE", "admin", HttpStatusCode.NoContent, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/orgs/{t.OrgId}/members/{await w.NewOrgMemberAsync(t)}", null)),
+        new("list project members", "GET", "viewer", HttpStatusCode.OK, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/projects/{t.ProjectId}/members", null)),
+        new("add project member", "POST", "admin", HttpStatusCode.Created, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/members", new { email = await w.NewUserEmailAsync(), role = "developer" })),
+        new("change project member role", "PATCH", "admin", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/members/{await w.NewProjectMemberAsync(t)}", new { role = "tester" })),
+        new("remove project member", "DELETE", "admin", HttpStatusCode.NoContent, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/members/{await w.NewProjectMemberAsync(t)}", null)),
+        new("audit log", "GET", "admin", HttpStatusCode.OK, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/orgs/{t.OrgId}/audit", null)),
+    ];
+
+    public static TheoryData<string, string> Cases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var e in Endpoints)
+        {
+            foreach (var role in ApiWorld.Roles) { data.Add(e.Name, $"own:{role}"); data.Add(e.Name, $"other:{role}"); }
+            data.Add(e.Name, "anonymous");
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Endpoint_answers_by_role_and_tenant(string endpoint, string actor)
+    {
+        var e = Endpoints.Single(x => x.Name == endpoint);
+        var parts = actor.Split(':');
+        var target = parts[0] == "other" ? world.B : world.A;
+        var role = parts.Length > 1 ? parts[1] : null;
+        var (path, body) = await e.Prepare(world, target);
+        var before = await world.FingerprintAsync();
+
+        using var request = new HttpRequestMessage(new HttpMethod(e.Method), path);
+        if (body is not null) request.Content = ApiWorld.Body(body);
+        var response = await world.Client(role).SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+
+        var expected = role is null ? HttpStatusCode.Unauthorized
+            : parts[0] == "other" ? e.OtherOrg
+            : Rank(role) >= Rank(e.MinRole) ? e.Success : HttpStatusCode.Forbidden;
+        Assert.True(expected == response.StatusCode, $"{e.Method} {path} as {actor}: expected {(int)expected}, got {(int)response.StatusCode} {text}");
+        if (!response.IsSuccessStatusCode)
+        {
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(before, await world.FingerprintAsync());
+            if (parts[0] == "other") Assert.DoesNotContain(world.B.OrgSlug, text);
+        }
+    }
+
+    [Theory]
+    [InlineData("owner"), InlineData("viewer")]
+    public async Task Lists_never_show_the_other_org(string role)
+    {
+        var client = world.Client(role);
+        foreach (var path in new[] { "/api/ops/projects", "/api/ops/orgs", "/api/ops/me", "/api/ops/tokens" })
+        {
+            var text = await client.GetStringAsync(path);
+            Assert.DoesNotContain(world.B.ProjectId.ToString(), text);
+            Assert.DoesNotContain(world.B.OrgId.ToString(), text);
+        }
+        Assert.Contains(world.A.ProjectId.ToString(), await client.GetStringAsync("/api/ops/projects"));
+    }
+
+    static int Rank(string role) => Array.IndexOf(ApiWorld.Roles.Reverse().ToArray(), role) + 1;
+}

@@ -1,0 +1,94 @@
+using System.Net;
+using System.Text.Json;
+using Dapper;
+using OdooOps.Tests.Api;
+using OdooOps.Tests.Infrastructure;
+
+namespace OdooOps.Tests.Auth;
+
+/// <summary>Personal access tokens: created once and stored hashed, scoped, expiring, revocable, with last use.</summary>
+public sealed class TokenAuthTests(ApiWorld world) : IClassFixture<ApiWorld>
+{
+    [Fact]
+    public async Task Password_exchange_returns_a_token_shown_once_and_stored_hashed()
+    {
+        var client = world.Client(null);
+        var response = await client.PostAsync("/api/ops/auth/token",
+            ApiWorld.Body(new { email = "developer@a.test", password = Accounts.Password, name = "laptop", scope = "read" }));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var token = json.RootElement.GetProperty("token").GetString()!;
+        Assert.StartsWith("oo_pat_", token);
+        Assert.Equal("read", json.RootElement.GetProperty("scope").GetString());
+
+        await using var conn = await Accounts.OpenAsync(world.Factory.Owner);
+        var stored = await conn.QuerySingleAsync<(byte[] Hash, string Prefix)>(
+            "select token_hash, token_prefix from ops.api_tokens where id = @id", new { id = json.RootElement.GetProperty("id").GetGuid() });
+        Assert.Equal(OdooOps.Auth.AccessTokens.Hash(token), stored.Hash);
+        Assert.DoesNotContain(token, stored.Prefix);
+
+        var listed = await world.Client(null).WithToken(token).GetStringAsync("/api/ops/tokens");
+        Assert.Contains("laptop", listed);
+        Assert.DoesNotContain(token, listed);
+        Assert.DoesNotContain("token_hash", listed);
+    }
+
+    [Fact]
+    public async Task Read_scope_may_read_but_not_write()
+    {
+        var id = await Accounts.CreateUserAsync(world.Factory.Owner, $"{world.Unique("r")}@a.test", world.A.OrgId, "owner");
+        var token = await Accounts.CreateTokenAsync(world.Factory.Owner, id, scope: "read");
+        var client = world.Client(null).WithToken(token);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/ops/projects")).StatusCode);
+        var before = await world.FingerprintAsync();
+        var write = await client.PatchAsync($"/api/ops/projects/{world.A.ProjectId}", ApiWorld.Body(new { name = "nope" }));
+        Assert.Equal(HttpStatusCode.Forbidden, write.StatusCode);
+        Assert.Contains("read scope", await write.Content.ReadAsStringAsync());
+        Assert.Equal(before, await world.FingerprintAsync());
+    }
+
+    [Fact]
+    public async Task Expired_revoked_and_unknown_tokens_are_401()
+    {
+        var id = await Accounts.CreateUserAsync(world.Factory.Owner, $"{world.Unique("e")}@a.test", world.A.OrgId, "viewer");
+        var expired = await Accounts.CreateTokenAsync(world.Factory.Owner, id, expiresAt: DateTime.UtcNow.AddMinutes(-1));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await world.Client(null).WithToken(expired).GetAsync("/api/ops/projects")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await world.Client(null).WithToken("oo_pat_" + new string('x', 43)).GetAsync("/api/ops/projects")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await world.Client(null).WithToken("not-a-token").GetAsync("/api/ops/projects")).StatusCode);
+
+        var live = await Accounts.CreateTokenAsync(world.Factory.Owner, id);
+        var client = world.Client(null).WithToken(live);
+        using var list = JsonDocument.Parse(await client.GetStringAsync("/api/ops/tokens"));
+        var tokenId = list.RootElement.GetProperty("tokens").EnumerateArray().Single(t => t.GetProperty("revoked_at").ValueKind == JsonValueKind.Null
+            && t.GetProperty("expires_at").ValueKind == JsonValueKind.Null).GetProperty("id").GetGuid();
+        Assert.NotEqual(JsonValueKind.Null, list.RootElement.GetProperty("tokens").EnumerateArray().Single(t => t.GetProperty("id").GetGuid() == tokenId).GetProperty("last_used_at").ValueKind);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/ops/tokens/{tokenId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/ops/projects")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_user_cannot_revoke_someone_elses_token()
+    {
+        await using var conn = await Accounts.OpenAsync(world.Factory.Owner);
+        var bToken = await conn.ExecuteScalarAsync<Guid>("select id from ops.api_tokens where user_id = @OwnerId limit 1", new { world.B.OwnerId });
+        var response = await world.Client("owner").DeleteAsync($"/api/ops/tokens/{bToken}");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Null(await conn.ExecuteScalarAsync<DateTime?>("select revoked_at from ops.api_tokens where id = @bToken", new { bToken }));
+    }
+
+    [Fact]
+    public async Task Wrong_passwords_lock_the_account_and_it_says_so()
+    {
+        var email = $"{world.Unique("lock")}@a.test";
+        await Accounts.CreateUserAsync(world.Factory.Owner, email, world.A.OrgId, "viewer");
+        var client = world.Client(null);
+        for (var i = 0; i < OdooOps.Auth.SignInService.MaxFailuresPerAccount - 1; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsync("/api/ops/auth/token", ApiWorld.Body(new { email, password = "wrong" }))).StatusCode);
+        var locked = await client.PostAsync("/api/ops/auth/token", ApiWorld.Body(new { email, password = "wrong" }));
+        Assert.Equal((HttpStatusCode)423, locked.StatusCode);
+        Assert.Contains("locked", await locked.Content.ReadAsStringAsync());
+        // Even the right password is refused while locked.
+        var right = await client.PostAsync("/api/ops/auth/token", ApiWorld.Body(new { email, password = Accounts.Password }));
+        Assert.Equal((HttpStatusCode)423, right.StatusCode);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Security.Cryptography;
+using Dapper;
+using Npgsql;
+using OdooOps.Tests.Infrastructure;
+
+namespace OdooOps.Tests.Database;
+
+/// <summary>
+/// The internal SECURITY DEFINER functions bypass RLS, so only the ops_service login may run them; the ops_app login
+/// (whoever the acting user is) must get 42501, and ops_service must get nothing but those functions.
+/// </summary>
+public sealed class InternalFunctionAccessTests(TenantDatabase db) : IClassFixture<TenantDatabase>
+{
+    static readonly string[] InternalCalls =
+    [
+        """select ops.ingest_metrics(@ProjectId, now(), '[{"metric": "cpu_pct", "value": 1}]')""",
+        "select ops.advisory_scan()",
+        "select ops.advisory_scan(@ProjectId)",
+        "select ops.ensure_metric_partitions(date '2030-01-01', 1)",
+        "select ops.drop_metric_partitions_before(current_date + 1)",
+        "select ops.authenticate_ingest_token(@IngestTokenHash)",
+        "select * from ops.authenticate_api_token(@ApiTokenHash)",
+    ];
+
+    [Fact]
+    public async Task The_app_login_cannot_execute_internal_functions_as_anyone()
+    {
+        var before = await DbSnapshot.TakeAsync(db);
+        foreach (var user in new Guid?[] { db.A.OwnerId, db.A.ViewerId, null })
+        {
+            await using var session = await db.AsUserAsync(user);
+            foreach (var sql in InternalCalls)
+            {
+                var attempt = await session.TryQueryAsync(sql, db.A, keep: true);
+                Assert.True(attempt.SqlState == "42501", $"{sql} as {user}: expected 42501, got {attempt}");
+            }
+            await session.CommitAsync();
+        }
+        Assert.Equal(before, await DbSnapshot.TakeAsync(db));
+    }
+
+    [Fact]
+    public async Task The_service_login_runs_each_internal_function()
+    {
+        // A project without a production branch gives advisory_scan something to create.
+        await using (var owner = await db.OpenOwnerAsync())
+            await owner.ExecuteAsync("insert into ops.projects (org_id, name, slug, repo_url) values (@OrgId, 'Bare', 'bare', 'https://git.example/bare.git')", db.A);
+
+        await using var conn = await db.OpenServiceAsync();
+        await using var tx = await conn.BeginTransactionAsync(); // rolled back: the class database stays as built
+        Assert.Equal(1, await conn.ExecuteScalarAsync<int>(InternalCalls[0], db.A, tx));
+        Assert.Equal(1, await conn.ExecuteScalarAsync<int>(InternalCalls[1], transaction: tx));
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>(InternalCalls[1], transaction: tx)); // upserted, not duplicated
+        Assert.Equal(2, await conn.ExecuteScalarAsync<int>("select ops.ensure_metric_partitions(date '2001-01-01', 2)", transaction: tx));
+        Assert.Equal(2, await conn.ExecuteScalarAsync<int>("select ops.drop_metric_partitions_before(date '2001-01-03')", transaction: tx));
+
+        Assert.Equal(db.A.ProjectId, await conn.ExecuteScalarAsync<Guid?>(InternalCalls[5], db.A, tx));
+        Assert.Null(await conn.ExecuteScalarAsync<Guid?>(InternalCalls[5], new { IngestTokenHash = RandomNumberGenerator.GetBytes(32) }, tx));
+        var token = Assert.Single(await conn.QueryAsync<(Guid, Guid, string)>(InternalCalls[6], db.A, tx));
+        Assert.Equal((db.A.ApiTokenId, db.A.OwnerId, "write"), token);
+        Assert.Empty(await conn.QueryAsync(InternalCalls[6], new { ApiTokenHash = RandomNumberGenerator.GetBytes(32) }, tx));
+    }
+
+    [Fact]
+    public async Task The_service_login_has_no_table_privileges_and_no_user_rpcs()
+    {
+        await using var conn = await db.OpenServiceAsync();
+        foreach (var sql in new[]
+                 {
+                     "select count(*) from ops.projects", "select count(*) from registry.users", "select count(*) from ops.api_tokens",
+                     "select count(*) from ops.list_projects()", "select ops.current_user_id()",
+                 })
+        {
+            var e = await Assert.ThrowsAsync<PostgresException>(() => conn.ExecuteScalarAsync(sql));
+            Assert.True(e.SqlState == "42501", $"{sql}: {e.SqlState} {e.MessageText}");
+        }
+    }
+
+    [Fact]
+    public async Task Execute_grants_on_internal_functions_name_ops_service_only()
+    {
+        await using var owner = await db.OpenOwnerAsync();
+        foreach (var fn in new[]
+                 {
+                     "ops.ingest_metrics(uuid, timestamptz, jsonb)", "ops.advisory_scan(uuid)", "ops.ensure_metric_partitions(date, int)",
+                     "ops.drop_metric_partitions_before(date)", "ops.authenticate_ingest_token(bytea)", "ops.authenticate_api_token(bytea)",
+                 })
+        {
+            var (app, service, pub) = await owner.QuerySingleAsync<(bool, bool, bool)>(
+                "select has_function_privilege('ops_app', @fn::regprocedure, 'execute'), has_function_privilege('ops_service', @fn::regprocedure, 'execute'), "
+                + "exists (select 1 from aclexplode((select proacl from pg_proc where oid = @fn::regprocedure)) a where a.grantee = 0)", new { fn });
+            Assert.Equal((false, true, false), (app, service, pub));
+        }
+    }
+}
