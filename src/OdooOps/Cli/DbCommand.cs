@@ -17,7 +17,8 @@ public static class DbCommand
         return db;
     }
 
-    static Command WithDatabase(Command command, Func<ParseResult, DatabaseTarget, CancellationToken, Task<int>> action)
+    /// <summary>Adds --database-url and --data-dir and runs the action against that database as its owner (admin verbs share it).</summary>
+    internal static Command WithDatabase(Command command, Func<ParseResult, DatabaseTarget, CancellationToken, Task<int>> action)
     {
         var url = CliCommon.DatabaseUrlOption();
         var dataDir = CliCommon.DataDirOption();

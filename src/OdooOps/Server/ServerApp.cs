@@ -6,6 +6,7 @@ using OdooOps.Builds;
 using OdooOps.Database;
 using OdooOps.Health;
 using OdooOps.Members;
+using OdooOps.Observability;
 using OdooOps.Orgs;
 using OdooOps.Projects;
 using OdooOps.Tokens;
@@ -31,6 +32,7 @@ public static class ServerApp
         builder.WebHost.UseUrls(urls);
         builder.WebHost.UseStaticWebAssets();
         builder.Services.AddSingleton(database);
+        builder.Services.AddOpsObservability();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<DatabaseErrorHandler>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
@@ -49,6 +51,7 @@ public static class ServerApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseOpsObservability(); // first: times every request and sees its final status
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseStaticFiles();
@@ -57,10 +60,17 @@ public static class ServerApp
         app.UseAntiforgery();
 
         app.MapHealthApi();
+        app.MapMetrics();
         app.MapOpenApi();
         app.MapScalarApiReference("/docs/api", o => o.WithTitle("OdooOps API"));
 
-        var api = app.MapGroup("/api/ops").RequireAuthorization(AccessPolicies.SignedIn);
+        // Every API answer may be one of these errors (auth, role, tenant); endpoints declare the rest in their Results<…>.
+        var api = app.MapGroup("/api/ops").RequireAuthorization(AccessPolicies.SignedIn)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         api.MapAuthApi();
         api.MapOrgsApi();
         api.MapProjectsApi();

@@ -22,7 +22,7 @@ public sealed class MetricStorageTests(TenantDatabase db, PostgresCluster cluste
         Assert.Equal(0, await EnsureAsync(owner, "2001-02-01", 3));
         Assert.Equal(1, await EnsureAsync(owner, "2001-02-02", 3)); // only 2001-02-04 is new
         Assert.Equal(["metric_samples_p20010201", "metric_samples_p20010202", "metric_samples_p20010203", "metric_samples_p20010204"],
-            await owner.QueryAsync<string>("select relname from pg_class where relnamespace = 'ops_partitions'::regnamespace and relname like 'metric_samples_p2001%' order by 1"));
+            await owner.QueryAsync<string>("select relname from pg_class where relnamespace = 'ops_partitions'::regnamespace and relkind = 'r' and relname like 'metric_samples_p2001%' order by 1"));
         // new partitions have RLS on and no grants: they are read through the parent only
         Assert.Equal((true, true), await owner.QuerySingleAsync<(bool, bool)>(
             "select relrowsecurity, relacl is null from pg_class where oid = 'ops_partitions.metric_samples_p20010204'::regclass"));
