@@ -6,9 +6,25 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
     ServeCommand.Create(),
     DbCommand.Create(),
     SeedCommand.Create(),
+    OrgCommand.Create(),
+    UserCommand.Create(),
+    TokenCommand.Create(),
+    LoginCommand.Login(),
+    LoginCommand.Logout(),
+    ProjectsCommand.Create(),
+    BranchesCommand.Create(),
+    DoctorCommand.Create(),
 };
+var parse = root.Parse(args);
+// Usage mistakes follow the CLI's error contract too: one "error: …" line on stderr and exit code 1.
+// (A bare `odooops` still gets the help text.)
+if (parse.Errors.Count > 0 && args.Length > 0)
+{
+    Console.Error.WriteLine($"error: {string.Join(" ", parse.Errors.Select(e => e.Message))} (see --help)");
+    return 1;
+}
 // serve owns SIGINT/SIGTERM through the ASP.NET Core host so that it can stop its database cleanly.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
 
 /// <summary>Visible to the tests' WebApplicationFactory.</summary>
 public partial class Program;

@@ -15,12 +15,11 @@ public static partial class AdminSupport
 
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public static async Task<(NpgsqlConnection Connection, NpgsqlTransaction Transaction)> BeginAsync(
-        NpgsqlConnectionStringBuilder owner, CancellationToken ct)
+    public static async Task<NpgsqlConnection> OpenAsync(NpgsqlConnectionStringBuilder owner, CancellationToken ct)
     {
         var conn = new NpgsqlConnection(owner.ConnectionString);
         await conn.OpenAsync(ct);
-        return (conn, await conn.BeginTransactionAsync(ct));
+        return conn;
     }
 
     public static Task WriteAuditAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid? orgId, string action, string targetType, Guid targetId, object after) =>

@@ -42,10 +42,10 @@ public static class SecretInput
             : throw new ArgumentException($"Expected the {what} on the first line of stdin, found nothing.");
 
     /// <summary>Asks on stderr and reads keys without echoing them; only when stdin is a terminal.</summary>
-    public static string Prompt(string label, bool echo)
+    public static string Prompt(string label, bool echo, string instead)
     {
         if (Console.IsInputRedirected)
-            throw new ArgumentException($"stdin is not a terminal, so the {label.ToLowerInvariant()} cannot be asked: pass it as described in --help.");
+            throw new ArgumentException($"stdin is not a terminal, so the {label.ToLowerInvariant()} cannot be asked: use {instead}.");
         Console.Error.Write($"{label}: ");
         if (echo) return Console.ReadLine()?.Trim() ?? "";
         var value = new StringBuilder();

@@ -5,21 +5,22 @@ namespace OdooOps.Ui;
 /// <summary>Every section the console will have; those not built yet show disabled rather than as broken links.</summary>
 public static class UiSections
 {
-    public sealed record Section(string Name, string Href, bool Built);
+    public sealed record Section(string Name, string Href, bool Built, string Group);
 
+    // Grouped the way an operator thinks about them: ship code, watch it run, manage who may do what.
     public static readonly IReadOnlyList<Section> All =
     [
-        new("Projects", "app/projects", true),
-        new("Builds", "app/builds", false),
-        new("Runners", "app/runners", false),
-        new("Metrics", "app/metrics", false),
-        new("Advisories", "app/advisories", false),
-        new("Deployments", "app/deployments", false),
-        new("Backups", "app/backups", false),
-        new("Members", "app/members", false),
-        new("Tokens", "app/tokens", false),
-        new("Audit log", "app/audit", false),
-        new("Settings", "app/settings", false),
+        new("Projects", "app/projects", true, "Ship"),
+        new("Builds", "app/builds", false, "Ship"),
+        new("Deployments", "app/deployments", false, "Ship"),
+        new("Runners", "app/runners", false, "Ship"),
+        new("Backups", "app/backups", false, "Ship"),
+        new("Metrics", "app/metrics", false, "Observe"),
+        new("Advisories", "app/advisories", false, "Observe"),
+        new("Members", "app/members", false, "Organisation"),
+        new("Tokens", "app/tokens", false, "Organisation"),
+        new("Audit log", "app/audit", false, "Organisation"),
+        new("Settings", "app/settings", false, "Organisation"),
     ];
 
     public const string OrgCookie = "odooops_org";

@@ -69,6 +69,7 @@ public sealed class TenantWriteIsolationTests(PostgresCluster cluster)
             "insert into registry.org_members (org_id, user_id, role) values (@OrgId, @Me, 'viewer')",
             "insert into ops.audit_log (org_id, actor_user_id, action) values (@OrgId, @Me, 'intruder.write')",
             "insert into ops.audit_log (org_id, project_id, actor_user_id, action) values (@OrgId, @ProjectId, @Me, 'intruder.write')",
+            "insert into ops.audit_log (project_id, actor_user_id, action) values (@ProjectId, @Me, 'intruder.write')",
             "insert into ops.metric_samples (project_id, branch_id, metric, ts, value) values (@ProjectId, @DevBranchId, 'cpu_pct', now(), 1)",
             "insert into ops.deployments (project_id, branch_id, stage) values (@ProjectId, @DevBranchId, 'development')",
         ];
@@ -83,6 +84,32 @@ public sealed class TenantWriteIsolationTests(PostgresCluster cluster)
             await session.CommitAsync();
         }
         Assert.Equal(before, await DbSnapshot.TakeAsync(db));
+    }
+
+    [Fact]
+    public async Task Audit_entries_name_oneself_as_actor_and_only_orgs_and_projects_one_can_see()
+    {
+        var db = await TenantDatabase.CreateAsync(cluster);
+        const string sql = "insert into ops.audit_log (org_id, project_id, actor_user_id, action) values (@OrgId, @ProjectId, @Actor, 'test.write')";
+        foreach (var role in Enum.GetValues<TenantRole>())
+        {
+            var me = db.A.User(role);
+            await using var session = await db.AsUserAsync(me);
+            var cases = new (Guid? OrgId, Guid? ProjectId, Guid Actor, bool Allowed)[]
+            {
+                (db.A.OrgId, db.A.ProjectId, me, true),
+                (null, null, me, true),
+                (db.A.OrgId, null, me, role != TenantRole.ProjectMember), // a project-only member is not in the org
+                (null, db.A.ProjectId, me, true),
+                (db.A.OrgId, db.A.ProjectId, db.Tenants.OutsiderId, false), // someone else as actor
+                (db.A.OrgId, db.B.ProjectId, me, false),                    // B's project under A's org
+            };
+            foreach (var c in cases)
+            {
+                var attempt = await session.TryExecuteAsync(sql, new { c.OrgId, c.ProjectId, c.Actor });
+                Assert.True(c.Allowed ? attempt.Ok : attempt.SqlState == "42501", $"{role} {c}: {attempt}");
+            }
+        }
     }
 
     [Fact]

@@ -1,0 +1,45 @@
+using System.Globalization;
+
+namespace OdooOps.Ui;
+
+/// <summary>How the console words times and build states; pure functions so they are tested without a browser.</summary>
+public static class UiFormat
+{
+    /// <summary>"just now", "5 min ago", "3 h ago", "2 days ago", then a date: an operator scans for recency, not precision.</summary>
+    public static string Relative(DateTime utc, DateTime nowUtc)
+    {
+        var age = nowUtc - utc;
+        if (age < TimeSpan.Zero) age = TimeSpan.Zero; // clocks of database and host differ by a little
+        return age switch
+        {
+            { TotalSeconds: < 45 } => "just now",
+            { TotalMinutes: < 60 } => $"{Math.Max(1, (int)Math.Round(age.TotalMinutes))} min ago",
+            { TotalHours: < 24 } => $"{(int)age.TotalHours} h ago",
+            { TotalDays: < 2 } => "yesterday",
+            { TotalDays: < 30 } => $"{(int)age.TotalDays} days ago",
+            _ => utc.ToString(utc.Year == nowUtc.Year ? "d MMM" : "d MMM yyyy", CultureInfo.InvariantCulture),
+        };
+    }
+
+    /// <summary>The exact time for a tooltip, always UTC so that two people comparing notes see the same text.</summary>
+    public static string ExactUtc(DateTime utc) => utc.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+
+    /// <summary>The badge colour of a build status: green success, yellow warning, red failure, grey otherwise.</summary>
+    public static string StatusTone(string? status) => status switch
+    {
+        "success" => "success",
+        "warning" => "warning",
+        "failed" or "timed_out" => "danger",
+        _ => "neutral", // queued, running, cancelled, no build yet
+    };
+
+    public static string StatusLabel(string? status) => status is null ? "no builds" : status.Replace('_', ' ');
+
+    public static string StageTitle(string stage) => stage switch
+    {
+        "production" => "Production",
+        "staging" => "Staging",
+        "development" => "Development",
+        _ => stage,
+    };
+}
