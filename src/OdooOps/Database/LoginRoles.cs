@@ -41,7 +41,13 @@ public static class LoginRoles
         var stored = await conn.ExecuteScalarAsync<string?>(
             "select password from ops_private.login_roles where role_name = @name", new { name });
         var exists = await conn.ExecuteScalarAsync<bool>("select exists (select 1 from pg_roles where rolname = @name)", new { name });
-        if (stored is not null && exists) return (name, stored);
+        // Short OLTP queries never win from JIT compilation, and its cost (≈10 ms) dwarfs them; the setting is
+        // per role so an operator's own sessions keep the server default.
+        if (stored is not null && exists)
+        {
+            await conn.ExecuteAsync($"alter role {name} set jit = off");
+            return (name, stored);
+        }
 
         // Hex only: safe to place in the statement (CREATE ROLE takes no parameters).
         var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
@@ -50,6 +56,7 @@ public static class LoginRoles
             ? $"alter role {name} with login nobypassrls password '{password}'"
             : $"create role {name} login nobypassrls password '{password}'", transaction: tx);
         await conn.ExecuteAsync($"grant {group} to {name}", transaction: tx);
+        await conn.ExecuteAsync($"alter role {name} set jit = off", transaction: tx);
         await conn.ExecuteAsync("""
             insert into ops_private.login_roles (role_name, password) values (@name, @password)
             on conflict (role_name) do update set password = excluded.password

@@ -25,7 +25,7 @@ public sealed class InternalFunctionAccessTests(TenantDatabase db) : IClassFixtu
     [Fact]
     public async Task The_app_login_cannot_execute_internal_functions_as_anyone()
     {
-        var before = await DbSnapshot.TakeAsync(db);
+        var before = await db.SnapshotAsync();
         foreach (var user in new Guid?[] { db.A.OwnerId, db.A.ViewerId, null })
         {
             await using var session = await db.AsUserAsync(user);
@@ -36,7 +36,7 @@ public sealed class InternalFunctionAccessTests(TenantDatabase db) : IClassFixtu
             }
             await session.CommitAsync();
         }
-        Assert.Equal(before, await DbSnapshot.TakeAsync(db));
+        Assert.Equal(before, await db.SnapshotAsync());
     }
 
     [Fact]

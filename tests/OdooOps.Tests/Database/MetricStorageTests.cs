@@ -9,20 +9,19 @@ namespace OdooOps.Tests.Database;
 /// <summary>
 /// Metric samples: UTC day partitions (created, routed, dropped as whole tables) and ops.ingest_metrics, the
 /// all-or-nothing batch insert the ingest endpoint calls through the ops_service login. Tests sharing the class
-/// database use metric names of their own; tests that count partitions get a database of their own.
+/// database use metric names and days of their own; the retention test, which drops every old day, has its own.
 /// </summary>
 public sealed class MetricStorageTests(TenantDatabase db, PostgresCluster cluster) : IClassFixture<TenantDatabase>
 {
     [Fact]
     public async Task Ensure_creates_one_partition_per_utc_day_idempotently_and_routes_rows_by_utc()
     {
-        var own = await TenantDatabase.CreateAsync(cluster);
-        await using var owner = await own.OpenOwnerAsync();
+        await using var owner = await db.OpenOwnerAsync();
         Assert.Equal(3, await EnsureAsync(owner, "2001-02-01", 3));
         Assert.Equal(0, await EnsureAsync(owner, "2001-02-01", 3));
         Assert.Equal(1, await EnsureAsync(owner, "2001-02-02", 3)); // only 2001-02-04 is new
         Assert.Equal(["metric_samples_p20010201", "metric_samples_p20010202", "metric_samples_p20010203", "metric_samples_p20010204"],
-            await owner.QueryAsync<string>("select relname from pg_class where relnamespace = 'ops_partitions'::regnamespace and relkind = 'r' and relname like 'metric_samples_p2001%' order by 1"));
+            await owner.QueryAsync<string>("select relname from pg_class where relnamespace = 'ops_partitions'::regnamespace and relkind = 'r' and relname like 'metric_samples_p200102%' order by 1"));
         // new partitions have RLS on and no grants: they are read through the parent only
         Assert.Equal((true, true), await owner.QuerySingleAsync<(bool, bool)>(
             "select relrowsecurity, relacl is null from pg_class where oid = 'ops_partitions.metric_samples_p20010204'::regclass"));
@@ -34,7 +33,7 @@ public sealed class MetricStorageTests(TenantDatabase db, PostgresCluster cluste
             select @ProjectId, @ProductionBranchId, 'route', t::timestamptz, 1
               from unnest(array['2001-02-01 00:00:00+00', '2001-02-01 23:59:59.999+00', '2001-02-02 00:00:00+00', '2001-02-02 09:00:00+13']) t
             returning to_char(ts at time zone 'UTC', 'MM-DD HH24:MI'), tableoid::regclass::text
-            """, own.A);
+            """, db.A);
         Assert.Equal([
             ("02-01 00:00", "ops_partitions.metric_samples_p20010201"), ("02-01 23:59", "ops_partitions.metric_samples_p20010201"),
             ("02-02 00:00", "ops_partitions.metric_samples_p20010202"), ("02-01 20:00", "ops_partitions.metric_samples_p20010201"),

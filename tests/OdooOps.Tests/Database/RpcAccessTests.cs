@@ -88,15 +88,19 @@ public sealed class RpcAccessTests(TenantDatabase db) : IClassFixture<TenantData
 
     [Theory]
     [MemberData(nameof(Callers))]
-    public async Task Trigger_build_on_development_is_open_to_testers_and_queues_the_build(Caller caller)
+    public async Task Trigger_build_on_development_and_staging_is_open_to_testers_and_queues_the_build(Caller caller)
     {
-        await using var session = await db.AsUserAsync(User(caller));
-        var attempt = await session.TryQueryAsync("select * from ops.trigger_build(@ProjectId, @DevBranchId)", new { db.A.ProjectId, db.A.DevBranchId }, keep: true);
-        Assert.Equal(TesterPlus[caller], attempt.SqlState ?? Ok);
-        if (!attempt.Ok) return;
-        var build = attempt.Value!.Single();
-        Assert.Equal(("queued", User(caller)), ((string)build.status, (Guid?)build.triggered_by));
-        Assert.Equal(120, await session.ScalarAsync<int>("select priority from ops.run_queue where build_id = @id", new { id = (Guid)build.id }));
+        // priority = stage (development 100, staging 200) + manual trigger 20
+        foreach (var (branch, priority) in new[] { (db.A.DevBranchId, 120), (db.A.StagingBranchId, 220) })
+        {
+            await using var session = await db.AsUserAsync(User(caller));
+            var attempt = await session.TryQueryAsync("select * from ops.trigger_build(@ProjectId, @branch)", new { db.A.ProjectId, branch }, keep: true);
+            Assert.Equal(TesterPlus[caller], attempt.SqlState ?? Ok);
+            if (!attempt.Ok) continue;
+            var build = attempt.Value!.Single();
+            Assert.Equal(("queued", User(caller)), ((string)build.status, (Guid?)build.triggered_by));
+            Assert.Equal(priority, await session.ScalarAsync<int>("select priority from ops.run_queue where build_id = @id", new { id = (Guid)build.id }));
+        }
     }
 
     [Theory]
@@ -196,7 +200,7 @@ public sealed class RpcAccessTests(TenantDatabase db) : IClassFixture<TenantData
     /// </summary>
     async Task<dynamic?> ExpectAsync(Caller caller, string expected, string sql, object? args = null)
     {
-        var before = expected == Ok ? null : await DbSnapshot.TakeAsync(db);
+        var before = expected == Ok ? null : await db.SnapshotAsync();
         await using (var session = await db.AsUserAsync(User(caller)))
         {
             var attempt = await session.TryQueryAsync(sql, args, keep: true);
@@ -204,7 +208,7 @@ public sealed class RpcAccessTests(TenantDatabase db) : IClassFixture<TenantData
             if (expected == Ok) return attempt.Value!.Single();
             await session.CommitAsync();
         }
-        Assert.Equal(before, await DbSnapshot.TakeAsync(db));
+        Assert.Equal(before, await db.SnapshotAsync());
         return null;
     }
 }

@@ -1,3 +1,4 @@
+using Dapper;
 using OdooOps.Tests.Infrastructure;
 
 namespace OdooOps.Tests.Database;
@@ -14,7 +15,7 @@ public sealed class TenantIsolationTests(TenantDatabase db) : IClassFixture<Tena
     public async Task The_fixture_puts_rows_of_both_tenants_in_every_tenant_scoped_table()
     {
         // Guards the tests below: a table with no rows of B could never show a leak.
-        var snapshot = await DbSnapshot.TakeAsync(db);
+        var snapshot = await db.SnapshotAsync();
         Assert.NotEmpty(snapshot);
         foreach (var (table, rows) in snapshot)
         {
@@ -114,14 +115,19 @@ public sealed class TenantIsolationTests(TenantDatabase db) : IClassFixture<Tena
     [Fact]
     public async Task An_inactive_user_sees_nothing()
     {
-        // Deactivate A's owner in a transaction the app session cannot see roll back: use a per-test database.
-        var own = await TenantDatabase.CreateAsync(db.Cluster);
-        await using (var owner = await own.OpenOwnerAsync())
-            await Dapper.SqlMapper.ExecuteAsync(owner, "update registry.users set is_active = false where id = @OwnerId", own.A);
-        await using var session = await own.AsUserAsync(own.A.OwnerId);
-        var seen = await VisibleAsync(session);
-
-        Assert.Empty(seen.Where(kv => kv.Value.Count > 0).Select(kv => $"{kv.Key}: {kv.Value.Count} rows"));
+        // A's owner sees the most; deactivated (committed, so the app session sees it), nothing at all.
+        await using var owner = await db.OpenOwnerAsync();
+        await owner.ExecuteAsync("update registry.users set is_active = false where id = @OwnerId", db.A);
+        try
+        {
+            await using var session = await db.AsUserAsync(db.A.OwnerId);
+            var seen = await VisibleAsync(session);
+            Assert.Empty(seen.Where(kv => kv.Value.Count > 0).Select(kv => $"{kv.Key}: {kv.Value.Count} rows"));
+        }
+        finally
+        {
+            await owner.ExecuteAsync("update registry.users set is_active = true where id = @OwnerId", db.A);
+        }
     }
 
     static async Task<Dictionary<string, List<string>>> VisibleAsync(AppSession session)

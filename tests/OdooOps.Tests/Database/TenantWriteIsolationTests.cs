@@ -4,10 +4,11 @@ using OdooOps.Tests.Infrastructure;
 namespace OdooOps.Tests.Database;
 
 /// <summary>
-/// What ops_app sessions can change. Each test commits what the database let through, on a database of its own,
-/// then compares the owner's view before and after, so a write that slipped past RLS would show up.
+/// What ops_app sessions can change. Tests commit what the database let through and compare the owner's view before
+/// and after, so a write that slipped past RLS would show up. What they may commit changes no content (no-op
+/// updates), so they share the class database.
 /// </summary>
-public sealed class TenantWriteIsolationTests(PostgresCluster cluster)
+public sealed class TenantWriteIsolationTests(TenantDatabase db) : IClassFixture<TenantDatabase>
 {
     public static TheoryData<TenantRole> RolesOfA => [.. Enum.GetValues<TenantRole>()];
 
@@ -18,8 +19,7 @@ public sealed class TenantWriteIsolationTests(PostgresCluster cluster)
     [InlineData(TenantRole.ProjectMember)]
     public async Task Updates_and_deletes_by_tenant_A_never_touch_tenant_B(TenantRole role)
     {
-        var db = await TenantDatabase.CreateAsync(cluster);
-        var before = (await DbSnapshot.TakeAsync(db)).Of(db.B);
+        var before = (await db.SnapshotAsync()).Of(db.B);
         int updated = 0, deleted = 0;
 
         await using (var session = await db.AsUserAsync(db.A.User(role)))
@@ -35,7 +35,7 @@ public sealed class TenantWriteIsolationTests(PostgresCluster cluster)
             await session.CommitAsync();
         }
 
-        Assert.Equal(before, (await DbSnapshot.TakeAsync(db)).Of(db.B));
+        Assert.Equal(before, (await db.SnapshotAsync()).Of(db.B));
         // The statements did reach A's rows (a broken statement would also "never touch B").
         Assert.True(updated > 0, "no update returned a row of A");
         Assert.True(deleted > 0, "no delete returned a row of A");
@@ -45,8 +45,7 @@ public sealed class TenantWriteIsolationTests(PostgresCluster cluster)
     [MemberData(nameof(RolesOfA))]
     public async Task Inserts_pointing_at_tenant_B_are_refused(TenantRole role)
     {
-        var db = await TenantDatabase.CreateAsync(cluster);
-        var before = await DbSnapshot.TakeAsync(db);
+        var before = await db.SnapshotAsync();
         var me = db.A.User(role);
         var args = new
         {
@@ -83,13 +82,12 @@ public sealed class TenantWriteIsolationTests(PostgresCluster cluster)
             }
             await session.CommitAsync();
         }
-        Assert.Equal(before, await DbSnapshot.TakeAsync(db));
+        Assert.Equal(before, await db.SnapshotAsync());
     }
 
     [Fact]
     public async Task Audit_entries_name_oneself_as_actor_and_only_orgs_and_projects_one_can_see()
     {
-        var db = await TenantDatabase.CreateAsync(cluster);
         const string sql = "insert into ops.audit_log (org_id, project_id, actor_user_id, action) values (@OrgId, @ProjectId, @Actor, 'test.write')";
         foreach (var role in Enum.GetValues<TenantRole>())
         {
@@ -115,14 +113,12 @@ public sealed class TenantWriteIsolationTests(PostgresCluster cluster)
     [Fact]
     public async Task A_viewer_of_A_cannot_insert_update_or_delete_anything_in_A()
     {
-        var db = await TenantDatabase.CreateAsync(cluster);
         await AssertCannotWriteAsync(db, db.A.ViewerId);
     }
 
     [Fact]
     public async Task Anonymous_cannot_write_anything()
     {
-        var db = await TenantDatabase.CreateAsync(cluster);
         await AssertCannotWriteAsync(db, null);
     }
 
@@ -130,7 +126,6 @@ public sealed class TenantWriteIsolationTests(PostgresCluster cluster)
     public async Task The_write_probes_are_valid_statements_that_A_owner_may_run()
     {
         // Guards the refusal tests: each probe succeeds for A's owner, so a refusal means RLS said no.
-        var db = await TenantDatabase.CreateAsync(cluster);
         await using var session = await db.AsUserAsync(db.A.OwnerId);
         var tables = await TableCatalog.LoadAsync(session.Connection, session.Transaction);
         Assert.Equal(tables.Where(t => t.CanInsert).Select(t => t.Qualified).Order(), InsertsIntoA.Keys.Order());
@@ -171,7 +166,7 @@ public sealed class TenantWriteIsolationTests(PostgresCluster cluster)
     /// </summary>
     static async Task AssertCannotWriteAsync(TenantDatabase db, Guid? user)
     {
-        var before = await DbSnapshot.TakeAsync(db);
+        var before = await db.SnapshotAsync();
         var problems = new List<string>();
         await using (var session = await db.AsUserAsync(user))
         {
@@ -196,7 +191,7 @@ public sealed class TenantWriteIsolationTests(PostgresCluster cluster)
             await session.CommitAsync();
         }
         Assert.Empty(problems);
-        Assert.Equal(before, await DbSnapshot.TakeAsync(db));
+        Assert.Equal(before, await db.SnapshotAsync());
     }
 
     static int AssertOnlyTenantA(TenantDatabase db, TableAccess table, Attempt<List<string>> attempt)

@@ -98,12 +98,6 @@ public static class DbSnapshot
         return result;
     }
 
-    public static async Task<SortedDictionary<string, List<string>>> TakeAsync(TenantDatabase db)
-    {
-        await using var owner = await db.OpenOwnerAsync();
-        return await TakeAsync(owner);
-    }
-
     /// <summary>Only the rows that carry one of the tenant's ids.</summary>
     public static SortedDictionary<string, List<string>> Of(this SortedDictionary<string, List<string>> snapshot, Tenant tenant) =>
         new(snapshot.ToDictionary(kv => kv.Key, kv => kv.Value.Where(tenant.Owns).ToList()), StringComparer.Ordinal);

@@ -55,7 +55,19 @@ public sealed class TenantDatabase(PostgresCluster cluster) : IAsyncLifetime
         return new AppSession(conn, tx);
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    NpgsqlConnection? _snapshotConnection;
+
+    /// <summary>The owner's view of every row (see <see cref="DbSnapshot"/>), over one reused connection: tests of a class run one at a time.</summary>
+    public async Task<SortedDictionary<string, List<string>>> SnapshotAsync()
+    {
+        _snapshotConnection ??= await OpenOwnerAsync();
+        return await DbSnapshot.TakeAsync(_snapshotConnection);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_snapshotConnection is not null) await _snapshotConnection.DisposeAsync();
+    }
 }
 
 /// <summary>One app transaction. Disposing without <see cref="CommitAsync"/> rolls back.</summary>

@@ -1,0 +1,14 @@
+using OdooOps.Bench;
+
+// Benchmarks of OdooOps' targets, run by hand (never by the test suite):
+//   dotnet run -c Release --project bench/OdooOps.Bench -- projects [--seconds 10] [--clients 32] [--projects 1000]
+var verb = args.FirstOrDefault() ?? "help";
+var options = BenchOptions.Parse(args.Skip(1).ToArray());
+switch (verb)
+{
+    case "projects":
+        return await ProjectsBench.RunAsync(options);
+    default:
+        Console.WriteLine("usage: odooops-bench projects [--seconds N] [--clients N] [--projects N]");
+        return verb == "help" ? 0 : 2;
+}
