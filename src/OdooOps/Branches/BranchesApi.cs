@@ -83,7 +83,8 @@ public static class BranchesApi
             if (before.IsProduction)
                 return TypedResults.Problem("The production branch cannot be archived: move another branch to production first.", statusCode: 409, title: "Conflict");
             var project = (await ProjectStore.GetAsync(c, t, projectId))!;
-            await BranchStore.ArchiveAsync(c, t, projectId, branchId);
+            if (await BranchStore.ArchiveAsync(c, t, projectId, branchId) is null)
+                return TypedResults.Problem("Your role does not allow archiving this branch.", statusCode: 403, title: "Forbidden");
             await AuditLog.WriteAsync(c, t, userId, new(project.OrgId, projectId, "branch.archive", "branch", branchId.ToString(), Before: before), http.Connection.RemoteIpAddress);
             return TypedResults.NoContent();
         }, ct);

@@ -91,9 +91,10 @@ public static class MembersApi
             if (before is null) return TypedResults.NotFound();
             if (scope == MemberScope.Org && before.Role == "owner" && await MemberStore.OwnerCountAsync(c, t, key) <= 1)
                 return TypedResults.Problem("An organisation keeps at least one owner.", statusCode: 409, title: "Conflict");
-            if (!await MemberStore.RemoveAsync(c, t, scope, key, userId))
-                return TypedResults.Problem("Your role does not allow this change.", statusCode: 403, title: "Forbidden");
+            // The audit row goes first: once a member removes themselves, RLS no longer lets them write about it.
             await AuditAsync(c, t, scope, key, actor, "member.remove", userId, before, null, http);
+            if (!await MemberStore.RemoveAsync(c, t, scope, key, userId))
+                throw RequestRefusedException.Forbidden("Your role does not allow this change.");
             return TypedResults.NoContent();
         }, ct);
     }

@@ -128,5 +128,10 @@ public static class DemoData
              'mem_mb averaged 1180 MB over 15 minutes (limit 1024 MB).', 'Raise the worker memory limit or reduce workers.', 1180)
         ) a(slug, rule, severity, title, detail, remediation, value) on a.slug = p.slug
         where p.org_id = @orgId;
+
+        -- Branch and build inserts bumped every project to now(); give the list a realistic order again.
+        update ops.projects p set last_activity_at = now() - make_interval(mins => v.minutes_ago)
+        from (values ('prod-erp', 5), ('shop', 60), ('field-service', 600)) v(slug, minutes_ago)
+        where p.org_id = @orgId and p.slug = v.slug;
         """;
 }

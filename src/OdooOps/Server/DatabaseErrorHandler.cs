@@ -6,14 +6,20 @@ namespace OdooOps.Server;
 /// <summary>
 /// The database is the second enforcement of access rules and the last word on integrity, so its refusals reach
 /// API callers as ProblemDetails with the right status instead of a 500: RLS or role refusal → 403, not found → 404,
-/// unique violation → 409, check violation or bad argument → 400 (naming the column or the function's message).
+/// unique violation → 409, check violation or bad argument → 400 (naming the column or the function's message);
+/// and a <see cref="RequestRefusedException"/> (a refusal found after writes, which therefore roll back).
 /// </summary>
 public sealed class DatabaseErrorHandler(IProblemDetailsService problems) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
-        if (exception is not PostgresException pg) return false;
-        var (status, title, detail) = Map(pg);
+        var (status, title, detail) = exception switch
+        {
+            PostgresException pg => Map(pg),
+            RequestRefusedException r => (r.Status, r.Title, r.Message),
+            _ => (0, "", ""),
+        };
+        if (status == 0) return false;
         context.Response.StatusCode = status;
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {

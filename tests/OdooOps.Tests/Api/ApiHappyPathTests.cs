@@ -140,4 +140,19 @@ public sealed class ApiHappyPathTests(ApiWorld world) : IClassFixture<ApiWorld>
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/ops/projects/{other}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/ops/orgs/{world.A.OrgId}/members")).StatusCode);
     }
+
+    [Fact]
+    public async Task A_member_may_leave_and_the_departure_is_audited()
+    {
+        var email = $"{world.Unique("leaver")}@x.test";
+        var userId = await Accounts.CreateUserAsync(world.Factory.Owner, email, world.A.OrgId, "admin");
+        var client = world.Client(null).WithToken(await Accounts.CreateTokenAsync(world.Factory.Owner, userId));
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/ops/orgs/{world.A.OrgId}/members/{userId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/ops/orgs/{world.A.OrgId}/members")).StatusCode);
+
+        await using var conn = await Accounts.OpenAsync(world.Factory.Owner);
+        Assert.Equal(1, await conn.ExecuteScalarAsync<int>(
+            "select count(*) from ops.audit_log where action = 'member.remove' and actor_user_id = @userId and target_id = @target",
+            new { userId, target = userId.ToString() }));
+    }
 }
