@@ -53,7 +53,8 @@ public static class ServerApp
         var app = builder.Build();
         app.UseOpsObservability(); // first: times every request and sees its final status
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        // Bare API errors (405, 415 …) become ProblemDetails; console pages render their own 404s.
+        app.UseWhen(ApiProblems.IsApiRequest, api => api.UseStatusCodePages());
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();

@@ -35,9 +35,10 @@ public static class BranchStageMoves
         {
             var before = await BranchStore.GetAsync(c, t, projectId, branchId);
             if (before is null || before.ArchivedAt is not null) return new NotFound();
+            if (before.Stage == stage) return new Moved(before.Name, stage, null); // a repeated click: nothing to do, nothing to audit
             var role = await RoleAsync(c, t, projectId);
             if (!Targets(role, before.Stage).Contains(stage))
-                return new Refused($"As {role ?? "a non-member"} you cannot move {before.Name} from {before.Stage} to {stage}.");
+                return new Refused($"Your role ({role ?? "none"}) does not allow moving {before.Name} from {before.Stage} to {stage}.");
             var project = (await ProjectStore.GetAsync(c, t, projectId))!;
             var replaced = stage == "production"
                 ? (await BranchStore.ListAsync(c, t, projectId)).FirstOrDefault(b => b.IsProduction)

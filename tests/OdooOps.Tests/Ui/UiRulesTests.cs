@@ -1,0 +1,50 @@
+using OdooOps.Branches.Pages;
+using OdooOps.Ui;
+
+namespace OdooOps.Tests.Ui;
+
+/// <summary>The console's pure rules: relative times, badge colours and which stage moves a role is offered.</summary>
+public sealed class UiRulesTests
+{
+    static readonly DateTime Now = new(2026, 3, 14, 12, 0, 0, DateTimeKind.Utc);
+
+    [Theory]
+    [InlineData(10, "just now")]
+    [InlineData(5 * 60, "5 min ago")]
+    [InlineData(59 * 60, "59 min ago")]
+    [InlineData(3 * 3600 + 20 * 60, "3 h ago")]
+    [InlineData(30 * 3600, "yesterday")]
+    [InlineData(5 * 86400, "5 days ago")]
+    [InlineData(60 * 86400, "13 Jan")]
+    [InlineData(400 * 86400, "7 Feb 2025")]
+    [InlineData(-30, "just now")]
+    public void Relative_times_read_like_a_person_would_say_them(int secondsAgo, string expected) =>
+        Assert.Equal(expected, UiFormat.Relative(Now.AddSeconds(-secondsAgo), Now));
+
+    [Fact]
+    public void Exact_time_is_utc() => Assert.Equal("2026-03-14 12:00:00 UTC", UiFormat.ExactUtc(Now));
+
+    [Theory]
+    [InlineData("success", "success")]
+    [InlineData("warning", "warning")]
+    [InlineData("failed", "danger")]
+    [InlineData("timed_out", "danger")]
+    [InlineData("queued", "neutral")]
+    [InlineData("running", "neutral")]
+    [InlineData("cancelled", "neutral")]
+    [InlineData(null, "neutral")]
+    public void Build_statuses_have_their_colour(string? status, string tone) => Assert.Equal(tone, UiFormat.StatusTone(status));
+
+    [Theory]
+    [InlineData("owner", "development", "staging,production")]
+    [InlineData("admin", "staging", "development,production")]
+    [InlineData("admin", "production", "")]
+    [InlineData("developer", "development", "staging")]
+    [InlineData("developer", "staging", "development")]
+    [InlineData("developer", "production", "")]
+    [InlineData("tester", "development", "")]
+    [InlineData("viewer", "staging", "")]
+    [InlineData(null, "staging", "")]
+    public void Roles_are_offered_the_moves_they_may_make(string? role, string stage, string expected) =>
+        Assert.Equal(expected, string.Join(",", BranchStageMoves.Targets(role, stage)));
+}
