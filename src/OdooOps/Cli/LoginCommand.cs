@@ -31,6 +31,9 @@ public static class LoginCommand
             {
                 var address = parse.GetValue(email) is { Length: > 0 } e ? e.Trim() : SecretInput.Prompt("Email", echo: true, instead: "--email");
                 var password = parse.GetValue(stdin) ? SecretInput.ReadStdinLine("password") : SecretInput.Prompt("Password", echo: false, instead: "--password-stdin or --token");
+                var uri = new Uri(server);
+                if (uri.Scheme == "http" && !uri.IsLoopback)
+                    Console.Error.WriteLine($"warning: {uri.Host} is reached over plain HTTP; the password and the token travel unencrypted.");
                 using var api = new ApiClient(server, null);
                 var created = await api.PostAsync<NewToken>("api/ops/auth/token", new AuthApi.PasswordTokenRequest(
                     address, password, $"odooops CLI on {Environment.MachineName}", "write", 90), ct, anonymous: true);
@@ -38,6 +41,8 @@ public static class LoginCommand
                 Console.Error.WriteLine($"Token {created.TokenPrefix}… (write) expires {created.ExpiresAt:yyyy-MM-dd}.");
             }
             ClientConfig.Save(stored with { Url = server, Token = secret, TokenId = tokenId });
+            // Signing in again replaces the token an earlier login created; it should not linger on the server.
+            if (stored.TokenId is not null && stored.Token != secret && stored.Url == server) await TryRevokeAsync(stored, ct);
             Console.WriteLine($"Signed in to {server} as {who}; token stored in {ClientConfig.FilePath}.");
             if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(ClientConfig.TokenVariable)))
                 Console.Error.WriteLine($"note: {ClientConfig.TokenVariable} is set and takes precedence over the stored token.");
@@ -66,22 +71,28 @@ public static class LoginCommand
                 Console.WriteLine("Not signed in.");
                 return 0;
             }
-            var revoked = "";
-            if (stored.TokenId is { } id && stored.Url is { } server)
-            {
-                // Best effort: a server that is gone must not keep the token on this machine.
-                try
-                {
-                    using var api = new ApiClient(server, stored.Token, TimeSpan.FromSeconds(10));
-                    await api.DeleteAsync($"api/ops/tokens/{id}", ct);
-                    revoked = " and revoked the token";
-                }
-                catch (ApiException e) { Console.Error.WriteLine($"warning: could not revoke the token on {server} ({e.Message})."); }
-            }
+            var revoked = await TryRevokeAsync(stored, ct) ? " and revoked the token" : "";
             ClientConfig.Save(stored with { Token = null, TokenId = null });
             Console.WriteLine($"Signed out of {stored.Url}: removed the stored token{revoked}.");
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Revokes a token `login` created (its id is known). Best effort: a server that is gone must not keep it on this machine.</summary>
+    static async Task<bool> TryRevokeAsync(ClientConfig.Stored stored, CancellationToken ct)
+    {
+        if (stored is not { TokenId: { } id, Url: { } server, Token: { } token }) return false;
+        try
+        {
+            using var api = new ApiClient(server, token, TimeSpan.FromSeconds(10));
+            await api.DeleteAsync($"api/ops/tokens/{id}", ct);
+            return true;
+        }
+        catch (ApiException e)
+        {
+            Console.Error.WriteLine($"warning: could not revoke the stored token on {server} ({e.Message}).");
+            return false;
+        }
     }
 }
