@@ -22,6 +22,31 @@ public static class ProjectStore
         [.. await conn.QueryAsync<ProjectSummary>(
             "select * from ops.list_projects() where @orgId::uuid is null or org_id = @orgId", new { orgId }, tx)];
 
+    /// <summary>
+    /// One page of an org's projects (newest activity first), optionally filtered by name or slug, and the count
+    /// of all that match. The limit reaches into ops.list_projects (an inlinable SQL function), so a page of 50
+    /// looks up branches, builds and advisories for 50 projects, not for the whole organisation.
+    /// </summary>
+    public static async Task<(IReadOnlyList<ProjectSummary> Page, int Total)> PageAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId, string? search, int offset, int limit)
+    {
+        var pattern = string.IsNullOrWhiteSpace(search) ? null : $"%{EscapeLike(search.Trim())}%";
+        var total = await conn.ExecuteScalarAsync<int>("""
+            select count(*) from ops.projects
+             where org_id = @orgId and archived_at is null
+               and (@pattern::text is null or name ilike @pattern or slug ilike @pattern)
+            """, new { orgId, pattern }, tx);
+        var page = await conn.QueryAsync<ProjectSummary>("""
+            select * from ops.list_projects()
+             where org_id = @orgId and (@pattern::text is null or name ilike @pattern or slug ilike @pattern)
+             order by last_activity_at desc, name, id
+             limit @limit offset @offset
+            """, new { orgId, pattern, limit, offset }, tx);
+        return ([.. page], total);
+    }
+
+    static string EscapeLike(string s) => s.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
+
     public static Task<ProjectSummary?> GetSummaryAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id) =>
         conn.QuerySingleOrDefaultAsync<ProjectSummary>("select * from ops.list_projects() where id = @id", new { id }, tx);
 
