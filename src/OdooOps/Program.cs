@@ -14,6 +14,7 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
     ProjectsCommand.Create(),
     BranchesCommand.Create(),
     DoctorCommand.Create(),
+    SecretsCommand.Create(),
 };
 var parse = root.Parse(args);
 // Usage mistakes follow the CLI's error contract too: one "error: …" line on stderr and exit code 1.

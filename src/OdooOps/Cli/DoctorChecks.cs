@@ -91,8 +91,7 @@ public static class DoctorChecks
                     ? Pass("Secret: data-protection keys", $"{keys} key(s) in ops_private.data_protection_keys")
                     : Fail("Secret: data-protection keys", "none in ops_private.data_protection_keys: start odooops serve (it creates them)");
             }));
-            rows.Add(Later("Secret: OPS_INGEST_TOKEN"));
-            rows.Add(Later("Secret: OPS_ADVISORY_SCAN_TOKEN"));
+            rows.AddRange(SecretRows(config, dataDir));
 
             rows.Add(await Try("Demo data", async () =>
             {
@@ -113,10 +112,17 @@ public static class DoctorChecks
         Fail("RLS on every table", "needs the database"),
         Fail("Secret: database password file", "needs the database"),
         Fail("Secret: data-protection keys", "needs the database"),
-        Later("Secret: OPS_INGEST_TOKEN"),
-        Later("Secret: OPS_ADVISORY_SCAN_TOKEN"),
         Later("Demo data", "unknown: the database is not reachable"),
     ];
+
+    /// <summary>The shared secrets as `odooops secrets check` sees them (configuration, then the data dir's file).</summary>
+    static IEnumerable<Row> SecretRows(IConfiguration config, string dataDir) =>
+        OdooOps.Secrets.SecretsSetup.Inspect(config, dataDir).Select(r => r.State switch
+        {
+            OdooOps.Secrets.SecretState.Set => Pass($"Secret: {r.Name}", $"set ({r.Source})"),
+            OdooOps.Secrets.SecretState.Weak => Fail($"Secret: {r.Name}", $"too weak ({r.Source}): use odooops secrets generate"),
+            _ => Fail($"Secret: {r.Name}", "missing: odooops secrets generate, or serve on loopback generates it"),
+        });
 
     static Row FromVerifier(string name, IReadOnlyList<DbVerifier.Check> checks, string[] names, string? passDetail = null)
     {

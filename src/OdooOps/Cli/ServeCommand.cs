@@ -1,6 +1,7 @@
 using System.CommandLine;
 using OdooOps.Configuration;
 using OdooOps.Database;
+using OdooOps.Secrets;
 using OdooOps.Seed;
 using OdooOps.Server;
 
@@ -19,6 +20,9 @@ public static class ServeCommand
         command.SetAction((parse, ct) => CliCommon.Guard(async () =>
         {
             var config = CliCommon.Configuration(parse, url, dataDir);
+            var listen = parse.GetValue(urls) ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS") ?? ServerApp.DefaultUrls;
+            // Before anything else: a server exposed beyond loopback must not start with missing or weak secrets.
+            var secrets = SecretsSetup.Resolve(config, OpsConfiguration.ResolveDataDir(config), listen, Console.Out);
             await using var target = await DatabaseTarget.OpenAsync(config, exclusive: true, ct);
             Console.WriteLine($"Database: {target.Describe()}");
             await DbCommand.MigrateAsync(target, noBackup: false, Console.Out, ct);
@@ -27,8 +31,7 @@ public static class ServeCommand
                 await DemoData.SeedAsync(target.Owner.ConnectionString, config[OpsConfiguration.DemoPassword], Console.Out, ct);
 
             await using var database = OpsDatabase.Create(credentials);
-            var listen = parse.GetValue(urls) ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS") ?? ServerApp.DefaultUrls;
-            await using var app = ServerApp.Build(listen, config, database);
+            await using var app = ServerApp.Build(listen, config, database, secrets);
             await app.StartAsync(ct);
             Console.WriteLine($"OdooOps is listening on {string.Join(", ", app.Urls)} (Ctrl+C stops it and its database).");
             await app.WaitForShutdownAsync(CancellationToken.None);

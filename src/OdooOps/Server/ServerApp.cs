@@ -9,6 +9,7 @@ using OdooOps.Members;
 using OdooOps.Observability;
 using OdooOps.Orgs;
 using OdooOps.Projects;
+using OdooOps.Secrets;
 using OdooOps.Tokens;
 using OdooOps.Ui;
 using Scalar.AspNetCore;
@@ -21,7 +22,7 @@ public static class ServerApp
     public const string DefaultUrls = "http://127.0.0.1:8080";
 
     /// <param name="configure">Tests swap the server (TestServer) or add settings here.</param>
-    public static WebApplication Build(string urls, IConfiguration config, OpsDatabase database, Action<WebApplicationBuilder>? configure = null)
+    public static WebApplication Build(string urls, IConfiguration config, OpsDatabase database, OpsSecrets secrets, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -32,6 +33,7 @@ public static class ServerApp
         builder.WebHost.UseUrls(urls);
         builder.WebHost.UseStaticWebAssets();
         builder.Services.AddSingleton(database);
+        builder.Services.AddSingleton(secrets);
         builder.Services.AddOpsObservability();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<DatabaseErrorHandler>();

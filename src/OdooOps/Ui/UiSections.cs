@@ -18,7 +18,7 @@ public static class UiSections
         new("Metrics", "app/metrics", false, "Observe"),
         new("Advisories", "app/advisories", false, "Observe"),
         new("Members", "app/members", false, "Organisation"),
-        new("Tokens", "app/tokens", false, "Organisation"),
+        new("Tokens", "app/tokens", true, "Organisation"),
         new("Audit log", "app/audit", false, "Organisation"),
         new("Settings", "app/settings", false, "Organisation"),
     ];

@@ -59,6 +59,10 @@ public sealed class ServeTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Contains("\"ready\"", await ready.Content.ReadAsStringAsync());
         Assert.Contains("Demo password (shown once)", output.ToString());
+        // On loopback, missing shared secrets are generated into the data dir (0600) and the output says where.
+        var secretsFile = Path.Combine(_dataDir, "secrets.env");
+        Assert.Contains($"Generated OPS_INGEST_TOKEN, OPS_ADVISORY_SCAN_TOKEN into {secretsFile}", output.ToString());
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(secretsFile));
 
         // A second serve on the same data dir says so and exits.
         var second = await CliRunner.RunAsync(["serve", "--urls", $"http://127.0.0.1:{FreePort()}", "--data-dir", _dataDir]);
@@ -74,6 +78,7 @@ public sealed class ServeTests : IDisposable
         var (again, againOutput) = Start("serve", "--urls", $"http://127.0.0.1:{port}", "--data-dir", _dataDir, "--seed-demo");
         Assert.Equal(HttpStatusCode.OK, (await WaitForAsync(http, $"http://127.0.0.1:{port}/readyz", again, againOutput)).StatusCode);
         Assert.Contains("already present", againOutput.ToString());
+        Assert.DoesNotContain("Generated OPS_", againOutput.ToString()); // the second start reuses them
         Terminate(again);
         Assert.True(again.WaitForExit(60_000));
     }

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using OdooOps.Database;
+using OdooOps.Secrets;
 using OdooOps.Server;
 
 namespace OdooOps.Tests.Infrastructure;
@@ -83,12 +84,22 @@ public sealed class LiveServer : IAsyncDisposable
 
 static class TestHosts
 {
+    /// <summary>The shared secrets every test server uses, so tests can present them.</summary>
+    public const string IngestToken = "test-ingest-token-0123456789abcdef0123456789abcdef";
+    public const string AdvisoryScanToken = "test-advisory-token-0123456789abcdef0123456789abcdef";
+
+    public static readonly OpsSecrets Secrets = new(new Dictionary<string, string>
+    {
+        [OpsSecrets.IngestToken] = IngestToken,
+        [OpsSecrets.AdvisoryScanToken] = AdvisoryScanToken,
+    });
+
     public static WebApplication Build(OpsDatabase database, string urls, Action<WebApplicationBuilder>? configure = null)
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Logging:LogLevel:Default"] = "Warning",
         }).Build();
-        return ServerApp.Build(urls, config, database, configure);
+        return ServerApp.Build(urls, config, database, Secrets, configure);
     }
 }

@@ -43,7 +43,7 @@ public sealed class ObservedServer : IAsyncDisposable
             new NpgsqlConnectionStringBuilder(cs.ConnectionString) { Pooling = true, ApplicationName = $"{cs.ApplicationName}-{prefix}" });
         var database = new OpsDatabase(Pooled(credentials.App), Pooled(credentials.Service));
         var logs = new LogCapture();
-        var app = ServerApp.Build("http://localhost", OpsConfiguration.Build(), database, b =>
+        var app = ServerApp.Build("http://localhost", OpsConfiguration.Build(), database, TestHosts.Secrets, b =>
         {
             b.WebHost.UseTestServer();
             b.Logging.ClearProviders(); // the test output stays quiet; the levels are still appsettings.json's
