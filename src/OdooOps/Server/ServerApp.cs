@@ -43,6 +43,7 @@ public static class ServerApp
         builder.Services.AddRazorComponents();
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddScoped<ConsoleContext>();
+        builder.Services.AddSingleton<BuildTrigger>();
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -82,6 +83,7 @@ public static class ServerApp
         api.MapMembersApi();
         api.MapTokensApi();
         api.MapAuditApi();
+        app.MapBuildTriggerApi(api);
 
         app.MapUi();
         return app;
