@@ -38,8 +38,7 @@ public static class DoctorChecks
     {
         var server = await ServerRowsAsync(url, token, ct);
         var database = await DatabaseRowsAsync(config, ct);
-        return [.. database, .. server,
-            Later("Build trigger"), Later("Metrics ingest"), Later("Advisory scan")];
+        return [.. database, .. server, Later("Metrics ingest"), Later("Advisory scan")];
     }
 
     static async Task<List<Row>> DatabaseRowsAsync(IConfiguration config, CancellationToken ct)
@@ -186,7 +185,24 @@ public static class DoctorChecks
         await Add("Projects page", () => PageRowAsync(api, "Projects page", "app/projects", missingIsLater: false, ct));
         // Any id works: the redirect happens before the page looks the project up. A guid fits whatever the route's constraint.
         await Add("Branches page", () => PageRowAsync(api, "Branches page", $"app/projects/{Guid.Empty}/branches", missingIsLater: true, ct));
+        await Add("Build trigger", () => BuildTriggerRowAsync(api, ct));
         return rows;
+    }
+
+    /// <summary>
+    /// The trigger function is checked without queuing anything: a body that names no project must come back as a
+    /// 400 naming project_id (with a token), or a 401 ProblemDetails (without one) — either proves it answers.
+    /// </summary>
+    static async Task<Row> BuildTriggerRowAsync(ApiClient api, CancellationToken ct)
+    {
+        const string name = "Build trigger";
+        using var r = await api.RawAsync(HttpMethod.Post, "functions/v1/ops-trigger-build", new { }, ct, withToken: api.HasToken);
+        var body = await r.Content.ReadAsStringAsync(ct);
+        if (r.StatusCode == HttpStatusCode.BadRequest && body.Contains("project_id", StringComparison.Ordinal))
+            return Pass(name, "POST /functions/v1/ops-trigger-build validates its input (400 naming project_id)");
+        if (!api.HasToken && r.StatusCode == HttpStatusCode.Unauthorized)
+            return Pass(name, "POST /functions/v1/ops-trigger-build asks for credentials (401); no token, so validation was not tried");
+        return Fail(name, $"POST /functions/v1/ops-trigger-build answered {(int)r.StatusCode}");
     }
 
     static async Task<Row> PageRowAsync(ApiClient api, string name, string path, bool missingIsLater, CancellationToken ct)
