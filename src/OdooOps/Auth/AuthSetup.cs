@@ -11,8 +11,8 @@ using OdooOps.Server;
 namespace OdooOps.Auth;
 
 /// <summary>
-/// Who is calling: a session cookie (console) or a personal access token (API, CLI), chosen per request by the
-/// Authorization header. Cookies: HttpOnly, SameSite=Lax, Secure on HTTPS, sliding 8 h, re-validated against the
+/// Who is calling: a session cookie (console and API) or a personal access token (API and functions only),
+/// chosen per request by the path and the Authorization header. Cookies: HttpOnly, SameSite=Lax, Secure on HTTPS, sliding 8 h, re-validated against the
 /// database every few minutes so a deactivated user is signed out.
 /// </summary>
 public static class AuthSetup
@@ -27,8 +27,10 @@ public static class AuthSetup
             new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = new DatabaseKeyRepository(sp.GetRequiredService<OpsDatabase>())));
 
         services.AddAuthentication(Scheme)
+            // Tokens are for the API only: console pages (and their forms) know sessions alone, so a read-scoped
+            // token can never drive a console form to do what its scope forbids.
             .AddPolicyScheme(Scheme, "Cookie or token", o => o.ForwardDefaultSelector = ctx =>
-                ctx.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                ApiProblems.IsApiRequest(ctx) && ctx.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
                     ? PersonalTokenHandler.SchemeName
                     : CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(o =>

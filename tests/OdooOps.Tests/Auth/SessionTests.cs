@@ -80,4 +80,17 @@ public sealed class SessionTests(PostgresCluster cluster)
         Assert.Equal(HttpStatusCode.TooManyRequests, last!.StatusCode);
         Assert.True(last.Headers.RetryAfter is not null);
     }
+
+    [Fact]
+    public async Task Console_pages_ignore_bearer_tokens()
+    {
+        await using var factory = await OdooOpsFactory.CreateAsync(cluster);
+        var org = await Accounts.CreateOrgAsync(factory.Owner, "bearer");
+        var user = await Accounts.CreateUserAsync(factory.Owner, "b@x.test", org, "owner");
+        var client = factory.CreateClient(new() { AllowAutoRedirect = false }).WithToken(await Accounts.CreateTokenAsync(factory.Owner, user, scope: "read"));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/ops/projects")).StatusCode);
+        var page = await client.GetAsync("/app/projects");
+        Assert.Equal(HttpStatusCode.Redirect, page.StatusCode);
+        Assert.StartsWith("/login", page.Headers.Location?.AbsolutePath);
+    }
 }
