@@ -1,0 +1,51 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace OdooOps.Scheduler;
+
+/// <summary>
+/// A job of the in-process scheduler: a name (also its configuration key <c>OPS_JOB_&lt;name&gt;</c> and its
+/// ops.job_runs.job), a default cron (UTC, 5 fields, or 6 with seconds first) and the work, which gets a scoped
+/// service provider and a token that is cancelled at <see cref="Timeout"/> or shutdown, and returns the detail
+/// recorded with a successful run. An exception fails the run (its message is the detail); the next tick tries again.
+/// </summary>
+public sealed partial record ScheduledJob(string Name, string DefaultCron, Func<IServiceProvider, CancellationToken, Task<string>> Run)
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long one run may take before it is cancelled and recorded as failed.</summary>
+    public TimeSpan Timeout { get; init; } = DefaultTimeout;
+
+    /// <summary>Checks the job's own settings at start-up; throws a one-line message naming the bad key.</summary>
+    public Action<IConfiguration>? CheckSettings { get; init; }
+
+    /// <summary>Names are configuration keys and environment variable names, so they stay plain.</summary>
+    [GeneratedRegex("^[a-z][a-z0-9_]{0,62}$")]
+    internal static partial Regex NamePattern();
+}
+
+/// <summary>Registers the scheduler with `serve`: the job registry, its schedule (checked here) and the hosted service.</summary>
+public static class SchedulerSetup
+{
+    /// <summary>
+    /// Every job `serve` runs. To add one (rollups every minute, advisory_scan every 5 minutes …), add its
+    /// <see cref="ScheduledJob"/> here; its cron is then configurable as OPS_JOB_&lt;name&gt; like the others.
+    /// </summary>
+    public static readonly IReadOnlyList<ScheduledJob> Jobs =
+    [
+        MetricPartitionJobs.PartitionMaintenance,
+        MetricPartitionJobs.Retention,
+    ];
+
+    /// <param name="jobs">Tests pass their own registry; `serve` uses <see cref="Jobs"/>.</param>
+    public static IServiceCollection AddOpsScheduler(this IServiceCollection services, IConfiguration config, IReadOnlyList<ScheduledJob>? jobs = null)
+    {
+        // Built (and so checked) while the host is being built: a bad cron or setting stops `serve` with one line
+        // (CliCommon.Guard) before anything listens, instead of a hosted service failing later in a logged stack trace.
+        services.AddSingleton(JobSchedule.Build(jobs ?? Jobs, config));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<SchedulerService>();
+        services.AddHostedService(sp => sp.GetRequiredService<SchedulerService>());
+        return services;
+    }
+}
