@@ -16,6 +16,8 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
     BuildsCommand.Create(),
     DoctorCommand.Create(),
     SecretsCommand.Create(),
+    OdooOps.Advisories.AdvisoriesCommand.Create(),
+    OdooOps.Metrics.MetricsCommand.Create(),
 };
 var parse = root.Parse(args);
 // Usage mistakes follow the CLI's error contract too: one "error: …" line on stderr and exit code 1.

@@ -38,7 +38,9 @@ public static class DoctorChecks
     {
         var server = await ServerRowsAsync(url, token, ct);
         var database = await DatabaseRowsAsync(config, ct);
-        return [.. database, .. server, Later("Metrics ingest"), Later("Advisory scan")];
+        var advisoryScan = await Advisories.AdvisoryScanCheck.RunAsync(url, config, ct); // 401 for a wrong token, 200 with the real one
+        var ingest = await Metrics.MetricsIngestCheck.RunAsync(url, config, ct); // 401 for a wrong token, 404 for a probe of no project
+        return [.. database, .. server, ingest, advisoryScan];
     }
 
     static async Task<List<Row>> DatabaseRowsAsync(IConfiguration config, CancellationToken ct)
@@ -81,6 +83,7 @@ public static class DoctorChecks
             rows.Add(checks is null ? Fail("RLS on every table", "db verify could not run")
                 : FromVerifier("RLS on every table", checks, RlsChecks, "RLS enabled on every table, each table of ops and registry with a policy"));
 
+            rows.Add(await Try("Scheduled jobs", () => ScheduledJobsRowAsync(owner, ct)));
             rows.Add(PasswordFileRow(target));
             rows.Add(await Try("Secret: data-protection keys", async () =>
             {
@@ -109,6 +112,7 @@ public static class DoctorChecks
         Fail("Migrations applied", "needs the database"),
         Fail("Functions present", "needs the database"),
         Fail("RLS on every table", "needs the database"),
+        Fail("Scheduled jobs", "needs the database"),
         Fail("Secret: database password file", "needs the database"),
         Fail("Secret: data-protection keys", "needs the database"),
         Later("Demo data", "unknown: the database is not reachable"),
@@ -131,6 +135,23 @@ public static class DoctorChecks
         return failed.Count == 0
             ? Pass(name, passDetail ?? string.Join("; ", found.Select(f => f.Check!.Detail)))
             : Fail(name, string.Join("; ", failed.Select(f => $"{f.Name}: {f.Check!.Detail}")));
+    }
+
+    /// <summary>
+    /// The last run of each job in ops.job_runs (read as the owner: RLS shows them to system admins only). A job
+    /// whose last run failed fails the row by name; jobs that have not run yet (a fresh install) do not.
+    /// </summary>
+    internal static async Task<Row> ScheduledJobsRowAsync(string owner, CancellationToken ct)
+    {
+        const string name = "Scheduled jobs";
+        await using var conn = new NpgsqlConnection(owner);
+        await conn.OpenAsync(ct);
+        var last = await OdooOps.Scheduler.JobRunStore.LastRunsAsync(conn);
+        var failed = last.Values.Where(r => r.Outcome == "failed").OrderBy(r => r.Job, StringComparer.Ordinal).ToList();
+        if (failed.Count > 0)
+            return Fail(name, string.Join("; ", failed.Select(r => $"{r.Job} failed at {r.StartedAt:yyyy-MM-dd HH:mm:ss}Z: {r.Detail?.ReplaceLineEndings(" ")}")));
+        var names = OdooOps.Scheduler.SchedulerSetup.Jobs.Select(j => j.Name).Union(last.Keys).Order(StringComparer.Ordinal);
+        return Pass(name, string.Join(", ", names.Select(n => last.TryGetValue(n, out var r) ? $"{n} {r.Outcome}" : $"{n} not run yet")));
     }
 
     /// <summary>The embedded cluster's superuser password (LocalPostgres keeps it in &lt;data-dir&gt;/pg-password) must be 0600.</summary>

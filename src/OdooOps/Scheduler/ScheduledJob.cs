@@ -35,6 +35,7 @@ public static class SchedulerSetup
     [
         MetricPartitionJobs.PartitionMaintenance,
         MetricPartitionJobs.Retention,
+        Advisories.AdvisoryScanJob.Job,
     ];
 
     /// <param name="jobs">Tests pass their own registry; `serve` uses <see cref="Jobs"/>.</param>

@@ -23,6 +23,14 @@ public static class SecretsSetup
         })];
     }
 
+    /// <summary>A secret's value as serve would resolve it here (configuration, then the data dir's file); null when unset.</summary>
+    public static string? Value(IConfiguration config, string name)
+    {
+        if (config[name] is { Length: > 0 } configured) return configured;
+        var file = SecretsFile.Read(SecretsFile.DefaultPath(Configuration.OpsConfiguration.ResolveDataDir(config)));
+        return file.TryGetValue(name, out var stored) && stored.Length > 0 ? stored : null;
+    }
+
     public static OpsSecrets Resolve(IConfiguration config, string dataDir, string urls, TextWriter output)
     {
         var reports = Inspect(config, dataDir);

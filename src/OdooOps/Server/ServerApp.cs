@@ -1,4 +1,5 @@
 using System.Text.Json;
+using OdooOps.Advisories;
 using OdooOps.Audit;
 using OdooOps.Auth;
 using OdooOps.Branches;
@@ -6,9 +7,11 @@ using OdooOps.Builds;
 using OdooOps.Database;
 using OdooOps.Health;
 using OdooOps.Members;
+using OdooOps.Metrics;
 using OdooOps.Observability;
 using OdooOps.Orgs;
 using OdooOps.Projects;
+using OdooOps.Scheduler;
 using OdooOps.Secrets;
 using OdooOps.Tokens;
 using OdooOps.Ui;
@@ -43,7 +46,9 @@ public static class ServerApp
         builder.Services.AddRazorComponents();
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddScoped<ConsoleContext>();
+        builder.Services.AddOpsScheduler(builder.Configuration);
         builder.Services.AddSingleton<BuildTrigger>();
+        builder.Services.AddAdvisories(config);
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -83,7 +88,12 @@ public static class ServerApp
         api.MapMembersApi();
         api.MapTokensApi();
         api.MapAuditApi();
+        api.MapIngestTokensApi();
+        app.MapMetricsIngestApi();
+        api.MapJobsApi();
         app.MapBuildTriggerApi(api);
+        api.MapAdvisoriesApi();
+        app.MapAdvisoryScanApi();
 
         app.MapUi();
         return app;

@@ -30,13 +30,15 @@ public sealed class DoctorTests(PostgresCluster cluster) : IDisposable
             });
         Assert.True(r.ExitCode == 0, r.Output + r.Error);
         foreach (var name in new[] { "Database reachable", "Migrations applied", "Functions present", "RLS on every table",
-                     "Secret: data-protection keys", "Secret: OPS_INGEST_TOKEN", "Secret: OPS_ADVISORY_SCAN_TOKEN", "UI serving", "API answering", "Projects page", "Build trigger" })
+                     "Secret: data-protection keys", "Secret: OPS_INGEST_TOKEN", "Secret: OPS_ADVISORY_SCAN_TOKEN", "UI serving", "API answering", "Projects page", "Build trigger", "Metrics ingest", "Advisory scan" })
             Assert.StartsWith("✓", Row(r, name));
         Assert.Contains("/api/ops/projects lists 1 project(s)", Row(r, "API answering"));
         Assert.Contains("302 /login?returnUrl=", Row(r, "Projects page"));
         // Pages still to come, features of later issues, and an external database's password file do not fail the run.
         Assert.Contains("400 naming project_id", Row(r, "Build trigger"));
-        foreach (var name in new[] { "Metrics ingest", "Advisory scan", "Secret: database password file", "Demo data" })
+        Assert.Contains("404 for an unknown project", Row(r, "Metrics ingest"));
+        Assert.Matches(@"refuses a wrong token \(401\) and scanned [0-9]+ project", Row(r, "Advisory scan"));
+        foreach (var name in new[] { "Secret: database password file", "Demo data" })
             Assert.StartsWith("–", Row(r, name));
         Assert.Matches("^[✓–] ", Row(r, "Branches page"));
         Assert.Contains(" 0 failed", r.Output);
@@ -62,7 +64,7 @@ public sealed class DoctorTests(PostgresCluster cluster) : IDisposable
         var r = await _sandbox.RunAsync(["doctor", "--url", "http://127.0.0.1:9", "--database-url", CliSandbox.Url(owner)]);
         Assert.Equal(1, r.ExitCode);
         Assert.StartsWith("✓", Row(r, "Database reachable"));
-        foreach (var name in new[] { "UI serving", "API answering", "Projects page", "Branches page", "Build trigger" })
+        foreach (var name in new[] { "UI serving", "API answering", "Projects page", "Branches page", "Build trigger", "Metrics ingest", "Advisory scan" })
             Assert.Matches("^✗ .*cannot reach http://127.0.0.1:9", Row(r, name));
     }
 

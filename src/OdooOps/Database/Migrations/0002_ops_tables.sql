@@ -356,14 +356,19 @@ begin
             end if;
             -- re-check: a concurrent caller may have created it while we waited
             if pg_catalog.to_regclass('ops_partitions.' || v_name) is null then
-                -- bounds are explicit UTC instants, independent of the session TimeZone
-                execute pg_catalog.format(
-                    'create table ops_partitions.%I partition of ops.metric_samples for values from (%L) to (%L)',
-                    v_name,
-                    v_day::text || ' 00:00:00+00',
-                    (v_day + 1)::text || ' 00:00:00+00');
-                execute pg_catalog.format('alter table ops_partitions.%I enable row level security', v_name);
-                v_created := v_created + 1;
+                begin
+                    -- bounds are explicit UTC instants, independent of the session TimeZone
+                    execute pg_catalog.format(
+                        'create table ops_partitions.%I partition of ops.metric_samples for values from (%L) to (%L)',
+                        v_name,
+                        v_day::text || ' 00:00:00+00',
+                        (v_day + 1)::text || ' 00:00:00+00');
+                    execute pg_catalog.format('alter table ops_partitions.%I enable row level security', v_name);
+                    v_created := v_created + 1;
+                exception when duplicate_table then
+                    -- the re-check can read a catalog snapshot from before a racing creator committed: theirs will do
+                    null;
+                end;
             end if;
         end if;
     end loop;

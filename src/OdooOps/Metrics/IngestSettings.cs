@@ -1,0 +1,46 @@
+using System.Globalization;
+
+namespace OdooOps.Metrics;
+
+/// <summary>
+/// The ingest endpoint's limits. Raw samples are kept <see cref="RawRetentionDays"/> days (OPS_RAW_RETENTION_DAYS,
+/// default 14): a sample older than that would be dropped with its partition at once, so it is refused (422) rather
+/// than stored and silently lost. Samples more than 5 minutes ahead of the server's clock are a client clock problem
+/// (400), not data.
+/// </summary>
+public sealed record IngestSettings(int RawRetentionDays)
+{
+    public const string RetentionKey = "OPS_RAW_RETENTION_DAYS";
+    public const int DefaultRetentionDays = 14;
+    public const int MaxBodyBytes = 1 << 20;
+    public static readonly TimeSpan FutureTolerance = TimeSpan.FromMinutes(5);
+
+    public static IngestSettings From(IConfiguration config)
+    {
+        var raw = config[RetentionKey];
+        if (string.IsNullOrWhiteSpace(raw)) return new IngestSettings(DefaultRetentionDays);
+        if (int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var days) && days is >= 1 and <= 3650)
+            return new IngestSettings(days);
+        throw new InvalidOperationException($"{RetentionKey} must be a whole number of days from 1 to 3650 (got '{raw}').");
+    }
+
+    /// <summary>
+    /// Future timestamps go to <paramref name="invalid"/> (400); ones older than retention to <paramref name="tooOld"/>
+    /// (422). The batch ts is checked whenever it is given; each sample's own ts where it has one.
+    /// </summary>
+    public void CheckTimes(IngestBatch batch, DateTime nowUtc, IngestErrors invalid, IngestErrors tooOld)
+    {
+        var latest = nowUtc + FutureTolerance;
+        var oldest = nowUtc.AddDays(-RawRetentionDays);
+        void Check(string field, DateTime ts)
+        {
+            if (ts > latest)
+                invalid.Add(field, $"{field} is more than 5 minutes in the future (server time {IngestTimestamp.Format(nowUtc)}): check the sender's clock.");
+            else if (ts < oldest)
+                tooOld.Add(field, $"{field} is older than the raw retention of {RawRetentionDays} days ({RetentionKey}); such samples would be dropped at once.");
+        }
+        if (batch.BatchTs is { } batchTs) Check("ts", batchTs);
+        for (var i = 0; i < batch.Count; i++)
+            if (batch.SampleTs[i] is { } ts) Check($"samples[{i}].ts", ts);
+    }
+}
