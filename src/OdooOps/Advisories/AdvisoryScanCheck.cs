@@ -19,19 +19,14 @@ public static class AdvisoryScanCheck
 {
     const string Name = "Advisory scan";
 
-    public static async Task<Row> RunAsync(string url, IConfiguration config, CancellationToken ct)
-    {
-        var route = AdvisoryScanApi.Route;
-        try
+    public static Task<Row> RunAsync(string url, IConfiguration config, CancellationToken ct) =>
+        FunctionProbe.RunAsync(Name, url, AdvisoryScanApi.Route, AdvisoryScanApi.TokenHeader, TimeSpan.FromSeconds(60), async probe =>
         {
-            using var http = new HttpClient { BaseAddress = new Uri(ClientConfig.Normalize(url) + "/"), Timeout = TimeSpan.FromSeconds(60) };
-            using (var wrong = await PostAsync(http, $"doctor-wrong-{OpsSecrets.Generate()}", ct))
-                if (wrong.StatusCode != HttpStatusCode.Unauthorized)
-                    return new(Name, Outcome.Fail, $"POST {route} with a wrong token answered {(int)wrong.StatusCode}, expected 401");
-
+            var route = probe.Route;
+            if (await probe.WrongTokenFailureAsync(Name, null, ct) is { } refused) return refused;
             if (SecretsSetup.Value(config, OpsSecrets.AdvisoryScanToken) is not { } secret)
                 return new(Name, Outcome.Pass, $"POST {route} refuses a wrong token (401); {OpsSecrets.AdvisoryScanToken} is not set here, so no scan was run");
-            using var real = await PostAsync(http, secret, ct);
+            using var real = await probe.PostAsync(secret, null, ct);
             if (real.StatusCode == HttpStatusCode.Unauthorized)
                 return new(Name, Outcome.Fail, $"POST {route} refused this machine's {OpsSecrets.AdvisoryScanToken}: it differs from the server's");
             if (real.StatusCode != HttpStatusCode.OK)
@@ -43,16 +38,5 @@ public static class AdvisoryScanCheck
             return answer.Unavailable is { Count: > 0 } unavailable
                 ? new(Name, Outcome.Fail, $"{summary}; could not run: {string.Join(", ", unavailable)} (see the server log)")
                 : new(Name, Outcome.Pass, summary);
-        }
-        catch (HttpRequestException e) { return new(Name, Outcome.Fail, $"cannot reach {url}: {e.InnerException?.Message ?? e.Message}"); }
-        catch (TaskCanceledException) when (!ct.IsCancellationRequested) { return new(Name, Outcome.Fail, $"POST {route} did not answer within 60 s"); }
-    }
-
-    static async Task<HttpResponseMessage> PostAsync(HttpClient http, string token, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, AdvisoryScanApi.Route.TrimStart('/'));
-        request.Headers.Add(AdvisoryScanApi.TokenHeader, token);
-        return await http.SendAsync(request, ct);
-    }
-
+        }, ct);
 }
