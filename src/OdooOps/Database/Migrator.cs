@@ -75,8 +75,9 @@ public sealed class Migrator(string ownerConnectionString)
             var status = await ReadStatusAsync(lockConn, scripts);
             var changed = status.Rows.Where(r => r.State == MigrationState.Changed).Select(r => r.Name).ToList();
             if (changed.Count > 0)
-                throw new MigrationChangedException(
-                    $"Migration {string.Join(", ", changed)} was changed after it was applied; migrations are forward-only: restore its original text and add a new script instead.");
+                throw new MigrationChangedException(changed.Count == 1
+                    ? $"Migration {changed[0]} was changed after it was applied; migrations are forward-only: restore its original text and add a new script instead."
+                    : $"Migrations {string.Join(", ", changed)} were changed after they were applied; migrations are forward-only: restore their original text and add new scripts instead.");
             var pending = status.Rows.Where(r => r.State == MigrationState.Pending).ToList();
             if (pending.Count == 0) return new MigrationResult([]);
 

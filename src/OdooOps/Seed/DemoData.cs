@@ -68,7 +68,7 @@ public static class DemoData
         with p(name, slug, repo, version, minutes_ago) as (values
             ('Production ERP', 'prod-erp', 'https://github.com/example/odoo-erp.git', '19.0', 5),
             ('Website & eCommerce', 'shop', 'https://github.com/example/odoo-shop.git', '18.0', 60),
-            ('Field Service', 'field-service', 'https://github.com/example/odoo-fsm.git', '17.0', 600))
+            ('Field Service', 'field-service', 'https://github.com/example/odoo-fsm.git', '16.0', 600))
         insert into ops.projects (org_id, name, slug, repo_url, runtime_version, last_activity_at)
         select @orgId, name, slug, repo, version, now() - make_interval(mins => minutes_ago) from p;
 
@@ -79,9 +79,9 @@ public static class DemoData
         where p.org_id = @orgId;
 
         -- Builds in several statuses; finished ones never enqueue, queued ones get their run_queue row from the trigger.
-        insert into ops.builds (project_id, branch_id, status, trigger, commit_sha, queued_at, started_at, finished_at, result_detail)
+        insert into ops.builds (project_id, branch_id, status, trigger, commit_sha, created_at, queued_at, started_at, finished_at, result_detail)
         select b.project_id, b.id, s.status, s.trigger, substr(md5(b.id::text || s.n), 1, 40),
-               now() - make_interval(mins => s.ago),
+               now() - make_interval(mins => s.ago), now() - make_interval(mins => s.ago),
                case when s.status <> 'queued' then now() - make_interval(mins => s.ago - 1) end,
                case when s.status not in ('queued', 'running') then now() - make_interval(mins => s.ago - 4) end,
                s.detail
@@ -92,7 +92,8 @@ public static class DemoData
             (2, case b.stage when 'production' then case p.slug when 'field-service' then 'failed' else 'success' end
                              when 'staging' then 'warning' else 'failed' end,
                 'push', 120, case b.stage when 'development' then 'Step "tests" exited with code 1' end),
-            (3, case b.stage when 'development' then 'running' when 'staging' then 'cancelled' else 'success' end, 'manual', 20, null)
+            (3, case b.stage when 'development' then 'running' when 'staging' then 'cancelled'
+                             else case p.slug when 'field-service' then 'failed' else 'success' end end, 'manual', 20, null)
         ) s(n, status, trigger, ago, detail);
 
         insert into ops.builds (project_id, branch_id, status, trigger, commit_sha)
@@ -115,19 +116,9 @@ public static class DemoData
         cross join generate_series(0, 1439) g(i)
         where b.stage = 'production';
 
-        insert into ops.advisories (project_id, rule, fingerprint, severity, title, detail, remediation, measured_value)
-        select p.id, a.rule, a.rule || ':' || p.id, a.severity, a.title, a.detail, a.remediation, a.value
-        from ops.projects p
-        join (values
-            ('field-service', 'runtime_unsupported', 'warning', 'Odoo 17.0 leaves support soon',
-             'This project runs Odoo 17.0; the three newest major versions are supported.',
-             'Plan the upgrade to 19.0: create a staging branch on 19.0 and run the upgrade scripts.', null::float8),
-            ('field-service', 'production_build_failed', 'critical', 'Latest production build failed',
-             'The latest build of main failed.', 'Open the build log, fix the failing step and push again.', null),
-            ('shop', 'memory_high', 'warning', 'Memory above the project limit',
-             'mem_mb averaged 1180 MB over 15 minutes (limit 1024 MB).', 'Raise the worker memory limit or reduce workers.', 1180)
-        ) a(slug, rule, severity, title, detail, remediation, value) on a.slug = p.slug
-        where p.org_id = @orgId;
+        -- Advisories come from the real scan, so the demo shows what the rules find (Field Service: a failed production
+        -- build and an unsupported Odoo version) and the next scheduled scan agrees with them.
+        select s.* from ops.projects p, lateral ops.run_advisory_scan(p.id, '{}'::jsonb) s where p.org_id = @orgId;
 
         -- Branch and build inserts bumped every project to now(); give the list a realistic order again.
         update ops.projects p set last_activity_at = now() - make_interval(mins => v.minutes_ago)
