@@ -48,9 +48,13 @@ public sealed class SignInService(OpsDatabase database, TimeProvider time)
         return lockedUntil is { } l ? new Locked(new DateTimeOffset(DateTime.SpecifyKind(l, DateTimeKind.Utc))) : new Invalid();
     }
 
-    TimeSpan? Throttle(string key)
+    internal int TrackedAddresses => _attempts.Count;
+
+    internal TimeSpan? Throttle(string key)
     {
         var now = time.GetUtcNow();
+        // Each address keeps a small queue for a minute; without pruning, many addresses would grow this forever.
+        if (_attempts.Count > 10_000) Prune(now);
         var queue = _attempts.GetOrAdd(key, _ => new Queue<DateTimeOffset>());
         lock (queue)
         {
@@ -59,6 +63,14 @@ public sealed class SignInService(OpsDatabase database, TimeProvider time)
             queue.Enqueue(now);
             return null;
         }
+    }
+
+    void Prune(DateTimeOffset now)
+    {
+        foreach (var (address, queue) in _attempts)
+            lock (queue)
+                if (queue.Count == 0 || now - queue.Last() > TimeSpan.FromMinutes(1))
+                    _attempts.TryRemove(address, out _);
     }
 
     sealed record LoginRow(Guid UserId, string Email, string? DisplayName, string? PasswordHash, bool IsActive, DateTime? LockedUntil);
