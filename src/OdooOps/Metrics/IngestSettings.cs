@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace OdooOps.Metrics;
 
 /// <summary>
@@ -10,19 +8,11 @@ namespace OdooOps.Metrics;
 /// </summary>
 public sealed record IngestSettings(int RawRetentionDays)
 {
-    public const string RetentionKey = "OPS_RAW_RETENTION_DAYS";
-    public const int DefaultRetentionDays = 14;
     public const int MaxBodyBytes = 1 << 20;
     public static readonly TimeSpan FutureTolerance = TimeSpan.FromMinutes(5);
 
-    public static IngestSettings From(IConfiguration config)
-    {
-        var raw = config[RetentionKey];
-        if (string.IsNullOrWhiteSpace(raw)) return new IngestSettings(DefaultRetentionDays);
-        if (int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var days) && days is >= 1 and <= 3650)
-            return new IngestSettings(days);
-        throw new InvalidOperationException($"{RetentionKey} must be a whole number of days from 1 to 3650 (got '{raw}').");
-    }
+    /// <summary>Reads OPS_RAW_RETENTION_DAYS through <see cref="MetricRetention"/>, which checks it against the rollups'.</summary>
+    public static IngestSettings From(IConfiguration config) => new(MetricRetention.From(config).RawDays);
 
     /// <summary>
     /// Future timestamps go to <paramref name="invalid"/> (400); ones older than retention to <paramref name="tooOld"/>
@@ -37,7 +27,7 @@ public sealed record IngestSettings(int RawRetentionDays)
             if (ts > latest)
                 invalid.Add(field, $"{field} is more than 5 minutes in the future (server time {IngestTimestamp.Format(nowUtc)}): check the sender's clock.");
             else if (ts < oldest)
-                tooOld.Add(field, $"{field} is older than the raw retention of {RawRetentionDays} days ({RetentionKey}); such samples would be dropped at once.");
+                tooOld.Add(field, $"{field} is older than the raw retention of {RawRetentionDays} days ({MetricRetention.RawKey}); such samples would be dropped at once.");
         }
         if (batch.BatchTs is { } batchTs) Check("ts", batchTs);
         for (var i = 0; i < batch.Count; i++)

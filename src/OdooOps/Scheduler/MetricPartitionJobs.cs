@@ -1,36 +1,29 @@
-using System.Globalization;
 using Npgsql;
 using OdooOps.Database;
+using OdooOps.Metrics;
 
 namespace OdooOps.Scheduler;
 
 /// <summary>
-/// The day partitions of ops.metric_samples (one per UTC day): <c>partition_maintenance</c> keeps yesterday through
-/// a week ahead in place, so ingest never has to create one on its hot path; <c>retention</c> drops the days older
-/// than OPS_RAW_RETENTION_DAYS (raw samples only: rollups live in their own tables). Both run as ops_service.
+/// The day partitions of ops.metric_samples (one per UTC day) and the age limits of every metric resolution:
+/// <c>partition_maintenance</c> keeps yesterday through a week ahead in place, so ingest never has to create one on its
+/// hot path; <c>retention</c> drops the raw days older than OPS_RAW_RETENTION_DAYS (whole partitions) and deletes
+/// minute and hour rollups older than theirs (<see cref="MetricRetention"/>) in batches. Both run as ops_service.
 /// </summary>
 public static class MetricPartitionJobs
 {
-    public const string RetentionDaysKey = "OPS_RAW_RETENTION_DAYS";
-    public const int DefaultRetentionDays = 14;
     public const int DaysAhead = 7;
+
+    /// <summary>Rollup rows deleted per transaction: short transactions keep a large backlog from holding locks or WAL.</summary>
+    public const int RollupDeleteBatch = 10_000;
 
     public static readonly ScheduledJob PartitionMaintenance = new("partition_maintenance", "0 * * * *", EnsurePartitionsAsync);
 
-    public static readonly ScheduledJob Retention = new("retention", "30 3 * * *", DropOldPartitionsAsync)
+    public static readonly ScheduledJob Retention = new("retention", "30 3 * * *", RunRetentionAsync)
     {
-        CheckSettings = config => RetentionDays(config),
+        CheckSettings = config => MetricRetention.From(config),
+        Timeout = TimeSpan.FromMinutes(30),
     };
-
-    /// <summary>OPS_RAW_RETENTION_DAYS, whole days of raw samples kept before today (default 14).</summary>
-    public static int RetentionDays(IConfiguration config)
-    {
-        var raw = config[RetentionDaysKey];
-        if (string.IsNullOrWhiteSpace(raw)) return DefaultRetentionDays;
-        return int.TryParse(raw.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var days) && days is >= 1 and <= 3650
-            ? days
-            : throw new InvalidOperationException($"{RetentionDaysKey}: '{raw}' is not a whole number of days between 1 and 3650.");
-    }
 
     static DateOnly Today(IServiceProvider services) =>
         DateOnly.FromDateTime(services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime);
@@ -44,13 +37,32 @@ public static class MetricPartitionJobs
         return $"{created} partition(s) created; {from:yyyy-MM-dd}..{today.AddDays(DaysAhead):yyyy-MM-dd} present";
     }
 
-    static async Task<string> DropOldPartitionsAsync(IServiceProvider services, CancellationToken ct)
+    static async Task<string> RunRetentionAsync(IServiceProvider services, CancellationToken ct)
     {
-        var keep = RetentionDays(services.GetRequiredService<IConfiguration>());
+        var keep = MetricRetention.From(services.GetRequiredService<IConfiguration>());
+        var today = Today(services);
         // The partition of day D is dropped when D < today - keep, so the last `keep` whole days before today stay.
-        var before = Today(services).AddDays(-keep);
+        var before = today.AddDays(-keep.RawDays);
         var dropped = await ScalarAsync(services, "select ops.drop_metric_partitions_before($1)", ct, before);
-        return $"{dropped} partition(s) before {before:yyyy-MM-dd} dropped (retention {keep} days)";
+        var minutes = await DeleteRollupsAsync(services, "minute", today.AddDays(-keep.MinuteDays), ct);
+        var hours = await DeleteRollupsAsync(services, "hour", today.AddDays(-keep.HourDays), ct);
+        return $"{dropped} partition(s) before {before:yyyy-MM-dd} dropped (retention {keep.RawDays} days); " +
+               $"{minutes} minute rollup(s) before {today.AddDays(-keep.MinuteDays):yyyy-MM-dd} and " +
+               $"{hours} hour rollup(s) before {today.AddDays(-keep.HourDays):yyyy-MM-dd} deleted";
+    }
+
+    static async Task<long> DeleteRollupsAsync(IServiceProvider services, string resolution, DateOnly before, CancellationToken ct)
+    {
+        var cutoff = new DateTimeOffset(before.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        long total = 0;
+        int deleted;
+        do
+        {
+            // Each call is its own transaction (autocommit).
+            deleted = await ScalarAsync(services, "select ops.delete_metric_rollups_before($1, $2, $3)", ct, resolution, cutoff, RollupDeleteBatch);
+            total += deleted;
+        } while (deleted == RollupDeleteBatch);
+        return total;
     }
 
     static async Task<int> ScalarAsync(IServiceProvider services, string sql, CancellationToken ct, params object[] args)

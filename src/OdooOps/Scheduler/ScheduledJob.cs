@@ -33,6 +33,7 @@ public static class SchedulerSetup
     /// </summary>
     public static readonly IReadOnlyList<ScheduledJob> Jobs =
     [
+        Metrics.MetricRollupJob.Job,
         MetricPartitionJobs.PartitionMaintenance,
         MetricPartitionJobs.Retention,
         Advisories.AdvisoryScanJob.Job,

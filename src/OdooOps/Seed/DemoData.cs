@@ -102,14 +102,15 @@ public static class DemoData
         where b.name = 'feature/invoicing';
 
         -- 24 hours of minute-level samples for each production branch.
-        insert into ops.metric_samples (project_id, branch_id, metric, ts, value)
+        insert into ops.metric_samples (project_id, branch_id, metric, ts, value, received_at)
         select b.project_id, b.id, m.metric,
                date_trunc('minute', now()) - make_interval(mins => g.i),
                case m.metric
                    when 'cpu_pct' then round((35 + 25 * sin(g.i / 90.0) + random() * 10)::numeric, 1)
                    when 'mem_mb' then round((900 + 200 * sin(g.i / 240.0) + random() * 50)::numeric, 0)
                    else round((40 + 30 * sin(g.i / 120.0) + random() * 15)::numeric, 0)
-               end
+               end,
+               (select ops.metric_receipt_stamp()) -- evaluated once; see migration 0009 for why inserts stamp this way
         from ops.branches b
         join ops.projects p on p.id = b.project_id and p.org_id = @orgId
         cross join (values ('cpu_pct'), ('mem_mb'), ('requests')) m(metric)

@@ -89,6 +89,7 @@ public static class ServerApp
         api.MapTokensApi();
         api.MapAuditApi();
         api.MapIngestTokensApi();
+        api.MapMetricSeriesApi();
         app.MapMetricsIngestApi();
         api.MapJobsApi();
         app.MapBuildTriggerApi(api);

@@ -1,3 +1,4 @@
+using OdooOps.Metrics;
 using System.Net;
 using System.Text.Json;
 using Dapper;
@@ -34,8 +35,10 @@ public sealed partial class SchedulerTests
     [Theory]
     [InlineData("OPS_JOB_partition_maintenance", "every hour")]
     [InlineData("OPS_JOB_partition_maintenance", "0 * * * * * *")]
-    [InlineData(MetricPartitionJobs.RetentionDaysKey, "two weeks")]
-    [InlineData(MetricPartitionJobs.RetentionDaysKey, "0")]
+    [InlineData(MetricRetention.RawKey, "two weeks")]
+    [InlineData(MetricRetention.RawKey, "0")]
+    [InlineData(MetricRetention.MinuteKey, "-5")]
+    [InlineData(MetricRetention.HourKey, "1.5")]
     public async Task The_server_is_not_built_with_a_bad_scheduler_setting(string key, string value)
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build();
@@ -84,7 +87,7 @@ public sealed partial class SchedulerTests
         using var admin = factory.CreateClient().WithToken(adminToken);
         using var jobs = JsonDocument.Parse(await admin.GetStringAsync("/api/ops/jobs"));
         var list = jobs.RootElement.GetProperty("jobs").EnumerateArray().ToDictionary(j => j.GetProperty("name").GetString()!);
-        Assert.Equal(["advisory_scan", "partition_maintenance", "retention"], list.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["advisory_scan", "partition_maintenance", "retention", "rollups"], list.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("0 * * * *", list["partition_maintenance"].GetProperty("cron").GetString());
         var next = list["partition_maintenance"].GetProperty("next_run_at").GetDateTimeOffset();
         Assert.True(next > DateTimeOffset.UtcNow && next <= DateTimeOffset.UtcNow.AddHours(1) && next is { Minute: 0, Second: 0 }, $"next_run_at {next:O}");
@@ -92,6 +95,7 @@ public sealed partial class SchedulerTests
         Assert.Equal("success", last.GetProperty("outcome").GetString());
         Assert.EndsWith($":{Environment.ProcessId}", last.GetProperty("node").GetString());
         Assert.Equal(JsonValueKind.Null, list["retention"].GetProperty("last_run").ValueKind);
+        Assert.Equal("* * * * *", list["rollups"].GetProperty("cron").GetString());
 
         using var runs = JsonDocument.Parse(await admin.GetStringAsync("/api/ops/jobs/runs?job=partition_maintenance&limit=5"));
         var run = Assert.Single(runs.RootElement.GetProperty("runs").EnumerateArray(), r => r.GetProperty("scheduled_for").GetDateTimeOffset() == tick);
@@ -107,7 +111,7 @@ public sealed partial class SchedulerTests
         var db = await NewDatabaseAsync("scheddoctor");
         var owner = db.Owner.ConnectionString;
         var fresh = await DoctorChecks.ScheduledJobsRowAsync(owner, CancellationToken.None);
-        Assert.Equal((DoctorChecks.Outcome.Pass, "advisory_scan not run yet, partition_maintenance not run yet, retention not run yet"), (fresh.Outcome, fresh.Detail));
+        Assert.Equal((DoctorChecks.Outcome.Pass, "advisory_scan not run yet, partition_maintenance not run yet, retention not run yet, rollups not run yet"), (fresh.Outcome, fresh.Detail));
 
         var clock = new ManualClock(TenOClock);
         var broken = new ScheduledJob("retention", "0 * * * *", (_, _) => throw new InvalidOperationException("retention exploded"));
@@ -120,7 +124,7 @@ public sealed partial class SchedulerTests
         await using (var node = new SchedulerNode(db.Credentials, clock, [MetricPartitionJobs.PartitionMaintenance, MetricPartitionJobs.Retention]))
             await node.Scheduler.RunDueAsync(new DateTimeOffset(2031, 5, 11, 3, 30, 0, TimeSpan.Zero)); // retention's default tick
         var healed = await DoctorChecks.ScheduledJobsRowAsync(owner, CancellationToken.None);
-        Assert.Equal((DoctorChecks.Outcome.Pass, "advisory_scan not run yet, partition_maintenance success, retention success"), (healed.Outcome, healed.Detail));
+        Assert.Equal((DoctorChecks.Outcome.Pass, "advisory_scan not run yet, partition_maintenance success, retention success, rollups not run yet"), (healed.Outcome, healed.Detail));
     }
 
     [Fact]

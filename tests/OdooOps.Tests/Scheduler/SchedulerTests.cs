@@ -1,3 +1,4 @@
+using OdooOps.Metrics;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -106,6 +107,7 @@ public sealed partial class SchedulerTests(PostgresCluster cluster)
         for (var s = 10; s <= 60; s += 10) expected.Add(("probe", TenOClock.AddSeconds(s).UtcDateTime));
         foreach (var s in new[] { 20, 40, 60 }) expected.Add(("partition_maintenance", TenOClock.AddSeconds(s).UtcDateTime));
         foreach (var s in new[] { 30, 60 }) expected.Add(("retention", TenOClock.AddSeconds(s).UtcDateTime));
+        expected.Add(("rollups", TenOClock.AddSeconds(60).UtcDateTime)); // its default, every minute
         var runs = await RunsAsync(db);
         Assert.Equal(expected.OrderBy(e => e.Item2).ThenBy(e => e.Item1, StringComparer.Ordinal),
             runs.Select(r => (r.Job, r.Tick)).OrderBy(r => r.Tick).ThenBy(r => r.Job, StringComparer.Ordinal));
@@ -222,12 +224,13 @@ public sealed partial class SchedulerTests(PostgresCluster cluster)
         var today = new DateTimeOffset(2001, 3, 20, 3, 30, 0, TimeSpan.Zero);
         var realToday = await PartitionDaysAsync(db, DateTime.UtcNow.ToString("yyyyMMdd"));
         await using var node = new SchedulerNode(db.Credentials, new ManualClock(today), SchedulerSetup.Jobs,
-            new Dictionary<string, string?> { [MetricPartitionJobs.RetentionDaysKey] = configured });
+            new Dictionary<string, string?> { [MetricRetention.RawKey] = configured });
 
         var result = await node.Scheduler.RunTickAsync("retention", today);
 
         Assert.Equal(TickOutcome.Success, result.Outcome);
-        Assert.Equal($"{firstKeptDay - 1} partition(s) before 2001-03-{firstKeptDay:00} dropped (retention {days} days)", result.Detail);
+        Assert.Equal($"{firstKeptDay - 1} partition(s) before 2001-03-{firstKeptDay:00} dropped (retention {days} days); " +
+            "0 minute rollup(s) before 2000-12-20 and 0 hour rollup(s) before 1999-03-21 deleted", result.Detail);
         Assert.Equal([.. Enumerable.Range(firstKeptDay, 20 - firstKeptDay).Select(d => $"200103{d:00}")], await PartitionDaysAsync(db, "2001%"));
         Assert.Equal(realToday, await PartitionDaysAsync(db, DateTime.UtcNow.ToString("yyyyMMdd"))); // newer days untouched
         Assert.Single(realToday);
