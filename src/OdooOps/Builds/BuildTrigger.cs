@@ -15,7 +15,8 @@ namespace OdooOps.Builds;
 public sealed class BuildTrigger(IConfiguration config)
 {
     public const string MaxQueuedKey = "OPS_MAX_QUEUED_BUILDS_PER_PROJECT";
-    int MaxQueued => config.GetValue(MaxQueuedKey, 20);
+    /// <summary>The per-project cap on queued builds (the git webhooks apply it too).</summary>
+    public int MaxQueued => config.GetValue(MaxQueuedKey, 20);
 
     public sealed record Request(Guid? ProjectId, Guid? BranchId, string? Branch, string? CommitSha);
     public abstract record Outcome;

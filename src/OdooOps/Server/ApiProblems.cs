@@ -4,7 +4,8 @@ namespace OdooOps.Server;
 public static class ApiProblems
 {
     public static bool IsApiRequest(HttpContext context) =>
-        context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/functions");
+        context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/functions") ||
+        context.Request.Path.StartsWithSegments("/hooks");
 
     public static async Task WriteAsync(HttpContext context, int status, string title, string detail)
     {

@@ -15,6 +15,7 @@ using OdooOps.Scheduler;
 using OdooOps.Secrets;
 using OdooOps.Tokens;
 using OdooOps.Ui;
+using OdooOps.Webhooks;
 using Scalar.AspNetCore;
 
 namespace OdooOps.Server;
@@ -95,6 +96,7 @@ public static class ServerApp
         app.MapBuildTriggerApi(api);
         api.MapAdvisoriesApi();
         app.MapAdvisoryScanApi();
+        app.MapWebhooksApi(api);
 
         app.MapUi();
         return app;

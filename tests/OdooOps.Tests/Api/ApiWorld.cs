@@ -105,7 +105,8 @@ public sealed class ApiWorld(PostgresCluster cluster) : IAsyncLifetime
                 (select string_agg(t::text, ',' order by t.org_id, t.user_id) from registry.org_members t),
                 (select string_agg(t::text, ',' order by t.project_id, t.user_id) from ops.project_members t where t.project_id <> ops.system_project_id()),
                 (select string_agg(concat_ws(':', id, name, scope, revoked_at), ',' order by id) from ops.api_tokens),
-                (select string_agg(t::text, ',' order by t.id) from registry.orgs t where t.id <> ops.system_org_id())))
+                (select string_agg(t::text, ',' order by t.id) from registry.orgs t where t.id <> ops.system_org_id()),
+                (select string_agg(t::text, ',' order by t.project_id) from ops_private.project_webhooks t)))
             """) ?? "";
     }
 

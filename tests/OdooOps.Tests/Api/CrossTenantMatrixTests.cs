@@ -48,6 +48,9 @@ public sealed class CrossTenantMatrixTests(ApiWorld world) : IClassFixture<ApiWo
         new("remove project member", "DELETE", "admin", HttpStatusCode.NoContent, HttpStatusCode.NotFound,
             async (w, t) => ($"/api/ops/projects/{t.ProjectId}/members/{await w.NewProjectMemberAsync(t)}", null)),
         new("audit log", "GET", "admin", HttpStatusCode.OK, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/orgs/{t.OrgId}/audit", null)),
+        new("webhook settings", "GET", "admin", HttpStatusCode.OK, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/projects/{t.ProjectId}/webhook", null)),
+        new("rotate webhook secret", "POST", "admin", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/webhook/rotate", null)),
     ];
 
     public static TheoryData<string, string> Cases()

@@ -15,7 +15,7 @@ public sealed class OpenApiTests(ApiWorld world) : IClassFixture<ApiWorld>
         var paths = doc.RootElement.GetProperty("paths");
         var endpoints = world.Factory.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
             .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/ops") == true)
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/ops") == true || e.RoutePattern.RawText?.StartsWith("/hooks/") == true)
             .ToList();
         Assert.True(endpoints.Count >= 20, $"only {endpoints.Count} endpoints");
         foreach (var e in endpoints)
@@ -29,6 +29,7 @@ public sealed class OpenApiTests(ApiWorld world) : IClassFixture<ApiWorld>
             Assert.True(responses.TryGetProperty("401", out var unauthorized), $"{method} {template} documents no 401");
             Assert.Contains("application/problem+json", unauthorized.GetProperty("content").EnumerateObject().Select(c => c.Name));
         }
+        Assert.Contains(endpoints, e => e.RoutePattern.RawText == "/hooks/github/{project:guid}");
         Assert.True(doc.RootElement.GetProperty("components").GetProperty("schemas").TryGetProperty("ProjectSummary", out var summary));
         Assert.True(summary.GetProperty("properties").TryGetProperty("production_branch", out _));
 

@@ -20,6 +20,8 @@ public sealed class InternalFunctionAccessTests(TenantDatabase db) : IClassFixtu
         "select ops.drop_metric_partitions_before(current_date + 1)",
         "select ops.authenticate_ingest_token(@IngestTokenHash)",
         "select * from ops.authenticate_api_token(@ApiTokenHash)",
+        "select ops.webhook_signing_key(@ProjectId)",
+        "select outcome from ops.webhook_push(@ProjectId, 'github', 'feature/hook', repeat('a', 40), 'm', false, true, 20, null)",
     ];
 
     [Fact]
@@ -59,6 +61,8 @@ public sealed class InternalFunctionAccessTests(TenantDatabase db) : IClassFixtu
         var token = Assert.Single(await conn.QueryAsync<(Guid, Guid, string)>(InternalCalls[6], db.A, tx));
         Assert.Equal((db.A.ApiTokenId, db.A.OwnerId, "write"), token);
         Assert.Empty(await conn.QueryAsync(InternalCalls[6], new { ApiTokenHash = RandomNumberGenerator.GetBytes(32) }, tx));
+        Assert.Null(await conn.ExecuteScalarAsync<string?>(InternalCalls[7], db.A, tx)); // the fixture's projects have no webhook secret
+        Assert.Equal("queued", await conn.ExecuteScalarAsync<string>(InternalCalls[8], db.A, tx));
     }
 
     [Fact]
@@ -69,6 +73,9 @@ public sealed class InternalFunctionAccessTests(TenantDatabase db) : IClassFixtu
                  {
                      "select count(*) from ops.projects", "select count(*) from registry.users", "select count(*) from ops.api_tokens",
                      "select count(*) from ops.list_projects()", "select ops.current_user_id()",
+                     "select count(*) from ops_private.project_webhooks",
+                     "select secret_set from ops.webhook_settings('00000000-0000-4000-8000-000000000001')",
+                     "select ops.rotate_webhook_secret('00000000-0000-4000-8000-000000000001', repeat('s', 64))",
                  })
         {
             var e = await Assert.ThrowsAsync<PostgresException>(() => conn.ExecuteScalarAsync(sql));
@@ -84,6 +91,7 @@ public sealed class InternalFunctionAccessTests(TenantDatabase db) : IClassFixtu
                  {
                      "ops.ingest_metrics(uuid, timestamptz, jsonb)", "ops.advisory_scan(uuid)", "ops.ensure_metric_partitions(date, int)",
                      "ops.drop_metric_partitions_before(date)", "ops.authenticate_ingest_token(bytea)", "ops.authenticate_api_token(bytea)",
+                     "ops.webhook_signing_key(uuid)", "ops.webhook_push(uuid, text, text, text, text, boolean, boolean, integer, inet)",
                  })
         {
             var (app, service, pub) = await owner.QuerySingleAsync<(bool, bool, bool)>(
@@ -91,5 +99,20 @@ public sealed class InternalFunctionAccessTests(TenantDatabase db) : IClassFixtu
                 + "exists (select 1 from aclexplode((select proacl from pg_proc where oid = @fn::regprocedure)) a where a.grantee = 0)", new { fn });
             Assert.Equal((false, true, false), (app, service, pub));
         }
+    }
+
+    [Fact]
+    public async Task The_webhook_secret_is_out_of_the_app_logins_reach()
+    {
+        await using (var owner = await db.OpenOwnerAsync())
+        {
+            Assert.False(await owner.ExecuteScalarAsync<bool>(
+                "select exists (select 1 from pg_attribute where attrelid = 'ops.projects'::regclass and attname = 'webhook_secret' and not attisdropped)"));
+            Assert.False(await owner.ExecuteScalarAsync<bool>("select has_table_privilege('ops_app', 'ops_private.project_webhooks', 'select')"));
+        }
+        await using var admin = await db.AsUserAsync(db.A.OwnerId);
+        Assert.Equal("42501", (await admin.TryQueryAsync("select secret from ops_private.project_webhooks")).SqlState);
+        Assert.Equal("42501", (await admin.TryQueryAsync("select ops.webhook_signing_key(@ProjectId)", db.A)).SqlState);
+        Assert.Equal("22023", (await admin.TryQueryAsync("select ops.rotate_webhook_secret(@ProjectId, 'too-short')", db.A)).SqlState);
     }
 }

@@ -1,3 +1,4 @@
+using Dapper;
 using OdooOps.Tests.Infrastructure;
 
 namespace OdooOps.Tests.Database;
@@ -24,6 +25,7 @@ public sealed class RpcAccessTests(TenantDatabase db) : IClassFixture<TenantData
         [Caller.Tester] = "42501", [Caller.Viewer] = "42501", [Caller.OtherTenant] = "P0002", [Caller.Anonymous] = "P0002",
     };
     static readonly Dictionary<Caller, string> TesterPlus = new(DeveloperPlus) { [Caller.Tester] = Ok };
+    static readonly Dictionary<Caller, string> AdminPlus = new(DeveloperPlus) { [Caller.Developer] = "42501", [Caller.ProjectMember] = "42501" };
 
     Guid? User(Caller c) => c switch
     {
@@ -173,6 +175,18 @@ public sealed class RpcAccessTests(TenantDatabase db) : IClassFixture<TenantData
         await ExpectAsync(caller, "P0002", "select * from ops.resolve_advisory(@OpenAdvisoryId)", args);
         await ExpectAsync(caller, "P0002", "select * from ops.suppress_advisory(@OpenAdvisoryId)", args);
         Assert.Empty(await RowsAsync(caller, "select * from ops.list_builds(@ProjectId)", args));
+    }
+
+    [Theory]
+    [MemberData(nameof(Callers))]
+    public async Task Webhook_settings_and_secret_rotation_need_an_admin_and_never_show_the_secret(Caller caller)
+    {
+        var status = await ExpectAsync(caller, AdminPlus[caller], "select * from ops.webhook_settings(@ProjectId)", new { db.A.ProjectId });
+        if (status is not null) Assert.Equal(["secret_set", "rotated_at"], ((IDictionary<string, object>)status).Keys);
+        var rotated = await ExpectAsync(caller, AdminPlus[caller], "select ops.rotate_webhook_secret(@ProjectId, repeat('s', 64)) as at", new { db.A.ProjectId });
+        if (rotated is not null) Assert.True((DateTime)rotated.at > DateTime.UtcNow.AddMinutes(-5));
+        await using var owner = await db.OpenOwnerAsync();
+        Assert.Equal(0L, await owner.ExecuteScalarAsync<long>("select count(*) from ops_private.project_webhooks")); // refusals committed nothing
     }
 
     [Theory]
