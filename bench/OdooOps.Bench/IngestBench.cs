@@ -46,7 +46,7 @@ public static class IngestBench
 
             var token = OpsSecrets.Generate();
             await using var database = OpsDatabase.Create(credentials);
-            var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" }).Build();
+            var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning", ["OPS_RUNNERS"] = "0" }).Build();
             await using var app = ServerApp.Build("http://127.0.0.1:0", config, database,
                 new OpsSecrets(new Dictionary<string, string> { [OpsSecrets.IngestToken] = token, [OpsSecrets.AdvisoryScanToken] = OpsSecrets.Generate() }));
             await app.StartAsync();

@@ -36,7 +36,7 @@ public static partial class ProjectsBench
             if (o.Explain) await ExplainAsync(credentials.App, userId);
 
             await using var database = OpsDatabase.Create(credentials);
-            var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" }).Build();
+            var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning", ["OPS_RUNNERS"] = "0" }).Build();
             await using var app = ServerApp.Build("http://127.0.0.1:0", config, database,
                 new OdooOps.Secrets.OpsSecrets(OdooOps.Secrets.OpsSecrets.Names.ToDictionary(n => n, _ => OdooOps.Secrets.OpsSecrets.Generate())));
             await app.StartAsync();

@@ -16,6 +16,7 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
     BuildsCommand.Create(),
     DoctorCommand.Create(),
     SecretsCommand.Create(),
+    RunnerCommand.Create(),
     OdooOps.Advisories.AdvisoriesCommand.Create(),
     OdooOps.Metrics.MetricsCommand.Create(),
 };

@@ -16,10 +16,17 @@ public static class ServeCommand
         var url = CliCommon.DatabaseUrlOption();
         var dataDir = CliCommon.DataDirOption();
         var demo = new Option<bool>("--seed-demo") { Description = "Load the demo organisation on first start (same as `odooops seed --demo`)." };
-        var command = new Command("serve", "Run the OdooOps server: API, console and scheduler.") { urls, url, dataDir, demo };
+        var runners = new Option<int?>("--runners")
+        {
+            Description = "Builds the embedded runner runs at once (default 1; 0: no embedded runner, builds wait for `odooops runner` hosts; env OPS_RUNNERS).",
+        };
+        var command = new Command("serve", "Run the OdooOps server: API, console, scheduler and an embedded build runner.") { urls, url, dataDir, demo, runners };
         command.SetAction((parse, ct) => CliCommon.Guard(async () =>
         {
             var config = CliCommon.Configuration(parse, url, dataDir);
+            if (parse.GetValue(runners) is { } n) config[Runners.EmbeddedRunner.CapacityKey] = n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (string.IsNullOrEmpty(config[Runners.EmbeddedRunner.WorkDirKey]))
+                config[Runners.EmbeddedRunner.WorkDirKey] = Path.Combine(OpsConfiguration.ResolveDataDir(config), "runner");
             var listen = parse.GetValue(urls) ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS") ?? ServerApp.DefaultUrls;
             // Before anything else: a server exposed beyond loopback must not start with missing or weak secrets.
             var secrets = SecretsSetup.Resolve(config, OpsConfiguration.ResolveDataDir(config), listen, Console.Out);

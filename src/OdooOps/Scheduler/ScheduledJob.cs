@@ -37,6 +37,7 @@ public static class SchedulerSetup
         MetricPartitionJobs.PartitionMaintenance,
         MetricPartitionJobs.Retention,
         Advisories.AdvisoryScanJob.Job,
+        Runners.RunnerRescueJob.Job,
     ];
 
     /// <param name="jobs">Tests pass their own registry; `serve` uses <see cref="Jobs"/>.</param>

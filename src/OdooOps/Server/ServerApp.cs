@@ -11,6 +11,7 @@ using OdooOps.Metrics;
 using OdooOps.Observability;
 using OdooOps.Orgs;
 using OdooOps.Projects;
+using OdooOps.Runners;
 using OdooOps.Scheduler;
 using OdooOps.Secrets;
 using OdooOps.Tokens;
@@ -49,6 +50,9 @@ public static class ServerApp
         builder.Services.AddScoped<ConsoleContext>();
         builder.Services.AddOpsScheduler(builder.Configuration);
         builder.Services.AddSingleton<BuildTrigger>();
+        RunnerSettings.From(builder.Configuration); // a bad value stops `serve` with one line, before anything listens
+        builder.Services.AddSingleton<PgNotifications>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PgNotifications>());
         builder.Services.AddAdvisories(config);
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
@@ -58,6 +62,7 @@ public static class ServerApp
             return Task.CompletedTask;
         }));
         configure?.Invoke(builder);
+        if (EmbeddedRunner.Capacity(builder.Configuration) > 0) builder.Services.AddHostedService<EmbeddedRunner>();
 
         var app = builder.Build();
         app.UseOpsObservability(); // first: times every request and sees its final status
@@ -97,6 +102,7 @@ public static class ServerApp
         api.MapAdvisoriesApi();
         app.MapAdvisoryScanApi();
         app.MapWebhooksApi(api);
+        app.MapRunnerApi();
 
         app.MapUi();
         return app;

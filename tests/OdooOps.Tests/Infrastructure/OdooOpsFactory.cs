@@ -99,6 +99,7 @@ static class TestHosts
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Logging:LogLevel:Default"] = "Warning",
+            ["OPS_RUNNERS"] = "0", // runner tests start their own (TestServer has no port to reach)
         }).Build();
         return ServerApp.Build(urls, config, database, Secrets, configure);
     }

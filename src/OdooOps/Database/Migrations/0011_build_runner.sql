@@ -153,7 +153,7 @@ begin
     if not found then
         raise exception 'Unknown or disabled runner.' using errcode = 'OOR01';
     end if;
-    select pg_catalog.greatest(0, pg_catalog.least(p_max, v_runner.capacity - pg_catalog.count(*)))::int into v_free
+    select greatest(0, least(p_max, v_runner.capacity - pg_catalog.count(*)))::int into v_free
       from ops.run_queue q where q.lease_owner = p_runner_id and q.state = 'leased';
     if v_free = 0 then
         return;
@@ -232,7 +232,7 @@ begin
     return query
     with extended as (
         update ops.run_queue q
-           set lease_until = pg_catalog.greatest(q.lease_until, pg_catalog.now() + pg_catalog.make_interval(secs => p_lease_seconds))
+           set lease_until = greatest(q.lease_until, pg_catalog.now() + pg_catalog.make_interval(secs => p_lease_seconds))
          where q.build_id = p_build_id
         returning q.lease_until
     )

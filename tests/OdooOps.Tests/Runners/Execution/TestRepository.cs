@@ -42,6 +42,20 @@ public sealed class TestRepository : IDisposable
         return await GitAsync("rev-parse", "HEAD");
     }
 
+    /// <summary>Writes the files (paths relative to the repository) and commits them on the current branch; returns the SHA.</summary>
+    public async Task<string> CommitFilesAsync(string subject, params (string Path, string Content)[] files)
+    {
+        foreach (var (path, content) in files)
+        {
+            var full = Path.Combine(Dir, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            await File.WriteAllTextAsync(full, content);
+            await GitAsync("add", path);
+        }
+        await GitAsync("commit", "-q", "-m", subject);
+        return await GitAsync("rev-parse", "HEAD");
+    }
+
     public async Task<string> GitAsync(params string[] args)
     {
         var result = await ProcessRunner.RunAsync("git", ["-C", Dir, .. args], Env, CancellationToken.None);

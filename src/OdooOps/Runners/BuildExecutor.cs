@@ -1,0 +1,147 @@
+using OdooOps.Runners.Execution;
+using OdooOps.Runners.Pipeline;
+using static OdooOps.Runners.RunnerProtocol;
+
+namespace OdooOps.Runners;
+
+/// <summary>What a runner is configured with (the `runner` verb's options, or `serve`'s embedded runner).</summary>
+public sealed record RunnerOptions(string Name, int Capacity, IReadOnlyList<string> Labels, string WorkDir)
+{
+    /// <summary>Odoo's odoo-bin on this runner (OPS_ODOO_BIN / --odoo-bin); without it the Odoo step is skipped.</summary>
+    public string? OdooBin { get; init; }
+
+    /// <summary>Failed builds' workspaces kept for inspection (the newest N).</summary>
+    public int KeepFailedWorkspaces { get; init; } = 3;
+
+    /// <summary>How long a killed step's processes get between SIGTERM and SIGKILL.</summary>
+    public TimeSpan KillGrace { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>
+/// Runs one leased build: heartbeats, checkout, pipeline (.odooops.yml or Odoo-aware defaults), steps as processes
+/// with their output streamed to the server, the result. Stops at once, reporting nothing more, when the lease is lost;
+/// kills the steps and reports <c>cancelled</c> when a cancel is requested; when the runner itself stops, kills the
+/// steps and leaves the build to the rescuer (its lease runs out and another runner takes it).
+/// </summary>
+public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, ILogger log)
+{
+    public async Task RunAsync(Job job, CancellationToken stopping)
+    {
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var state = new JobState();
+        await using var logs = new LogBatcher(async (lines, ct) =>
+        {
+            try
+            {
+                await client.LogsAsync(job, [.. lines.Select(l => new RunnerProtocol.LogLine(l.Seq, l.Timestamp.UtcDateTime, l.Stream, l.Text))], ct);
+            }
+            catch (LeaseLostException) { state.LeaseLost(abort); }
+        }, job.LogSeqStart);
+        var heartbeat = HeartbeatAsync(job, state, abort);
+        var workspace = new GitWorkspace(options.WorkDir, new GitWorkspaceOptions { KeepFailed = options.KeepFailedWorkspaces });
+        string result, detail;
+        try
+        {
+            (result, detail) = await ExecuteAsync(job, workspace, logs, state, abort.Token);
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            (result, detail) = state.Cancelled ? (BuildResult.Cancelled, "Cancelled on request.") : ("", "");
+        }
+        finally
+        {
+            await abort.CancelAsync(); // ends the heartbeat
+            await heartbeat;
+        }
+
+        workspace.Release(job.BuildId, failed: result is not (BuildResult.Success or BuildResult.Warning));
+        if (state.IsLeaseLost || (stopping.IsCancellationRequested && !state.Cancelled))
+        {
+            log.LogWarning("Build {BuildId}: {Reason}; not reporting a result.", job.BuildId,
+                state.IsLeaseLost ? "the lease was lost" : "the runner is stopping (the build is re-queued when its lease runs out)");
+            return;
+        }
+        logs.Add(LogStream.System, $"Result: {result}{(detail.Length > 0 ? $" — {detail}" : "")}", DateTimeOffset.UtcNow);
+        try
+        {
+            await logs.FlushAsync(CancellationToken.None);
+            await client.DoneAsync(job, result, detail, CancellationToken.None);
+        }
+        catch (LeaseLostException) { log.LogWarning("Build {BuildId}: the lease was lost before the result was reported.", job.BuildId); }
+    }
+
+    async Task<(string Result, string Detail)> ExecuteAsync(Job job, GitWorkspace workspace, LogBatcher logs, JobState state, CancellationToken ct)
+    {
+        void System(string text) => logs.Add(LogStream.System, text, DateTimeOffset.UtcNow);
+        System($"Attempt {job.Attempt} on runner {options.Name}: {job.ProjectSlug} {job.Branch} ({job.Stage}), " +
+               $"{(job.CommitSha is { } sha ? $"commit {sha}" : "branch head")} of {job.RepoUrl}");
+
+        GitCheckout checkout;
+        try { checkout = await workspace.CheckoutAsync(job.BuildId, new GitSource(job.RepoUrl, job.Branch, job.CommitSha), line => logs.Add(line), ct); }
+        catch (GitCheckoutException e)
+        {
+            System(e.Message);
+            return (BuildResult.Failed, e.Message);
+        }
+        var scan = AddonFinder.Find(checkout.Directory);
+        foreach (var problem in scan.Problems) System($"Addon skipped: {problem}");
+        System($"Checked out {checkout.CommitSha[..Math.Min(12, checkout.CommitSha.Length)]} \"{checkout.Subject}\"; " +
+               $"{scan.Modules.Count} Odoo module(s){(scan.Modules.Count > 0 ? ": " + string.Join(", ", scan.Modules.Select(m => m.Name)) : "")}");
+        await client.SourceAsync(job, checkout.CommitSha, checkout.Subject,
+            [.. scan.Modules.Select(m => new Module(m.Name, m.Path, m.Title, m.Version, m.Depends, m.Installable))], ct);
+
+        PipelineDefinition pipeline;
+        try
+        {
+            pipeline = PipelineFile.TryLoad(checkout.Directory) ?? OdooDefaultPipeline.Build(job.Stage, scan.Modules,
+                File.Exists(Path.Combine(checkout.Directory, "requirements.txt")), options.OdooBin, $"oo-{job.ProjectSlug}-{job.BuildId:N}"[..Math.Min(63, 36 + job.ProjectSlug.Length)]);
+        }
+        catch (PipelineFileException e)
+        {
+            System($"{PipelineFile.FileName}: {e.Message}");
+            return (BuildResult.Failed, $"{PipelineFile.FileName}: {e.Message}");
+        }
+
+        var env = new Dictionary<string, string>(job.Env)
+        {
+            ["ODOOOPS_BUILD_ID"] = job.BuildId.ToString(), ["ODOOOPS_PROJECT"] = job.ProjectSlug, ["ODOOOPS_BRANCH"] = job.Branch,
+            ["ODOOOPS_STAGE"] = job.Stage, ["ODOOOPS_COMMIT"] = checkout.CommitSha,
+        };
+        return await new PipelineRun(client, job, logs, options).RunAsync(pipeline, checkout.Directory, env, ct);
+    }
+
+    /// <summary>Renews the lease every second; a cancel request or a lost lease aborts the build.</summary>
+    async Task HeartbeatAsync(Job job, JobState state, CancellationTokenSource abort)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(HeartbeatSeconds));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(abort.Token))
+            {
+                try
+                {
+                    var extended = await client.ExtendAsync(job, abort.Token);
+                    if (extended.CancelRequested) { state.Cancel(); await abort.CancelAsync(); }
+                }
+                catch (LeaseLostException) { state.LeaseLost(abort); }
+                catch (HttpRequestException e) { log.LogWarning("Build {BuildId}: heartbeat failed ({Message}); retrying.", job.BuildId, e.Message); }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>Why a build stopped early, shared by the heartbeat, the log sender and the run.</summary>
+    sealed class JobState
+    {
+        volatile bool _cancelled, _leaseLost;
+        public bool Cancelled => _cancelled;
+        public bool IsLeaseLost => _leaseLost;
+        public void Cancel() => _cancelled = true;
+
+        public void LeaseLost(CancellationTokenSource abort)
+        {
+            _leaseLost = true;
+            abort.Cancel();
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using OdooOps.Auth;
+using OdooOps.Database;
+
+namespace OdooOps.Runners;
+
+/// <summary>
+/// The runner `odooops serve` starts in-process (OPS_RUNNERS builds at once, default 1; `serve --runners 0` turns it
+/// off). It is an ordinary <see cref="RunnerAgent"/> that reaches this server over loopback HTTP, so there is one code
+/// path for local and remote runners. It registers itself as a shared runner named after the host, with a fresh token
+/// at every start (only the token's hash is stored).
+/// </summary>
+public sealed class EmbeddedRunner(IHostApplicationLifetime lifetime, IServer server, OpsDatabase database, IConfiguration config,
+    ILogger<EmbeddedRunner> log) : BackgroundService
+{
+    public const string CapacityKey = "OPS_RUNNERS";
+    public const string WorkDirKey = "OPS_RUNNER_WORK_DIR";
+    public const string OdooBinKey = "OPS_ODOO_BIN";
+
+    public static int Capacity(IConfiguration config)
+    {
+        var text = config[CapacityKey];
+        if (string.IsNullOrWhiteSpace(text)) return 1;
+        return int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 0 and <= 64
+            ? n
+            : throw new InvalidOperationException($"{CapacityKey}: '{text}' is not a number of builds from 0 (no embedded runner) to 64.");
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stopping)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stopping.Register(() => started.TrySetCanceled()))
+        {
+            try { await started.Task; } catch (OperationCanceledException) { return; }
+        }
+        var url = LoopbackUrl(server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []);
+        if (url is null)
+        {
+            log.LogWarning("The embedded runner found no http address of this server to reach over loopback; it does not start.");
+            return;
+        }
+        var options = new RunnerOptions($"{Environment.MachineName} (embedded)", Capacity(config), [],
+            config[WorkDirKey] is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "odooops-runner")) { OdooBin = config[OdooBinKey] };
+        var token = AccessTokens.Create(RunnerProtocol.RunnerTokenPrefix);
+        await using (var conn = await database.Service.OpenConnectionAsync(stopping))
+            await RunnerStore.EnsureEmbeddedAsync(conn, options.Name, options.Capacity, [], Version(), AccessTokens.Hash(token));
+        using var client = new RunnerClient(url, token);
+        await new RunnerAgent(client, options, log).RunAsync(stopping);
+    }
+
+    static string Version() => typeof(EmbeddedRunner).Assembly.GetName().Version?.ToString() ?? "dev";
+
+    /// <summary>The first http address, with a wildcard host replaced by the loopback address.</summary>
+    internal static Uri? LoopbackUrl(IEnumerable<string> addresses)
+    {
+        foreach (var address in addresses)
+        {
+            if (!address.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) continue;
+            var text = address.Replace("://+:", "://127.0.0.1:").Replace("://*:", "://127.0.0.1:")
+                              .Replace("://0.0.0.0:", "://127.0.0.1:").Replace("://[::]:", "://127.0.0.1:");
+            if (Uri.TryCreate(text, UriKind.Absolute, out var uri)) return uri;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,57 @@
+using static OdooOps.Runners.RunnerProtocol;
+
+namespace OdooOps.Runners;
+
+/// <summary>
+/// A runner's main loop: long-polls for as many jobs as it has free slots, runs each on its own task, and polls again
+/// when a slot frees up. Network or server failures back off (1 s doubling to 30 s) and never drop a running build.
+/// Stopping kills the running builds' steps without reporting a result; the rescuer re-queues them.
+/// </summary>
+public sealed class RunnerAgent(RunnerClient client, RunnerOptions options, ILogger log)
+{
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        var executor = new BuildExecutor(client, options, log);
+        var running = new List<Task>();
+        var backoff = TimeSpan.FromSeconds(1);
+        log.LogInformation("Runner {Name} polling for builds (capacity {Capacity}, labels {Labels}).", options.Name, options.Capacity,
+            options.Labels.Count == 0 ? "none" : string.Join(",", options.Labels));
+        while (!stopping.IsCancellationRequested)
+        {
+            running.RemoveAll(t => t.IsCompleted);
+            var free = options.Capacity - running.Count;
+            if (free == 0)
+            {
+                await Task.WhenAny([.. running, Task.Delay(Timeout.Infinite, stopping)]);
+                continue;
+            }
+            try
+            {
+                foreach (var job in await client.NextAsync(free, MaxWaitSeconds, stopping))
+                {
+                    log.LogInformation("Build {BuildId} (attempt {Attempt}) of {Project}/{Branch} started.", job.BuildId, job.Attempt, job.ProjectSlug, job.Branch);
+                    running.Add(Task.Run(() => RunOneAsync(executor, job, stopping), CancellationToken.None));
+                }
+                backoff = TimeSpan.FromSeconds(1);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested) { break; }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+            {
+                log.LogWarning("Polling {Url} failed ({Message}); retrying in {Delay:g}.", Next, e.Message, backoff);
+                try { await Task.Delay(backoff, stopping); } catch (OperationCanceledException) { break; }
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
+        }
+        await Task.WhenAll(running);
+    }
+
+    async Task RunOneAsync(BuildExecutor executor, Job job, CancellationToken stopping)
+    {
+        try { await executor.RunAsync(job, stopping); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The build's lease runs out and the rescuer re-queues it; the runner itself carries on.
+            log.LogError(e, "Build {BuildId} failed inside the runner.", job.BuildId);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using OdooOps.Auth;
+using OdooOps.Database;
+using OdooOps.Server;
+using static OdooOps.Runners.RunnerProtocol;
+
+namespace OdooOps.Runners;
+
+/// <summary>
+/// The server's half of <see cref="RunnerProtocol"/>: /api/runner/v1. Not behind the console/API authentication: a
+/// group filter authenticates the runner token (Bearer oo_run_…) for every call but register, and fails closed.
+/// Lease checks live in the database functions (SQLSTATE OOL01 → 409 through DatabaseErrorHandler).
+/// </summary>
+public static partial class RunnerApi
+{
+    const string RunnerItem = "ops.runner";
+
+    public static WebApplication MapRunnerApi(this WebApplication app)
+    {
+        var v1 = app.MapGroup(Base).WithTags("Runner protocol");
+        v1.MapPost("/register", RegisterAsync).WithSummary("Exchange an org admin's registration token for a runner token");
+
+        var jobs = v1.MapGroup("/jobs").AddEndpointFilter(AuthenticateAsync);
+        jobs.MapPost("/next", NextAsync).WithSummary("Long poll (up to 30 s) for leased jobs within the runner's free capacity");
+        jobs.MapPost("/{buildId:guid}/extend", ExtendAsync).WithSummary("Heartbeat: renew the lease; says whether a cancel was requested");
+        jobs.MapPost("/{buildId:guid}/source", SourceAsync).WithSummary("The commit checked out and the Odoo modules found");
+        jobs.MapPost("/{buildId:guid}/logs", LogsAsync).WithSummary("Numbered log lines; a batch sent twice is stored once");
+        jobs.MapPost("/{buildId:guid}/steps/{seq:int}", StepAsync).WithSummary("A step started or finished");
+        jobs.MapPost("/{buildId:guid}/done", DoneAsync).WithSummary("The build's result; ends the lease");
+        return app;
+    }
+
+    static async ValueTask<object?> AuthenticateAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next)
+    {
+        var http = ctx.HttpContext;
+        var header = http.Request.Headers.Authorization.ToString();
+        var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : "";
+        if (token.StartsWith(RunnerTokenPrefix, StringComparison.Ordinal))
+        {
+            var db = http.RequestServices.GetRequiredService<OpsDatabase>();
+            await using var conn = await db.Service.OpenConnectionAsync(http.RequestAborted);
+            if (await RunnerStore.AuthenticateAsync(conn, AccessTokens.Hash(token)) is { } runner)
+            {
+                http.Items[RunnerItem] = runner;
+                return await next(ctx);
+            }
+        }
+        return TypedResults.Problem(statusCode: 401, title: "Unauthorized", detail: "A valid runner token (Bearer oo_run_…) is required.");
+    }
+
+    static RunnerStore.RunnerIdentity Runner(HttpContext http) => (RunnerStore.RunnerIdentity)http.Items[RunnerItem]!;
+
+    static async Task<Results<Created<Registered>, ValidationProblem, ProblemHttpResult>> RegisterAsync(RegisterRequest body, OpsDatabase db, CancellationToken ct)
+    {
+        var v = new Validation().Required("registration_token", body.RegistrationToken, 200).Required("name", body.Name);
+        var labels = body.Labels ?? [];
+        if (labels.Count > 32 || labels.Any(l => l is null || !LabelPattern().IsMatch(l)))
+            v.Add("labels", "labels: at most 32, each lower-case letters, digits, '.', '_' or '-' (at most 63).");
+        if (body.Capacity is < 1 or > 64) v.Add("capacity", "capacity must be between 1 and 64.");
+        if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
+        if (!body.RegistrationToken!.StartsWith(RegistrationTokenPrefix, StringComparison.Ordinal))
+            return TypedResults.Problem(statusCode: 401, title: "Unauthorized", detail: "Unknown, expired or revoked registration token.");
+
+        var token = AccessTokens.Create(RunnerTokenPrefix);
+        await using var conn = await db.Service.OpenConnectionAsync(ct);
+        var id = await RunnerStore.RegisterAsync(conn, AccessTokens.Hash(body.RegistrationToken), body.Name!.Trim(), [.. labels.Distinct()],
+            body.Capacity ?? 1, body.Version?[..Math.Min(body.Version.Length, 100)], AccessTokens.Hash(token));
+        return TypedResults.Created($"{Base}/runners/{id}", new Registered(id, token));
+    }
+
+    static async Task<Results<Ok<NextResponse>, NoContent, ValidationProblem>> NextAsync(NextRequest? body, HttpContext http, OpsDatabase db,
+        PgNotifications notifications, IConfiguration config, TimeProvider clock, CancellationToken ct)
+    {
+        var v = new Validation();
+        if (body?.Max is < 1 or > 64) v.Add("max", "max must be between 1 and 64.");
+        if (body?.WaitSeconds is < 0 or > MaxWaitSeconds) v.Add("wait_seconds", $"wait_seconds must be between 0 and {MaxWaitSeconds}.");
+        if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
+
+        var runner = Runner(http);
+        var lease = RunnerSettings.From(config).LeaseSeconds;
+        var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(body?.WaitSeconds ?? MaxWaitSeconds);
+        while (true)
+        {
+            var enqueued = notifications.Next(PgNotifications.RunQueue); // before the claim, so an enqueue in between wakes us
+            await using (var conn = await db.Service.OpenConnectionAsync(ct))
+            {
+                var jobs = await RunnerStore.ClaimAsync(conn, runner.Id, body?.Max ?? 1, lease);
+                if (jobs.Count > 0) return TypedResults.Ok(new NextResponse(jobs));
+            }
+            var left = deadline - clock.GetUtcNow();
+            if (left <= TimeSpan.Zero) return TypedResults.NoContent();
+            // A runner busy at capacity, or a build it may not take, gets no NOTIFY of its own: re-check now and then.
+            await PgNotifications.WaitAsync(enqueued, left < SlowPoll ? left : SlowPoll, ct);
+        }
+    }
+
+    static readonly TimeSpan SlowPoll = TimeSpan.FromSeconds(5);
+
+    static async Task<Results<Ok<Extended>, ValidationProblem>> ExtendAsync(Guid buildId, ExtendRequest body, HttpContext http, OpsDatabase db,
+        IConfiguration config, CancellationToken ct)
+    {
+        if (body.LeaseId is not { } lease) return LeaseRequired();
+        await using var conn = await db.Service.OpenConnectionAsync(ct);
+        return TypedResults.Ok(await RunnerStore.ExtendAsync(conn, Runner(http).Id, buildId, lease, RunnerSettings.From(config).LeaseSeconds));
+    }
+
+    static async Task<Results<NoContent, ValidationProblem>> SourceAsync(Guid buildId, SourceRequest body, HttpContext http, OpsDatabase db, CancellationToken ct)
+    {
+        if (body.LeaseId is null) return LeaseRequired();
+        if (body.CommitSha is not null && !ShaPattern().IsMatch(body.CommitSha))
+            return TypedResults.ValidationProblem(new Validation().Add("commit_sha", "commit_sha must be 4 to 64 lower-case hex characters.").Errors);
+        await using var conn = await db.Service.OpenConnectionAsync(ct);
+        await RunnerStore.RecordSourceAsync(conn, Runner(http).Id, buildId, body);
+        return TypedResults.NoContent();
+    }
+
+    static async Task<Results<Ok<LogsAccepted>, ValidationProblem>> LogsAsync(Guid buildId, LogsRequest body, HttpContext http, OpsDatabase db,
+        IConfiguration config, CancellationToken ct)
+    {
+        if (body.LeaseId is not { } lease) return LeaseRequired();
+        var v = new Validation();
+        var lines = body.Lines ?? [];
+        if (lines.Count is 0 or > MaxLinesPerBatch) v.Add("lines", $"lines must hold 1 to {MaxLinesPerBatch} lines.");
+        for (var i = 0; i < lines.Count && v.IsValid; i++)
+        {
+            var l = lines[i];
+            if (l.Seq < 0) v.Add($"lines[{i}].seq", "seq must be 0 or more.");
+            if (l.Stream is not ("stdout" or "stderr" or "system")) v.Add($"lines[{i}].stream", "stream must be stdout, stderr or system.");
+            if (l.Line is null || l.Line.Length > MaxLineChars || l.Line.Contains('\0'))
+                v.Add($"lines[{i}].line", $"line must be text of at most {MaxLineChars} characters without NUL.");
+        }
+        if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
+        await using var conn = await db.Service.OpenConnectionAsync(ct);
+        var stored = await RunnerStore.AppendLogsAsync(conn, Runner(http).Id, buildId, lease, lines, RunnerSettings.From(config).MaxLogLines);
+        return TypedResults.Ok(new LogsAccepted(stored));
+    }
+
+    static async Task<Results<NoContent, ValidationProblem>> StepAsync(Guid buildId, int seq, StepRequest body, HttpContext http, OpsDatabase db, CancellationToken ct)
+    {
+        if (body.LeaseId is null) return LeaseRequired();
+        var v = new Validation().Required("name", body.Name).OneOf("status", body.Status ?? "", StepStatuses);
+        if (seq is < 0 or > 1000) v.Add("seq", "seq must be between 0 and 1000.");
+        if (body.DurationMs is < 0) v.Add("duration_ms", "duration_ms must be 0 or more.");
+        if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
+        await using var conn = await db.Service.OpenConnectionAsync(ct);
+        await RunnerStore.ReportStepAsync(conn, Runner(http).Id, buildId, seq, body);
+        return TypedResults.NoContent();
+    }
+
+    static async Task<Results<NoContent, ValidationProblem>> DoneAsync(Guid buildId, DoneRequest body, HttpContext http, OpsDatabase db, CancellationToken ct)
+    {
+        if (body.LeaseId is null) return LeaseRequired();
+        var v = new Validation().OneOf("result", body.Result ?? "", BuildResults);
+        if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
+        await using var conn = await db.Service.OpenConnectionAsync(ct);
+        await RunnerStore.FinishAsync(conn, Runner(http).Id, buildId, body);
+        return TypedResults.NoContent();
+    }
+
+    static ValidationProblem LeaseRequired() => TypedResults.ValidationProblem(new Validation().Add("lease_id", "lease_id (from jobs/next) is required.").Errors);
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$")]
+    private static partial Regex LabelPattern();
+
+    [GeneratedRegex("^[0-9a-f]{4,64}$")]
+    private static partial Regex ShaPattern();
+}

@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Http.Json;
+using static OdooOps.Runners.RunnerProtocol;
+
+namespace OdooOps.Runners;
+
+/// <summary>The server refused a call because this runner no longer holds the build (409): stop the build, report nothing.</summary>
+public sealed class LeaseLostException(string message) : Exception(message);
+
+/// <summary>The runner half of <see cref="RunnerProtocol"/> over HTTP. One instance per runner; thread-safe.</summary>
+public sealed class RunnerClient : IDisposable
+{
+    readonly HttpClient _http;
+
+    public RunnerClient(Uri server, string token, HttpMessageHandler? handler = null)
+    {
+        // Longer than the longest long poll, so that a held jobs/next is never cut by the client.
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            { BaseAddress = server, Timeout = TimeSpan.FromSeconds(MaxWaitSeconds + 30) };
+        _http.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd($"odooops-runner/{typeof(RunnerClient).Assembly.GetName().Version}");
+    }
+
+    /// <summary>Exchanges a registration token for a runner token (no runner token needed yet).</summary>
+    public static async Task<Registered> RegisterAsync(Uri server, RegisterRequest request, CancellationToken ct = default)
+    {
+        using var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) };
+        using var response = await http.PostAsJsonAsync(Register, request, Json, ct);
+        await EnsureAsync(response, ct);
+        return (await response.Content.ReadFromJsonAsync<Registered>(Json, ct))!;
+    }
+
+    /// <summary>Leased jobs (at most <paramref name="max"/>), or none when the wait ran out.</summary>
+    public async Task<IReadOnlyList<Job>> NextAsync(int max, int waitSeconds, CancellationToken ct)
+    {
+        using var response = await _http.PostAsJsonAsync(Next, new NextRequest(max, waitSeconds), Json, ct);
+        if (response.StatusCode == HttpStatusCode.NoContent) return [];
+        await EnsureAsync(response, ct);
+        return (await response.Content.ReadFromJsonAsync<NextResponse>(Json, ct))!.Jobs;
+    }
+
+    public async Task<Extended> ExtendAsync(Job job, CancellationToken ct) =>
+        (await PostAsync<Extended>(RunnerProtocol.Extend(job.BuildId), new ExtendRequest(job.LeaseId), ct))!;
+
+    public Task SourceAsync(Job job, string commitSha, string? message, IReadOnlyList<Module> modules, CancellationToken ct) =>
+        PostAsync<object>(RunnerProtocol.Source(job.BuildId), new SourceRequest(job.LeaseId, commitSha, message, modules), ct);
+
+    public Task LogsAsync(Job job, IReadOnlyList<LogLine> lines, CancellationToken ct) =>
+        PostAsync<LogsAccepted>(RunnerProtocol.Logs(job.BuildId), new LogsRequest(job.LeaseId, lines), ct);
+
+    public Task StepAsync(Job job, int seq, StepRequest step, CancellationToken ct) =>
+        PostAsync<object>(RunnerProtocol.Step(job.BuildId, seq), step with { LeaseId = job.LeaseId }, ct);
+
+    public Task DoneAsync(Job job, string result, string? detail, CancellationToken ct) =>
+        PostAsync<object>(RunnerProtocol.Done(job.BuildId), new DoneRequest(job.LeaseId, result, detail), ct);
+
+    async Task<T?> PostAsync<T>(string path, object body, CancellationToken ct)
+    {
+        using var response = await _http.PostAsJsonAsync(path, body, Json, ct);
+        await EnsureAsync(response, ct);
+        return response.StatusCode == HttpStatusCode.NoContent ? default : await response.Content.ReadFromJsonAsync<T>(Json, ct);
+    }
+
+    /// <summary>409 → <see cref="LeaseLostException"/>; any other failure → HttpRequestException with the server's detail.</summary>
+    static async Task EnsureAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        if (response.IsSuccessStatusCode) return;
+        var text = await response.Content.ReadAsStringAsync(ct);
+        var detail = text.Length > 500 ? text[..500] : text;
+        if (response.StatusCode == HttpStatusCode.Conflict) throw new LeaseLostException(detail);
+        throw new HttpRequestException($"{(int)response.StatusCode} {response.ReasonPhrase}: {detail}", null, response.StatusCode);
+    }
+
+    public void Dispose() => _http.Dispose();
+}

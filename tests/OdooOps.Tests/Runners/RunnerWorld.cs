@@ -1,0 +1,147 @@
+using Dapper;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using OdooOps.Auth;
+using OdooOps.Database;
+using OdooOps.Runners;
+using OdooOps.Tests.Infrastructure;
+using OdooOps.Tests.Runners.Execution;
+
+namespace OdooOps.Tests.Runners;
+
+/// <summary>
+/// A real server on a Kestrel loopback port with its own database (no embedded runner unless asked), an org with a
+/// project whose repository is a real git repository in a temp folder, and what runner tests need: registration and
+/// runner tokens, builds queued as a push would, in-process runners, and the build's rows.
+/// </summary>
+public sealed class RunnerWorld : IAsyncDisposable
+{
+    readonly WebApplication _app;
+    public OpsDatabase Database { get; }
+    public NpgsqlConnectionStringBuilder Owner { get; }
+    public Uri Url { get; }
+    public TestRepository Repo { get; }
+    public Guid OrgId { get; private set; }
+    public Guid ProjectId { get; private set; }
+    public string WorkDir { get; } = ProcessProbe.NewTempDir("odooops-runner");
+
+    RunnerWorld(WebApplication app, OpsDatabase database, NpgsqlConnectionStringBuilder owner, TestRepository repo)
+    {
+        (_app, Database, Owner, Repo) = (app, database, owner, repo);
+        Url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
+    /// <param name="settings">Server settings, e.g. OPS_RUNNER_LEASE_SECONDS, OPS_RUNNERS (embedded runner capacity).</param>
+    public static async Task<RunnerWorld> StartAsync(PostgresCluster cluster, IDictionary<string, string?>? settings = null)
+    {
+        var owner = await cluster.CreateDatabaseAsync("runner");
+        var database = OpsDatabase.Create(await LoginRoles.EnsureAsync(owner));
+        var repo = await TestRepository.CreateAsync();
+        var app = TestHosts.Build(database, "http://127.0.0.1:0", b =>
+        {
+            if (settings is not null) b.Configuration.AddInMemoryCollection(settings);
+        });
+        await app.StartAsync();
+        var world = new RunnerWorld(app, database, owner, repo);
+        world.OrgId = await Accounts.CreateOrgAsync(owner, "runner-org");
+        world.ProjectId = await Accounts.CreateProjectAsync(owner, world.OrgId, "app");
+        await using var conn = await Accounts.OpenAsync(owner);
+        await conn.ExecuteAsync("update ops.projects set repo_url = @Dir where id = @ProjectId", new { repo.Dir, world.ProjectId });
+        return world;
+    }
+
+    public T Service<T>() where T : notnull => _app.Services.GetRequiredService<T>();
+
+    /// <summary>An org registration token (oo_reg_…), as an org admin would create it.</summary>
+    public async Task<string> RegistrationTokenAsync(Guid? orgId = null)
+    {
+        var token = AccessTokens.Create(RunnerProtocol.RegistrationTokenPrefix);
+        await using var conn = await Accounts.OpenAsync(Owner);
+        await conn.ExecuteAsync("insert into ops.runner_registration_tokens (org_id, token_hash) values (@org, @hash)",
+            new { org = orgId ?? OrgId, hash = AccessTokens.Hash(token) });
+        return token;
+    }
+
+    /// <summary>A registered runner's token (through the protocol's register call).</summary>
+    public async Task<string> RunnerTokenAsync(string name = "test-runner", int capacity = 1, params string[] labels) =>
+        (await RunnerClient.RegisterAsync(Url, new RunnerProtocol.RegisterRequest(await RegistrationTokenAsync(), name, labels, capacity, "test"))).Token;
+
+    /// <summary>An in-process runner (the same agent `odooops runner` runs) until <paramref name="stop"/>.</summary>
+    public async Task<Task> StartRunnerAsync(CancellationToken stop, string name = "test-runner", int capacity = 1, TimeSpan? killGrace = null)
+    {
+        var client = new RunnerClient(Url, await RunnerTokenAsync(name, capacity));
+        var options = new RunnerOptions(name, capacity, [], Path.Combine(WorkDir, name)) { KillGrace = killGrace ?? TimeSpan.FromSeconds(1) };
+        return Task.Run(async () =>
+        {
+            using (client) await new RunnerAgent(client, options, NullLogger.Instance).RunAsync(stop);
+        });
+    }
+
+    /// <summary>Queues a build of <paramref name="branch"/> as a push would (the enqueue trigger queues it).</summary>
+    public async Task<Guid> QueueBuildAsync(string branch = "main", string? commit = null, string trigger = "push")
+    {
+        await using var conn = await Accounts.OpenAsync(Owner);
+        return await conn.ExecuteScalarAsync<Guid>("""
+            insert into ops.builds (project_id, branch_id, trigger, commit_sha)
+            select project_id, id, @trigger, @commit from ops.branches where project_id = @ProjectId and name = @branch
+            returning id
+            """, new { ProjectId, branch, commit, trigger });
+    }
+
+    public sealed record BuildRow(string Status, int Attempt, string? CommitSha, string? ResultDetail, string Modules, Guid? RunnerId);
+
+    public async Task<BuildRow> BuildAsync(Guid id)
+    {
+        await using var conn = await Accounts.OpenAsync(Owner);
+        return await conn.QuerySingleAsync<BuildRow>(
+            "select status, attempt, commit_sha as commitsha, result_detail as resultdetail, modules::text as modules, runner_id as runnerid from ops.builds where id = @id", new { id });
+    }
+
+    /// <summary>Polls until the build has one of <paramref name="statuses"/> (default: any final one).</summary>
+    public async Task<BuildRow> WaitForAsync(Guid id, TimeSpan timeout, params string[] statuses)
+    {
+        string[] wanted = statuses.Length > 0 ? statuses : ["success", "warning", "failed", "cancelled", "timed_out"];
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var build = await BuildAsync(id);
+            if (wanted.Contains(build.Status)) return build;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"build {id} is {build.Status}, not {string.Join("/", wanted)}; log:\n{string.Join("\n", await LogAsync(id))}");
+            await Task.Delay(100);
+        }
+    }
+
+    public async Task<List<string>> LogAsync(Guid id)
+    {
+        await using var conn = await Accounts.OpenAsync(Owner);
+        return [.. await conn.QueryAsync<string>("select stream || ': ' || line from ops.build_logs where build_id = @id order by seq", new { id })];
+    }
+
+    public sealed record StepRow(int Seq, string Name, string Status, int? ExitCode, long? DurationMs);
+
+    public async Task<List<StepRow>> StepsAsync(Guid id)
+    {
+        await using var conn = await Accounts.OpenAsync(Owner);
+        return [.. await conn.QueryAsync<StepRow>(
+            "select seq, name, status, exit_code as exitcode, duration_ms as durationms from ops.build_steps where build_id = @id order by seq", new { id })];
+    }
+
+    /// <summary>Commits a .odooops.yml (and any other files) on main; returns the commit.</summary>
+    public Task<string> CommitPipelineAsync(string yaml, params (string Path, string Content)[] files) =>
+        Repo.CommitFilesAsync("pipeline", [(".odooops.yml", yaml), .. files]);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await Database.DisposeAsync();
+        Repo.Dispose();
+        try { Directory.Delete(WorkDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
