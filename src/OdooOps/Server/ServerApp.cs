@@ -47,7 +47,7 @@ public static class ServerApp
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddScoped<ConsoleContext>();
         builder.Services.AddOpsScheduler(builder.Configuration);
-        builder.Services.AddSingleton<BuildTrigger>();
+        builder.Services.AddBuilds();
         builder.Services.AddAdvisories(config);
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
