@@ -6,7 +6,13 @@ namespace OdooOps.Builds;
 
 public sealed record Build(Guid Id, Guid ProjectId, Guid BranchId, string Branch, string Stage, string Status, string Trigger,
     string? CommitSha, string? CommitMessage, Guid? TriggeredBy, int Attempt, DateTime? CancelRequestedAt,
-    DateTime QueuedAt, DateTime? StartedAt, DateTime? FinishedAt, string? ResultDetail, DateTime CreatedAt);
+    DateTime QueuedAt, DateTime? StartedAt, DateTime? FinishedAt, string? ResultDetail, DateTime CreatedAt,
+    Guid? RunnerId, string? RunnerName)
+{
+    /// <summary>Finished: success, warning, failed, cancelled or timed_out. Nothing changes a finished build's status.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsFinished => Status is not ("queued" or "running");
+}
 
 /// <summary>Builds' SQL, inside a user transaction.</summary>
 public static class BuildStore
@@ -15,9 +21,12 @@ public static class BuildStore
 
     const string Select = """
         select b.id, b.project_id, b.branch_id, br.name as branch, br.stage, b.status, b.trigger, b.commit_sha, b.commit_message,
-               b.triggered_by, b.attempt, b.cancel_requested_at, b.queued_at, b.started_at, b.finished_at, b.result_detail, b.created_at
+               b.triggered_by, b.attempt, b.cancel_requested_at, b.queued_at, b.started_at, b.finished_at, b.result_detail, b.created_at,
+               b.runner_id, r.name as runner_name
           from ops.builds b
           join ops.branches br on br.id = b.branch_id
+          -- RLS shows org runners to org members and shared runners to everyone: a project-only member sees no name.
+          left join ops.runners r on r.id = b.runner_id
         """;
 
     /// <summary>Newest first; keyset pagination on (created_at, id) so pages never skip or repeat a build.</summary>

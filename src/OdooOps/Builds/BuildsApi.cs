@@ -7,7 +7,7 @@ using OdooOps.Server;
 
 namespace OdooOps.Builds;
 
-/// <summary>/api/ops/projects/{projectId}/builds and /api/ops/builds/{buildId} — read side (triggering lands with the runner issues).</summary>
+/// <summary>/api/ops/projects/{projectId}/builds and /api/ops/builds/{buildId}; logs, steps and modules in BuildLogsApi, cancel and rebuild in BuildActionsApi.</summary>
 public static class BuildsApi
 {
     public sealed record BuildPage(IReadOnlyList<Build> Builds, string? NextCursor);
@@ -16,7 +16,10 @@ public static class BuildsApi
     {
         api.MapGet("/projects/{projectId:guid}/builds", List).WithTags("Builds").RequireAuthorization(AccessPolicies.Project("viewer"))
             .WithSummary("Builds of a project, newest first; filter by branch (id or name) and status; cursor pagination");
-        api.MapGet("/builds/{buildId:guid}", Get).WithTags("Builds");
+        api.MapGet("/builds/{buildId:guid}", Get).WithTags("Builds")
+            .WithSummary("One build (RLS: another tenant's build is a 404)");
+        api.MapBuildLogsApi();
+        api.MapBuildActionsApi();
         return api;
     }
 

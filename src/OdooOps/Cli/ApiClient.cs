@@ -84,6 +84,40 @@ public sealed class ApiClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// A GET whose body is read as it arrives (Server-Sent Events): returns once the headers are in, and the
+    /// client's timeout does not cover the body. Failures throw as for any other call.
+    /// </summary>
+    public async Task<HttpResponseMessage> OpenStreamAsync(string path, string accept, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path.TrimStart('/'));
+        request.Headers.Authorization = _authorization;
+        request.Headers.Accept.ParseAdd(accept);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ApiException(null, $"cannot reach {BaseUrl}: {e.InnerException?.Message ?? e.Message}");
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new ApiException(null, $"{BaseUrl} did not answer within {_http.Timeout.TotalSeconds:0} s");
+        }
+        try
+        {
+            await EnsureSuccessAsync(response, anonymous: false, ct);
+            return response;
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
     async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, bool anonymous, CancellationToken ct)
     {
         using var response = await RawAsync(method, path, body, ct, withToken: !anonymous);

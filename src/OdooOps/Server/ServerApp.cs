@@ -49,10 +49,10 @@ public static class ServerApp
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddScoped<ConsoleContext>();
         builder.Services.AddOpsScheduler(builder.Configuration);
-        builder.Services.AddSingleton<BuildTrigger>();
         RunnerSettings.From(builder.Configuration); // a bad value stops `serve` with one line, before anything listens
         builder.Services.AddSingleton<PgNotifications>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PgNotifications>());
+        builder.Services.AddBuilds();
         builder.Services.AddAdvisories(config);
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>

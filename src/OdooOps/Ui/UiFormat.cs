@@ -24,14 +24,32 @@ public static class UiFormat
     /// <summary>The exact time for a tooltip, always UTC so that two people comparing notes see the same text.</summary>
     public static string ExactUtc(DateTime utc) => utc.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
-    /// <summary>The badge colour of a build status: green success, yellow warning, red failure, grey otherwise.</summary>
+    /// <summary>
+    /// The badge colour of a build status: green success, yellow warning, red failed, orange timed out, blue running,
+    /// grey otherwise (queued, cancelled, no build yet).
+    /// </summary>
     public static string StatusTone(string? status) => status switch
     {
         "success" => "success",
         "warning" => "warning",
-        "failed" or "timed_out" => "danger",
-        _ => "neutral", // queued, running, cancelled, no build yet
+        "failed" => "danger",
+        "timed_out" => "expired",
+        "running" => "progress",
+        _ => "neutral",
     };
+
+    /// <summary>"850 ms", "12.4 s", "3 min 05 s", "1 h 02 min": a build step's length at a glance.</summary>
+    public static string Duration(TimeSpan d)
+    {
+        if (d < TimeSpan.Zero) d = TimeSpan.Zero;
+        return d switch
+        {
+            { TotalSeconds: < 1 } => $"{(int)d.TotalMilliseconds} ms",
+            { TotalSeconds: < 60 } => string.Create(CultureInfo.InvariantCulture, $"{Math.Floor(d.TotalSeconds * 10) / 10:0.0} s"),
+            { TotalHours: < 1 } => $"{(int)d.TotalMinutes} min {d.Seconds:00} s",
+            _ => $"{(int)d.TotalHours} h {d.Minutes:00} min",
+        };
+    }
 
     public static string StatusLabel(string? status) => status is null ? "no builds" : status.Replace('_', ' ');
 

@@ -5,13 +5,22 @@ namespace OdooOps.Ui;
 /// <summary>Every section the console will have; those not built yet show disabled rather than as broken links.</summary>
 public static class UiSections
 {
-    public sealed record Section(string Name, string Href, bool Built, string Group);
+    /// <param name="PerProject">The section lives under a project (Href holds "{project}"): a link only while a project is open.</param>
+    public sealed record Section(string Name, string Href, bool Built, string Group, bool PerProject = false)
+    {
+        /// <summary>Where the section's link goes on a page of <paramref name="projectSlug"/> (any project: null); null when it cannot link.</summary>
+        public string? HrefFor(string? projectSlug) =>
+            !Built ? null
+            : !PerProject ? Href
+            : projectSlug is null ? null
+            : Href.Replace("{project}", Uri.EscapeDataString(projectSlug));
+    }
 
     // Grouped the way an operator thinks about them: ship code, watch it run, manage who may do what.
     public static readonly IReadOnlyList<Section> All =
     [
         new("Projects", "app/projects", true, "Ship"),
-        new("Builds", "app/builds", false, "Ship"),
+        new("Builds", "app/projects/{project}/builds", true, "Ship", PerProject: true),
         new("Deployments", "app/deployments", false, "Ship"),
         new("Runners", "app/runners", false, "Ship"),
         new("Backups", "app/backups", false, "Ship"),
@@ -22,6 +31,27 @@ public static class UiSections
         new("Audit log", "app/audit", false, "Organisation"),
         new("Settings", "app/settings", false, "Organisation"),
     ];
+
+    /// <summary>The project a console path (base-relative, "app/projects/{slug}/…") is about, if any.</summary>
+    public static string? ProjectSlug(string relativePath)
+    {
+        var path = relativePath.Split('?', '#')[0];
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        return parts is ["app", "projects", var slug, ..] ? Uri.UnescapeDataString(slug) : null;
+    }
+
+    /// <summary>The section a path belongs to: the longest link that is a prefix of it (so a project's builds are
+    /// "Builds", not "Projects").</summary>
+    public static Section? Current(string relativePath)
+    {
+        var path = "/" + relativePath.Split('?', '#')[0].Trim('/') + "/";
+        var slug = ProjectSlug(relativePath);
+        return All.Select(s => (Section: s, Href: s.HrefFor(slug)))
+            .Where(x => x.Href is not null && path.StartsWith("/" + x.Href + "/", StringComparison.Ordinal))
+            .OrderByDescending(x => x.Href!.Length)
+            .Select(x => x.Section)
+            .FirstOrDefault();
+    }
 
     public const string OrgCookie = "odooops_org";
 

@@ -70,6 +70,18 @@ public sealed class ApiWorld(PostgresCluster cluster) : IAsyncLifetime
             new { projectId, name = Unique("br"), stage });
     }
 
+    /// <summary>A build of the tenant's production branch (whichever it is now) with a commit of its own (so no dedupe meets it).</summary>
+    public async Task<Guid> NewBuildAsync(Tenant t, string status)
+    {
+        await using var conn = await Accounts.OpenAsync(Factory.Owner);
+        return await conn.ExecuteScalarAsync<Guid>("""
+            insert into ops.builds (project_id, branch_id, status, trigger, commit_sha, finished_at)
+            select project_id, id, @status, 'push', @sha, case when @status in ('queued', 'running') then null else now() end
+              from ops.branches where project_id = @ProjectId and is_production -- other tests promote other branches
+            returning id
+            """, new { t.ProjectId, status, sha = $"{Interlocked.Increment(ref _counter):x8}" });
+    }
+
     public async Task<Guid> NewProjectAsync(Tenant t) => await Accounts.CreateProjectAsync(Factory.Owner, t.OrgId, Unique("p"));
 
     public async Task<Guid> NewOrgMemberAsync(Tenant t, string role = "viewer") =>

@@ -56,6 +56,7 @@ public sealed class LiveServer : IAsyncDisposable
 
     public NpgsqlConnectionStringBuilder Owner { get; }
     public string Url { get; }
+    public IServiceProvider Services => _app.Services;
 
     LiveServer(WebApplication app, OpsDatabase database, NpgsqlConnectionStringBuilder owner)
     {
@@ -65,11 +66,13 @@ public sealed class LiveServer : IAsyncDisposable
         Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
     }
 
-    public static async Task<LiveServer> StartAsync(PostgresCluster cluster, string prefix = "web")
+    /// <param name="settings">Server settings for this test (e.g. shorter intervals), on top of the test defaults.</param>
+    public static async Task<LiveServer> StartAsync(PostgresCluster cluster, string prefix = "web", IDictionary<string, string?>? settings = null)
     {
         var owner = await cluster.CreateDatabaseAsync(prefix);
         var database = OpsDatabase.Create(await LoginRoles.EnsureAsync(owner));
-        var app = TestHosts.Build(database, "http://127.0.0.1:0");
+        var app = TestHosts.Build(database, "http://127.0.0.1:0",
+            settings is null ? null : b => b.Configuration.AddInMemoryCollection(settings));
         await app.StartAsync();
         return new LiveServer(app, database, owner);
     }

@@ -20,7 +20,7 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
         Assert.Equal("Projects", await page.Locator("h1").InnerTextAsync());
         Assert.Contains("Acme ERP", await Row(page, "erp").InnerTextAsync());
         Assert.Contains("Web shop", await Row(page, "shop").InnerTextAsync());
-        Assert.Equal("badge danger", await Row(page, "shop").Locator(".badge").GetAttributeAsync("class")); // timed_out, 40 min ago
+        Assert.Equal("badge expired", await Row(page, "shop").Locator(".badge").GetAttributeAsync("class")); // timed_out (orange), 40 min ago
         Assert.Equal("Ada Lovelace", await page.Locator(".topbar .user-name").InnerTextAsync());
         // Sections not built yet are shown, but are not links.
         Assert.Equal(0, await page.Locator(".sidebar a", new() { HasText = "Builds" }).CountAsync());

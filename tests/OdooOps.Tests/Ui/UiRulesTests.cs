@@ -28,12 +28,46 @@ public sealed class UiRulesTests
     [InlineData("success", "success")]
     [InlineData("warning", "warning")]
     [InlineData("failed", "danger")]
-    [InlineData("timed_out", "danger")]
+    [InlineData("timed_out", "expired")]
     [InlineData("queued", "neutral")]
-    [InlineData("running", "neutral")]
+    [InlineData("running", "progress")]
     [InlineData("cancelled", "neutral")]
+    [InlineData("skipped", "neutral")]
     [InlineData(null, "neutral")]
     public void Build_statuses_have_their_colour(string? status, string tone) => Assert.Equal(tone, UiFormat.StatusTone(status));
+
+    [Theory]
+    [InlineData(850, "850 ms")]
+    [InlineData(12_480, "12.4 s")]
+    [InlineData(59_990, "59.9 s")]
+    [InlineData(185_000, "3 min 05 s")]
+    [InlineData(3_725_000, "1 h 02 min")]
+    [InlineData(-5, "0 ms")]
+    public void Durations_read_at_a_glance(long ms, string expected) => Assert.Equal(expected, UiFormat.Duration(TimeSpan.FromMilliseconds(ms)));
+
+    [Theory]
+    [InlineData("app/projects", null, "Projects")]
+    [InlineData("app/projects?org=labs", null, "Projects")]
+    [InlineData("app/projects/erp/branches", "erp", "Projects")]
+    [InlineData("app/projects/erp/builds", "erp", "Builds")]
+    [InlineData("app/projects/erp/builds/3f2a?cancel=done", "erp", "Builds")]
+    [InlineData("app/tokens", null, "Tokens")]
+    [InlineData("login", null, null)]
+    public void The_sidebar_knows_the_project_and_section_of_a_path(string path, string? slug, string? section)
+    {
+        Assert.Equal(slug, UiSections.ProjectSlug(path));
+        Assert.Equal(section, UiSections.Current(path)?.Name);
+    }
+
+    [Fact]
+    public void The_builds_section_links_only_inside_a_project()
+    {
+        var builds = UiSections.All.Single(s => s.Name == "Builds");
+        Assert.Null(builds.HrefFor(null));
+        Assert.Equal("app/projects/erp/builds", builds.HrefFor("erp"));
+        Assert.Equal("app/projects/a%20b/builds", builds.HrefFor("a b"));
+        Assert.Null(UiSections.All.Single(s => s.Name == "Deployments").HrefFor("erp")); // not built yet
+    }
 
     [Theory]
     [InlineData("owner", "development", "staging,production")]

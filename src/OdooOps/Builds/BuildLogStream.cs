@@ -1,0 +1,140 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using OdooOps.Database;
+
+namespace OdooOps.Builds;
+
+/// <summary>How often a log stream polls without a notification, and how often it sends a heartbeat comment.</summary>
+public sealed class BuildLogStreamSettings(IConfiguration config)
+{
+    public const string PollKey = "OPS_BUILD_LOG_POLL_SECONDS";
+    public const string HeartbeatKey = "OPS_BUILD_LOG_HEARTBEAT_SECONDS";
+
+    public TimeSpan Poll => TimeSpan.FromSeconds(Math.Clamp(config.GetValue(PollKey, 2.0), 0.1, 60));
+    public TimeSpan Heartbeat => TimeSpan.FromSeconds(Math.Clamp(config.GetValue(HeartbeatKey, 15.0), 0.1, 300));
+}
+
+/// <summary>
+/// GET /api/ops/builds/{id}/logs/stream as Server-Sent Events. Every round reads, as the requesting user (RLS), the
+/// build's status, the lines after the last one sent and the steps, and sends what is new, in this order:
+/// <c>event: line</c> with <c>id: seq</c> (data: the line), <c>event: step</c> (data: the step) for every step
+/// that changed, <c>event: status</c> (data {"status"}) when the status changed, and, once the build finished and
+/// every line was sent, <c>event: end</c> (data {"status", "result_detail", "started_at", "finished_at"}), after
+/// which the server closes.
+/// Between rounds it waits for a notification of the build (<see cref="BuildLogNotifications"/>) or the poll
+/// interval, writing a <c>: heartbeat</c> comment when nothing was sent for a while.
+/// </summary>
+public static class BuildLogStream
+{
+    public const string ContentType = "text/event-stream";
+    const int Batch = 500;
+
+    /// <summary>Writes the stream until the build ends, it becomes invisible to the user, or the client goes away.</summary>
+    public static async Task WriteAsync(HttpContext http, OpsDatabase db, BuildLogNotifications notifications, BuildLogStreamSettings settings,
+        Guid userId, Guid buildId, long after, JsonSerializerOptions json)
+    {
+        var ct = http.RequestAborted;
+        var response = http.Response;
+        response.ContentType = $"{ContentType}; charset=utf-8";
+        response.Headers.CacheControl = "no-cache, no-transform";
+        response.Headers["X-Accel-Buffering"] = "no"; // nginx and friends: pass each event on as it comes
+        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+        using var subscription = notifications.Subscribe(buildId); // before the first read: nothing slips in between
+        string? status = null;
+        var steps = new Dictionary<int, BuildStep>();
+        var quietSince = DateTime.UtcNow;
+        try
+        {
+            await response.StartAsync(ct);
+            await WriteTextAsync(response, "retry: 2000\n\n", ct); // EventSource reconnects after 2 s, sending Last-Event-ID
+            while (true)
+            {
+                var round = await db.AsUserAsync(userId, async (c, t) =>
+                {
+                    if (await BuildLogStore.StateAsync(c, t, buildId) is not { } state) return null;
+                    var lines = await BuildLogStore.LinesAfterAsync(c, t, buildId, after, Batch + 1);
+                    return new Round(state, lines, await BuildLogStore.StepsAsync(c, t, buildId));
+                }, ct);
+                if (round is null) return; // deleted, or no longer the user's to see
+
+                var text = new StringBuilder();
+                var more = round.Lines.Count > Batch;
+                // Lines first: a client sees a finished status only after the lines that led to it.
+                foreach (var line in round.Lines.Take(Batch))
+                {
+                    Event(text, "line", line.Seq, JsonSerializer.Serialize(line, json));
+                    after = line.Seq;
+                }
+                foreach (var step in round.Steps.Where(s => !steps.TryGetValue(s.Seq, out var sent) || sent != s))
+                {
+                    steps[step.Seq] = step;
+                    Event(text, "step", null, JsonSerializer.Serialize(step, json));
+                }
+                if (!more && round.State.Status != status) // not while lines from before the change are still to come
+                {
+                    status = round.State.Status;
+                    Event(text, "status", null, JsonSerializer.Serialize(new { status }, json));
+                }
+                if (!more && round.State.IsFinished)
+                {
+                    var s = round.State;
+                    Event(text, "end", null, JsonSerializer.Serialize(new { status = s.Status, result_detail = s.ResultDetail, started_at = s.StartedAt, finished_at = s.FinishedAt }, json));
+                }
+                if (text.Length > 0)
+                {
+                    await WriteTextAsync(response, text.ToString(), ct);
+                    quietSince = DateTime.UtcNow;
+                }
+                if (more) continue;
+                if (round.State.IsFinished) return;
+                await WaitAsync(response, subscription, settings, () => quietSince, t => quietSince = t, ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client went away: nothing to finish.
+        }
+        catch (IOException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    sealed record Round(BuildLogStore.BuildState State, IReadOnlyList<BuildLogLine> Lines, IReadOnlyList<BuildStep> Steps);
+
+    /// <summary>Until a notification or the poll interval; heartbeats go out whenever the stream was quiet that long.</summary>
+    static async Task WaitAsync(HttpResponse response, BuildLogNotifications.Subscription subscription, BuildLogStreamSettings settings,
+        Func<DateTime> quietSince, Action<DateTime> sent, CancellationToken ct)
+    {
+        var pollUntil = DateTime.UtcNow + settings.Poll;
+        while (true)
+        {
+            var now = DateTime.UtcNow;
+            var heartbeatAt = quietSince() + settings.Heartbeat;
+            if (now >= heartbeatAt)
+            {
+                await WriteTextAsync(response, ": heartbeat\n\n", ct);
+                sent(now);
+                continue;
+            }
+            if (now >= pollUntil) return;
+            var wait = (heartbeatAt < pollUntil ? heartbeatAt : pollUntil) - now;
+            if (await subscription.WaitAsync(wait, ct)) return;
+        }
+    }
+
+    /// <summary>One event; data is JSON, so it is one line (JSON escapes line breaks in strings).</summary>
+    static void Event(StringBuilder text, string name, long? id, string data)
+    {
+        if (id is { } seq) text.Append("id: ").Append(seq).Append('\n');
+        text.Append("event: ").Append(name).Append('\n');
+        text.Append("data: ").Append(data).Append("\n\n");
+    }
+
+    static async Task WriteTextAsync(HttpResponse response, string text, CancellationToken ct)
+    {
+        await response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), ct);
+        await response.Body.FlushAsync(ct);
+    }
+}
