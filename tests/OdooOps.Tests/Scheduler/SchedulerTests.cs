@@ -108,6 +108,7 @@ public sealed partial class SchedulerTests(PostgresCluster cluster)
         foreach (var s in new[] { 20, 40, 60 }) expected.Add(("partition_maintenance", TenOClock.AddSeconds(s).UtcDateTime));
         foreach (var s in new[] { 30, 60 }) expected.Add(("retention", TenOClock.AddSeconds(s).UtcDateTime));
         expected.Add(("rollups", TenOClock.AddSeconds(60).UtcDateTime)); // its default, every minute
+        foreach (var s in new[] { 30, 60 }) expected.Add(("runner_rescue", TenOClock.AddSeconds(s).UtcDateTime)); // every 30 s
         var runs = await RunsAsync(db);
         Assert.Equal(expected.OrderBy(e => e.Item2).ThenBy(e => e.Item1, StringComparer.Ordinal),
             runs.Select(r => (r.Job, r.Tick)).OrderBy(r => r.Tick).ThenBy(r => r.Job, StringComparer.Ordinal));
