@@ -4,16 +4,16 @@ using Npgsql;
 namespace OdooOps.Database;
 
 /// <summary>
-/// One LISTEN connection per server process for PostgreSQL NOTIFY channels, fanned out to waiters: runners' long polls
-/// wait on <c>ops_run_queue</c> (an enqueue), log streams on <c>ops_build_logs</c> with a build id as payload. A wait
+/// One LISTEN connection per server process for the run queue's NOTIFY channel, fanned out to waiters: runners' long
+/// polls wait on <c>ops_run_queue</c> (an enqueue). (Log streams wait on Builds/BuildLogNotifications; folding both
+/// channels into one listener is noted as open work.) A wait
 /// also ends at its timeout, so callers re-check the database then: a notification lost while the connection was being
 /// re-established only delays them, never strands them.
 /// </summary>
 public sealed class PgNotifications(OpsDatabase database, ILogger<PgNotifications> log) : BackgroundService
 {
     public const string RunQueue = "ops_run_queue";
-    public const string BuildLogs = "ops_build_logs";
-    static readonly string[] Channels = [RunQueue, BuildLogs];
+    static readonly string[] Channels = [RunQueue];
 
     readonly ConcurrentDictionary<string, TaskCompletionSource> _waits = new();
 

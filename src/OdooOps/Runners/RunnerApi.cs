@@ -70,7 +70,7 @@ public static partial class RunnerApi
     }
 
     static async Task<Results<Ok<NextResponse>, NoContent, ValidationProblem>> NextAsync(NextRequest? body, HttpContext http, OpsDatabase db,
-        PgNotifications notifications, IConfiguration config, TimeProvider clock, CancellationToken ct)
+        PgNotifications notifications, RunnerSettings settings, TimeProvider clock, CancellationToken ct)
     {
         var v = new Validation();
         if (body?.Max is < 1 or > 64) v.Add("max", "max must be between 1 and 64.");
@@ -78,7 +78,7 @@ public static partial class RunnerApi
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
 
         var runner = Runner(http);
-        var lease = RunnerSettings.From(config).LeaseSeconds;
+        var lease = settings.LeaseSeconds;
         var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(body?.WaitSeconds ?? MaxWaitSeconds);
         while (true)
         {
@@ -98,11 +98,11 @@ public static partial class RunnerApi
     static readonly TimeSpan SlowPoll = TimeSpan.FromSeconds(5);
 
     static async Task<Results<Ok<Extended>, ValidationProblem>> ExtendAsync(Guid buildId, ExtendRequest body, HttpContext http, OpsDatabase db,
-        IConfiguration config, CancellationToken ct)
+        RunnerSettings settings, CancellationToken ct)
     {
         if (body.LeaseId is not { } lease) return LeaseRequired();
         await using var conn = await db.Service.OpenConnectionAsync(ct);
-        return TypedResults.Ok(await RunnerStore.ExtendAsync(conn, Runner(http).Id, buildId, lease, RunnerSettings.From(config).LeaseSeconds));
+        return TypedResults.Ok(await RunnerStore.ExtendAsync(conn, Runner(http).Id, buildId, lease, settings.LeaseSeconds));
     }
 
     static async Task<Results<NoContent, ValidationProblem>> SourceAsync(Guid buildId, SourceRequest body, HttpContext http, OpsDatabase db, CancellationToken ct)
@@ -116,7 +116,7 @@ public static partial class RunnerApi
     }
 
     static async Task<Results<Ok<LogsAccepted>, ValidationProblem>> LogsAsync(Guid buildId, LogsRequest body, HttpContext http, OpsDatabase db,
-        IConfiguration config, CancellationToken ct)
+        RunnerSettings settings, CancellationToken ct)
     {
         if (body.LeaseId is not { } lease) return LeaseRequired();
         var v = new Validation();
@@ -132,7 +132,7 @@ public static partial class RunnerApi
         }
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         await using var conn = await db.Service.OpenConnectionAsync(ct);
-        var stored = await RunnerStore.AppendLogsAsync(conn, Runner(http).Id, buildId, lease, lines, RunnerSettings.From(config).MaxLogLines);
+        var stored = await RunnerStore.AppendLogsAsync(conn, Runner(http).Id, buildId, lease, lines, settings.MaxLogLines);
         return TypedResults.Ok(new LogsAccepted(stored));
     }
 

@@ -49,7 +49,8 @@ public static class ServerApp
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddScoped<ConsoleContext>();
         builder.Services.AddOpsScheduler(builder.Configuration);
-        RunnerSettings.From(builder.Configuration); // a bad value stops `serve` with one line, before anything listens
+        // Read once (a bad value stops `serve` with one line, before anything listens), not per runner request.
+        builder.Services.AddSingleton(RunnerSettings.From(builder.Configuration));
         builder.Services.AddSingleton<PgNotifications>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PgNotifications>());
         builder.Services.AddBuilds();
