@@ -1,26 +1,32 @@
 using System.Collections.Concurrent;
-using Npgsql;
 using OdooOps.Database;
 
 namespace OdooOps.Builds;
 
 /// <summary>
-/// One LISTEN ops_build_logs connection per server process, fanned out to the log streams waiting on a build.
-/// Runners' functions notify after every log batch, step report and finish (payload: the build id). A stream
-/// subscribes before it reads, so a notification arriving between its read and its wait is not lost. When the
-/// connection drops, every subscriber is woken (it may have missed something) and the service reconnects; the
-/// streams' own poll covers the gap meanwhile.
+/// Fans the database's <c>ops_build_logs</c> notifications (heard by <see cref="PgNotifications"/>, the process's one
+/// LISTEN connection) out to the log streams waiting on a build. Runners' functions notify after every log batch, step
+/// report and finish (payload: the build id). A stream subscribes before it reads, so a notification arriving between
+/// its read and its wait is not lost. When the listener reconnects every subscriber is woken (it may have missed
+/// something); the streams' own poll covers the gap meanwhile.
 /// </summary>
-public sealed class BuildLogNotifications(OpsDatabase db, ILogger<BuildLogNotifications> log) : BackgroundService
+public sealed class BuildLogNotifications
 {
-    public const string Channel = "ops_build_logs";
-    public const string ApplicationName = "odooops build-log listener";
-
+    readonly PgNotifications _listener;
     readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Subscription, byte>> _waiters = new();
 
+    public BuildLogNotifications(PgNotifications listener)
+    {
+        _listener = listener;
+        listener.On(PgNotifications.BuildLogs, payload =>
+        {
+            if (payload is null) SignalAll();
+            else if (Guid.TryParse(payload, out var buildId)) Signal(buildId);
+        });
+    }
+
     /// <summary>True while the LISTEN connection is up (doctor and tests look at it).</summary>
-    public bool Listening => _listening;
-    volatile bool _listening;
+    public bool Listening => _listener.Listening;
 
     /// <summary>Wakes on the next notification for <paramref name="buildId"/> after this call. Dispose to stop.</summary>
     public Subscription Subscribe(Guid buildId)
@@ -52,58 +58,6 @@ public sealed class BuildLogNotifications(OpsDatabase db, ILogger<BuildLogNotifi
     {
         foreach (var set in _waiters.Values)
             foreach (var s in set.Keys) s.Wake();
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var delay = TimeSpan.FromSeconds(1);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await ListenAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e)
-            {
-                if (_listening)
-                {
-                    log.LogWarning("The build log listener lost its connection ({Message}); reconnecting.", e.Message);
-                    delay = TimeSpan.FromSeconds(1);
-                }
-                else log.LogDebug(e, "The build log listener could not connect; retrying in {Delay}.", delay);
-            }
-            _listening = false;
-            SignalAll();
-            try { await Task.Delay(delay, stoppingToken); }
-            catch (OperationCanceledException) { break; }
-            delay = TimeSpan.FromSeconds(Math.Min(10, delay.TotalSeconds * 2));
-        }
-        _listening = false;
-    }
-
-    async Task ListenAsync(CancellationToken ct)
-    {
-        await using var conn = await db.Service.OpenConnectionAsync(ct);
-        conn.Notification += (_, e) =>
-        {
-            if (Guid.TryParse(e.Payload, out var buildId)) Signal(buildId);
-        };
-        // Named, so an operator (or a test) finds it in pg_stat_activity.
-        await using (var listen = new NpgsqlCommand($"set application_name = '{ApplicationName}'; listen {Channel}", conn))
-            await listen.ExecuteNonQueryAsync(ct);
-        _listening = true;
-        SignalAll(); // anything sent while we were away
-        while (true)
-        {
-            // An idle connection that died says nothing: a periodic round trip finds out.
-            if (!await conn.WaitAsync(TimeSpan.FromSeconds(30), ct))
-                await using (var ping = new NpgsqlCommand("select 1", conn))
-                    await ping.ExecuteScalarAsync(ct);
-        }
     }
 
     /// <summary>A wake-up flag for one reader of one build: set by notifications, cleared by <see cref="WaitAsync"/>.</summary>

@@ -1,6 +1,6 @@
 namespace OdooOps.Builds;
 
-/// <summary>The builds feature's services: the trigger, and the log notifications listener with its stream settings.</summary>
+/// <summary>The builds feature's services: the trigger, and the log streams' notification fan-out with its settings.</summary>
 public static class BuildsSetup
 {
     public static IServiceCollection AddBuilds(this IServiceCollection services)
@@ -8,7 +8,6 @@ public static class BuildsSetup
         services.AddSingleton<BuildTrigger>();
         services.AddSingleton<BuildLogStreamSettings>();
         services.AddSingleton<BuildLogNotifications>();
-        services.AddHostedService(sp => sp.GetRequiredService<BuildLogNotifications>());
         return services;
     }
 }

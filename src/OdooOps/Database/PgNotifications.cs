@@ -4,26 +4,45 @@ using Npgsql;
 namespace OdooOps.Database;
 
 /// <summary>
-/// One LISTEN connection per server process for the run queue's NOTIFY channel, fanned out to waiters: runners' long
-/// polls wait on <c>ops_run_queue</c> (an enqueue). (Log streams wait on Builds/BuildLogNotifications; folding both
-/// channels into one listener is noted as open work.) A wait
-/// also ends at its timeout, so callers re-check the database then: a notification lost while the connection was being
-/// re-established only delays them, never strands them.
+/// The server process's one LISTEN connection, for every NOTIFY channel OdooOps uses: <c>ops_run_queue</c> (an
+/// enqueue: runners' long polls wake) and <c>ops_build_logs</c> (a build's log, steps or status changed: its log
+/// streams wake). Waiters take <see cref="Next"/> before they read the database, so a notification in between is not
+/// missed; channel handlers (<see cref="On"/>) fan payloads out further. When the connection drops every waiter and
+/// handler is woken (it may have missed something) and the service reconnects; waits also end at their timeouts, so a
+/// notification lost meanwhile only delays a reader, never strands it.
 /// </summary>
 public sealed class PgNotifications(OpsDatabase database, ILogger<PgNotifications> log) : BackgroundService
 {
     public const string RunQueue = "ops_run_queue";
-    static readonly string[] Channels = [RunQueue];
+    public const string BuildLogs = "ops_build_logs";
+    static readonly string[] Channels = [RunQueue, BuildLogs];
+
+    /// <summary>The listener's application_name, so an operator (or a test) finds it in pg_stat_activity.</summary>
+    public const string ApplicationName = "odooops listener";
 
     readonly ConcurrentDictionary<string, TaskCompletionSource> _waits = new();
+    readonly ConcurrentDictionary<string, Action<string?>> _handlers = new();
+    volatile bool _listening;
+
+    /// <summary>True while the LISTEN connection is up (doctor and tests look at it).</summary>
+    public bool Listening => _listening;
 
     /// <summary>
-    /// A task that completes at the next notification on <paramref name="channel"/> (with this payload, when given).
+    /// A task that completes at the next notification on <paramref name="channel"/>.
     /// Take it before reading the database, then wait on it: a notification sent in between is not missed.
     /// </summary>
-    public Task Next(string channel, string? payload = null) =>
-        _waits.GetOrAdd(payload is null ? channel : $"{channel}:{payload}",
-            _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    public Task Next(string channel) =>
+        _waits.GetOrAdd(channel, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    /// <summary>
+    /// Calls <paramref name="handler"/> with each notification's payload on <paramref name="channel"/>, and with null
+    /// after a reconnect (anything may have been missed). Runs on the listener's thread: keep it short.
+    /// </summary>
+    public void On(string channel, Action<string?> handler)
+    {
+        if (!Channels.Contains(channel)) throw new ArgumentException($"Not a listened channel: {channel}", nameof(channel));
+        _handlers.AddOrUpdate(channel, handler, (_, existing) => existing + handler);
+    }
 
     /// <summary>Waits for <paramref name="next"/> (from <see cref="Next"/>) or the timeout, whichever is first.</summary>
     public static async Task WaitAsync(Task next, TimeSpan timeout, CancellationToken ct)
@@ -32,9 +51,19 @@ public sealed class PgNotifications(OpsDatabase database, ILogger<PgNotification
         catch (TimeoutException) { }
     }
 
-    void Signal(string key)
+    void Dispatch(string channel, string? payload)
     {
-        if (_waits.TryRemove(key, out var signal)) signal.TrySetResult();
+        if (_waits.TryRemove(channel, out var signal)) signal.TrySetResult();
+        if (_handlers.TryGetValue(channel, out var handler))
+        {
+            try { handler(payload); }
+            catch (Exception e) { log.LogError(e, "A handler of {Channel} failed.", channel); }
+        }
+    }
+
+    void DispatchAll()
+    {
+        foreach (var channel in Channels) Dispatch(channel, null);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stop)
@@ -44,25 +73,41 @@ public sealed class PgNotifications(OpsDatabase database, ILogger<PgNotification
         {
             try
             {
-                await using var conn = await database.Service.OpenConnectionAsync(stop);
-                conn.Notification += (_, e) =>
-                {
-                    Signal(e.Channel);
-                    if (e.Payload.Length > 0) Signal($"{e.Channel}:{e.Payload}");
-                };
-                foreach (var channel in Channels)
-                    await using (var listen = new NpgsqlCommand($"listen {channel}", conn)) await listen.ExecuteNonQueryAsync(stop);
-                delay = TimeSpan.FromSeconds(1);
-                foreach (var key in _waits.Keys) Signal(key); // whatever was missed while not listening
-                while (!stop.IsCancellationRequested) await conn.WaitAsync(stop);
+                await ListenAsync(stop);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+            catch (OperationCanceledException) when (stop.IsCancellationRequested) { break; }
+            catch (Exception e)
             {
-                log.LogWarning("Listening for database notifications failed ({Message}); retrying in {Delay}.", e.Message, delay);
-                try { await Task.Delay(delay, stop); } catch (OperationCanceledException) { return; }
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                if (_listening)
+                {
+                    log.LogWarning("The database notification listener lost its connection ({Message}); reconnecting.", e.Message);
+                    delay = TimeSpan.FromSeconds(1);
+                }
+                else log.LogWarning("Listening for database notifications failed ({Message}); retrying in {Delay}.", e.Message, delay);
             }
+            _listening = false;
+            DispatchAll();
+            try { await Task.Delay(delay, stop); } catch (OperationCanceledException) { break; }
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+        }
+        _listening = false;
+    }
+
+    async Task ListenAsync(CancellationToken ct)
+    {
+        await using var conn = await database.Service.OpenConnectionAsync(ct);
+        conn.Notification += (_, e) => Dispatch(e.Channel, e.Payload);
+        var listen = string.Join("; ", Channels.Select(c => $"listen {c}"));
+        await using (var cmd = new NpgsqlCommand($"set application_name = '{ApplicationName}'; {listen}", conn))
+            await cmd.ExecuteNonQueryAsync(ct);
+        _listening = true;
+        DispatchAll(); // whatever was sent while we were away
+        while (true)
+        {
+            // An idle connection that died says nothing: a periodic round trip finds out.
+            if (!await conn.WaitAsync(TimeSpan.FromSeconds(30), ct))
+                await using (var ping = new NpgsqlCommand("select 1", conn))
+                    await ping.ExecuteScalarAsync(ct);
         }
     }
 }

@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OdooOps.Builds;
+using OdooOps.Database;
 using OdooOps.Tests.Infrastructure;
 
 namespace OdooOps.Tests.Builds;
@@ -183,7 +184,7 @@ public sealed class BuildLogStreamTests(StreamServerFixture fx) : IClassFixture<
         const string Listener = "select pid from pg_stat_activity where datname = current_database() and application_name = @name";
         await using (var conn = await Accounts.OpenAsync(fx.Server.Owner))
         {
-            var args = new { name = BuildLogNotifications.ApplicationName };
+            var args = new { name = PgNotifications.ApplicationName };
             var before = Assert.Single(await conn.QueryAsync<int>(Listener, args));
             Assert.True(await conn.ExecuteScalarAsync<bool>("select pg_terminate_backend(@before)", new { before }));
             // Back when a new backend listens under the same name and the service says so.

@@ -22,6 +22,7 @@ namespace OdooOps.Tests.Runners;
 public sealed class RunnerWorld : IAsyncDisposable
 {
     readonly WebApplication _app;
+    readonly List<RunnerProcess> _processes = [];
     public OpsDatabase Database { get; }
     public NpgsqlConnectionStringBuilder Owner { get; }
     public Uri Url { get; }
@@ -69,7 +70,33 @@ public sealed class RunnerWorld : IAsyncDisposable
 
     /// <summary>A registered runner's token (through the protocol's register call).</summary>
     public async Task<string> RunnerTokenAsync(string name = "test-runner", int capacity = 1, params string[] labels) =>
-        (await RunnerClient.RegisterAsync(Url, new RunnerProtocol.RegisterRequest(await RegistrationTokenAsync(), name, labels, capacity, "test"))).Token;
+        (await RegisterAsync(name, capacity, labels)).Token;
+
+    public async Task<RunnerProtocol.Registered> RegisterAsync(string name = "test-runner", int capacity = 1, params string[] labels) =>
+        await RunnerClient.RegisterAsync(Url, new RunnerProtocol.RegisterRequest(await RegistrationTokenAsync(), name, labels, capacity, "test"));
+
+    /// <summary>A protocol client of a newly registered runner.</summary>
+    public async Task<RunnerClient> ClientAsync(string name = "test-runner", int capacity = 1, params string[] labels) =>
+        new(Url, await RunnerTokenAsync(name, capacity, labels));
+
+    /// <summary>An API client signed in with a token of a new owner of the world's org.</summary>
+    public async Task<HttpClient> OwnerApiAsync()
+    {
+        var user = await Accounts.CreateUserAsync(Owner, $"owner-{Guid.NewGuid():N}@example.com", OrgId, "owner");
+        return new HttpClient { BaseAddress = Url }.WithToken(await Accounts.CreateTokenAsync(Owner, user));
+    }
+
+    /// <summary>
+    /// `odooops runner` as a separate process (the real binary) with its own work dir under <see cref="WorkDir"/>;
+    /// its output is collected in <see cref="RunnerProcess.Output"/>.
+    /// </summary>
+    public RunnerProcess StartRunnerProcess(string name, string token, int capacity = 1)
+    {
+        var process = new RunnerProcess(CliRunner.StartInfo(["runner", "--url", Url.ToString(), "--token", token, "--name", name, "--capacity", capacity.ToString(),
+            "--work-dir", Path.Combine(WorkDir, name), "--keep-failed", "0"]));
+        _processes.Add(process);
+        return process;
+    }
 
     /// <summary>An in-process runner (the same agent `odooops runner` runs) until <paramref name="stop"/>.</summary>
     public async Task<Task> StartRunnerAsync(CancellationToken stop, string name = "test-runner", int capacity = 1, TimeSpan? killGrace = null)
@@ -138,10 +165,49 @@ public sealed class RunnerWorld : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var process in _processes) process.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
         await Database.DisposeAsync();
         Repo.Dispose();
         try { Directory.Delete(WorkDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>A runner process; killed (with its process tree) when disposed.</summary>
+public sealed class RunnerProcess : IDisposable
+{
+    readonly System.Diagnostics.Process _process;
+    readonly System.Text.StringBuilder _output = new();
+
+    public RunnerProcess(System.Diagnostics.ProcessStartInfo start)
+    {
+        _process = System.Diagnostics.Process.Start(start)!;
+        _process.StandardInput.Close();
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public int Id => _process.Id;
+    public bool HasExited => _process.HasExited;
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    /// <summary>SIGKILL to the runner alone, as a crash or the OOM killer would: its step processes are not told.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: false);
+        await _process.WaitForExitAsync();
+    }
+
+    public void Dispose()
+    {
+        try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+        _process.Dispose();
     }
 }
