@@ -4,6 +4,8 @@ using OdooOps.Bench;
 //   dotnet run -c Release --project bench/OdooOps.Bench -- projects [--seconds 10] [--clients 32] [--projects 1000]
 //   dotnet run -c Release --project bench/OdooOps.Bench -- ingest [--seconds 10] [--clients 4] [--batch 1000]
 //   dotnet run -c Release --project bench/OdooOps.Bench -- rollups [--small 1000000] [--history 50000000] [--repeats 7]
+//   dotnet run -c Release --project bench/OdooOps.Bench -- dispatch [--builds 200] [--pause-ms 20]
+//   dotnet run -c Release --project bench/OdooOps.Bench -- claim [--jobs 100000] [--seconds 10] [--batch 16]
 var verb = args.FirstOrDefault() ?? "help";
 var options = BenchOptions.Parse(args.Skip(1).ToArray());
 switch (verb)
@@ -14,7 +16,18 @@ switch (verb)
         return await IngestBench.RunAsync(options);
     case "rollups":
         return await RollupBench.RunAsync(args);
+    case "dispatch":
+        return await DispatchBench.RunAsync(options);
+    case "claim":
+        return await ClaimBench.RunAsync(options);
     default:
-        Console.WriteLine("usage: odooops-bench projects [--seconds N] [--clients N] [--projects N] | ingest [--seconds N] [--clients N] [--batch N] | rollups [--small N] [--history N] [--repeats N]");
+        Console.WriteLine("""
+            usage: odooops-bench <verb> [options]
+              projects [--seconds N] [--clients N] [--projects N]
+              ingest   [--seconds N] [--clients N] [--batch N]
+              rollups  [--small N] [--history N] [--repeats N]
+              dispatch [--builds N] [--pause-ms N]    trigger → runner has the job (p50/p95/max), long poll woken by NOTIFY
+              claim    [--jobs N] [--seconds N] [--batch N]    queue claim+finish jobs/s, 1/4/8 workers, unbatched and batched
+            """);
         return verb == "help" ? 0 : 2;
 }
