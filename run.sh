@@ -6,6 +6,7 @@ cd "$(dirname "$0")"
 source scripts/deps.sh
 ensure_dotnet
 ensure_postgres
+ensure_runner_tools
 
 data_dir="${OPS_DATA_DIR:-$PWD/.odooops}"
 # As root the postgres user must be able to reach the data dir; a home folder like /root is not searchable.

@@ -7,6 +7,7 @@ cd "$(dirname "$0")"
 source scripts/deps.sh
 ensure_dotnet
 ensure_postgres
+ensure_runner_tools
 ensure_chromium
 
 log="$(mktemp)"

@@ -51,3 +51,15 @@ ensure_chromium() {
     apt_install chromium
   fi
 }
+
+# The build runner checks repositories out with git, runs each step in a session of its own (setsid, util-linux)
+# and ends a dead runner's leftovers with pkill (procps).
+ensure_runner_tools() {
+  local missing=()
+  command -v git >/dev/null 2>&1 || missing+=(git)
+  command -v setsid >/dev/null 2>&1 || missing+=(util-linux)
+  command -v pkill >/dev/null 2>&1 || missing+=(procps)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    apt_install "${missing[@]}"
+  fi
+}

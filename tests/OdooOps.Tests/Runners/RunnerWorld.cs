@@ -120,6 +120,18 @@ public sealed class RunnerWorld : IAsyncDisposable
             """, new { ProjectId, branch, commit, trigger });
     }
 
+    /// <summary>Queues <paramref name="count"/> builds of one commit on <paramref name="branch"/> in one statement.</summary>
+    public async Task<List<Guid>> QueueBuildsAsync(int count, string branch, string commit)
+    {
+        await using var conn = await Accounts.OpenAsync(Owner);
+        return [.. await conn.QueryAsync<Guid>("""
+            insert into ops.builds (project_id, branch_id, trigger, commit_sha)
+            select project_id, id, 'push', @commit from ops.branches, generate_series(1, @count)
+             where project_id = @ProjectId and name = @branch
+            returning id
+            """, new { ProjectId, branch, commit, count })];
+    }
+
     public sealed record BuildRow(string Status, int Attempt, string? CommitSha, string? ResultDetail, string Modules, Guid? RunnerId);
 
     public async Task<BuildRow> BuildAsync(Guid id)

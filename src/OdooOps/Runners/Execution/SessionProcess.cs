@@ -57,11 +57,30 @@ public sealed record ProcessCommand(string FileName, IReadOnlyList<string> Argum
 /// never a group leader), streams its output line by line, and on timeout or cancel ends the whole session (SIGTERM,
 /// then SIGKILL after <see cref="ProcessOptions.KillGrace"/>). Processes
 /// the program leaves behind when it exits are ended too: a run owns its process tree, so nothing keeps running, or
-/// keeps the output pipe open, after the run is over.
+/// keeps the output pipe open, after the run is over. If the runner itself dies (SIGKILL, OOM killer), the
+/// <see cref="LifelineGuard"/> ends the program's process group: a lost build leaves nothing running on the host.
 /// </summary>
 public static class SessionProcess
 {
     const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    /// <summary>
+    /// The session leader: a shell that runs the program in the foreground (stdin /dev/null, signals as usual) and a
+    /// watcher in the background reading the runner's end of the stdin pipe. The runner holds that pipe open until the
+    /// program is over; when the runner dies the kernel closes it, the watcher reads end-of-file (cat exits 0; killed,
+    /// it does not) and SIGKILLs the session (pkill -s 0; the process group where procps is missing). The guard exits
+    /// with the program's status (128+signal when it was killed).
+    /// </summary>
+    const string LifelineGuard = """
+        exec 3<&0 0</dev/null
+        { cat >/dev/null && { pkill -KILL -s 0; kill -KILL 0; }; } <&3 >/dev/null 2>&1 &
+        watcher=$!
+        exec 3<&-
+        "$@"
+        status=$?
+        kill "$watcher" 2>/dev/null
+        exit "$status"
+        """;
 
     /// <summary>
     /// Runs <paramref name="command"/>. <paramref name="onLine"/> gets each stdout and stderr line as soon as it is
@@ -83,6 +102,7 @@ public static class SessionProcess
             UseShellExecute = false,
             WorkingDirectory = command.WorkingDirectory,
         };
+        foreach (var argument in new[] { "/bin/sh", "-c", LifelineGuard, "odooops-step" }) start.ArgumentList.Add(argument);
         // Located with the runner's PATH, so a step that sets its own PATH still starts.
         start.ArgumentList.Add(LocateProgram(command.FileName));
         foreach (var argument in command.Arguments) start.ArgumentList.Add(argument);
@@ -95,7 +115,9 @@ public static class SessionProcess
 
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {command.FileName}.");
-        process.StandardInput.Close(); // a script waiting for input gets end-of-file, not a hang
+        // Held open (the lifeline) until the program is over; the program itself reads /dev/null, so a script
+        // waiting for input gets end-of-file, not a hang.
+        using var lifeline = process.StandardInput;
         using var stopReading = new CancellationTokenSource();
         var readers = Task.WhenAll(
             PumpAsync(process.StandardOutput.BaseStream, new LineSplitter(LogStream.Stdout, options.MaxLineChars, Deliver), stopReading.Token),
