@@ -94,7 +94,8 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
         try
         {
             pipeline = PipelineFile.TryLoad(checkout.Directory) ?? OdooDefaultPipeline.Build(job.Stage, scan.Modules,
-                File.Exists(Path.Combine(checkout.Directory, "requirements.txt")), options.OdooBin, $"oo-{job.ProjectSlug}-{job.BuildId:N}"[..Math.Min(63, 36 + job.ProjectSlug.Length)]);
+                File.Exists(Path.Combine(checkout.Directory, "requirements.txt")), options.OdooBin, $"oo-{job.ProjectSlug}-{job.BuildId:N}"[..Math.Min(63, 36 + job.ProjectSlug.Length)],
+                [.. (job.DeployedModules ?? []).Select(m => new ModuleVersion(m.Name, m.Version))]);
         }
         catch (PipelineFileException e)
         {

@@ -86,7 +86,13 @@ public static partial class RunnerApi
             await using (var conn = await db.Service.OpenConnectionAsync(ct))
             {
                 var jobs = await RunnerStore.ClaimAsync(conn, runner.Id, body?.Max ?? 1, lease);
-                if (jobs.Count > 0) return TypedResults.Ok(new NextResponse(jobs));
+                if (jobs.Count > 0)
+                {
+                    for (var i = 0; i < jobs.Count; i++)
+                        if (jobs[i].Stage == "production")
+                            jobs[i] = jobs[i] with { DeployedModules = await RunnerStore.DeployedModulesAsync(conn, runner.Id, jobs[i]) };
+                    return TypedResults.Ok(new NextResponse(jobs));
+                }
             }
             var left = deadline - clock.GetUtcNow();
             if (left <= TimeSpan.Zero) return TypedResults.NoContent();

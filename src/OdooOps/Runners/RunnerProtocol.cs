@@ -70,10 +70,17 @@ public static class RunnerProtocol
     /// <see cref="Source"/>. <c>env</c>: the stage's variables (set as the project's environment variables for
     /// <c>stage</c>), to be given to every step along with ODOOOPS_BUILD_ID, ODOOOPS_PROJECT, ODOOOPS_BRANCH,
     /// ODOOOPS_STAGE and ODOOOPS_COMMIT. The pipeline comes from the repository (.odooops.yml) or Odoo-aware defaults.
+    /// <c>deployed_modules</c> (production builds only): the modules of the branch's last successful build, which the
+    /// default pipeline compares with the checkout to update only new or changed modules; null when there is none.
     /// </summary>
     public sealed record Job(Guid BuildId, Guid LeaseId, int LeaseTtlSeconds, int Attempt, Guid ProjectId, string ProjectSlug,
         string OdooVersion, string RepoUrl, string? CommitSha, string Branch, string Stage, string Trigger, long LogSeqStart,
-        IReadOnlyDictionary<string, string> Env);
+        IReadOnlyDictionary<string, string> Env)
+    {
+        public IReadOnlyList<DeployedModule>? DeployedModules { get; init; }
+    }
+
+    public sealed record DeployedModule(string Name, string? Version);
 
     /// <summary>POST jobs/{id}/extend. Answer 200 <see cref="Extended"/>; 409 lease lost.</summary>
     public sealed record ExtendRequest(Guid? LeaseId);

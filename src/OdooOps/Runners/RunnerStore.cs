@@ -31,12 +31,20 @@ public static class RunnerStore
     sealed record JobRow(Guid build_id, Guid lease_id, DateTime lease_until, int attempt, Guid project_id, string project_slug, string odoo_version,
         string repo_url, string? commit_sha, string branch, string stage, string trigger, long log_seq_start, string env);
 
-    public static async Task<IReadOnlyList<Job>> ClaimAsync(NpgsqlConnection c, Guid runnerId, int max, int leaseSeconds)
+    public static async Task<List<Job>> ClaimAsync(NpgsqlConnection c, Guid runnerId, int max, int leaseSeconds)
     {
         var rows = await c.QueryAsync<JobRow>("select * from ops.claim_build_jobs(@runnerId, @max, @leaseSeconds)", new { runnerId, max, leaseSeconds });
         return [.. rows.Select(r => new Job(r.build_id, r.lease_id, leaseSeconds, r.attempt, r.project_id, r.project_slug, r.odoo_version,
             r.repo_url, r.commit_sha, r.branch, r.stage, r.trigger, r.log_seq_start,
             JsonSerializer.Deserialize<Dictionary<string, string>>(r.env) ?? []))];
+    }
+
+    /// <summary>What a production job's branch runs now (see migration 0012); null when it has no successful build.</summary>
+    public static async Task<IReadOnlyList<DeployedModule>?> DeployedModulesAsync(NpgsqlConnection c, Guid runnerId, Job job)
+    {
+        var json = await c.ExecuteScalarAsync<string?>("select ops.deployed_build_modules(@runnerId, @BuildId, @LeaseId)::text",
+            new { runnerId, job.BuildId, job.LeaseId });
+        return json is null ? null : JsonSerializer.Deserialize<List<DeployedModule>>(json, Json);
     }
 
     public static Task<Extended> ExtendAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, Guid leaseId, int leaseSeconds) =>

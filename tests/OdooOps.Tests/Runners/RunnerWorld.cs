@@ -99,10 +99,12 @@ public sealed class RunnerWorld : IAsyncDisposable
     }
 
     /// <summary>An in-process runner (the same agent `odooops runner` runs) until <paramref name="stop"/>.</summary>
-    public async Task<Task> StartRunnerAsync(CancellationToken stop, string name = "test-runner", int capacity = 1, TimeSpan? killGrace = null)
+    public async Task<Task> StartRunnerAsync(CancellationToken stop, string name = "test-runner", int capacity = 1, TimeSpan? killGrace = null,
+        string? odooBin = null)
     {
         var client = new RunnerClient(Url, await RunnerTokenAsync(name, capacity));
-        var options = new RunnerOptions(name, capacity, [], Path.Combine(WorkDir, name)) { KillGrace = killGrace ?? TimeSpan.FromSeconds(1) };
+        var options = new RunnerOptions(name, capacity, [], Path.Combine(WorkDir, name))
+            { KillGrace = killGrace ?? TimeSpan.FromSeconds(1), OdooBin = odooBin };
         return Task.Run(async () =>
         {
             using (client) await new RunnerAgent(client, options, NullLogger.Instance).RunAsync(stop);
