@@ -39,7 +39,7 @@ public sealed class EmbeddedRunner(IHostApplicationLifetime lifetime, IServer se
         var url = LoopbackUrl(server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []);
         if (url is null)
         {
-            log.LogWarning("The embedded runner found no http address of this server to reach over loopback; it does not start.");
+            log.LogWarning("The embedded runner found no http(s) address of this server to reach over loopback; it does not start.");
             return;
         }
         var options = new RunnerOptions($"{Environment.MachineName} (embedded)", Capacity(config), [],
@@ -47,22 +47,34 @@ public sealed class EmbeddedRunner(IHostApplicationLifetime lifetime, IServer se
         var token = AccessTokens.Create(RunnerProtocol.RunnerTokenPrefix);
         await using (var conn = await database.Service.OpenConnectionAsync(stopping))
             await RunnerStore.EnsureEmbeddedAsync(conn, options.Name, options.Capacity, [], Version(), AccessTokens.Hash(token));
-        using var client = new RunnerClient(url, token);
+        using var client = new RunnerClient(url, token, url.Scheme == Uri.UriSchemeHttps ? TrustingOwnCertificate() : null);
         await new RunnerAgent(client, options, log).RunAsync(stopping);
     }
 
     static string Version() => typeof(EmbeddedRunner).Assembly.GetName().Version?.ToString() ?? "dev";
 
-    /// <summary>The first http address, with a wildcard host replaced by the loopback address.</summary>
+    /// <summary>
+    /// The address to reach this server at: the first http one, else the first https one (a server bound to https
+    /// only), with a wildcard host replaced by the loopback address.
+    /// </summary>
     internal static Uri? LoopbackUrl(IEnumerable<string> addresses)
     {
-        foreach (var address in addresses)
-        {
-            if (!address.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) continue;
-            var text = address.Replace("://+:", "://127.0.0.1:").Replace("://*:", "://127.0.0.1:")
-                              .Replace("://0.0.0.0:", "://127.0.0.1:").Replace("://[::]:", "://127.0.0.1:");
-            if (Uri.TryCreate(text, UriKind.Absolute, out var uri)) return uri;
-        }
-        return null;
+        var candidates = addresses
+            .Select(a => a.Replace("://+:", "://127.0.0.1:").Replace("://*:", "://127.0.0.1:")
+                          .Replace("://0.0.0.0:", "://127.0.0.1:").Replace("://[::]:", "://127.0.0.1:"))
+            .Select(a => Uri.TryCreate(a, UriKind.Absolute, out var uri) ? uri : null)
+            .OfType<Uri>()
+            .ToList();
+        return candidates.FirstOrDefault(u => u.Scheme == Uri.UriSchemeHttp) ?? candidates.FirstOrDefault(u => u.Scheme == Uri.UriSchemeHttps);
     }
+
+    /// <summary>
+    /// Over https the runner talks to its own process, on this host: the certificate is issued for the server's public
+    /// name, not for 127.0.0.1, so it is not checked (nothing else can listen on the port this server holds).
+    /// </summary>
+    static SocketsHttpHandler TrustingOwnCertificate() => new()
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+    };
 }

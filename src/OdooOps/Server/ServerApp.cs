@@ -36,6 +36,8 @@ public static class ServerApp
         });
         builder.Configuration.AddConfiguration(config);
         builder.WebHost.UseUrls(urls);
+        // https:// addresses work with a certificate from configuration (Kestrel:Certificates:Default:Path/Password).
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.UseStaticWebAssets();
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton(secrets);

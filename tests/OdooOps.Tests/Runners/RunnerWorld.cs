@@ -38,14 +38,17 @@ public sealed class RunnerWorld : IAsyncDisposable
     }
 
     /// <param name="settings">Server settings, e.g. OPS_RUNNER_LEASE_SECONDS, OPS_RUNNERS (embedded runner capacity).</param>
-    public static async Task<RunnerWorld> StartAsync(PostgresCluster cluster, IDictionary<string, string?>? settings = null)
+    /// <param name="urls">Where the server listens (Kestrel); <paramref name="configure"/> adjusts its builder.</param>
+    public static async Task<RunnerWorld> StartAsync(PostgresCluster cluster, IDictionary<string, string?>? settings = null,
+        string urls = "http://127.0.0.1:0", Action<WebApplicationBuilder>? configure = null)
     {
         var owner = await cluster.CreateDatabaseAsync("runner");
         var database = OpsDatabase.Create(await LoginRoles.EnsureAsync(owner));
         var repo = await TestRepository.CreateAsync();
-        var app = TestHosts.Build(database, "http://127.0.0.1:0", b =>
+        var app = TestHosts.Build(database, urls, b =>
         {
             if (settings is not null) b.Configuration.AddInMemoryCollection(settings);
+            configure?.Invoke(b);
         });
         await app.StartAsync();
         var world = new RunnerWorld(app, database, owner, repo);

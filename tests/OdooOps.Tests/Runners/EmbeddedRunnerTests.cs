@@ -1,0 +1,77 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Dapper;
+using Microsoft.AspNetCore.Hosting;
+using OdooOps.Runners;
+using OdooOps.Tests.Infrastructure;
+using OdooOps.Tests.Runners.Execution;
+
+namespace OdooOps.Tests.Runners;
+
+/// <summary>
+/// The runner `serve` starts in-process: it registers as a shared runner and runs builds through the same HTTP
+/// protocol over loopback — over https too when the server listens on https only; OPS_RUNNERS=0 leaves it out.
+/// </summary>
+public sealed class EmbeddedRunnerTests(PostgresCluster cluster)
+{
+    const string Pipeline = """
+        steps:
+          - name: hello
+            run: echo "embedded says hi"
+        """;
+
+    static Dictionary<string, string?> Settings(string workDir) => new() { ["OPS_RUNNERS"] = "2", ["OPS_RUNNER_WORK_DIR"] = workDir };
+
+    async Task AssertRunsABuildAsync(RunnerWorld world)
+    {
+        var build = await world.QueueBuildAsync("main", await world.CommitPipelineAsync(Pipeline));
+        var row = await world.WaitForAsync(build, TimeSpan.FromSeconds(60));
+        Assert.Equal("success", row.Status);
+        Assert.Contains("stdout: embedded says hi", await world.LogAsync(build));
+
+        await using var conn = await Accounts.OpenAsync(world.Owner);
+        var runner = await conn.QuerySingleAsync<(Guid Id, string Name, bool Embedded, Guid? OrgId, int Capacity)>(
+            "select id, name, embedded, org_id, capacity from ops.runners where id = @RunnerId", new { row.RunnerId });
+        Assert.Equal(($"{Environment.MachineName} (embedded)", true, (Guid?)null, 2), (runner.Name, runner.Embedded, runner.OrgId, runner.Capacity));
+    }
+
+    [Fact]
+    public async Task Serve_runs_builds_with_its_embedded_runner_over_loopback_http()
+    {
+        var workDir = ProcessProbe.NewTempDir("odooops-embedded");
+        await using var world = await RunnerWorld.StartAsync(cluster, Settings(workDir));
+        await AssertRunsABuildAsync(world);
+    }
+
+    [Fact]
+    public async Task A_server_listening_on_https_only_still_reaches_its_embedded_runner()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=ops.example.com", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var workDir = ProcessProbe.NewTempDir("odooops-embedded");
+        await using var world = await RunnerWorld.StartAsync(cluster, Settings(workDir), "https://127.0.0.1:0",
+            b => b.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate)));
+        Assert.Equal("https", world.Url.Scheme);
+        await AssertRunsABuildAsync(world);
+    }
+
+    [Fact]
+    public async Task With_no_runner_capacity_no_embedded_runner_registers()
+    {
+        await using var world = await RunnerWorld.StartAsync(cluster, new Dictionary<string, string?> { ["OPS_RUNNERS"] = "0" });
+        var build = await world.QueueBuildAsync("main", await world.CommitPipelineAsync(Pipeline));
+        await Task.Delay(1500);
+        Assert.Equal("queued", (await world.BuildAsync(build)).Status);
+        await using var conn = await Accounts.OpenAsync(world.Owner);
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*) from ops.runners"));
+    }
+
+    [Theory]
+    [InlineData("https://0.0.0.0:8443|http://[::]:8080", "http://127.0.0.1:8080/")]
+    [InlineData("http://+:8080", "http://127.0.0.1:8080/")]
+    [InlineData("https://*:8443", "https://127.0.0.1:8443/")]
+    [InlineData("unix:/run/odooops.sock", null)]
+    public void The_loopback_address_prefers_http_and_replaces_wildcard_hosts(string addresses, string? expected) =>
+        Assert.Equal(expected, EmbeddedRunner.LoopbackUrl(addresses.Split('|'))?.ToString());
+}
