@@ -58,6 +58,12 @@ public static class RunnerCommand
         if (given.StartsWith(RunnerProtocol.RunnerTokenPrefix, StringComparison.Ordinal)) return given;
         if (!given.StartsWith(RunnerProtocol.RegistrationTokenPrefix, StringComparison.Ordinal))
             throw new InvalidOperationException("--token must be a runner token (oo_run_…) or a registration token (oo_reg_…).");
+        // A service definition that keeps the registration token must not register a new runner at every start.
+        if (File.Exists(saved))
+        {
+            Console.WriteLine($"Already registered: using the runner token kept in {saved} (delete it to register again).");
+            return (await File.ReadAllTextAsync(saved, ct)).Trim();
+        }
 
         var registered = await RunnerClient.RegisterAsync(server, new RunnerProtocol.RegisterRequest(given, options.Name, options.Labels, options.Capacity,
             typeof(RunnerCommand).Assembly.GetName().Version?.ToString()), ct);

@@ -36,6 +36,12 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
                 await client.LogsAsync(job, [.. lines.Select(l => new RunnerProtocol.LogLine(l.Seq, l.Timestamp.UtcDateTime, l.Stream, l.Text))], ct);
             }
             catch (LeaseLostException) { state.LeaseLost(abort); }
+            catch (HttpRequestException e) when (!RunnerClient.IsTransient(e))
+            {
+                // Refused as it is (400): sending the same lines again cannot help, and holding them would stall the log.
+                log.LogError("Build {BuildId}: the server refused log lines {First}–{Last} ({Message}); they are dropped.",
+                    job.BuildId, lines[0].Seq, lines[^1].Seq, e.Message);
+            }
         }, job.LogSeqStart);
         var heartbeat = HeartbeatAsync(job, state, abort);
         var workspace = new GitWorkspace(options.WorkDir, new GitWorkspaceOptions { KeepFailed = options.KeepFailedWorkspaces });
@@ -48,6 +54,18 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
         {
             (result, detail) = state.Cancelled ? (BuildResult.Cancelled, "Cancelled on request.") : ("", "");
         }
+        catch (LeaseLostException)
+        {
+            state.LeaseLost(abort);
+            (result, detail) = ("", "");
+        }
+        catch (HttpRequestException e)
+        {
+            // The server stayed unreachable through the retries: the lease runs out and the rescuer re-queues the build.
+            log.LogError("Build {BuildId}: reporting to the server failed ({Message}); leaving the build to the rescuer.", job.BuildId, e.Message);
+            (result, detail) = ("", "");
+            state.Unreachable = true;
+        }
         finally
         {
             await abort.CancelAsync(); // ends the heartbeat
@@ -55,10 +73,11 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
         }
 
         workspace.Release(job.BuildId, failed: result is not (BuildResult.Success or BuildResult.Warning));
-        if (state.IsLeaseLost || (stopping.IsCancellationRequested && !state.Cancelled))
+        if (state.IsLeaseLost || state.Unreachable || (stopping.IsCancellationRequested && !state.Cancelled))
         {
             log.LogWarning("Build {BuildId}: {Reason}; not reporting a result.", job.BuildId,
-                state.IsLeaseLost ? "the lease was lost" : "the runner is stopping (the build is re-queued when its lease runs out)");
+                state.IsLeaseLost ? "the lease was lost" : state.Unreachable ? "the server is unreachable"
+                    : "the runner is stopping (the build is re-queued when its lease runs out)");
             return;
         }
         logs.Add(LogStream.System, $"Result: {result}{(detail.Length > 0 ? $" — {detail}" : "")}", DateTimeOffset.UtcNow);
@@ -68,7 +87,15 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
             await client.DoneAsync(job, result, detail, CancellationToken.None);
         }
         catch (LeaseLostException) { log.LogWarning("Build {BuildId}: the lease was lost before the result was reported.", job.BuildId); }
+        catch (HttpRequestException e) { log.LogError("Build {BuildId}: the result could not be reported ({Message}).", job.BuildId, e.Message); }
     }
+
+    /// <summary>
+    /// The database Odoo uses for a build: unique per build (the whole build id), prefixed by as much of the project
+    /// slug as fits PostgreSQL's 63-byte names.
+    /// </summary>
+    internal static string OdooDatabaseName(string projectSlug, Guid buildId) =>
+        $"oo-{projectSlug[..Math.Min(projectSlug.Length, 63 - 3 - 1 - 32)]}-{buildId:N}";
 
     async Task<(string Result, string Detail)> ExecuteAsync(Job job, GitWorkspace workspace, LogBatcher logs, JobState state, CancellationToken ct)
     {
@@ -94,7 +121,7 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
         try
         {
             pipeline = PipelineFile.TryLoad(checkout.Directory) ?? OdooDefaultPipeline.Build(job.Stage, scan.Modules,
-                File.Exists(Path.Combine(checkout.Directory, "requirements.txt")), options.OdooBin, $"oo-{job.ProjectSlug}-{job.BuildId:N}"[..Math.Min(63, 36 + job.ProjectSlug.Length)],
+                File.Exists(Path.Combine(checkout.Directory, "requirements.txt")), options.OdooBin, OdooDatabaseName(job.ProjectSlug, job.BuildId),
                 [.. (job.DeployedModules ?? []).Select(m => new ModuleVersion(m.Name, m.Version))]);
         }
         catch (PipelineFileException e)
@@ -126,6 +153,7 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
                 }
                 catch (LeaseLostException) { state.LeaseLost(abort); }
                 catch (HttpRequestException e) { log.LogWarning("Build {BuildId}: heartbeat failed ({Message}); retrying.", job.BuildId, e.Message); }
+                catch (System.Text.Json.JsonException e) { log.LogWarning("Build {BuildId}: heartbeat answer unreadable ({Message}); retrying.", job.BuildId, e.Message); }
             }
         }
         catch (OperationCanceledException) { }
@@ -136,6 +164,7 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
     {
         volatile bool _cancelled, _leaseLost;
         public bool Cancelled => _cancelled;
+        public bool Unreachable { get; set; }
         public bool IsLeaseLost => _leaseLost;
         public void Cancel() => _cancelled = true;
 

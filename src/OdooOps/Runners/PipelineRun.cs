@@ -26,6 +26,8 @@ sealed class PipelineRun(RunnerClient client, Job job, LogBatcher logs, RunnerOp
         for (var seq = 0; seq < pipeline.Steps.Count; seq++)
         {
             var step = pipeline.Steps[seq];
+            // A build timeout reached between two steps: the next one would get no time at all.
+            if (pipeline.Timeout is { } limit && clock.Elapsed >= limit) buildTimedOut = true;
             var stopAfter = firstFailure is not null || buildTimedOut || ct.IsCancellationRequested;
             if (stopAfter || step.Skipped)
             {

@@ -66,7 +66,7 @@ public static partial class RunnerApi
         await using var conn = await db.Service.OpenConnectionAsync(ct);
         var id = await RunnerStore.RegisterAsync(conn, AccessTokens.Hash(body.RegistrationToken), body.Name!.Trim(), [.. labels.Distinct()],
             body.Capacity ?? 1, body.Version?[..Math.Min(body.Version.Length, 100)], AccessTokens.Hash(token));
-        return TypedResults.Created($"{Base}/runners/{id}", new Registered(id, token));
+        return TypedResults.Created((string?)null, new Registered(id, token));
     }
 
     static async Task<Results<Ok<NextResponse>, NoContent, ValidationProblem>> NextAsync(NextRequest? body, HttpContext http, OpsDatabase db,

@@ -39,27 +39,63 @@ public sealed class RunnerClient : IDisposable
         return (await response.Content.ReadFromJsonAsync<NextResponse>(Json, ct))!.Jobs;
     }
 
+    /// <summary>One try, bounded by <see cref="CallTimeout"/>: the heartbeat calls again a second later anyway.</summary>
     public async Task<Extended> ExtendAsync(Job job, CancellationToken ct) =>
-        (await PostAsync<Extended>(RunnerProtocol.Extend(job.BuildId), new ExtendRequest(job.LeaseId), ct))!;
+        (await PostAsync<Extended>(RunnerProtocol.Extend(job.BuildId), new ExtendRequest(job.LeaseId), retry: false, ct))!;
 
     public Task SourceAsync(Job job, string commitSha, string? message, IReadOnlyList<Module> modules, CancellationToken ct) =>
-        PostAsync<object>(RunnerProtocol.Source(job.BuildId), new SourceRequest(job.LeaseId, commitSha, message, modules), ct);
+        PostAsync<object>(RunnerProtocol.Source(job.BuildId), new SourceRequest(job.LeaseId, commitSha, message, modules), retry: true, ct);
 
+    /// <summary>One try: the log batcher retries the very same lines itself.</summary>
     public Task LogsAsync(Job job, IReadOnlyList<LogLine> lines, CancellationToken ct) =>
-        PostAsync<LogsAccepted>(RunnerProtocol.Logs(job.BuildId), new LogsRequest(job.LeaseId, lines), ct);
+        PostAsync<LogsAccepted>(RunnerProtocol.Logs(job.BuildId), new LogsRequest(job.LeaseId, lines), retry: false, ct);
 
     public Task StepAsync(Job job, int seq, StepRequest step, CancellationToken ct) =>
-        PostAsync<object>(RunnerProtocol.Step(job.BuildId, seq), step with { LeaseId = job.LeaseId }, ct);
+        PostAsync<object>(RunnerProtocol.Step(job.BuildId, seq), step with { LeaseId = job.LeaseId }, retry: true, ct);
 
     public Task DoneAsync(Job job, string result, string? detail, CancellationToken ct) =>
-        PostAsync<object>(RunnerProtocol.Done(job.BuildId), new DoneRequest(job.LeaseId, result, detail), ct);
+        PostAsync<object>(RunnerProtocol.Done(job.BuildId), new DoneRequest(job.LeaseId, result, detail), retry: true, ct);
 
-    async Task<T?> PostAsync<T>(string path, object body, CancellationToken ct)
+    /// <summary>How long one call (other than the long poll) may take before it counts as failed.</summary>
+    public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Waits between tries of a reporting call (source, step, done) that failed on the network or with 5xx/429:
+    /// about half a minute in all, within the lease a heartbeat keeps renewing. Every such call is idempotent — a
+    /// repeated step or source report overwrites itself, a repeated done after a lost answer is refused with 409.
+    /// </summary>
+    public IReadOnlyList<TimeSpan> RetryDelays { get; init; } =
+        [.. new[] { 0.5, 1, 2, 4, 8, 15 }.Select(TimeSpan.FromSeconds)];
+
+    async Task<T?> PostAsync<T>(string path, object body, bool retry, CancellationToken ct)
     {
-        using var response = await _http.PostAsJsonAsync(path, body, Json, ct);
-        await EnsureAsync(response, ct);
-        return response.StatusCode == HttpStatusCode.NoContent ? default : await response.Content.ReadFromJsonAsync<T>(Json, ct);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var call = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                call.CancelAfter(CallTimeout);
+                try
+                {
+                    using var response = await _http.PostAsJsonAsync(path, body, Json, call.Token);
+                    await EnsureAsync(response, call.Token);
+                    return response.StatusCode == HttpStatusCode.NoContent ? default : await response.Content.ReadFromJsonAsync<T>(Json, call.Token);
+                }
+                catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+                {
+                    throw new HttpRequestException($"{path}: no answer within {CallTimeout.TotalSeconds:0} s.", e);
+                }
+            }
+            catch (HttpRequestException e) when (retry && attempt < RetryDelays.Count && IsTransient(e))
+            {
+                await Task.Delay(RetryDelays[attempt], ct);
+            }
+        }
     }
+
+    /// <summary>Worth another try: no answer at all, a server error, or "too many requests".</summary>
+    public static bool IsTransient(HttpRequestException e) =>
+        e.StatusCode is null or >= HttpStatusCode.InternalServerError or HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout;
 
     /// <summary>409 → <see cref="LeaseLostException"/>; any other failure → HttpRequestException with the server's detail.</summary>
     static async Task EnsureAsync(HttpResponseMessage response, CancellationToken ct)

@@ -68,4 +68,16 @@ public sealed class OdooDefaultsEndToEndTests(PostgresCluster cluster) : IAsyncL
         Assert.Contains("-i base --stop-after-init", line);
         Assert.Contains("-i sale_extra --test-enable --stop-after-init --log-level=test", line);
     }
+
+    [Theory]
+    [InlineData("app")]
+    [InlineData("a-project-slug-far-longer-than-the-room-postgres-leaves-for-a-database-name")]
+    public void Each_build_gets_its_own_odoo_database_within_postgres_name_limits(string slug)
+    {
+        var build = Guid.NewGuid();
+        var name = OdooOps.Runners.BuildExecutor.OdooDatabaseName(slug, build);
+        Assert.InRange(name.Length, 1, 63);
+        Assert.EndsWith(build.ToString("N"), name);
+        Assert.StartsWith($"oo-{slug[..Math.Min(slug.Length, 27)]}-", name);
+    }
 }

@@ -101,6 +101,14 @@ public sealed class RunnerWorld : IAsyncDisposable
         return process;
     }
 
+    /// <summary>`odooops runner` with exactly these arguments (after the verb).</summary>
+    public RunnerProcess StartRunnerProcess(params string[] arguments)
+    {
+        var process = new RunnerProcess(CliRunner.StartInfo(["runner", .. arguments]));
+        _processes.Add(process);
+        return process;
+    }
+
     /// <summary>An in-process runner (the same agent `odooops runner` runs) until <paramref name="stop"/>.</summary>
     public async Task<Task> StartRunnerAsync(CancellationToken stop, string name = "test-runner", int capacity = 1, TimeSpan? killGrace = null,
         string? odooBin = null)

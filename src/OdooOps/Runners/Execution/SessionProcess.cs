@@ -40,7 +40,9 @@ public sealed record ProcessOptions
     /// The runner's own variables a process gets; everything else (ODOOOPS_TOKEN, database URLs…) stays out.
     /// </summary>
     public IReadOnlyList<string> InheritedVariables { get; init; } =
-        ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME"];
+        ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME",
+         // A runner behind a proxy: pip and git in the steps need the way out too.
+         "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"];
 }
 
 /// <summary>A program to run: arguments are passed as they are, no shell is involved.</summary>

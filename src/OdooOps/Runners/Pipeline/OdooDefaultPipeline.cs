@@ -16,6 +16,9 @@ public static class OdooDefaultPipeline
     public const string OdooStep = "odoo";
     public const string Development = "development", Staging = "staging", Production = "production";
 
+    /// <summary>A hung Odoo (a test waiting on a lock, a server that never stops) ends here instead of holding a slot.</summary>
+    public static readonly TimeSpan BuildTimeout = TimeSpan.FromHours(3);
+
     public static PipelineDefinition Build(
         string stage,
         IReadOnlyList<OdooModule> modules,
@@ -31,7 +34,7 @@ public static class OdooDefaultPipeline
         if (hasRequirements) steps.Add(Step(RequirementsStep, "python3 -m pip install -r requirements.txt"));
         steps.Add(Odoo(stage, modules.Where(m => m.Installable).OrderBy(m => m.Name, StringComparer.Ordinal).ToList(),
             string.IsNullOrWhiteSpace(odooBin) ? null : odooBin, database, previousProduction ?? []));
-        return new PipelineDefinition(null, steps);
+        return new PipelineDefinition(BuildTimeout, steps);
     }
 
     static PipelineStep Odoo(string stage, List<OdooModule> modules, string? odooBin, string database, IReadOnlyList<ModuleVersion> previous)

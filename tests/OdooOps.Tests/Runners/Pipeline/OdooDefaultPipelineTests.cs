@@ -55,7 +55,7 @@ public sealed class OdooDefaultPipelineTests : IDisposable
     {
         var pipeline = OdooDefaultPipeline.Build("development", Modules, hasRequirements: true, odooBin, "build_42");
 
-        Assert.Null(pipeline.Timeout);
+        Assert.Equal(TimeSpan.FromHours(3), pipeline.Timeout);
         Assert.Equal(["install requirements", "odoo"], pipeline.Steps.Select(s => s.Name));
         Assert.Equal("python3 -m pip install -r requirements.txt", pipeline.Steps[0].Run);
         Assert.All(pipeline.Steps, s => Assert.Equal((false, false, null), (s.Skipped, s.ContinueOnError, s.Timeout)));
