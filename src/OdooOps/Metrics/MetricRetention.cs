@@ -29,7 +29,8 @@ public sealed record MetricRetention(int RawDays, int MinuteDays, int HourDays)
         return new MetricRetention(raw, minute, hour);
     }
 
-    static int Days(IConfiguration config, string key, int fallback)
+    /// <summary>A whole number of days (1–36500) from <paramref name="key"/>, or <paramref name="fallback"/> when unset.</summary>
+    internal static int Days(IConfiguration config, string key, int fallback)
     {
         var text = config[key];
         if (string.IsNullOrWhiteSpace(text)) return fallback;

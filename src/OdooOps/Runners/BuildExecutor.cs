@@ -42,7 +42,7 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
                 log.LogError("Build {BuildId}: the server refused log lines {First}–{Last} ({Message}); they are dropped.",
                     job.BuildId, lines[0].Seq, lines[^1].Seq, e.Message);
             }
-        }, job.LogSeqStart);
+        }, job.LogSeqStart, LogOptions(job));
         var heartbeat = HeartbeatAsync(job, state, abort);
         var workspace = new GitWorkspace(options.WorkDir, new GitWorkspaceOptions { KeepFailed = options.KeepFailedWorkspaces });
         string result, detail;
@@ -88,6 +88,13 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
         }
         catch (LeaseLostException) { log.LogWarning("Build {BuildId}: the lease was lost before the result was reported.", job.BuildId); }
         catch (HttpRequestException e) { log.LogError("Build {BuildId}: the result could not be reported ({Message}).", job.BuildId, e.Message); }
+    }
+
+    /// <summary>Masks the job's secret variables in its log (<see cref="SecretMask"/>).</summary>
+    static LogBatcherOptions LogOptions(Job job)
+    {
+        var mask = new SecretMask(job.SecretNames.Select(name => job.Env.TryGetValue(name, out var value) ? value : ""));
+        return mask.IsEmpty ? new LogBatcherOptions() : new LogBatcherOptions { Redact = mask.Apply };
     }
 
     /// <summary>

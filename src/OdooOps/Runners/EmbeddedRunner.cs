@@ -10,7 +10,7 @@ namespace OdooOps.Runners;
 /// The runner `odooops serve` starts in-process (OPS_RUNNERS builds at once, default 1; `serve --runners 0` turns it
 /// off). It is an ordinary <see cref="RunnerAgent"/> that reaches this server over loopback HTTP, so there is one code
 /// path for local and remote runners. It registers itself as a shared runner named after the host, with a fresh token
-/// at every start (only the token's hash is stored).
+/// at every start (only the token's hash is stored); once an admin has disabled it, it stays off across restarts.
 /// </summary>
 public sealed class EmbeddedRunner(IHostApplicationLifetime lifetime, IServer server, OpsDatabase database, IConfiguration config,
     ILogger<EmbeddedRunner> log) : BackgroundService
@@ -46,7 +46,14 @@ public sealed class EmbeddedRunner(IHostApplicationLifetime lifetime, IServer se
             config[WorkDirKey] is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "odooops-runner")) { OdooBin = config[OdooBinKey] };
         var token = AccessTokens.Create(RunnerProtocol.RunnerTokenPrefix);
         await using (var conn = await database.Service.OpenConnectionAsync(stopping))
-            await RunnerStore.EnsureEmbeddedAsync(conn, options.Name, options.Capacity, [], Version(), AccessTokens.Hash(token));
+        {
+            var (id, disabled) = await RunnerStore.StartEmbeddedAsync(conn, options.Name, options.Capacity, [], Version(), AccessTokens.Hash(token));
+            if (disabled)
+            {
+                log.LogWarning("The embedded runner {Name} ({Id}) is disabled by an admin; it does not start (enable it to run builds here).", options.Name, id);
+                return;
+            }
+        }
         using var client = new RunnerClient(url, token, url.Scheme == Uri.UriSchemeHttps ? TrustingOwnCertificate() : null);
         await new RunnerAgent(client, options, log).RunAsync(stopping);
     }

@@ -55,8 +55,7 @@ public static partial class RunnerApi
     {
         var v = new Validation().Required("registration_token", body.RegistrationToken, 200).Required("name", body.Name);
         var labels = body.Labels ?? [];
-        if (labels.Count > 32 || labels.Any(l => l is null || !LabelPattern().IsMatch(l)))
-            v.Add("labels", "labels: at most 32, each lower-case letters, digits, '.', '_' or '-' (at most 63).");
+        if (RunnerLabelsApi.Validate(labels) is { } problem) v.Add("labels", problem);
         if (body.Capacity is < 1 or > 64) v.Add("capacity", "capacity must be between 1 and 64.");
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         if (!body.RegistrationToken!.StartsWith(RegistrationTokenPrefix, StringComparison.Ordinal))
@@ -89,8 +88,14 @@ public static partial class RunnerApi
                 if (jobs.Count > 0)
                 {
                     for (var i = 0; i < jobs.Count; i++)
-                        if (jobs[i].Stage == "production")
-                            jobs[i] = jobs[i] with { DeployedModules = await RunnerStore.DeployedModulesAsync(conn, runner.Id, jobs[i]) };
+                    {
+                        var job = jobs[i];
+                        jobs[i] = job with
+                        {
+                            SecretNames = job.Env.Count == 0 ? [] : await RunnerStore.SecretNamesAsync(conn, runner.Id, job),
+                            DeployedModules = job.Stage == "production" ? await RunnerStore.DeployedModulesAsync(conn, runner.Id, job) : null,
+                        };
+                    }
                     return TypedResults.Ok(new NextResponse(jobs));
                 }
             }
@@ -165,9 +170,6 @@ public static partial class RunnerApi
     }
 
     static ValidationProblem LeaseRequired() => TypedResults.ValidationProblem(new Validation().Add("lease_id", "lease_id (from jobs/next) is required.").Errors);
-
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$")]
-    private static partial Regex LabelPattern();
 
     [GeneratedRegex("^[0-9a-f]{4,64}$")]
     private static partial Regex ShaPattern();

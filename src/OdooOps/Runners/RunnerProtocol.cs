@@ -70,6 +70,7 @@ public static class RunnerProtocol
     /// <see cref="Source"/>. <c>env</c>: the stage's variables (set as the project's environment variables for
     /// <c>stage</c>), to be given to every step along with ODOOOPS_BUILD_ID, ODOOOPS_PROJECT, ODOOOPS_BRANCH,
     /// ODOOOPS_STAGE and ODOOOPS_COMMIT. The pipeline comes from the repository (.odooops.yml) or Odoo-aware defaults.
+    /// <c>secret_names</c>: which variables of <c>env</c> are secrets, to be masked in the log.
     /// <c>deployed_modules</c> (production builds only): the modules of the branch's last successful build, which the
     /// default pipeline compares with the checkout to update only new or changed modules; null when there is none.
     /// </summary>
@@ -78,6 +79,9 @@ public static class RunnerProtocol
         IReadOnlyDictionary<string, string> Env)
     {
         public IReadOnlyList<DeployedModule>? DeployedModules { get; init; }
+
+        /// <summary>Which of <c>env</c> are secrets: the runner replaces their values with *** in every log line it sends.</summary>
+        public IReadOnlyList<string> SecretNames { get; init; } = [];
     }
 
     public sealed record DeployedModule(string Name, string? Version);

@@ -24,8 +24,9 @@ public static class RunnerStore
         c.ExecuteScalarAsync<Guid>("select ops.register_runner(@registrationHash, @name, @labels, @capacity, @version, @tokenHash)",
             new { registrationHash, name, labels, capacity, version, tokenHash });
 
-    public static Task<Guid> EnsureEmbeddedAsync(NpgsqlConnection c, string name, int capacity, string[] labels, string version, byte[] tokenHash) =>
-        c.ExecuteScalarAsync<Guid>("select ops.ensure_embedded_runner(@name, @capacity, @labels, @version, @tokenHash)",
+    /// <summary>Registers (or refreshes) the embedded runner with a new token; <c>Disabled</c> when an admin disabled it.</summary>
+    public static Task<(Guid Id, bool Disabled)> StartEmbeddedAsync(NpgsqlConnection c, string name, int capacity, string[] labels, string version, byte[] tokenHash) =>
+        c.QuerySingleAsync<(Guid Id, bool Disabled)>("select id, disabled from ops.start_embedded_runner(@name, @capacity, @labels, @version, @tokenHash)",
             new { name, capacity, labels, version, tokenHash });
 
     sealed record JobRow(Guid build_id, Guid lease_id, DateTime lease_until, int attempt, Guid project_id, string project_slug, string odoo_version,
@@ -46,6 +47,10 @@ public static class RunnerStore
             new { runnerId, job.BuildId, job.LeaseId });
         return json is null ? null : JsonSerializer.Deserialize<List<DeployedModule>>(json, Json);
     }
+
+    /// <summary>Names of the job's secret variables (migration 0013), whose values the runner masks in the log.</summary>
+    public static async Task<IReadOnlyList<string>> SecretNamesAsync(NpgsqlConnection c, Guid runnerId, Job job) =>
+        await c.ExecuteScalarAsync<string[]>("select ops.build_secret_names(@runnerId, @BuildId, @LeaseId)", new { runnerId, job.BuildId, job.LeaseId }) ?? [];
 
     public static Task<Extended> ExtendAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, Guid leaseId, int leaseSeconds) =>
         c.QuerySingleAsync<Extended>("select lease_until as leaseuntil, cancel_requested as cancelrequested from ops.extend_build_lease(@runnerId, @buildId, @leaseId, @leaseSeconds)",

@@ -68,6 +68,35 @@ public static class JobRunStore
         }
     }
 
+    /// <summary>
+    /// Closes as failed the 'running' runs (started before <paramref name="startedBefore"/>) whose node died: the node
+    /// running a tick holds its advisory lock until the outcome is recorded, so a lock this session can take is a lock
+    /// nobody holds. Returns the runs closed.
+    /// </summary>
+    public static async Task<int> CloseAbandonedRunsAsync(NpgsqlDataSource service, DateTimeOffset startedBefore, CancellationToken ct)
+    {
+        await using var conn = await service.OpenConnectionAsync(ct);
+        var closed = 0;
+        var running = await conn.QueryAsync<(long Id, string Job, DateTime ScheduledFor)>(new CommandDefinition(
+            "select id, job, scheduled_for from ops.running_job_runs(@startedBefore)", new { startedBefore }, cancellationToken: ct));
+        foreach (var run in running)
+        {
+            var lockKey = LockKey(run.Job, new DateTimeOffset(run.ScheduledFor, TimeSpan.Zero));
+            if (!await conn.ExecuteScalarAsync<bool>("select pg_try_advisory_lock(@lockKey)", new { lockKey })) continue; // alive
+            try
+            {
+                if (await conn.ExecuteScalarAsync<bool>("select ops.finish_job_run(@Id, 'failed', 'abandoned: the node running it stopped before it finished')",
+                        new { run.Id }))
+                    closed++;
+            }
+            finally
+            {
+                await conn.ExecuteAsync("select pg_advisory_unlock(@lockKey)", new { lockKey });
+            }
+        }
+        return closed;
+    }
+
     /// <summary>One 64-bit key per (job, tick); hashed so it cannot collide with the small fixed keys of migrations and login roles in practice.</summary>
     public static long LockKey(string job, DateTimeOffset tick) =>
         BinaryPrimitives.ReadInt64LittleEndian(SHA256.HashData(Encoding.UTF8.GetBytes($"odooops.job|{job}|{tick.UtcTicks}")));

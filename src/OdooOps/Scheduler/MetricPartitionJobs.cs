@@ -21,7 +21,11 @@ public static class MetricPartitionJobs
 
     public static readonly ScheduledJob Retention = new("retention", "30 3 * * *", RunRetentionAsync)
     {
-        CheckSettings = config => MetricRetention.From(config),
+        CheckSettings = config =>
+        {
+            MetricRetention.From(config);
+            MetricRetention.Days(config, JobRunRetentionKey, 30);
+        },
         Timeout = TimeSpan.FromMinutes(30),
     };
 
@@ -37,6 +41,9 @@ public static class MetricPartitionJobs
         return $"{created} partition(s) created; {from:yyyy-MM-dd}..{today.AddDays(DaysAhead):yyyy-MM-dd} present";
     }
 
+    /// <summary>Days of ops.job_runs history kept (default 30); the retention job deletes older finished runs.</summary>
+    public const string JobRunRetentionKey = "OPS_JOB_RUN_RETENTION_DAYS";
+
     static async Task<string> RunRetentionAsync(IServiceProvider services, CancellationToken ct)
     {
         var keep = MetricRetention.From(services.GetRequiredService<IConfiguration>());
@@ -46,9 +53,13 @@ public static class MetricPartitionJobs
         var dropped = await ScalarAsync(services, "select ops.drop_metric_partitions_before($1)", ct, before);
         var minutes = await DeleteRollupsAsync(services, "minute", today.AddDays(-keep.MinuteDays), ct);
         var hours = await DeleteRollupsAsync(services, "hour", today.AddDays(-keep.HourDays), ct);
+        var runDays = MetricRetention.Days(services.GetRequiredService<IConfiguration>(), JobRunRetentionKey, 30);
+        var runsBefore = new DateTimeOffset(today.AddDays(-runDays).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var runs = await ScalarAsync(services, "select ops.delete_job_runs_before($1)", ct, runsBefore);
         return $"{dropped} partition(s) before {before:yyyy-MM-dd} dropped (retention {keep.RawDays} days); " +
                $"{minutes} minute rollup(s) before {today.AddDays(-keep.MinuteDays):yyyy-MM-dd} and " +
-               $"{hours} hour rollup(s) before {today.AddDays(-keep.HourDays):yyyy-MM-dd} deleted";
+               $"{hours} hour rollup(s) before {today.AddDays(-keep.HourDays):yyyy-MM-dd} deleted; " +
+               $"{runs} job run(s) before {runsBefore:yyyy-MM-dd} deleted";
     }
 
     static async Task<long> DeleteRollupsAsync(IServiceProvider services, string resolution, DateOnly before, CancellationToken ct)

@@ -37,7 +37,39 @@ public sealed class SchedulerService(JobSchedule schedule, OpsDatabase database,
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(schedule.Entries.Select(entry => Task.Run(() => LoopAsync(entry, stoppingToken), CancellationToken.None)));
+        Task.WhenAll([.. schedule.Entries.Select(entry => Task.Run(() => LoopAsync(entry, stoppingToken), CancellationToken.None)),
+            Task.Run(() => SweepLoopAsync(stoppingToken), CancellationToken.None)]);
+
+    /// <summary>How often runs left 'running' by a node that died are looked for (and how old they must be).</summary>
+    public static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
+
+    async Task SweepLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            await SweepAbandonedRunsAsync(ct);
+            // Wall-clock time, not the injected clock: this housekeeping is not a cron tick (and test clocks stay the ticks' own).
+            try { await Task.Delay(SweepInterval, ct); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    /// <summary>Closes the runs of dead nodes (see <see cref="JobRunStore.CloseAbandonedRunsAsync"/>); never throws.</summary>
+    public async Task<int> SweepAbandonedRunsAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            var closed = await JobRunStore.CloseAbandonedRunsAsync(database.Service, time.GetUtcNow() - SweepInterval, ct);
+            if (closed > 0) logger.LogWarning("Closed {Count} job run(s) left running by a node that stopped.", closed);
+            return closed;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("Looking for abandoned job runs failed: {Message}", e.Message);
+            return 0;
+        }
+        catch (OperationCanceledException) { return 0; }
+    }
 
     async Task LoopAsync(JobSchedule.Entry entry, CancellationToken ct)
     {

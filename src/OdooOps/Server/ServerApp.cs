@@ -106,6 +106,7 @@ public static class ServerApp
         app.MapAdvisoryScanApi();
         app.MapWebhooksApi(api);
         app.MapRunnerApi();
+        api.MapRunnerLabelsApi();
 
         app.MapUi();
         return app;

@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Dapper;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using OdooOps.Runners;
 using OdooOps.Tests.Infrastructure;
 using OdooOps.Tests.Runners.Execution;
@@ -65,6 +67,54 @@ public sealed class EmbeddedRunnerTests(PostgresCluster cluster)
         Assert.Equal("queued", (await world.BuildAsync(build)).Status);
         await using var conn = await Accounts.OpenAsync(world.Owner);
         Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*) from ops.runners"));
+    }
+
+    [Fact]
+    public async Task An_embedded_runner_an_admin_disabled_stays_off_when_serve_starts_again()
+    {
+        await using var world = await RunnerWorld.StartAsync(cluster, new Dictionary<string, string?> { ["OPS_RUNNERS"] = "0" });
+        var workDir = ProcessProbe.NewTempDir("odooops-embedded");
+        var config = new ConfigurationBuilder().AddInMemoryCollection(Settings(workDir)).Build();
+        var name = $"{Environment.MachineName} (embedded)";
+        var build = await world.QueueBuildAsync("main", await world.CommitPipelineAsync(Pipeline));
+
+        // A previous start registered it; an admin disabled it since.
+        await using (var conn = await Accounts.OpenAsync(world.Owner))
+            await conn.ExecuteAsync("""
+                select ops.start_embedded_runner(@name, 1, '{}', 'old', '\x00'::bytea);
+                update ops.runners set disabled_at = now() where embedded;
+                """, new { name });
+
+        // `serve` starts again (the same service, started by hand against the running server).
+        await using (var restarted = await StartEmbeddedAsync(world, config))
+        {
+            await Task.Delay(2000);
+            Assert.Equal("queued", (await world.BuildAsync(build)).Status);
+        }
+        await using (var conn = await Accounts.OpenAsync(world.Owner))
+        {
+            Assert.True(await conn.ExecuteScalarAsync<bool>("select disabled_at is not null from ops.runners where embedded"));
+            await conn.ExecuteAsync("update ops.runners set disabled_at = null where embedded"); // enabled again
+        }
+        await using (await StartEmbeddedAsync(world, config))
+            Assert.Equal("success", (await world.WaitForAsync(build, TimeSpan.FromSeconds(60))).Status);
+    }
+
+    /// <summary>A second EmbeddedRunner service in the world's server, as a restarted `serve` would run it.</summary>
+    static async Task<StartedService> StartEmbeddedAsync(RunnerWorld world, IConfiguration config)
+    {
+        var runner = ActivatorUtilities.CreateInstance<EmbeddedRunner>(world.Services, config);
+        await runner.StartAsync(CancellationToken.None);
+        return new StartedService(runner);
+    }
+
+    sealed class StartedService(EmbeddedRunner runner) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await runner.StopAsync(CancellationToken.None);
+            runner.Dispose();
+        }
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using Dapper;
 using System.Text.Json;
 using OdooOps.Tests.Infrastructure;
 
@@ -133,6 +134,30 @@ public sealed class RunnerEndToEndTests(PostgresCluster cluster) : IAsyncLifetim
             module.GetProperty("depends")[0].GetString()));
         Assert.Contains(log, l => l.Contains("Odoo is not installed on this runner"));
         Assert.Equal("skipped", (await _world.StepsAsync(id)).Single(s => s.Name == "odoo").Status);
+    }
+
+    [Fact]
+    public async Task Secret_variables_reach_the_steps_but_their_values_are_masked_in_the_log()
+    {
+        await using (var conn = await Accounts.OpenAsync(_world.Owner))
+            await conn.ExecuteAsync("""
+                insert into ops.env_vars (project_id, stage, name, value, is_secret) values
+                    (@ProjectId, 'production', 'API_KEY', 'sk-live-0123456789', true),
+                    (@ProjectId, 'production', 'GREETING', 'hello-world', false)
+                """, new { _world.ProjectId });
+        var (build, log) = await RunPipelineAsync("""
+            steps:
+              - name: use them
+                run: |
+                  echo "key=$API_KEY greeting=$GREETING"
+                  test "$API_KEY" = sk-live-0123456789
+                  echo "$API_KEY" >&2
+            """);
+
+        Assert.Equal("success", build.Row.Status); // the step saw the real value
+        Assert.Contains("stdout: key=*** greeting=hello-world", log);
+        Assert.Contains("stderr: ***", log);
+        Assert.DoesNotContain(log, l => l.Contains("sk-live", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -184,6 +184,35 @@ public sealed class RunnerProtocolTests(PostgresCluster cluster) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_project_requiring_labels_has_its_builds_taken_only_by_runners_with_all_of_them()
+    {
+        using var api = await _world.OwnerApiAsync();
+        var path = $"/api/ops/projects/{_world.ProjectId}/runner-labels";
+        var bad = await api.PutAsJsonAsync(path, new { labels = new[] { "Odoo 19" } });
+        Assert.True((await ProblemAsync(bad, HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("labels", out _));
+        using (var set = await api.PutAsJsonAsync(path, new { labels = new[] { "odoo-19", "big", "odoo-19" } }))
+            Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+        Assert.Equal(["big", "odoo-19"], (await api.GetFromJsonAsync<JsonElement>(path)).GetProperty("labels").EnumerateArray().Select(e => e.GetString()));
+
+        var build = await _world.QueueBuildAsync();
+        using var plain = await _world.ClientAsync("plain", 4);
+        using var half = await _world.ClientAsync("half", 4, "odoo-19");
+        using var full = await _world.ClientAsync("full", 4, "odoo-19", "big", "ssd");
+        Assert.Empty(await plain.NextAsync(4, 0, default));
+        Assert.Empty(await half.NextAsync(4, 0, default));
+        Assert.Equal(build, Assert.Single(await full.NextAsync(4, 0, default)).BuildId);
+
+        // Cleared: any runner again, from the next build on.
+        using (var clear = await api.PutAsJsonAsync(path, new { labels = Array.Empty<string>() }))
+            Assert.Equal(HttpStatusCode.OK, clear.StatusCode);
+        var next = await _world.QueueBuildAsync();
+        Assert.Equal(next, Assert.Single(await plain.NextAsync(4, 0, default)).BuildId);
+        await using var conn = await Accounts.OpenAsync(_world.Owner);
+        Assert.Equal(2, await conn.ExecuteScalarAsync<int>(
+            "select count(*) from ops.audit_log where action = 'project.runner_labels' and target_id = @id", new { id = _world.ProjectId.ToString() }));
+    }
+
+    [Fact]
     public async Task A_parked_long_poll_is_woken_by_the_enqueue_not_by_its_slow_poll()
     {
         using var runner = await _world.ClientAsync("parked");

@@ -61,6 +61,8 @@ public sealed class RunnerWorld : IAsyncDisposable
 
     public T Service<T>() where T : notnull => _app.Services.GetRequiredService<T>();
 
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>An org registration token (oo_reg_…), as an org admin would create it.</summary>
     public async Task<string> RegistrationTokenAsync(Guid? orgId = null)
     {

@@ -231,7 +231,7 @@ public sealed partial class SchedulerTests(PostgresCluster cluster)
 
         Assert.Equal(TickOutcome.Success, result.Outcome);
         Assert.Equal($"{firstKeptDay - 1} partition(s) before 2001-03-{firstKeptDay:00} dropped (retention {days} days); " +
-            "0 minute rollup(s) before 2000-12-20 and 0 hour rollup(s) before 1999-03-21 deleted", result.Detail);
+            "0 minute rollup(s) before 2000-12-20 and 0 hour rollup(s) before 1999-03-21 deleted; 0 job run(s) before 2001-02-18 deleted", result.Detail);
         Assert.Equal([.. Enumerable.Range(firstKeptDay, 20 - firstKeptDay).Select(d => $"200103{d:00}")], await PartitionDaysAsync(db, "2001%"));
         Assert.Equal(realToday, await PartitionDaysAsync(db, DateTime.UtcNow.ToString("yyyyMMdd"))); // newer days untouched
         Assert.Single(realToday);

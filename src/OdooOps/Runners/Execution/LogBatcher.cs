@@ -15,6 +15,9 @@ public sealed record LogBatcherOptions
     public TimeSpan FirstRetryDelay { get; init; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Applied to every line's text before it is numbered and sent (the build's <see cref="SecretMask"/>).</summary>
+    public Func<string, string>? Redact { get; init; }
+
     /// <summary>How long disposing waits for the last lines to be sent before giving them up.</summary>
     public TimeSpan DisposeTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
@@ -59,6 +62,7 @@ public sealed class LogBatcher : IAsyncDisposable
 
     public LogLine Add(string stream, string text, DateTimeOffset timestamp)
     {
+        if (_options.Redact is { } redact) text = redact(text);
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_closing, this);
