@@ -104,6 +104,7 @@ public static class ServerApp
         app.MapAdvisoryScanApi();
         app.MapWebhooksApi(api);
         app.MapRunnerApi();
+        api.MapRunnersApi(app.Configuration);
 
         app.MapUi();
         return app;
