@@ -53,6 +53,18 @@ public sealed class RunnerAdminWorld(PostgresCluster cluster) : IAsyncLifetime
         return actor is null ? client : client.WithToken(Tokens[actor]);
     }
 
+    readonly Dictionary<string, HttpClient> _console = [];
+
+    /// <summary>A console client signed in (session cookie) as <paramref name="actor"/>; one sign-in per user (they are throttled).</summary>
+    public async Task<HttpClient> ConsoleAsync(string actor)
+    {
+        if (_console.TryGetValue(actor, out var existing)) return existing;
+        var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = Url };
+        var email = actor switch { "sysadmin" => "sysadmin@acme.test", "b-owner" => "owner@globex.test", _ => $"{actor}@acme.test" };
+        Assert.Equal(HttpStatusCode.Redirect, (await Accounts.SignInAsync(client, email)).StatusCode);
+        return _console[actor] = client;
+    }
+
     /// <summary>A registration token made through the API by acme's admin.</summary>
     public async Task<NewRegistrationToken> CreateTokenAsync(int? hours = null, Guid? org = null, string actor = "admin")
     {
@@ -110,5 +122,9 @@ public sealed class RunnerAdminWorld(PostgresCluster cluster) : IAsyncLifetime
             """, new { id = targetId.ToString() })];
     }
 
-    public async ValueTask DisposeAsync() => await Server.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _console.Values) client.Dispose();
+        await Server.DisposeAsync();
+    }
 }
