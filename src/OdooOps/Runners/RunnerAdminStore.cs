@@ -75,6 +75,10 @@ public static class RunnerAdminStore
              where r.id = @runnerId and (r.org_id = @orgId or r.org_id is null)
             """, new { orgId, runnerId }, t);
 
+    /// <summary>Whether the acting user administers shared runners (registry.users.is_system_admin).</summary>
+    public static Task<bool> IsSystemAdminAsync(NpgsqlConnection c, NpgsqlTransaction t) =>
+        c.ExecuteScalarAsync<bool>("select ops.is_system_admin()", transaction: t);
+
     /// <summary>Disables or enables (the function checks the role: 42501, or P0002 for a runner the caller cannot see).</summary>
     public static Task SetDisabledAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid runnerId, bool disabled) =>
         c.ExecuteAsync("select ops.set_runner_disabled(@runnerId, @disabled)", new { runnerId, disabled }, t);
