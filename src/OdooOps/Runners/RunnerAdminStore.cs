@@ -39,7 +39,7 @@ public sealed record NewRegistrationToken(Guid Id, string Token, DateTime Create
 
 /// <summary>
 /// The admin side of runners, as the acting user (ops_app): reads go through RLS (0003), writes through the role-checking
-/// functions of migrations 0011 and 0012, so the database enforces who may do what a second time.
+/// functions of migrations 0011 and 0014, so the database enforces who may do what a second time.
 /// </summary>
 public static class RunnerAdminStore
 {

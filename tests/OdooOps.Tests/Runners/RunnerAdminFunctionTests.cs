@@ -4,7 +4,7 @@ using OdooOps.Tests.Infrastructure;
 namespace OdooOps.Tests.Runners;
 
 /// <summary>
-/// Migration 0012's functions called through ops_app by every kind of caller, the second enforcement behind the API's
+/// Migration 0014's functions called through ops_app by every kind of caller, the second enforcement behind the API's
 /// route policies: org owner/admin may (system admin for shared runners), lower roles get 42501, strangers P0002.
 /// Every call runs in a transaction that is rolled back, so the class database stays as built.
 /// </summary>

@@ -1,4 +1,4 @@
--- 0012: the admin side of runners (src/OdooOps/Runners/RunnersApi.cs, docs/runners.md). ops.runners and
+-- 0014: the admin side of runners (src/OdooOps/Runners/RunnersApi.cs, docs/runners.md). ops.runners and
 -- ops.runner_registration_tokens stay read-only for ops_app (0003): these SECURITY DEFINER functions, run as ops_app
 -- under the acting user, are the only writes, and each checks the role itself. Refusals follow the RPC convention:
 -- a runner or token the caller cannot see is SQLSTATE P0002 (404), one they see but may not change is 42501 (403).
