@@ -17,6 +17,7 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
     DoctorCommand.Create(),
     SecretsCommand.Create(),
     RunnerCommand.Create(),
+    RunnersCommand.Create(),
     OdooOps.Advisories.AdvisoriesCommand.Create(),
     OdooOps.Metrics.MetricsCommand.Create(),
 };

@@ -107,6 +107,7 @@ public static class ServerApp
         app.MapWebhooksApi(api);
         app.MapRunnerApi();
         api.MapRunnerLabelsApi();
+        api.MapRunnersApi(app.Configuration);
 
         app.MapUi();
         return app;

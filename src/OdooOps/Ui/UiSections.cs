@@ -22,7 +22,7 @@ public static class UiSections
         new("Projects", "app/projects", true, "Ship"),
         new("Builds", "app/projects/{project}/builds", true, "Ship", PerProject: true),
         new("Deployments", "app/deployments", false, "Ship"),
-        new("Runners", "app/runners", false, "Ship"),
+        new("Runners", "app/runners", true, "Ship"),
         new("Backups", "app/backups", false, "Ship"),
         new("Metrics", "app/metrics", false, "Observe"),
         new("Advisories", "app/advisories", false, "Observe"),
