@@ -44,6 +44,23 @@ public sealed class PgNotifications(OpsDatabase database, ILogger<PgNotification
         _handlers.AddOrUpdate(channel, handler, (_, existing) => existing + handler);
     }
 
+    /// <summary>
+    /// Sends a notification in a transaction of its own that does not wait for the disk (a wake-up is not data worth
+    /// an fsync), after the change it announces has committed durably.
+    /// </summary>
+    public async Task NotifyAsync(string channel, string payload, CancellationToken ct = default)
+    {
+        await using var conn = await database.Service.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var cmd = new NpgsqlCommand("select pg_catalog.set_config('synchronous_commit', 'off', true), pg_catalog.pg_notify($1, $2)", conn, tx))
+        {
+            cmd.Parameters.Add(new() { Value = channel });
+            cmd.Parameters.Add(new() { Value = payload });
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+    }
+
     /// <summary>Waits for <paramref name="next"/> (from <see cref="Next"/>) or the timeout, whichever is first.</summary>
     public static async Task WaitAsync(Task next, TimeSpan timeout, CancellationToken ct)
     {

@@ -21,7 +21,7 @@ public sealed record RunnerInfo
     public DateTime? LastSeenAt { get; init; }
     public bool Online { get; init; }
     public bool Shared { get; init; }
-    /// <summary>The runner `odooops serve` starts itself (re-enabled at every start of serve).</summary>
+    /// <summary>The runner `odooops serve` starts itself (once disabled, it stays off across restarts).</summary>
     public bool Embedded { get; init; }
     public bool Disabled { get; init; }
     public DateTime? DisabledAt { get; init; }

@@ -159,13 +159,16 @@ public static partial class RunnerApi
         return TypedResults.NoContent();
     }
 
-    static async Task<Results<NoContent, ValidationProblem>> DoneAsync(Guid buildId, DoneRequest body, HttpContext http, OpsDatabase db, CancellationToken ct)
+    static async Task<Results<NoContent, ValidationProblem>> DoneAsync(Guid buildId, DoneRequest body, HttpContext http, OpsDatabase db,
+        PgNotifications notifications, CancellationToken ct)
     {
         if (body.LeaseId is null) return LeaseRequired();
         var v = new Validation().OneOf("result", body.Result ?? "", BuildResults);
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
-        await using var conn = await db.Service.OpenConnectionAsync(ct);
-        await RunnerStore.FinishAsync(conn, Runner(http).Id, buildId, body);
+        await using (var conn = await db.Service.OpenConnectionAsync(ct))
+            await RunnerStore.FinishAsync(conn, Runner(http).Id, buildId, body);
+        // Log streams of this build end now rather than at their next poll (migration 0015: the finish itself no longer notifies).
+        await notifications.NotifyAsync(PgNotifications.BuildLogs, buildId.ToString(), CancellationToken.None);
         return TypedResults.NoContent();
     }
 

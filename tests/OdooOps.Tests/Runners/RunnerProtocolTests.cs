@@ -18,7 +18,9 @@ public sealed class RunnerProtocolTests(PostgresCluster cluster) : IAsyncLifetim
 {
     RunnerWorld _world = null!;
 
-    public async ValueTask InitializeAsync() => _world = await RunnerWorld.StartAsync(cluster);
+    // Log streams poll only every 30 s here, so a prompt end can only come from a notification.
+    public async ValueTask InitializeAsync() =>
+        _world = await RunnerWorld.StartAsync(cluster, new Dictionary<string, string?> { ["OPS_BUILD_LOG_POLL_SECONDS"] = "30" });
 
     public async ValueTask DisposeAsync() => await _world.DisposeAsync();
 
@@ -146,6 +148,23 @@ public sealed class RunnerProtocolTests(PostgresCluster cluster) : IAsyncLifetim
         Assert.Equal(("failed", 2, "attempt two failed"), (row.Status, row.Attempt, row.ResultDetail));
         await using var check = await Accounts.OpenAsync(_world.Owner);
         Assert.Equal(0, await check.ExecuteScalarAsync<int>("select count(*) from ops.run_queue where build_id = @build", new { build }));
+    }
+
+    [Fact]
+    public async Task A_result_reported_by_the_runner_ends_the_live_log_stream_at_once()
+    {
+        var build = await _world.QueueBuildAsync();
+        using var runner = await _world.ClientAsync("streamed");
+        var job = Assert.Single(await runner.NextAsync(1, 0, default));
+        using var api = await _world.OwnerApiAsync();
+        await using var sse = await OdooOps.Tests.Builds.SseClient.OpenAsync(api, $"/api/ops/builds/{build}/logs/stream");
+        await sse.UntilAsync("status");
+
+        var clock = Stopwatch.StartNew();
+        await runner.DoneAsync(job, "success", null, default);
+        var events = await sse.UntilAsync("end", TimeSpan.FromSeconds(5));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"end after {clock.ElapsedMilliseconds} ms");
+        Assert.Equal("success", events[^1].Json.GetProperty("status").GetString());
     }
 
     [Fact]
