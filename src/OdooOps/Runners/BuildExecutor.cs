@@ -98,11 +98,20 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
     }
 
     /// <summary>
-    /// The database Odoo uses for a build: unique per build (the whole build id), prefixed by as much of the project
-    /// slug as fits PostgreSQL's 63-byte names.
+    /// The database Odoo uses for a build: a production branch keeps one (named after it) that each build updates, so
+    /// "update the modules whose version changed" acts on what the previous builds installed; a development or staging
+    /// build gets its own (named after the build id), dropped when its Odoo step ends. As much of the project slug as
+    /// fits PostgreSQL's 63-byte names goes first; the part that makes the name unique is always whole (a branch name
+    /// longer than 32 characters is replaced by a hash of it).
     /// </summary>
-    internal static string OdooDatabaseName(string projectSlug, Guid buildId) =>
-        $"oo-{projectSlug[..Math.Min(projectSlug.Length, 63 - 3 - 1 - 32)]}-{buildId:N}";
+    internal static string OdooDatabaseName(string projectSlug, string unique)
+    {
+        // Odoo accepts database names of letters, digits, '_', '.' and '-' only.
+        unique = unique.Length > 32
+            ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(unique)))[..32]
+            : string.Concat(unique.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' ? c : '-'));
+        return $"oo-{projectSlug[..Math.Min(projectSlug.Length, 63 - 3 - 1 - unique.Length)]}-{unique}";
+    }
 
     async Task<(string Result, string Detail)> ExecuteAsync(Job job, GitWorkspace workspace, LogBatcher logs, JobState state, CancellationToken ct)
     {
@@ -128,7 +137,7 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
         try
         {
             pipeline = PipelineFile.TryLoad(checkout.Directory) ?? OdooDefaultPipeline.Build(job.Stage, scan.Modules,
-                File.Exists(Path.Combine(checkout.Directory, "requirements.txt")), options.OdooBin, OdooDatabaseName(job.ProjectSlug, job.BuildId),
+                File.Exists(Path.Combine(checkout.Directory, "requirements.txt")), options.OdooBin, OdooDatabaseName(job.ProjectSlug, job.Stage == "production" ? job.Branch : job.BuildId.ToString("N")),
                 [.. (job.DeployedModules ?? []).Select(m => new ModuleVersion(m.Name, m.Version))]);
         }
         catch (PipelineFileException e)
@@ -159,6 +168,12 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
                     if (extended.CancelRequested) { state.Cancel(); await abort.CancelAsync(); }
                 }
                 catch (LeaseLostException) { state.LeaseLost(abort); }
+                catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+                {
+                    // Disabled by an admin (its leases were ended too): stop now rather than at the next report.
+                    log.LogWarning("Build {BuildId}: the server no longer accepts this runner's token; stopping the build.", job.BuildId);
+                    state.LeaseLost(abort);
+                }
                 catch (HttpRequestException e) { log.LogWarning("Build {BuildId}: heartbeat failed ({Message}); retrying.", job.BuildId, e.Message); }
                 catch (System.Text.Json.JsonException e) { log.LogWarning("Build {BuildId}: heartbeat answer unreadable ({Message}); retrying.", job.BuildId, e.Message); }
             }

@@ -55,6 +55,7 @@ public sealed class OdooDefaultsEndToEndTests(PostgresCluster cluster) : IAsyncL
         var next = await _world.Repo.CommitFilesAsync("a new version and a new addon", Manifest("stock_extra", "19.0.1.1.0"), Manifest("web_extra", "19.0.1.0.0"));
         var second = await OdooLineAsync("main", next);
         Assert.Contains("-i web_extra -u stock_extra,web_extra --stop-after-init", second);
+        Assert.Contains("--database=oo-app-main ", second); // the branch's own database, updated build after build
         Assert.DoesNotContain("sale_extra", second);
 
         Assert.Contains("nothing to update", await OdooLineAsync("main", next));
@@ -70,14 +71,18 @@ public sealed class OdooDefaultsEndToEndTests(PostgresCluster cluster) : IAsyncL
     }
 
     [Theory]
-    [InlineData("app")]
-    [InlineData("a-project-slug-far-longer-than-the-room-postgres-leaves-for-a-database-name")]
-    public void Each_build_gets_its_own_odoo_database_within_postgres_name_limits(string slug)
+    [InlineData("app", "0b7f4d2c9e8a4f1b8c3d2e1f0a9b8c7d")]
+    [InlineData("a-project-slug-far-longer-than-the-room-postgres-leaves-for-a-database-name", "0b7f4d2c9e8a4f1b8c3d2e1f0a9b8c7d")]
+    [InlineData("app", "main")]
+    [InlineData("app", "release/19.0")]
+    [InlineData("a-project-slug-far-longer-than-the-room-postgres-leaves-for-a-database-name", "release/19.0-with-a-branch-name-longer-than-32")]
+    public void Odoo_database_names_keep_their_unique_part_within_postgres_name_limits(string slug, string unique)
     {
-        var build = Guid.NewGuid();
-        var name = OdooOps.Runners.BuildExecutor.OdooDatabaseName(slug, build);
+        var name = OdooOps.Runners.BuildExecutor.OdooDatabaseName(slug, unique);
         Assert.InRange(name.Length, 1, 63);
-        Assert.EndsWith(build.ToString("N"), name);
-        Assert.StartsWith($"oo-{slug[..Math.Min(slug.Length, 27)]}-", name);
+        Assert.StartsWith("oo-" + slug[..Math.Min(slug.Length, 5)], name);
+        Assert.Matches("^[a-zA-Z0-9][a-zA-Z0-9_.-]+$", name); // what Odoo accepts
+        if (unique.Length <= 32) Assert.EndsWith("-" + unique.Replace('/', '-'), name);
+        else Assert.NotEqual(name, OdooOps.Runners.BuildExecutor.OdooDatabaseName(slug, unique + "x"));
     }
 }

@@ -161,6 +161,41 @@ public sealed class RunnerEndToEndTests(PostgresCluster cluster) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_runner_disabled_mid_build_stops_the_build_and_its_processes_at_the_next_heartbeat()
+    {
+        var sleeper = Path.Combine(_world.WorkDir, "disabled-sleeper.pid");
+        Directory.CreateDirectory(_world.WorkDir);
+        var commit = await _world.CommitPipelineAsync($$"""
+            steps:
+              - name: long
+                run: |
+                  sleep 600 &
+                  echo $! > '{{sleeper}}'
+                  echo "long step running"
+                  wait
+            """);
+        var id = await _world.QueueBuildAsync("main", commit);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!(await _world.LogAsync(id)).Contains("stdout: long step running"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the step never ran");
+            await Task.Delay(100);
+        }
+        var pid = int.Parse(File.ReadAllText(sleeper).Trim());
+
+        await using (var conn = await Accounts.OpenAsync(_world.Owner))
+            await conn.ExecuteAsync("update ops.runners set disabled_at = now() where name = 'test-runner'");
+
+        deadline = DateTime.UtcNow.AddSeconds(15);
+        while (RunnerProcessTests.IsAlive(pid))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the step kept running on a disabled runner");
+            await Task.Delay(100);
+        }
+        Assert.Equal("running", (await _world.BuildAsync(id)).Status); // no result from a disabled runner: the rescuer decides
+    }
+
+    [Fact]
     public async Task A_missing_commit_fails_the_build_with_a_clear_message()
     {
         var id = await _world.QueueBuildAsync("main", new string('a', 40));

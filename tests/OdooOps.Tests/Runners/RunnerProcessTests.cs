@@ -150,7 +150,7 @@ public sealed class RunnerProcessTests(PostgresCluster cluster)
     }
 
     /// <summary>A live process (a zombie awaiting its parent counts as gone).</summary>
-    static bool IsAlive(int pid)
+    internal static bool IsAlive(int pid)
     {
         try { return !File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2].StartsWith('Z'); }
         catch (IOException) { return false; }

@@ -51,6 +51,9 @@ public static class OdooDefaultPipeline
             return Skip($"Odoo is not installed on this runner (set the runner's odoo-bin path): skipping the Odoo {what} step");
 
         var script = new OdooScript(odooBin, database, modules);
+        // A development or staging build's database exists for that build only: dropped when the step ends, however it
+        // ends (dropdb from postgresql-client, with the same PG* variables Odoo connects with; quietly skipped without it).
+        if (stage != Production) script.DropDatabaseOnExit();
         var names = modules.Select(m => m.Name).ToList();
         switch (stage)
         {
@@ -84,9 +87,11 @@ public static class OdooDefaultPipeline
     {
         readonly List<string> lines = ["set -e"];
         readonly string prefix;
+        readonly string databaseName;
 
         public OdooScript(string odooBin, string database, IReadOnlyList<OdooModule> modules)
         {
+            databaseName = database;
             var parents = modules.Select(m => m.Path.Contains('/') ? m.Path[..m.Path.LastIndexOf('/')] : ".")
                 .Distinct().Order(StringComparer.Ordinal);
             lines.Add("addons_path=" + BashQuoting.Quote(string.Join(',', parents)));
@@ -100,6 +105,10 @@ public static class OdooDefaultPipeline
             }
             prefix = $"{BashQuoting.Quote(odooBin)} {BashQuoting.Quote("--database=" + database)} --addons-path=\"$addons_path\"";
         }
+
+        public void DropDatabaseOnExit() =>
+            lines.Insert(1, "trap " + BashQuoting.Quote(
+                $"command -v dropdb >/dev/null 2>&1 && dropdb --if-exists {BashQuoting.Quote(databaseName)} >/dev/null 2>&1 || true") + " EXIT");
 
         public void Odoo(params string[] arguments) =>
             lines.Add(prefix + " " + string.Join(' ', arguments.Select(BashQuoting.Quote)));

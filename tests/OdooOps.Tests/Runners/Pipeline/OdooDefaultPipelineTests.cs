@@ -83,11 +83,21 @@ public sealed class OdooDefaultPipelineTests : IDisposable
         var step = OdooDefaultPipeline.Build("staging", Modules, false, "/opt/odoo/odoo-bin", "staging db").Steps.Single();
         Assert.Equal("""
             set -e
+            trap 'command -v dropdb >/dev/null 2>&1 && dropdb --if-exists '\''staging db'\'' >/dev/null 2>&1 || true' EXIT
             addons_path=.,addons
             if [ -d /opt/odoo/addons ]; then addons_path=/opt/odoo/addons,"$addons_path"; fi
             /opt/odoo/odoo-bin '--database=staging db' --addons-path="$addons_path" -i crm_extras,partner_tools,sale_extras --stop-after-init
 
             """, step.Run);
+    }
+
+    [Fact]
+    public void Only_a_production_build_keeps_its_database()
+    {
+        string Script(string stage) => OdooDefaultPipeline.Build(stage, Modules, false, odooBin, "db").Steps.Single().Run;
+        Assert.Contains("dropdb --if-exists db", Script("development"));
+        Assert.Contains("dropdb --if-exists db", Script("staging"));
+        Assert.DoesNotContain("dropdb", Script("production"));
     }
 
     [Fact]
