@@ -69,7 +69,7 @@ public static partial class RunnerApi
     }
 
     static async Task<Results<Ok<NextResponse>, NoContent, ValidationProblem>> NextAsync(NextRequest? body, HttpContext http, OpsDatabase db,
-        PgNotifications notifications, RunnerSettings settings, TimeProvider clock, CancellationToken ct)
+        PgNotifications notifications, RunnerSettings settings, TimeProvider clock, IHostApplicationLifetime lifetime, CancellationToken ct)
     {
         var v = new Validation();
         if (body?.Max is < 1 or > 64) v.Add("max", "max must be between 1 and 64.");
@@ -102,7 +102,10 @@ public static partial class RunnerApi
             var left = deadline - clock.GetUtcNow();
             if (left <= TimeSpan.Zero) return TypedResults.NoContent();
             // A runner busy at capacity, or a build it may not take, gets no NOTIFY of its own: re-check now and then.
-            await PgNotifications.WaitAsync(enqueued, left < SlowPoll ? left : SlowPoll, ct);
+            // A stopping server answers at once: otherwise it would wait up to 30 s for its held polls to drain.
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct, lifetime.ApplicationStopping);
+            try { await PgNotifications.WaitAsync(enqueued, left < SlowPoll ? left : SlowPoll, wait.Token); }
+            catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested) { return TypedResults.NoContent(); }
         }
     }
 

@@ -59,6 +59,34 @@ public sealed class EmbeddedRunnerTests(PostgresCluster cluster)
     }
 
     [Fact]
+    public async Task The_cli_triggers_a_build_follows_its_live_log_and_exits_with_its_result()
+    {
+        var workDir = ProcessProbe.NewTempDir("odooops-embedded");
+        await using var world = await RunnerWorld.StartAsync(cluster, Settings(workDir));
+        using var sandbox = new OdooOps.Tests.Cli.CliSandbox();
+        var env = new Dictionary<string, string> { ["ODOOOPS_URL"] = world.Url.ToString(), ["ODOOOPS_TOKEN"] = await world.OwnerTokenAsync(), ["NO_COLOR"] = "1" };
+        string[] trigger = ["builds", "trigger", "--project", "app", "--branch", "main", "--follow"];
+
+        await world.CommitPipelineAsync("""
+            steps:
+              - name: greet
+                run: echo "the cli sees this line"
+            """);
+        var passed = await sandbox.RunAsync(trigger, env);
+        Assert.True(passed.ExitCode == 0, passed.Output + passed.Error);
+        Assert.Contains("the cli sees this line", passed.Output);
+
+        await world.CommitPipelineAsync("""
+            steps:
+              - name: break
+                run: echo "about to fail"; exit 3
+            """);
+        var failed = await sandbox.RunAsync(trigger, env);
+        Assert.Equal(1, failed.ExitCode);
+        Assert.Contains("about to fail", failed.Output);
+    }
+
+    [Fact]
     public async Task With_no_runner_capacity_no_embedded_runner_registers()
     {
         await using var world = await RunnerWorld.StartAsync(cluster, new Dictionary<string, string?> { ["OPS_RUNNERS"] = "0" });

@@ -249,6 +249,21 @@ public sealed class RunnerProtocolTests(PostgresCluster cluster) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_stopping_server_answers_held_long_polls_at_once_instead_of_waiting_for_them()
+    {
+        var world = await RunnerWorld.StartAsync(cluster);
+        using var runner = await world.ClientAsync("parked-at-shutdown");
+        var poll = runner.NextAsync(1, 30, default);
+        await Task.Delay(500);
+        Assert.False(poll.IsCompleted);
+
+        var clock = Stopwatch.StartNew();
+        await world.DisposeAsync();
+        Assert.Empty(await poll); // 204: nothing for you, poll again (elsewhere)
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {clock.Elapsed}");
+    }
+
+    [Fact]
     public async Task An_empty_long_poll_answers_204_when_its_wait_runs_out()
     {
         var token = await _world.RunnerTokenAsync();

@@ -85,10 +85,13 @@ public sealed class RunnerWorld : IAsyncDisposable
         new(Url, await RunnerTokenAsync(name, capacity, labels));
 
     /// <summary>An API client signed in with a token of a new owner of the world's org.</summary>
-    public async Task<HttpClient> OwnerApiAsync()
+    public async Task<HttpClient> OwnerApiAsync() => new HttpClient { BaseAddress = Url }.WithToken(await OwnerTokenAsync());
+
+    /// <summary>An API token (write scope) of a new owner of the world's org.</summary>
+    public async Task<string> OwnerTokenAsync()
     {
         var user = await Accounts.CreateUserAsync(Owner, $"owner-{Guid.NewGuid():N}@example.com", OrgId, "owner");
-        return new HttpClient { BaseAddress = Url }.WithToken(await Accounts.CreateTokenAsync(Owner, user));
+        return await Accounts.CreateTokenAsync(Owner, user);
     }
 
     /// <summary>
