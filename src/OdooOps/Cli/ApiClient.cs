@@ -58,6 +58,8 @@ public sealed class ApiClient : IDisposable
     public Task<T> PostAsync<T>(string path, object body, CancellationToken ct, bool anonymous = false) =>
         SendAsync<T>(HttpMethod.Post, path, body, anonymous, ct);
 
+    public Task<T> PutAsync<T>(string path, object body, CancellationToken ct) => SendAsync<T>(HttpMethod.Put, path, body, anonymous: false, ct);
+
     public async Task DeleteAsync(string path, CancellationToken ct)
     {
         using var response = await RawAsync(HttpMethod.Delete, path, null, ct);

@@ -4,7 +4,7 @@ using OdooOps.Projects;
 
 namespace OdooOps.Cli;
 
-/// <summary>`odooops projects list|create`, over the REST API with the stored token.</summary>
+/// <summary>`odooops projects list|create|labels`, over the REST API with the stored token.</summary>
 public static class ProjectsCommand
 {
     public static Command Create()
@@ -12,6 +12,7 @@ public static class ProjectsCommand
         var projects = new Command("projects", "List and create projects (needs `odooops login`).");
         projects.Add(List());
         projects.Add(CreateProject());
+        projects.Add(RunnerLabels());
         return projects;
     }
 
@@ -35,6 +36,36 @@ public static class ProjectsCommand
                     orgs.GetValueOrDefault(p.OrgId, p.OrgId.ToString()), p.Slug, p.Name, p.RuntimeVersion, p.ProductionBranch ?? "—",
                     p.LastBuildStatus is null ? "—" : $"{p.LastBuildStatus} {ConsoleOutput.Ago(p.LastBuildAt)}", p.OpenAdvisories.ToString()]));
             if (list.Projects.Count == 0) Console.Error.WriteLine("No projects.");
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>`odooops projects labels PROJECT [--set a,b | --clear]`: the labels a runner needs to take the project's builds.</summary>
+    static Command RunnerLabels()
+    {
+        var project = new Argument<string>("project") { Description = "The project's slug or id." };
+        var org = OrgOption("The organisation's slug, when the project's slug is used in several.");
+        var set = new Option<string?>("--set") { Description = "Comma-separated labels every runner of this project's builds must have (project admins)." };
+        var clear = new Option<bool>("--clear") { Description = "Any runner may take the project's builds again (project admins)." };
+        var json = JsonOption();
+        var command = new Command("labels", "Show or set the runner labels a project's builds require (from the next queued build).") { project, org, set, clear, json };
+        command.SetAction((parse, ct) => CliCommon.Guard(async () =>
+        {
+            if (parse.GetValue(set) is not null && parse.GetValue(clear)) throw new ArgumentException("--set and --clear exclude each other.");
+            using var api = ApiClient.FromConfig();
+            var target = await ProjectResolver.ResolveAsync(api, parse.GetValue(project)!, parse.GetValue(org), ct);
+            var path = $"api/ops/projects/{target.Id}/runner-labels";
+            string[]? labels = parse.GetValue(clear) ? []
+                : parse.GetValue(set) is { } text ? text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                : null;
+            var result = labels is null
+                ? await api.GetAsync<Runners.RunnerLabelsApi.RunnerLabels>(path, ct)
+                : await api.PutAsync<Runners.RunnerLabelsApi.RunnerLabels>(path, new Runners.RunnerLabelsApi.RunnerLabels(labels), ct);
+            if (parse.GetValue(json)) ConsoleOutput.Json(result);
+            else Console.WriteLine(result.Labels is { Count: > 0 } l
+                ? $"{target.Slug}: builds go to runners labelled {string.Join(", ", l)}."
+                : $"{target.Slug}: any runner may take its builds.");
             return 0;
         }));
         return command;
