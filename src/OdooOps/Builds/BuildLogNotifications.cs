@@ -28,20 +28,24 @@ public sealed class BuildLogNotifications
     /// <summary>True while the LISTEN connection is up (doctor and tests look at it).</summary>
     public bool Listening => _listener.Listening;
 
+    readonly Lock _gate = new(); // subscribe and unsubscribe exclude each other, so an emptied set never swallows a new subscriber
+
     /// <summary>Wakes on the next notification for <paramref name="buildId"/> after this call. Dispose to stop.</summary>
     public Subscription Subscribe(Guid buildId)
     {
         var subscription = new Subscription(this, buildId);
-        _waiters.GetOrAdd(buildId, _ => new()).TryAdd(subscription, 0);
+        lock (_gate) _waiters.GetOrAdd(buildId, _ => new()).TryAdd(subscription, 0);
         return subscription;
     }
 
     void Unsubscribe(Subscription subscription)
     {
-        if (!_waiters.TryGetValue(subscription.BuildId, out var set)) return;
-        set.TryRemove(subscription, out _);
-        // Removes the build's entry only if it is still this empty set, so a concurrent Subscribe is not dropped.
-        if (set.IsEmpty) _waiters.TryRemove(new KeyValuePair<Guid, ConcurrentDictionary<Subscription, byte>>(subscription.BuildId, set));
+        lock (_gate)
+        {
+            if (!_waiters.TryGetValue(subscription.BuildId, out var set)) return;
+            set.TryRemove(subscription, out _);
+            if (set.IsEmpty) _waiters.TryRemove(subscription.BuildId, out _);
+        }
     }
 
     /// <summary>How many streams wait on a build (a stream whose client left has let go).</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using OdooOps.Runners;
 
@@ -43,7 +44,18 @@ public static class RunnerCommand
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
             using var client = new RunnerClient(serverUri, runnerToken);
             Console.WriteLine($"Runner {options.Name} serving {serverUri} (capacity {options.Capacity}, work dir {dir}). Ctrl+C stops it.");
-            await new RunnerAgent(client, options, loggers.CreateLogger("runner")).RunAsync(ct);
+            // SIGTERM (systemd, docker stop) and Ctrl+C stop the runner gracefully: running builds' steps get SIGTERM
+            // and their grace period, their workspaces are cleaned up, and the builds are left to the rescuer.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            void Stop(PosixSignalContext signal)
+            {
+                signal.Cancel = true;
+                Console.WriteLine($"{signal.Signal}: stopping; running builds are handed back.");
+                stop.Cancel();
+            }
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            await new RunnerAgent(client, options, loggers.CreateLogger("runner")).RunAsync(stop.Token);
             return 0;
         }));
         return command;
@@ -67,9 +79,13 @@ public static class RunnerCommand
 
         var registered = await RunnerClient.RegisterAsync(server, new RunnerProtocol.RegisterRequest(given, options.Name, options.Labels, options.Capacity,
             typeof(RunnerCommand).Assembly.GetName().Version?.ToString()), ct);
-        await File.WriteAllTextAsync(saved, "", ct);
-        File.SetUnixFileMode(saved, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        await File.WriteAllTextAsync(saved, registered.Token + "\n", ct);
+        // Created 0600 in one step: no moment in which another local user could open it.
+        await using (var file = new FileStream(saved, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
+        await using (var writer = new StreamWriter(file))
+            await writer.WriteAsync(registered.Token + "\n");
         Console.WriteLine($"Registered as runner {registered.RunnerId}; its token is kept in {saved}.");
         return registered.Token;
     }

@@ -27,7 +27,8 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
 {
     public async Task RunAsync(Job job, CancellationToken stopping)
     {
-        using var abort = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(stopping); // stops the build's steps
+        using var reported = new CancellationTokenSource(); // stops the heartbeat: only once the result is in
         var state = new JobState();
         await using var logs = new LogBatcher(async (lines, ct) =>
         {
@@ -43,47 +44,84 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
                     job.BuildId, lines[0].Seq, lines[^1].Seq, e.Message);
             }
         }, job.LogSeqStart, LogOptions(job));
-        var heartbeat = HeartbeatAsync(job, state, abort);
+        // The lease is kept alive until the result is reported, not just while steps run: cleaning up and reporting
+        // may take longer than the lease, and a lease that runs out re-queues a finished build.
+        var heartbeat = HeartbeatAsync(job, state, abort, reported.Token);
         var workspace = new GitWorkspace(options.WorkDir, new GitWorkspaceOptions { KeepFailed = options.KeepFailedWorkspaces });
-        string result, detail;
+        var (result, detail) = ("", "");
         try
         {
-            (result, detail) = await ExecuteAsync(job, workspace, logs, state, abort.Token);
+            (result, detail) = await ExecuteGuardedAsync(job, workspace, logs, state, abort);
+            if (result.Length == 0)
+            {
+                log.LogWarning("Build {BuildId}: {Reason}; not reporting a result.", job.BuildId,
+                    state.IsLeaseLost ? "the lease was lost" : state.Unreachable ? "the server is unreachable"
+                        : "the runner is stopping (the build is re-queued when its lease runs out)");
+                return;
+            }
+            logs.Add(LogStream.System, $"Result: {result}{(detail.Length > 0 ? $" — {detail}" : "")}", DateTimeOffset.UtcNow);
+            await ReportAsync(job, logs, result, detail);
+        }
+        finally
+        {
+            await reported.CancelAsync();
+            await heartbeat;
+            try { workspace.Release(job.BuildId, failed: result is not (BuildResult.Success or BuildResult.Warning)); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.LogWarning("Build {BuildId}: its workspace could not be cleaned up ({Message}).", job.BuildId, e.Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The build's result, or "" when there is none to report: the lease was lost, the server stayed unreachable, or
+    /// the runner is stopping mid-build (a build that finished before the stop keeps its result). Anything unexpected
+    /// inside the runner fails the build with the reason, rather than leaving it to be re-run.
+    /// </summary>
+    async Task<(string Result, string Detail)> ExecuteGuardedAsync(Job job, GitWorkspace workspace, LogBatcher logs, JobState state,
+        CancellationTokenSource abort)
+    {
+        try
+        {
+            var (result, detail) = await ExecuteAsync(job, workspace, logs, state, abort.Token);
+            // The pipeline says "cancelled" whenever its token fired: only a cancel request makes that the result.
+            return result == BuildResult.Cancelled && !state.Cancelled ? ("", "") : (result, detail);
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
-            (result, detail) = state.Cancelled ? (BuildResult.Cancelled, "Cancelled on request.") : ("", "");
+            return state.Cancelled ? (BuildResult.Cancelled, "Cancelled on request.") : ("", "");
         }
         catch (LeaseLostException)
         {
             state.LeaseLost(abort);
-            (result, detail) = ("", "");
+            return ("", "");
         }
         catch (HttpRequestException e)
         {
             // The server stayed unreachable through the retries: the lease runs out and the rescuer re-queues the build.
             log.LogError("Build {BuildId}: reporting to the server failed ({Message}); leaving the build to the rescuer.", job.BuildId, e.Message);
-            (result, detail) = ("", "");
             state.Unreachable = true;
+            return ("", "");
         }
-        finally
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
         {
-            await abort.CancelAsync(); // ends the heartbeat
-            await heartbeat;
+            log.LogError(e, "Build {BuildId} failed inside the runner.", job.BuildId);
+            logs.Add(LogStream.System, $"The runner failed: {e.Message}", DateTimeOffset.UtcNow);
+            return (BuildResult.Failed, $"The runner failed: {e.Message}");
         }
+    }
 
-        workspace.Release(job.BuildId, failed: result is not (BuildResult.Success or BuildResult.Warning));
-        if (state.IsLeaseLost || state.Unreachable || (stopping.IsCancellationRequested && !state.Cancelled))
-        {
-            log.LogWarning("Build {BuildId}: {Reason}; not reporting a result.", job.BuildId,
-                state.IsLeaseLost ? "the lease was lost" : state.Unreachable ? "the server is unreachable"
-                    : "the runner is stopping (the build is re-queued when its lease runs out)");
-            return;
-        }
-        logs.Add(LogStream.System, $"Result: {result}{(detail.Length > 0 ? $" — {detail}" : "")}", DateTimeOffset.UtcNow);
+    /// <summary>The last log lines (given at most half a minute), then the result.</summary>
+    async Task ReportAsync(Job job, LogBatcher logs, string result, string detail)
+    {
         try
         {
-            await logs.FlushAsync(CancellationToken.None);
+            using (var flush = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            {
+                try { await logs.FlushAsync(flush.Token); }
+                catch (OperationCanceledException) { log.LogWarning("Build {BuildId}: the last log lines could not be sent in time.", job.BuildId); }
+            }
             await client.DoneAsync(job, result, detail, CancellationToken.None);
         }
         catch (LeaseLostException) { log.LogWarning("Build {BuildId}: the lease was lost before the result was reported.", job.BuildId); }
@@ -98,11 +136,11 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
     }
 
     /// <summary>
-    /// The database Odoo uses for a build: a production branch keeps one (named after it) that each build updates, so
-    /// "update the modules whose version changed" acts on what the previous builds installed; a development or staging
-    /// build gets its own (named after the build id), dropped when its Odoo step ends. As much of the project slug as
-    /// fits PostgreSQL's 63-byte names goes first; the part that makes the name unique is always whole (a branch name
-    /// longer than 32 characters is replaced by a hash of it).
+    /// The database Odoo uses for a build: production keeps one per project (named after the project's id, so two
+    /// organisations' projects of the same slug never share it) that each build updates, so "update the modules whose
+    /// version changed" acts on what the previous builds installed; a development or staging build gets its own (named
+    /// after the build id), dropped when its Odoo step ends. As much of the project slug as fits PostgreSQL's 63-byte
+    /// names goes first, for people reading a database list; the unique part is always whole (hashed beyond 32).
     /// </summary>
     internal static string OdooDatabaseName(string projectSlug, string unique)
     {
@@ -117,7 +155,7 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
     {
         void System(string text) => logs.Add(LogStream.System, text, DateTimeOffset.UtcNow);
         System($"Attempt {job.Attempt} on runner {options.Name}: {job.ProjectSlug} {job.Branch} ({job.Stage}), " +
-               $"{(job.CommitSha is { } sha ? $"commit {sha}" : "branch head")} of {job.RepoUrl}");
+               $"{(job.CommitSha is { } sha ? $"commit {sha}" : "branch head")} of {GitRunner.Redact(job.RepoUrl)}");
 
         GitCheckout checkout;
         try { checkout = await workspace.CheckoutAsync(job.BuildId, new GitSource(job.RepoUrl, job.Branch, job.CommitSha), line => logs.Add(line), ct); }
@@ -137,7 +175,7 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
         try
         {
             pipeline = PipelineFile.TryLoad(checkout.Directory) ?? OdooDefaultPipeline.Build(job.Stage, scan.Modules,
-                File.Exists(Path.Combine(checkout.Directory, "requirements.txt")), options.OdooBin, OdooDatabaseName(job.ProjectSlug, job.Stage == "production" ? job.Branch : job.BuildId.ToString("N")),
+                File.Exists(Path.Combine(checkout.Directory, "requirements.txt")), options.OdooBin, OdooDatabaseName(job.ProjectSlug, (job.Stage == "production" ? job.ProjectId : job.BuildId).ToString("N")),
                 [.. (job.DeployedModules ?? []).Select(m => new ModuleVersion(m.Name, m.Version))]);
         }
         catch (PipelineFileException e)
@@ -154,17 +192,22 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
         return await new PipelineRun(client, job, logs, options).RunAsync(pipeline, checkout.Directory, env, ct);
     }
 
-    /// <summary>Renews the lease every second; a cancel request or a lost lease aborts the build.</summary>
-    async Task HeartbeatAsync(Job job, JobState state, CancellationTokenSource abort)
+    /// <summary>
+    /// Renews the lease every second until <paramref name="until"/>; a cancel request, a lost lease, a disabled runner or
+    /// a lease that ran out while the server could not be reached aborts the build's steps.
+    /// </summary>
+    async Task HeartbeatAsync(Job job, JobState state, CancellationTokenSource abort, CancellationToken until)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(HeartbeatSeconds));
+        var renewed = System.Diagnostics.Stopwatch.StartNew(); // since the claim or the last renewal, on this host's clock
         try
         {
-            while (await timer.WaitForNextTickAsync(abort.Token))
+            while (await timer.WaitForNextTickAsync(until))
             {
                 try
                 {
-                    var extended = await client.ExtendAsync(job, abort.Token);
+                    var extended = await client.ExtendAsync(job, until);
+                    renewed.Restart();
                     if (extended.CancelRequested) { state.Cancel(); await abort.CancelAsync(); }
                 }
                 catch (LeaseLostException) { state.LeaseLost(abort); }
@@ -174,8 +217,16 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
                     log.LogWarning("Build {BuildId}: the server no longer accepts this runner's token; stopping the build.", job.BuildId);
                     state.LeaseLost(abort);
                 }
-                catch (HttpRequestException e) { log.LogWarning("Build {BuildId}: heartbeat failed ({Message}); retrying.", job.BuildId, e.Message); }
-                catch (System.Text.Json.JsonException e) { log.LogWarning("Build {BuildId}: heartbeat answer unreadable ({Message}); retrying.", job.BuildId, e.Message); }
+                catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException)
+                {
+                    log.LogWarning("Build {BuildId}: heartbeat failed ({Message}); retrying.", job.BuildId, e.Message);
+                    // Past the lease's end the rescuer may have handed the build to another runner: running on would run it twice.
+                    if (renewed.Elapsed > TimeSpan.FromSeconds(job.LeaseTtlSeconds) && !state.IsLeaseLost)
+                    {
+                        log.LogWarning("Build {BuildId}: no heartbeat got through for the lease's {Seconds} s; stopping the build.", job.BuildId, job.LeaseTtlSeconds);
+                        state.LeaseLost(abort);
+                    }
+                }
             }
         }
         catch (OperationCanceledException) { }

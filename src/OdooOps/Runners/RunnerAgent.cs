@@ -13,6 +13,7 @@ public sealed class RunnerAgent(RunnerClient client, RunnerOptions options, ILog
     {
         var executor = new BuildExecutor(client, options, log);
         var running = new List<Task>();
+        var stopped = Task.Delay(Timeout.Infinite, stopping); // one registration on the token, not one per wait
         var backoff = TimeSpan.FromSeconds(1);
         log.LogInformation("Runner {Name} polling for builds (capacity {Capacity}, labels {Labels}).", options.Name, options.Capacity,
             options.Labels.Count == 0 ? "none" : string.Join(",", options.Labels));
@@ -22,7 +23,7 @@ public sealed class RunnerAgent(RunnerClient client, RunnerOptions options, ILog
             var free = options.Capacity - running.Count;
             if (free == 0)
             {
-                await Task.WhenAny([.. running, Task.Delay(Timeout.Infinite, stopping)]);
+                await Task.WhenAny([.. running, stopped]);
                 continue;
             }
             try
@@ -35,8 +36,10 @@ public sealed class RunnerAgent(RunnerClient client, RunnerOptions options, ILog
                 backoff = TimeSpan.FromSeconds(1);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested) { break; }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+            catch (Exception e) when (!stopping.IsCancellationRequested)
             {
+                // Whatever went wrong with one poll (network, a refusal, an unreadable answer), the runner — and the
+                // server it is embedded in — carries on with its running builds and polls again.
                 log.LogWarning("Polling {Url} failed ({Message}); retrying in {Delay:g}.", Next, e.Message, backoff);
                 try { await Task.Delay(backoff, stopping); } catch (OperationCanceledException) { break; }
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));

@@ -170,8 +170,14 @@ public static partial class RunnerApi
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         await using (var conn = await db.Service.OpenConnectionAsync(ct))
             await RunnerStore.FinishAsync(conn, Runner(http).Id, buildId, body);
-        // Log streams of this build end now rather than at their next poll (migration 0015: the finish itself no longer notifies).
-        await notifications.NotifyAsync(PgNotifications.BuildLogs, buildId.ToString(), CancellationToken.None);
+        // Log streams of this build end now rather than at their next poll (migration 0015: the finish itself no longer
+        // notifies). The result is in either way: a failed wake-up must not make the runner report it again.
+        try { await notifications.NotifyAsync(PgNotifications.BuildLogs, buildId.ToString(), CancellationToken.None); }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            http.RequestServices.GetRequiredService<ILogger<PgNotifications>>().LogWarning(
+                "Build {BuildId} finished, but its log streams could not be woken ({Message}); they see it at their next poll.", buildId, e.Message);
+        }
         return TypedResults.NoContent();
     }
 

@@ -63,6 +63,9 @@ public static class JobRunStore
         }
         catch
         {
+            // A pooled session keeps its advisory locks until reused: let go of the tick's lock before returning it.
+            try { await conn.ExecuteAsync("select pg_advisory_unlock_all()"); }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException) { }
             await conn.DisposeAsync();
             throw;
         }

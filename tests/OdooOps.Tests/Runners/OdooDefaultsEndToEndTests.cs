@@ -55,7 +55,7 @@ public sealed class OdooDefaultsEndToEndTests(PostgresCluster cluster) : IAsyncL
         var next = await _world.Repo.CommitFilesAsync("a new version and a new addon", Manifest("stock_extra", "19.0.1.1.0"), Manifest("web_extra", "19.0.1.0.0"));
         var second = await OdooLineAsync("main", next);
         Assert.Contains("-i web_extra -u stock_extra,web_extra --stop-after-init", second);
-        Assert.Contains("--database=oo-app-main ", second); // the branch's own database, updated build after build
+        Assert.Contains($"--database=oo-app-{_world.ProjectId:N} ", second); // the project's own database, updated build after build
         Assert.DoesNotContain("sale_extra", second);
 
         Assert.Contains("nothing to update", await OdooLineAsync("main", next));

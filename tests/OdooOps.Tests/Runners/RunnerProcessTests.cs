@@ -106,6 +106,36 @@ public sealed class RunnerProcessTests(PostgresCluster cluster)
     }
 
     [Fact]
+    public async Task A_runner_stopped_with_sigterm_gives_its_steps_their_grace_and_hands_the_build_back()
+    {
+        await using var world = await RunnerWorld.StartAsync(cluster);
+        Directory.CreateDirectory(world.WorkDir);
+        var sleeper = Path.Combine(world.WorkDir, "sleeper.pid");
+        var graceful = Path.Combine(world.WorkDir, "got-term");
+        var commit = await world.CommitPipelineAsync($$"""
+            steps:
+              - name: long
+                run: |
+                  trap 'touch "{{graceful}}"; exit 1' TERM
+                  sleep 600 &
+                  echo $! > '{{sleeper}}'
+                  echo "long step running"
+                  wait
+            """);
+        var build = await world.QueueBuildAsync("main", commit);
+        var runner = world.StartRunnerProcess("stopped", await world.RunnerTokenAsync("stopped"));
+        await WaitUntilAsync(async () => (await world.LogAsync(build)).Contains("stdout: long step running"), "the step to run");
+        var sleeperPid = int.Parse(File.ReadAllText(sleeper).Trim());
+
+        Assert.True(await runner.TerminateAsync(TimeSpan.FromSeconds(30)), "the runner did not stop cleanly on SIGTERM:\n" + runner.Output);
+        Assert.True(File.Exists(graceful), "the step got SIGTERM (its trap ran), not a SIGKILL");
+        Assert.False(IsAlive(sleeperPid));
+        Assert.Contains("SIGTERM: stopping", runner.Output);
+        Assert.Equal("running", (await world.BuildAsync(build)).Status); // no result: the rescuer re-queues it
+        Assert.False(Directory.Exists(Path.Combine(world.WorkDir, "stopped", "builds", build.ToString("D"))), "the workspace was cleaned up");
+    }
+
+    [Fact]
     public async Task Cancel_takes_a_queued_build_off_the_queue_and_stops_a_running_one_with_its_processes()
     {
         await using var world = await RunnerWorld.StartAsync(cluster);

@@ -228,6 +228,16 @@ public sealed class RunnerProcess : IDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
+    /// <summary>SIGTERM, as systemd or docker stop send it; true when the runner exits (code 0) within <paramref name="within"/>.</summary>
+    public async Task<bool> TerminateAsync(TimeSpan within)
+    {
+        System.Diagnostics.Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
+        using var timeout = new CancellationTokenSource(within);
+        try { await _process.WaitForExitAsync(timeout.Token); }
+        catch (OperationCanceledException) { return false; }
+        return _process.ExitCode == 0;
+    }
+
     /// <summary>SIGKILL to the runner alone, as a crash or the OOM killer would: its step processes are not told.</summary>
     public async Task KillAsync()
     {

@@ -35,7 +35,8 @@ internal sealed partial class GitRunner(string directory, GitWorkspaceOptions op
             line =>
             {
                 lines.Add(line);
-                if (echo) onLine(line);
+                // git repeats the remote's URL in its messages ("From https://user:token@…"): never into the log.
+                if (echo) onLine(line with { Text = Redact(line.Text) });
             },
             options.Process, ct);
         if (result.Outcome == StepOutcome.Cancelled) throw new OperationCanceledException(ct);
