@@ -56,6 +56,10 @@ public static class ProjectStore
     public static Task<Project?> GetAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id) =>
         conn.QuerySingleOrDefaultAsync<Project>($"select {Columns} from ops.projects where id = @id", new { id }, tx);
 
+    /// <summary>The signed-in user's role on a project (org role or project membership, whichever is higher); null: none.</summary>
+    public static Task<string?> RoleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid projectId) =>
+        conn.ExecuteScalarAsync<string?>("select ops.project_role(@projectId)", new { projectId }, tx);
+
     public static Task<Project> CreateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId, string name, string? slug, string repoUrl, string runtimeVersion) =>
         conn.QuerySingleAsync<Project>(
             $"select {Columns} from ops.create_project(@orgId, @name, @slug, @repoUrl, @runtimeVersion)",

@@ -72,22 +72,16 @@ public static class ProjectsApi
     static async Task<Results<Ok<ProjectSummary>, ValidationProblem, NotFound>> Update(
         Guid projectId, UpdateProject body, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)
     {
-        var v = new Validation().Slug("slug", body.Slug).RuntimeVersion("runtime_version", body.RuntimeVersion);
-        if (body.Name is not null) v.Required("name", body.Name);
-        if (body.RepoUrl is not null) v.RepoUrl("repo_url", body.RepoUrl);
+        var v = ProjectUpdate.Validate(body, ProjectUpdate.ApiFields);
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         var userId = user.UserId();
         return await db.AsUserAsync<Results<Ok<ProjectSummary>, ValidationProblem, NotFound>>(userId, async (c, t) =>
-        {
-            var before = await ProjectStore.GetAsync(c, t, projectId);
-            if (before is null) return TypedResults.NotFound();
-            if (body.Slug is not null && await ProjectStore.SlugTakenAsync(c, t, before.OrgId, body.Slug, projectId))
-                return TypedResults.ValidationProblem(new Validation().Add("slug", $"The slug '{body.Slug}' is already used in this organisation.").Errors);
-            var after = await ProjectStore.UpdateAsync(c, t, projectId, body.Name?.Trim(), body.Slug, body.RepoUrl?.Trim(), body.RuntimeVersion);
-            if (after is null) return TypedResults.NotFound();
-            await AuditLog.WriteAsync(c, t, userId, new(after.OrgId, after.Id, "project.update", "project", after.Id.ToString(), before, after), http.Connection.RemoteIpAddress);
-            return TypedResults.Ok((await ProjectStore.GetSummaryAsync(c, t, projectId))!);
-        }, ct);
+            await ProjectUpdate.ApplyAsync(c, t, userId, projectId, body, http.Connection.RemoteIpAddress) switch
+            {
+                ProjectUpdate.Updated => TypedResults.Ok((await ProjectStore.GetSummaryAsync(c, t, projectId))!),
+                ProjectUpdate.SlugTaken taken => TypedResults.ValidationProblem(new Validation().Add(ProjectUpdate.ApiFields.Slug, taken.Message).Errors),
+                _ => TypedResults.NotFound(),
+            }, ct);
     }
 
     static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid projectId, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)

@@ -1,8 +1,6 @@
 using System.Security.Claims;
 using System.Text.RegularExpressions;
-using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
-using OdooOps.Audit;
 using OdooOps.Auth;
 using OdooOps.Database;
 using OdooOps.Server;
@@ -28,8 +26,7 @@ public static partial class RunnerLabelsApi
     }
 
     static async Task<Results<Ok<RunnerLabels>, NotFound>> GetAsync(Guid projectId, ClaimsPrincipal user, OpsDatabase db, CancellationToken ct) =>
-        await db.AsUserAsync(user.UserId(), (c, t) => c.QuerySingleOrDefaultAsync<string[]?>(
-                "select runner_labels from ops.projects where id = @projectId", new { projectId }, t), ct) is { } labels
+        await db.AsUserAsync(user.UserId(), (c, t) => ProjectRunnerLabels.GetAsync(c, t, projectId), ct) is { } labels
             ? TypedResults.Ok(new RunnerLabels(labels))
             : TypedResults.NotFound();
 
@@ -37,18 +34,11 @@ public static partial class RunnerLabelsApi
         OpsDatabase db, HttpContext http, CancellationToken ct)
     {
         if (Validate(body.Labels) is { } problem) return TypedResults.ValidationProblem(new Validation().Add("labels", problem).Errors);
-        string[] labels = [.. body.Labels!.Distinct().Order(StringComparer.Ordinal)];
         var userId = user.UserId();
-        return await db.AsUserAsync<Results<Ok<RunnerLabels>, ValidationProblem, NotFound>>(userId, async (c, t) =>
-        {
-            var before = await c.QuerySingleOrDefaultAsync<(Guid OrgId, string[] Labels)?>(
-                "select org_id, runner_labels from ops.projects where id = @projectId for update", new { projectId }, t);
-            if (before is not { } b) return TypedResults.NotFound();
-            await c.ExecuteAsync("update ops.projects set runner_labels = @labels where id = @projectId", new { projectId, labels }, t);
-            await AuditLog.WriteAsync(c, t, userId, new(b.OrgId, projectId, "project.runner_labels", "project", projectId.ToString(),
-                new { labels = b.Labels }, new { labels }), http.Connection.RemoteIpAddress);
-            return TypedResults.Ok(new RunnerLabels(labels));
-        }, ct);
+        return await db.AsUserAsync(userId, (c, t) => ProjectRunnerLabels.SetAsync(c, t, userId, projectId, body.Labels!, http.Connection.RemoteIpAddress), ct)
+            is { } saved
+            ? TypedResults.Ok(new RunnerLabels(saved))
+            : TypedResults.NotFound();
     }
 
     /// <summary>The same rule as a runner's own labels at registration; null when valid.</summary>

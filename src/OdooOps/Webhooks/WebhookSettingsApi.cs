@@ -1,11 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
-using OdooOps.Audit;
 using OdooOps.Auth;
 using OdooOps.Database;
-using OdooOps.Projects;
-using OdooOps.Secrets;
 
 namespace OdooOps.Webhooks;
 
@@ -34,38 +30,16 @@ public static class WebhookSettingsApi
 
     static async Task<Ok<WebhookInfo>> GetAsync(Guid projectId, ClaimsPrincipal user, OpsDatabase db, HttpContext http, WebhookSettings settings, CancellationToken ct)
     {
-        var userId = user.UserId();
-        var status = await db.AsUserAsync(userId, async (c, t) =>
-        {
-            var current = await WebhookStore.StatusAsync(c, t, projectId);
-            await AuditAsync(c, t, userId, projectId, "webhook.view", null, null, http);
-            return current;
-        }, ct);
-        var baseUrl = settings.BaseUrl(http.Request);
-        return TypedResults.Ok(new WebhookInfo(baseUrl + WebhooksApi.GitHubPath(projectId), baseUrl + WebhooksApi.GitLabPath(projectId),
-            status.SecretSet, status.RotatedAt));
+        var status = await WebhookAdmin.ViewAsync(db, user.UserId(), projectId, http.Connection.RemoteIpAddress, ct);
+        var urls = WebhookAdmin.UrlsFor(settings.BaseUrl(http.Request), projectId);
+        return TypedResults.Ok(new WebhookInfo(urls.GithubUrl, urls.GitlabUrl, status.SecretSet, status.RotatedAt));
     }
 
     static async Task<Ok<RotatedSecret>> RotateAsync(Guid projectId, ClaimsPrincipal user, OpsDatabase db, HttpContext http, WebhookSettings settings, CancellationToken ct)
     {
-        var userId = user.UserId();
-        var secret = OpsSecrets.Generate(); // 32 random bytes as 64 hex characters: fits GitHub's and GitLab's secret fields
-        var rotatedAt = await db.AsUserAsync(userId, async (c, t) =>
-        {
-            var before = await WebhookStore.StatusAsync(c, t, projectId);
-            var at = await WebhookStore.RotateAsync(c, t, projectId, secret);
-            await AuditAsync(c, t, userId, projectId, "webhook.rotate", new { before.SecretSet, before.RotatedAt }, new { RotatedAt = at }, http);
-            return at;
-        }, ct);
+        var rotated = await WebhookAdmin.RotateAsync(db, user.UserId(), projectId, http.Connection.RemoteIpAddress, ct);
         http.Response.Headers.CacheControl = "no-store";
-        var baseUrl = settings.BaseUrl(http.Request);
-        return TypedResults.Ok(new RotatedSecret(baseUrl + WebhooksApi.GitHubPath(projectId), baseUrl + WebhooksApi.GitLabPath(projectId), secret, rotatedAt));
-    }
-
-    static async Task AuditAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid userId, Guid projectId, string action, object? before, object? after, HttpContext http)
-    {
-        var project = (await ProjectStore.GetAsync(c, t, projectId))!;
-        await AuditLog.WriteAsync(c, t, userId, new(project.OrgId, projectId, action, "project", projectId.ToString(), before, after),
-            http.Connection.RemoteIpAddress);
+        var urls = WebhookAdmin.UrlsFor(settings.BaseUrl(http.Request), projectId);
+        return TypedResults.Ok(new RotatedSecret(urls.GithubUrl, urls.GitlabUrl, rotated.Secret, rotated.RotatedAt));
     }
 }

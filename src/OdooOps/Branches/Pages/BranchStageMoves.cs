@@ -1,4 +1,3 @@
-using Dapper;
 using Npgsql;
 using OdooOps.Audit;
 using OdooOps.Auth;
@@ -50,6 +49,5 @@ public static class BranchStageMoves
         }, ct);
 
     /// <summary>Role of the signed-in user on a project (org role or project membership, whichever is higher).</summary>
-    public static Task<string?> RoleAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid projectId) =>
-        c.ExecuteScalarAsync<string?>("select ops.project_role(@projectId)", new { projectId }, t);
+    public static Task<string?> RoleAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid projectId) => ProjectStore.RoleAsync(c, t, projectId);
 }
