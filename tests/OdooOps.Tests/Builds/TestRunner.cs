@@ -99,11 +99,13 @@ public sealed class TestRunner(NpgsqlConnectionStringBuilder owner, Guid runnerI
         await using var conn = await Accounts.OpenAsync(owner);
         await conn.ExecuteAsync("select ops.finish_build_job(@runnerId, @buildId, @lease, @result, @detail)",
             new { runnerId, buildId, lease = _leases[buildId].Lease, result, detail });
+        // As the runner API's done does after the finish commits (migration 0015: the finish itself does not notify).
+        await conn.ExecuteAsync("select pg_notify('ops_build_logs', @id)", new { id = buildId.ToString() });
     }
 
     /// <summary>
-    /// What the runner's heartbeat learns (ops.extend_build_lease answers cancel_requested_at is not null). Read from
-    /// the row: in 0011 as committed, extend_build_lease calls pg_catalog.greatest, which does not exist (42883).
+    /// What the runner's heartbeat learns (ops.extend_build_lease answers cancel_requested_at is not null), read from
+    /// the row so that asking does not renew the lease.
     /// </summary>
     public async Task<bool> CancelRequestedAsync(Guid buildId)
     {
