@@ -22,7 +22,8 @@ public static class RunnerCommand
         var name = new Option<string?>("--name") { Description = "The runner's name (default: this host's name)." };
         var odooBin = new Option<string?>("--odoo-bin") { Description = "Odoo's odoo-bin, to run Odoo's tests (env OPS_ODOO_BIN)." };
         var keepFailed = new Option<int>("--keep-failed") { Description = "Failed builds' workspaces to keep for inspection.", DefaultValueFactory = _ => 3 };
-        var command = new Command("runner", "Run builds for an OdooOps server from this host.") { url, token, capacity, labels, workDir, name, odooBin, keepFailed };
+        var stepUser = new Option<string?>("--step-user") { Description = "Run steps as this OS user (the runner runs as root), so builds cannot read the runner's token." };
+        var command = new Command("runner", "Run builds for an OdooOps server from this host.") { url, token, capacity, labels, workDir, name, odooBin, keepFailed, stepUser };
         command.SetAction((parse, ct) => CliCommon.Guard(async () =>
         {
             var server = parse.GetValue(url) ?? Environment.GetEnvironmentVariable("ODOOOPS_URL")
@@ -38,6 +39,7 @@ public static class RunnerCommand
             {
                 OdooBin = parse.GetValue(odooBin) ?? Environment.GetEnvironmentVariable(EmbeddedRunner.OdooBinKey),
                 KeepFailedWorkspaces = parse.GetValue(keepFailed),
+                StepUser = parse.GetValue(stepUser) is { Length: > 0 } user ? Runners.Execution.StepUser.Resolve(user) : null,
             };
             var runnerToken = await ResolveTokenAsync(serverUri, parse.GetValue(token) ?? Environment.GetEnvironmentVariable("ODOOOPS_RUNNER_TOKEN"), options, ct);
 

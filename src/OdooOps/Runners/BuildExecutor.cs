@@ -13,6 +13,9 @@ public sealed record RunnerOptions(string Name, int Capacity, IReadOnlyList<stri
     /// <summary>Failed builds' workspaces kept for inspection (the newest N).</summary>
     public int KeepFailedWorkspaces { get; init; } = 3;
 
+    /// <summary>The OS user steps run as (the runner runs as root); null: the runner's own user.</summary>
+    public StepUser? StepUser { get; init; }
+
     /// <summary>How long a killed step's processes get between SIGTERM and SIGKILL.</summary>
     public TimeSpan KillGrace { get; init; } = TimeSpan.FromSeconds(5);
 }
@@ -189,6 +192,12 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
             ["ODOOOPS_BUILD_ID"] = job.BuildId.ToString(), ["ODOOOPS_PROJECT"] = job.ProjectSlug, ["ODOOOPS_BRANCH"] = job.Branch,
             ["ODOOOPS_STAGE"] = job.Stage, ["ODOOOPS_COMMIT"] = checkout.CommitSha,
         };
+        if (options.StepUser is { } user)
+        {
+            // The steps' own HOME (pip, npm and git want one they can write), inside the workspace they now own.
+            env["HOME"] = Directory.CreateDirectory(Path.Combine(checkout.Directory, ".odooops-home")).FullName;
+            user.Own(checkout.Directory);
+        }
         return await new PipelineRun(client, job, logs, options).RunAsync(pipeline, checkout.Directory, env, ct);
     }
 

@@ -18,6 +18,7 @@ public sealed class EmbeddedRunner(IHostApplicationLifetime lifetime, IServer se
     public const string CapacityKey = "OPS_RUNNERS";
     public const string WorkDirKey = "OPS_RUNNER_WORK_DIR";
     public const string OdooBinKey = "OPS_ODOO_BIN";
+    public const string StepUserKey = "OPS_RUNNER_STEP_USER";
 
     public static int Capacity(IConfiguration config)
     {
@@ -43,7 +44,12 @@ public sealed class EmbeddedRunner(IHostApplicationLifetime lifetime, IServer se
             return;
         }
         var options = new RunnerOptions($"{Environment.MachineName} (embedded)", Capacity(config), [],
-            config[WorkDirKey] is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "odooops-runner")) { OdooBin = config[OdooBinKey] };
+            config[WorkDirKey] is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "odooops-runner"))
+        {
+            OdooBin = config[OdooBinKey],
+            // Checked at start-up (ServeCommand), so a wrong user stops serve with one line instead of failing builds.
+            StepUser = config[StepUserKey] is { Length: > 0 } user ? Execution.StepUser.Resolve(user) : null,
+        };
         var token = AccessTokens.Create(RunnerProtocol.RunnerTokenPrefix);
         await using (var conn = await database.Service.OpenConnectionAsync(stopping))
         {

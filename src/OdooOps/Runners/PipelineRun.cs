@@ -54,7 +54,7 @@ sealed class PipelineRun(RunnerClient client, Job job, LogBatcher logs, RunnerOp
             var stepEnv = new Dictionary<string, string>(env);
             foreach (var (k, v) in step.Env) stepEnv[k] = v;
             var run = await StepProcess.RunAsync(new StepCommand(step.Run, directory) { Environment = stepEnv, Timeout = timeout }, OnLine,
-                ProcessOptions.Default with { KillGrace = options.KillGrace }, ct);
+                ProcessOptions.Default with { KillGrace = options.KillGrace, RunAs = options.StepUser }, ct);
 
             var end = run.Outcome switch
             {

@@ -121,6 +121,7 @@ public sealed class RunnerClientTests(PostgresCluster cluster) : IAsyncLifetime
     [InlineData("--url|ftp://example.com|--token|oo_run_x", "--url")]
     [InlineData("--url|http://127.0.0.1:9|--token|oo_pat_x", "--token must be a runner token")]
     [InlineData("--url|http://127.0.0.1:9|--token|oo_run_x|--capacity|0", "--capacity")]
+    [InlineData("--url|http://127.0.0.1:9|--token|oo_run_x|--step-user|no-such-user-here", "No OS user 'no-such-user-here'")]
     public async Task Bad_runner_options_exit_non_zero_with_one_line(string arguments, string message)
     {
         var result = await CliRunner.RunAsync(["runner", .. arguments.Split('|'), "--work-dir", Path.Combine(_world.WorkDir, "bad")]);

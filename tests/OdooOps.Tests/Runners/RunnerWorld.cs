@@ -9,6 +9,7 @@ using Npgsql;
 using OdooOps.Auth;
 using OdooOps.Database;
 using OdooOps.Runners;
+using OdooOps.Runners.Execution;
 using OdooOps.Tests.Infrastructure;
 using OdooOps.Tests.Runners.Execution;
 
@@ -116,11 +117,11 @@ public sealed class RunnerWorld : IAsyncDisposable
 
     /// <summary>An in-process runner (the same agent `odooops runner` runs) until <paramref name="stop"/>.</summary>
     public async Task<Task> StartRunnerAsync(CancellationToken stop, string name = "test-runner", int capacity = 1, TimeSpan? killGrace = null,
-        string? odooBin = null)
+        string? odooBin = null, StepUser? stepUser = null)
     {
         var client = new RunnerClient(Url, await RunnerTokenAsync(name, capacity));
         var options = new RunnerOptions(name, capacity, [], Path.Combine(WorkDir, name))
-            { KillGrace = killGrace ?? TimeSpan.FromSeconds(1), OdooBin = odooBin };
+            { KillGrace = killGrace ?? TimeSpan.FromSeconds(1), OdooBin = odooBin, StepUser = stepUser };
         return Task.Run(async () =>
         {
             using (client) await new RunnerAgent(client, options, NullLogger.Instance).RunAsync(stop);

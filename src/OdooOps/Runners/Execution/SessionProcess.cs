@@ -37,6 +37,13 @@ public sealed record ProcessOptions
     public int MaxLineChars { get; init; } = 16 * 1024;
 
     /// <summary>
+    /// Another OS user to run the process as (the runner must be root): util-linux <c>setpriv</c> switches to it after
+    /// the new session starts, so the process cannot read what only the runner's user may (its token, serve's
+    /// credentials). Null: the runner's own user.
+    /// </summary>
+    public StepUser? RunAs { get; init; }
+
+    /// <summary>
     /// The runner's own variables a process gets; everything else (ODOOOPS_TOKEN, database URLs…) stays out.
     /// </summary>
     public IReadOnlyList<string> InheritedVariables { get; init; } =
@@ -104,6 +111,9 @@ public static class SessionProcess
             UseShellExecute = false,
             WorkingDirectory = command.WorkingDirectory,
         };
+        if (options.RunAs is { } user)
+            foreach (var argument in new[] { LocateProgram("setpriv"), $"--reuid={user.Name}", $"--regid={user.Group}", "--init-groups", "--" })
+                start.ArgumentList.Add(argument);
         foreach (var argument in new[] { "/bin/sh", "-c", LifelineGuard, "odooops-step" }) start.ArgumentList.Add(argument);
         // Located with the runner's PATH, so a step that sets its own PATH still starts.
         start.ArgumentList.Add(LocateProgram(command.FileName));
