@@ -12,6 +12,7 @@ namespace OdooOps.Tests.Runners;
 /// lease runs out (and its step's processes die with it); cancel reaches a queued build at once and a running one
 /// through its runner, whose step processes are gone afterwards.
 /// </summary>
+[Collection(HeavyTests.Name)]
 public sealed class RunnerProcessTests(PostgresCluster cluster)
 {
     static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
