@@ -23,7 +23,8 @@ public static class SeedCommand
             var status = await new Migrator(target.Owner.ConnectionString).GetStatusAsync(ct: ct);
             if (!status.IsCurrent)
                 throw new InvalidOperationException("The database is not migrated: run `odooops db migrate` first.");
-            await DemoData.SeedAsync(target.Owner.ConnectionString, config[OpsConfiguration.DemoPassword], Console.Out, ct);
+            await DemoData.SeedAsync(target.Owner.ConnectionString, config[OpsConfiguration.DemoPassword], Console.Out, ct,
+                Path.Combine(OpsConfiguration.ResolveDataDir(config), "demo-repos"));
             return 0;
         }));
         return command;

@@ -37,7 +37,8 @@ public static class ServeCommand
             await DbCommand.MigrateAsync(target, noBackup: false, Console.Out, ct);
             var credentials = await LoginRoles.EnsureAsync(target.Owner, ct);
             if (parse.GetValue(demo))
-                await DemoData.SeedAsync(target.Owner.ConnectionString, config[OpsConfiguration.DemoPassword], Console.Out, ct);
+                await DemoData.SeedAsync(target.Owner.ConnectionString, config[OpsConfiguration.DemoPassword], Console.Out, ct,
+                    Path.Combine(OpsConfiguration.ResolveDataDir(config), "demo-repos"));
 
             await using var database = OpsDatabase.Create(credentials);
             await using var app = ServerApp.Build(listen, config, database, secrets);

@@ -7,7 +7,7 @@ namespace OdooOps.Seed;
 
 /// <summary>
 /// The demo organisation: users in three roles, three projects with branches in every stage, builds in several
-/// statuses, 24 hours of minute-level metrics for production branches and a few advisories.
+/// statuses (queued ones really run when `serve` made the demo's git repositories), 24 hours of minute-level metrics for production branches and a few advisories.
 /// Runs as the owner in one transaction; a second run finds the org and changes nothing.
 /// </summary>
 public static class DemoData
@@ -17,7 +17,10 @@ public static class DemoData
 
     public sealed record Result(bool Created, string? Password);
 
-    public static async Task<Result> SeedAsync(string ownerConnectionString, string? password, TextWriter output, CancellationToken ct = default)
+    /// <param name="repositories">Where to create the demo projects' git repositories (serve: the data dir), so that the
+    /// embedded runner really builds them; null keeps example URLs.</param>
+    public static async Task<Result> SeedAsync(string ownerConnectionString, string? password, TextWriter output, CancellationToken ct = default,
+        string? repositories = null)
     {
         await using var conn = new NpgsqlConnection(ownerConnectionString);
         await conn.OpenAsync(ct);
@@ -54,6 +57,10 @@ public static class DemoData
         }
 
         await conn.ExecuteAsync(DemoSql, new { orgId }, tx);
+        if (repositories is not null
+            && await DemoRepositories.EnsureAsync(repositories, [("prod-erp", "erp_extras", "19.0"), ("shop", "shop_theme", "18.0"), ("field-service", "fsm_extras", "16.0")], ct) is { } repos)
+            foreach (var (slug, dir) in repos)
+                await conn.ExecuteAsync("update ops.projects set repo_url = @dir where org_id = @orgId and slug = @slug", new { dir, orgId, slug }, tx);
         await tx.CommitAsync(ct);
 
         output.WriteLine($"Demo data loaded: organisation '{OrgSlug}', 3 projects, sign in as {AdminEmail}");
@@ -78,9 +85,10 @@ public static class DemoData
         cross join (values ('main', 'production'), ('staging', 'staging'), ('feature/invoicing', 'development'), ('fix/stock-moves', 'development')) b(name, stage)
         where p.org_id = @orgId;
 
-        -- Builds in several statuses; finished ones never enqueue, queued ones get their run_queue row from the trigger.
+        -- Builds in several statuses; finished ones never enqueue, queued ones get their run_queue row from the trigger and
+        -- build their branch's head (a runner makes them running; none is seeded running, which only a lease can be).
         insert into ops.builds (project_id, branch_id, status, trigger, commit_sha, created_at, queued_at, started_at, finished_at, result_detail)
-        select b.project_id, b.id, s.status, s.trigger, substr(md5(b.id::text || s.n), 1, 40),
+        select b.project_id, b.id, s.status, s.trigger, case when s.status <> 'queued' then substr(md5(b.id::text || s.n), 1, 40) end,
                now() - make_interval(mins => s.ago), now() - make_interval(mins => s.ago),
                case when s.status <> 'queued' then now() - make_interval(mins => s.ago - 1) end,
                case when s.status not in ('queued', 'running') then now() - make_interval(mins => s.ago - 4) end,
@@ -92,12 +100,12 @@ public static class DemoData
             (2, case b.stage when 'production' then case p.slug when 'field-service' then 'failed' else 'success' end
                              when 'staging' then 'warning' else 'failed' end,
                 'push', 120, case b.stage when 'development' then 'Step "tests" exited with code 1' end),
-            (3, case b.stage when 'development' then 'running' when 'staging' then 'cancelled'
+            (3, case b.stage when 'development' then 'queued' when 'staging' then 'cancelled'
                              else case p.slug when 'field-service' then 'failed' else 'success' end end, 'manual', 20, null)
         ) s(n, status, trigger, ago, detail);
 
         insert into ops.builds (project_id, branch_id, status, trigger, commit_sha)
-        select b.project_id, b.id, 'queued', 'push', substr(md5(b.id::text || 'queued'), 1, 40)
+        select b.project_id, b.id, 'queued', 'push', null
         from ops.branches b join ops.projects p on p.id = b.project_id and p.org_id = @orgId
         where b.name = 'feature/invoicing';
 

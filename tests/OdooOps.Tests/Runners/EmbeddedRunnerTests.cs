@@ -87,6 +87,30 @@ public sealed class EmbeddedRunnerTests(PostgresCluster cluster)
     }
 
     [Fact]
+    public async Task The_demo_data_builds_for_real_on_the_embedded_runner()
+    {
+        var workDir = ProcessProbe.NewTempDir("odooops-embedded");
+        await using var world = await RunnerWorld.StartAsync(cluster, Settings(workDir));
+        var repositories = ProcessProbe.NewTempDir("odooops-demo-repos");
+        await OdooOps.Seed.DemoData.SeedAsync(world.Owner.ConnectionString, "demo-password-123", TextWriter.Null, repositories: repositories);
+
+        await using var conn = await Accounts.OpenAsync(world.Owner);
+        var queued = (await conn.QueryAsync<Guid>("""
+            select b.id from ops.builds b join ops.projects p on p.id = b.project_id join registry.orgs o on o.id = p.org_id
+             where o.slug = 'demo' and b.status in ('queued', 'running')
+            """)).ToList();
+        Assert.Equal(9, queued.Count); // two per development branch, on three projects (some may already run)
+        Assert.All(await conn.QueryAsync<string>("select repo_url from ops.projects p join registry.orgs o on o.id = p.org_id where o.slug = 'demo'"),
+            url => Assert.StartsWith(repositories, url));
+        foreach (var id in queued)
+        {
+            var row = await world.WaitForAsync(id, TimeSpan.FromSeconds(120));
+            Assert.True(row.Status == "success", string.Join("\n", await world.LogAsync(id)));
+        }
+        Assert.Contains(await world.LogAsync(queued[0]), l => l.EndsWith("odoo.tests.stats: all tests passed", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task With_no_runner_capacity_no_embedded_runner_registers()
     {
         await using var world = await RunnerWorld.StartAsync(cluster, new Dictionary<string, string?> { ["OPS_RUNNERS"] = "0" });
