@@ -58,8 +58,8 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
             if (result.Length == 0)
             {
                 log.LogWarning("Build {BuildId}: {Reason}; not reporting a result.", job.BuildId,
-                    state.IsLeaseLost ? "the lease was lost" : state.Unreachable ? "the server is unreachable"
-                        : "the runner is stopping (the build is re-queued when its lease runs out)");
+                    state.IsLeaseLost ? "the lease was lost" : state.Unreachable ? "the server is unreachable" : "the runner is stopping");
+                if (!state.IsLeaseLost && !state.Unreachable) await HandBackAsync(job, logs);
                 return;
             }
             logs.Add(LogStream.System, $"Result: {result}{(detail.Length > 0 ? $" — {detail}" : "")}", DateTimeOffset.UtcNow);
@@ -112,6 +112,28 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
             log.LogError(e, "Build {BuildId} failed inside the runner.", job.BuildId);
             logs.Add(LogStream.System, $"The runner failed: {e.Message}", DateTimeOffset.UtcNow);
             return (BuildResult.Failed, $"The runner failed: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The runner is stopping mid-build: its last log lines, then the build back to the queue at once (rather than
+    /// when the lease runs out). If that fails, the rescuer still re-queues it after the lease.
+    /// </summary>
+    async Task HandBackAsync(Job job, LogBatcher logs)
+    {
+        try
+        {
+            using (var flush = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+            {
+                try { await logs.FlushAsync(flush.Token); }
+                catch (OperationCanceledException) { }
+            }
+            var status = await client.ReleaseAsync(job, $"runner {options.Name} stopping", CancellationToken.None);
+            log.LogInformation("Build {BuildId} handed back: {Status}.", job.BuildId, status);
+        }
+        catch (Exception e) when (e is LeaseLostException or HttpRequestException)
+        {
+            log.LogWarning("Build {BuildId}: could not hand it back ({Message}); it is re-queued when its lease runs out.", job.BuildId, e.Message);
         }
     }
 

@@ -28,6 +28,7 @@ public static partial class RunnerApi
         jobs.MapPost("/{buildId:guid}/logs", LogsAsync).WithSummary("Numbered log lines; a batch sent twice is stored once");
         jobs.MapPost("/{buildId:guid}/steps/{seq:int}", StepAsync).WithSummary("A step started or finished");
         jobs.MapPost("/{buildId:guid}/done", DoneAsync).WithSummary("The build's result; ends the lease");
+        jobs.MapPost("/{buildId:guid}/release", ReleaseAsync).WithSummary("A stopping runner hands the build back: queued again at once, the attempt not counted");
         return app;
     }
 
@@ -179,6 +180,14 @@ public static partial class RunnerApi
                 "Build {BuildId} finished, but its log streams could not be woken ({Message}); they see it at their next poll.", buildId, e.Message);
         }
         return TypedResults.NoContent();
+    }
+
+    static async Task<Results<Ok<Released>, ValidationProblem>> ReleaseAsync(Guid buildId, ReleaseRequest body, HttpContext http, OpsDatabase db,
+        CancellationToken ct)
+    {
+        if (body.LeaseId is null) return LeaseRequired();
+        await using var conn = await db.Service.OpenConnectionAsync(ct);
+        return TypedResults.Ok(new Released(await RunnerStore.ReleaseAsync(conn, Runner(http).Id, buildId, body with { Reason = body.Reason?.Trim() })));
     }
 
     static ValidationProblem LeaseRequired() => TypedResults.ValidationProblem(new Validation().Add("lease_id", "lease_id (from jobs/next) is required.").Errors);

@@ -56,6 +56,10 @@ public sealed class RunnerClient : IDisposable
     public Task DoneAsync(Job job, string result, string? detail, CancellationToken ct) =>
         PostAsync<object>(RunnerProtocol.Done(job.BuildId), new DoneRequest(job.LeaseId, result, detail), retry: true, ct);
 
+    /// <summary>Hands an unfinished build back (the runner is stopping): queued again at once. One try: the rescuer covers a miss.</summary>
+    public async Task<string> ReleaseAsync(Job job, string reason, CancellationToken ct) =>
+        (await PostAsync<Released>(RunnerProtocol.Release(job.BuildId), new ReleaseRequest(job.LeaseId, reason), retry: false, ct))!.Status;
+
     /// <summary>How long one call (other than the long poll) may take before it counts as failed.</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(15);
 

@@ -22,7 +22,8 @@ namespace OdooOps.Runners;
 ///  4. <see cref="Source"/> once the repository is checked out (resolved commit, Odoo modules found);
 ///     <see cref="Logs"/> in batches of numbered lines (sequence numbers continue from <see cref="Job.LogSeqStart"/>;
 ///     a batch sent twice is stored once); <see cref="Step"/> when a step starts and when it ends.
-///  5. <see cref="Done"/> with the result. The lease ends; the build leaves the queue.
+///  5. <see cref="Done"/> with the result. The lease ends; the build leaves the queue. A runner that stops before the
+///     build is over hands it back with <see cref="Release"/> instead, so that it is queued again at once.
 ///
 /// Every call after the claim names the lease (<c>lease_id</c>). If the lease is gone — it expired and the rescuer
 /// re-queued the build for another runner, or the build was already finished — the server answers 409 Conflict and
@@ -42,6 +43,7 @@ public static class RunnerProtocol
     public static string Logs(Guid buildId) => $"{Base}/jobs/{buildId}/logs";
     public static string Step(Guid buildId, int seq) => $"{Base}/jobs/{buildId}/steps/{seq}";
     public static string Done(Guid buildId) => $"{Base}/jobs/{buildId}/done";
+    public static string Release(Guid buildId) => $"{Base}/jobs/{buildId}/release";
 
     public const string RunnerTokenPrefix = "oo_run_";
     public const string RegistrationTokenPrefix = "oo_reg_";
@@ -109,4 +111,12 @@ public static class RunnerProtocol
     /// <summary>POST jobs/{id}/done. Result: success, warning, failed, cancelled, timed_out. Answer 204; 409 lease lost.</summary>
     public sealed record DoneRequest(Guid? LeaseId, string? Result, string? Detail);
     public static readonly string[] BuildResults = ["success", "warning", "failed", "cancelled", "timed_out"];
+
+    /// <summary>
+    /// POST jobs/{id}/release: a stopping runner hands a build back unfinished (instead of <see cref="Done"/>). It is
+    /// queued again at once and the attempt does not count; with a cancel pending it is cancelled. Answer 200
+    /// <see cref="Released"/> (status queued or cancelled); 409 lease lost.
+    /// </summary>
+    public sealed record ReleaseRequest(Guid? LeaseId, string? Reason);
+    public sealed record Released(string Status);
 }

@@ -81,6 +81,10 @@ public static class RunnerStore
         c.ExecuteAsync("select ops.report_build_step(@runnerId, @buildId, @LeaseId, @seq, @Name, @Status, @ExitCode, @StartedAt, @DurationMs)",
             new { runnerId, buildId, r.LeaseId, seq, r.Name, r.Status, r.ExitCode, r.StartedAt, r.DurationMs });
 
+    public static Task<string> ReleaseAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, ReleaseRequest r) =>
+        c.ExecuteScalarAsync<string>("select ops.release_build_job(@runnerId, @buildId, @LeaseId, @Reason)",
+            new { runnerId, buildId, r.LeaseId, r.Reason })!;
+
     public static Task FinishAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, DoneRequest r) =>
         c.ExecuteAsync("select ops.finish_build_job(@runnerId, @buildId, @LeaseId, @Result, @Detail)",
             new { runnerId, buildId, r.LeaseId, r.Result, r.Detail });

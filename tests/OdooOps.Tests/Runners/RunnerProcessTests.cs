@@ -107,7 +107,7 @@ public sealed class RunnerProcessTests(PostgresCluster cluster)
     }
 
     [Fact]
-    public async Task A_runner_stopped_with_sigterm_gives_its_steps_their_grace_and_hands_the_build_back()
+    public async Task A_runner_stopped_with_sigterm_gives_its_steps_their_grace_and_hands_the_build_back_at_once()
     {
         await using var world = await RunnerWorld.StartAsync(cluster);
         Directory.CreateDirectory(world.WorkDir);
@@ -132,8 +132,10 @@ public sealed class RunnerProcessTests(PostgresCluster cluster)
         Assert.True(File.Exists(graceful), "the step got SIGTERM (its trap ran), not a SIGKILL");
         Assert.False(IsAlive(sleeperPid));
         Assert.Contains("SIGTERM: stopping", runner.Output);
-        Assert.Equal("running", (await world.BuildAsync(build)).Status); // no result: the rescuer re-queues it
         Assert.False(Directory.Exists(Path.Combine(world.WorkDir, "stopped", "builds", build.ToString("D"))), "the workspace was cleaned up");
+        // Handed back at once, the attempt not counted: the next runner runs it as attempt 1 again.
+        Assert.Equal(("queued", 1), ((await world.BuildAsync(build)).Status, (await world.BuildAsync(build)).Attempt));
+        Assert.Contains(await world.LogAsync(build), l => l.StartsWith("system: Attempt 1 handed back by its runner (runner stopped stopping)", StringComparison.Ordinal));
     }
 
     [Fact]

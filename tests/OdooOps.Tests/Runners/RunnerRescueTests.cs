@@ -67,6 +67,39 @@ public sealed class RunnerRescueTests(PostgresCluster cluster) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_build_handed_back_by_a_stopping_runner_is_queued_at_once_without_using_up_an_attempt()
+    {
+        var build = await _world.QueueBuildAsync();
+        using var stopping = await _world.ClientAsync("stopping");
+        var job = Assert.Single(await stopping.NextAsync(1, 0, default));
+        await stopping.StepAsync(job, 0, new OdooOps.Runners.RunnerProtocol.StepRequest(null, "half-done", "running", null, null, null), default);
+
+        Assert.Equal("queued", await stopping.ReleaseAsync(job, "deploying a new version", default));
+        Assert.Empty(await _world.StepsAsync(build)); // the unfinished attempt's steps are gone, its log stays
+        await Assert.ThrowsAsync<OdooOps.Runners.LeaseLostException>(() => stopping.ReleaseAsync(job, "again", default));
+        await Assert.ThrowsAsync<OdooOps.Runners.LeaseLostException>(() => stopping.DoneAsync(job, "success", null, default));
+
+        using var next = await _world.ClientAsync("next");
+        var retry = Assert.Single(await next.NextAsync(1, 0, default));
+        Assert.Equal((build, 1), (retry.BuildId, retry.Attempt));
+        Assert.Contains(await _world.LogAsync(build), l => l == "system: Attempt 1 handed back by its runner (deploying a new version); queued again, the attempt does not count.");
+    }
+
+    [Fact]
+    public async Task A_build_handed_back_with_a_cancel_pending_is_cancelled()
+    {
+        var build = await _world.QueueBuildAsync();
+        using var runner = await _world.ClientAsync("stopping-cancelled");
+        var job = Assert.Single(await runner.NextAsync(1, 0, default));
+        using (var api = await _world.OwnerApiAsync())
+            Assert.True((await api.PostAsync($"/api/ops/builds/{build}/cancel", null)).IsSuccessStatusCode);
+
+        Assert.Equal("cancelled", await runner.ReleaseAsync(job, "stopping", default));
+        Assert.Equal("cancelled", (await _world.BuildAsync(build)).Status);
+        Assert.Empty(await runner.NextAsync(1, 0, default));
+    }
+
+    [Fact]
     public async Task A_lease_that_is_still_running_is_left_alone()
     {
         var build = await _world.QueueBuildAsync();
