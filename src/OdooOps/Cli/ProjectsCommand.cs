@@ -57,7 +57,7 @@ public static class ProjectsCommand
             var target = await ProjectResolver.ResolveAsync(api, parse.GetValue(project)!, parse.GetValue(org), ct);
             var path = $"api/ops/projects/{target.Id}/runner-labels";
             string[]? labels = parse.GetValue(clear) ? []
-                : parse.GetValue(set) is { } text ? text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                : parse.GetValue(set) is { } text ? [.. Runners.ProjectRunnerLabels.Parse(text)]
                 : null;
             var result = labels is null
                 ? await api.GetAsync<Runners.RunnerLabelsApi.RunnerLabels>(path, ct)

@@ -35,11 +35,11 @@ public static class RunnerCommand
             var dir = Path.GetFullPath(parse.GetValue(workDir) ?? "odooops-runner");
             Directory.CreateDirectory(dir);
             var options = new RunnerOptions(parse.GetValue(name) ?? Environment.MachineName, parse.GetValue(capacity),
-                [.. (parse.GetValue(labels) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)], dir)
+                ProjectRunnerLabels.Parse(parse.GetValue(labels)), dir)
             {
                 OdooBin = parse.GetValue(odooBin) ?? Environment.GetEnvironmentVariable(EmbeddedRunner.OdooBinKey),
                 KeepFailedWorkspaces = parse.GetValue(keepFailed),
-                StepUser = parse.GetValue(stepUser) is { Length: > 0 } user ? Runners.Execution.StepUser.Resolve(user) : null,
+                StepUser = parse.GetValue(stepUser) is { Length: > 0 } user ? await Runners.Execution.StepUser.ResolveAsync(user, ct) : null,
             };
             var runnerToken = await ResolveTokenAsync(serverUri, parse.GetValue(token) ?? Environment.GetEnvironmentVariable("ODOOOPS_RUNNER_TOKEN"), options, ct);
 

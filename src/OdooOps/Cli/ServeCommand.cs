@@ -28,7 +28,7 @@ public static class ServeCommand
             if (string.IsNullOrEmpty(config[Runners.EmbeddedRunner.WorkDirKey]))
                 config[Runners.EmbeddedRunner.WorkDirKey] = Path.Combine(OpsConfiguration.ResolveDataDir(config), "runner");
             if (config[Runners.EmbeddedRunner.StepUserKey] is { Length: > 0 } stepUser && Runners.EmbeddedRunner.Capacity(config) > 0)
-                Runners.Execution.StepUser.Resolve(stepUser); // a wrong user stops serve here, in one line
+                await Runners.Execution.StepUser.ResolveAsync(stepUser, ct); // a wrong user stops serve here, in one line
             var listen = parse.GetValue(urls) ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS") ?? ServerApp.DefaultUrls;
             // Before anything else: a server exposed beyond loopback must not start with missing or weak secrets.
             var secrets = SecretsSetup.Resolve(config, OpsConfiguration.ResolveDataDir(config), listen, Console.Out);

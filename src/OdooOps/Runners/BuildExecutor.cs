@@ -218,7 +218,7 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
         {
             // The steps' own HOME (pip, npm and git want one they can write), inside the workspace they now own.
             env["HOME"] = Directory.CreateDirectory(Path.Combine(checkout.Directory, ".odooops-home")).FullName;
-            user.Own(checkout.Directory);
+            await user.OwnAsync(checkout.Directory, ct);
         }
         return await new PipelineRun(client, job, logs, options).RunAsync(pipeline, checkout.Directory, env, ct);
     }

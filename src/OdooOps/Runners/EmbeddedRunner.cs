@@ -48,7 +48,7 @@ public sealed class EmbeddedRunner(IHostApplicationLifetime lifetime, IServer se
         {
             OdooBin = config[OdooBinKey],
             // Checked at start-up (ServeCommand), so a wrong user stops serve with one line instead of failing builds.
-            StepUser = config[StepUserKey] is { Length: > 0 } user ? Execution.StepUser.Resolve(user) : null,
+            StepUser = config[StepUserKey] is { Length: > 0 } user ? await Execution.StepUser.ResolveAsync(user, stopping) : null,
         };
         var token = AccessTokens.Create(RunnerProtocol.RunnerTokenPrefix);
         await using (var conn = await database.Service.OpenConnectionAsync(stopping))

@@ -88,15 +88,7 @@ public static partial class RunnerApi
                 var jobs = await RunnerStore.ClaimAsync(conn, runner.Id, body?.Max ?? 1, lease);
                 if (jobs.Count > 0)
                 {
-                    for (var i = 0; i < jobs.Count; i++)
-                    {
-                        var job = jobs[i];
-                        jobs[i] = job with
-                        {
-                            SecretNames = job.Env.Count == 0 ? [] : await RunnerStore.SecretNamesAsync(conn, runner.Id, job),
-                            DeployedModules = job.Stage == "production" ? await RunnerStore.DeployedModulesAsync(conn, runner.Id, job) : null,
-                        };
-                    }
+                    for (var i = 0; i < jobs.Count; i++) jobs[i] = await RunnerStore.CompleteAsync(conn, runner.Id, jobs[i]);
                     return TypedResults.Ok(new NextResponse(jobs));
                 }
             }
@@ -123,8 +115,13 @@ public static partial class RunnerApi
     static async Task<Results<NoContent, ValidationProblem>> SourceAsync(Guid buildId, SourceRequest body, HttpContext http, OpsDatabase db, CancellationToken ct)
     {
         if (body.LeaseId is null) return LeaseRequired();
-        if (body.CommitSha is not null && !ShaPattern().IsMatch(body.CommitSha))
-            return TypedResults.ValidationProblem(new Validation().Add("commit_sha", "commit_sha must be 4 to 64 lower-case hex characters.").Errors);
+        var v = new Validation();
+        if (body.CommitSha is not null && !ShaPattern().IsMatch(body.CommitSha)) v.Add("commit_sha", "commit_sha must be 4 to 64 lower-case hex characters.");
+        var modules = body.Modules ?? [];
+        if (modules.Count > 2000) v.Add("modules", "modules: at most 2000.");
+        for (var i = 0; i < modules.Count && v.IsValid; i++)
+            if (modules[i] is not { Name.Length: > 0 and <= 200 }) v.Add($"modules[{i}].name", "Each module needs a name of at most 200 characters.");
+        if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         await using var conn = await db.Service.OpenConnectionAsync(ct);
         await RunnerStore.RecordSourceAsync(conn, Runner(http).Id, buildId, body);
         return TypedResults.NoContent();

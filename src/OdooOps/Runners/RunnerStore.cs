@@ -40,17 +40,23 @@ public static class RunnerStore
             JsonSerializer.Deserialize<Dictionary<string, string>>(r.env) ?? []))];
     }
 
-    /// <summary>What a production job's branch runs now (see migration 0012); null when it has no successful build.</summary>
-    public static async Task<IReadOnlyList<DeployedModule>?> DeployedModulesAsync(NpgsqlConnection c, Guid runnerId, Job job)
+    /// <summary>
+    /// What the runner needs beyond the claim, in one round trip: the names of the job's secret variables (masked in its
+    /// log; 0013) and, for production, what the branch runs now (its last successful build's modules; 0012).
+    /// </summary>
+    public static async Task<Job> CompleteAsync(NpgsqlConnection c, Guid runnerId, Job job)
     {
-        var json = await c.ExecuteScalarAsync<string?>("select ops.deployed_build_modules(@runnerId, @BuildId, @LeaseId)::text",
-            new { runnerId, job.BuildId, job.LeaseId });
-        return json is null ? null : JsonSerializer.Deserialize<List<DeployedModule>>(json, Json);
+        var production = job.Stage == "production";
+        var (secrets, deployed) = await c.QuerySingleAsync<(string[] Secrets, string? Deployed)>("""
+            select ops.build_secret_names(@runnerId, @BuildId, @LeaseId),
+                   case when @production then ops.deployed_build_modules(@runnerId, @BuildId, @LeaseId)::text end
+            """, new { runnerId, job.BuildId, job.LeaseId, production });
+        return job with
+        {
+            SecretNames = secrets,
+            DeployedModules = deployed is null ? null : JsonSerializer.Deserialize<List<DeployedModule>>(deployed, Json),
+        };
     }
-
-    /// <summary>Names of the job's secret variables (migration 0013), whose values the runner masks in the log.</summary>
-    public static async Task<IReadOnlyList<string>> SecretNamesAsync(NpgsqlConnection c, Guid runnerId, Job job) =>
-        await c.ExecuteScalarAsync<string[]>("select ops.build_secret_names(@runnerId, @BuildId, @LeaseId)", new { runnerId, job.BuildId, job.LeaseId }) ?? [];
 
     public static Task<Extended> ExtendAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, Guid leaseId, int leaseSeconds) =>
         c.QuerySingleAsync<Extended>("select lease_until as leaseuntil, cancel_requested as cancelrequested from ops.extend_build_lease(@runnerId, @buildId, @leaseId, @leaseSeconds)",

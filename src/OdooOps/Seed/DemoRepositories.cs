@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using OdooOps.Database;
 
 namespace OdooOps.Seed;
 
@@ -62,12 +62,7 @@ public static class DemoRepositories
 
     static async Task GitAsync(string dir, CancellationToken ct, params string[] args)
     {
-        var start = new ProcessStartInfo("git") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var git = Process.Start(start)!;
-        var error = git.StandardError.ReadToEndAsync(ct);
-        await git.StandardOutput.ReadToEndAsync(ct);
-        await git.WaitForExitAsync(ct);
-        if (git.ExitCode != 0) throw new InvalidOperationException($"git {args[0]} failed: {(await error).Trim()}");
+        var git = await ProcessRunner.RunAsync("git", ["-C", dir, .. args], null, ct);
+        if (git.ExitCode != 0) throw new InvalidOperationException($"git {args[0]} failed: {git.Describe()}");
     }
 }

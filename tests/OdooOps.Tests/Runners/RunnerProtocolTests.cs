@@ -87,6 +87,7 @@ public sealed class RunnerProtocolTests(PostgresCluster cluster) : IAsyncLifetim
         { "logs", """{"lease_id":"00000000-0000-0000-0000-000000000001","lines":[{"seq":-1,"stream":"stdout","line":"x"}]}""", "lines[0].seq" },
         { "step", """{"lease_id":"00000000-0000-0000-0000-000000000001","name":"s","status":"exploded"}""", "status" },
         { "source", """{"lease_id":"00000000-0000-0000-0000-000000000001","commit_sha":"NOT-HEX"}""", "commit_sha" },
+        { "source", """{"lease_id":"00000000-0000-0000-0000-000000000001","modules":[{"path":"addons/x","depends":[],"installable":true}]}""", "modules[0].name" },
         { "done", """{"lease_id":"00000000-0000-0000-0000-000000000001","result":"great"}""", "result" },
         { "done", """{"result":"success"}""", "lease_id" },
     };

@@ -19,7 +19,7 @@ public sealed class StepUserTests(PostgresCluster cluster) : IAsyncLifetime
         _world = await RunnerWorld.StartAsync(cluster);
         Directory.CreateDirectory(_world.WorkDir);
         File.SetUnixFileMode(_world.WorkDir, (UnixFileMode)0b111_101_101); // 0755, as a runner's work dir is
-        _runner = await _world.StartRunnerAsync(_stop.Token, stepUser: StepUser.Resolve("nobody"));
+        _runner = await _world.StartRunnerAsync(_stop.Token, stepUser: await StepUser.ResolveAsync("nobody"));
     }
 
     public async ValueTask DisposeAsync()
@@ -57,9 +57,9 @@ public sealed class StepUserTests(PostgresCluster cluster) : IAsyncLifetime
     }
 
     [Fact]
-    public void An_unknown_step_user_is_refused_in_one_line()
+    public async Task An_unknown_step_user_is_refused_in_one_line()
     {
-        var e = Assert.Throws<InvalidOperationException>(() => StepUser.Resolve("no-such-user-here"));
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => StepUser.ResolveAsync("no-such-user-here"));
         Assert.Equal("No OS user 'no-such-user-here' to run steps as.", e.Message);
     }
 }

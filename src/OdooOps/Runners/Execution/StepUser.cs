@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using OdooOps.Database;
 
 namespace OdooOps.Runners.Execution;
 
@@ -10,31 +10,19 @@ namespace OdooOps.Runners.Execution;
 public sealed record StepUser(string Name, string Group)
 {
     /// <summary>Checks the user exists and the runner may switch to it; a one-line error otherwise.</summary>
-    public static StepUser Resolve(string name)
+    public static async Task<StepUser> ResolveAsync(string name, CancellationToken ct = default)
     {
         if (!Environment.IsPrivilegedProcess)
             throw new InvalidOperationException($"Running steps as '{name}' needs the runner to run as root.");
-        var group = Run("id", "-gn", "--", name);
-        if (group is null) throw new InvalidOperationException($"No OS user '{name}' to run steps as.");
-        return new StepUser(name, group);
+        var group = await ProcessRunner.RunAsync("id", ["-gn", "--", name], null, ct);
+        if (group.ExitCode != 0) throw new InvalidOperationException($"No OS user '{name}' to run steps as.");
+        return new StepUser(name, group.Output.Trim());
     }
 
     /// <summary>Hands a checked-out workspace to the user (the runner clones as itself), so the steps can write in it.</summary>
-    public void Own(string directory)
+    public async Task OwnAsync(string directory, CancellationToken ct)
     {
-        if (Run("chown", "-R", "--", $"{Name}:{Group}", directory) is null)
-            throw new IOException($"Could not hand {directory} to {Name}.");
-    }
-
-    /// <summary>The program's first output line, or null when it failed.</summary>
-    static string? Run(string program, params string[] args)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return p.ExitCode == 0 ? output.Split('\n')[0].Trim() : null;
+        var chown = await ProcessRunner.RunAsync("chown", ["-R", "--", $"{Name}:{Group}", directory], null, ct);
+        if (chown.ExitCode != 0) throw new IOException($"Could not hand {directory} to {Name}: {chown.Describe()}");
     }
 }
