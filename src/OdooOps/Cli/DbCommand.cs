@@ -58,6 +58,8 @@ public static class DbCommand
             log: null,
             ct: ct);
         foreach (var name in result.Applied) output.WriteLine($"  applied {name}");
+        if (result.SqlObjects is { } objects)
+            output.WriteLine($"  applied {objects.Files} SQL files (functions, triggers, privileges and policies): {objects.Reason}");
         return result.Applied;
     }
 

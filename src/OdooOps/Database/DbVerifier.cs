@@ -14,7 +14,7 @@ public static class DbVerifier
     public static readonly string[] RequiredFunctions =
     [
         "list_projects", "project_branches", "create_project", "create_branch", "set_branch_stage", "trigger_build",
-        "cancel_build", "list_builds", "ingest_metrics", "advisory_scan", "list_advisories", "resolve_advisory",
+        "cancel_build", "ingest_metric_batch", "advisory_scan", "list_advisories", "resolve_advisory",
         "current_user_id", "ensure_metric_partitions", "drop_metric_partitions_before",
     ];
 
@@ -82,9 +82,52 @@ public static class DbVerifier
         checks.Add(new("All migrations applied and unchanged", notApplied.Count == 0,
             notApplied.Count == 0 ? $"{status.AppliedCount}/{status.Rows.Count}" : string.Join(", ", notApplied)));
 
+        checks.AddRange(await SqlObjectChecksAsync(conn));
+
         var partition = await conn.ExecuteScalarAsync<bool>(
             "select to_regclass('ops_partitions.metric_samples_p' || to_char(now() at time zone 'utc', 'YYYYMMDD')) is not null");
         checks.Add(new("Metric samples partition for today exists", partition, partition ? "present" : "missing: run odooops db migrate or serve"));
+        return checks;
+    }
+
+    /// <summary>One home per SQL object: each function, trigger and policy is defined by one canonical file, and what runs is what the files say.</summary>
+    static async Task<IReadOnlyList<Check>> SqlObjectChecksAsync(NpgsqlConnection conn)
+    {
+        var scripts = SqlObjects.EmbeddedScripts();
+        var functions = (await conn.QueryAsync<string>("""
+            select n.nspname || '.' || p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+            where n.nspname in ('ops', 'registry', 'ops_private')
+            """)).ToHashSet();
+        var homes = SqlObjects.DefinedFunctions(scripts).GroupBy(d => d.Function).ToDictionary(g => g.Key, g => g.Select(d => d.File).ToList());
+        var problems = functions.Where(f => !homes.ContainsKey(f)).Select(f => $"{f} has no file")
+            .Concat(homes.Where(h => h.Value.Count > 1).Select(h => $"{h.Key} is in {string.Join(" and ", h.Value)}"))
+            .Concat(homes.Keys.Where(f => !functions.Contains(f)).Select(f => $"{f} ({homes[f][0]}) is not in the database"))
+            .Order(StringComparer.Ordinal).ToList();
+        var checks = new List<Check>
+        {
+            new("Every function has exactly one canonical file", problems.Count == 0,
+                problems.Count == 0 ? $"{functions.Count} functions in {scripts.Count} files" : string.Join("; ", problems)),
+        };
+
+        var objects = (await conn.QueryAsync<string>("""
+            select t.tgrelid::regclass::text || '.' || t.tgname from pg_trigger t join pg_class c on c.oid = t.tgrelid
+              join pg_namespace n on n.oid = c.relnamespace
+             where not t.tgisinternal and n.nspname in ('ops', 'registry', 'ops_private')
+            union all
+            select p.polrelid::regclass::text || '.' || p.polname from pg_policy p join pg_class c on c.oid = p.polrelid
+              join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname in ('ops', 'registry', 'ops_private')
+            """)).ToHashSet();
+        var defined = SqlObjects.DefinedTriggersAndPolicies(scripts).GroupBy(d => d.Object).ToDictionary(g => g.Key, g => g.Count());
+        var unhomed = objects.Where(o => !defined.ContainsKey(o)).Select(o => $"{o} has no file")
+            .Concat(defined.Where(d => d.Value > 1).Select(d => $"{d.Key} is defined twice"))
+            .Order(StringComparer.Ordinal).ToList();
+        checks.Add(new("Every trigger and policy has exactly one canonical file", unhomed.Count == 0,
+            unhomed.Count == 0 ? $"{objects.Count} triggers and policies" : string.Join("; ", unhomed)));
+
+        var differences = await SqlObjects.DifferencesAsync(conn, scripts);
+        checks.Add(new("SQL objects are what their files say", differences.Count == 0,
+            differences.Count == 0 ? "as last applied" : $"changed since applied: {string.Join(", ", differences)} (run odooops db migrate)"));
         return checks;
     }
 }

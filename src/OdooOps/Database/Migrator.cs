@@ -9,7 +9,8 @@ namespace OdooOps.Database;
 
 /// <summary>
 /// Applies the embedded SQL migrations (Database/Migrations/NNNN_name.sql) in name order, each in its own
-/// transaction, under a Postgres advisory lock so that replicas starting together do not race.
+/// transaction, then the canonical SQL files (<see cref="SqlObjects"/>) when they need it, all under a Postgres
+/// advisory lock so that replicas starting together do not race.
 /// Forward-only; an applied script whose text changed is refused by name before anything runs.
 /// </summary>
 public sealed class Migrator(string ownerConnectionString)
@@ -59,14 +60,18 @@ public sealed class Migrator(string ownerConnectionString)
         return new MigrationStatus([.. rows.OrderBy(r => r.Name, StringComparer.Ordinal)]);
     }
 
-    /// <param name="beforeApplying">Called under the lock when scripts are pending (the backup hook).</param>
+    /// <param name="beforeApplying">Called under the lock when migrations are pending (the backup hook).</param>
+    /// <param name="scripts">The migrations (default: the embedded ones).</param>
+    /// <param name="sqlObjects">The canonical SQL files (default: the embedded ones; empty: none, as before they existed).</param>
     public async Task<MigrationResult> MigrateAsync(
         Func<NpgsqlConnection, MigrationStatus, Task>? beforeApplying = null,
         IReadOnlyList<SqlScript>? scripts = null,
         Action<string>? log = null,
-        CancellationToken ct = default)
+        CancellationToken ct = default,
+        IReadOnlyList<SqlObjects.Script>? sqlObjects = null)
     {
         scripts ??= EmbeddedScripts();
+        sqlObjects ??= SqlObjects.EmbeddedScripts();
         await using var lockConn = new NpgsqlConnection(ownerConnectionString);
         await lockConn.OpenAsync(ct);
         await lockConn.ExecuteAsync("select pg_advisory_lock(@key)", new { key = LockKey });
@@ -79,30 +84,46 @@ public sealed class Migrator(string ownerConnectionString)
                     ? $"Migration {changed[0]} was changed after it was applied; migrations are forward-only: restore its original text and add a new script instead."
                     : $"Migrations {string.Join(", ", changed)} were changed after they were applied; migrations are forward-only: restore their original text and add new scripts instead.");
             var pending = status.Rows.Where(r => r.State == MigrationState.Pending).ToList();
-            if (pending.Count == 0) return new MigrationResult([]);
+            var applied = pending.Count == 0 ? [] : await ApplyMigrationsAsync(lockConn, status, scripts, beforeApplying, log);
 
-            if (beforeApplying is not null) await beforeApplying(lockConn, status);
-
-            var applied = status.Rows.Where(r => r.State != MigrationState.Pending).Select(r => r.Name);
-            var engine = DeployChanges.To
-                .PostgresqlDatabase(ownerConnectionString)
-                .WithScripts(scripts)
-                .JournalTo(new MigrationJournal(applied))
-                .WithTransactionPerScript()
-                .WithVariablesDisabled()
-                .WithExecutionTimeout(TimeSpan.FromMinutes(30))
-                .LogTo(new ActionLog(log))
-                .Build();
-            var result = engine.PerformUpgrade();
-            if (!result.Successful)
-                throw new MigrationFailedException(
-                    $"Migration {result.ErrorScript?.Name ?? "?"} failed: {result.Error?.Message}", result.Error);
-            return new MigrationResult([.. result.Scripts.Select(s => s.Name)]);
+            SqlObjects.Outcome? objects = null;
+            if (sqlObjects.Count > 0)
+            {
+                var differences = applied.Count > 0 ? ["migrations applied"] : await SqlObjects.DifferencesAsync(lockConn, sqlObjects);
+                if (differences.Count > 0)
+                {
+                    SqlObjects.Apply(ownerConnectionString, sqlObjects);
+                    objects = new(sqlObjects.Count, string.Join(", ", differences.Take(5)) + (differences.Count > 5 ? $" and {differences.Count - 5} more" : ""));
+                }
+            }
+            return new MigrationResult(applied, objects);
         }
         finally
         {
             await lockConn.ExecuteAsync("select pg_advisory_unlock(@key)", new { key = LockKey });
         }
+    }
+
+    async Task<IReadOnlyList<string>> ApplyMigrationsAsync(NpgsqlConnection lockConn, MigrationStatus status, IReadOnlyList<SqlScript> scripts,
+        Func<NpgsqlConnection, MigrationStatus, Task>? beforeApplying, Action<string>? log)
+    {
+        if (beforeApplying is not null) await beforeApplying(lockConn, status);
+
+        var done = status.Rows.Where(r => r.State != MigrationState.Pending).Select(r => r.Name);
+        var engine = DeployChanges.To
+            .PostgresqlDatabase(ownerConnectionString)
+            .WithScripts(scripts)
+            .JournalTo(new MigrationJournal(done))
+            .WithTransactionPerScript()
+            .WithVariablesDisabled()
+            .WithExecutionTimeout(TimeSpan.FromMinutes(30))
+            .LogTo(new ActionLog(log))
+            .Build();
+        var result = engine.PerformUpgrade();
+        if (!result.Successful)
+            throw new MigrationFailedException(
+                $"Migration {result.ErrorScript?.Name ?? "?"} failed: {result.Error?.Message}", result.Error);
+        return [.. result.Scripts.Select(s => s.Name)];
     }
 
     sealed class ActionLog(Action<string>? write) : IUpgradeLog
@@ -128,7 +149,9 @@ public sealed record MigrationStatus(IReadOnlyList<MigrationRow> Rows)
     public int AppliedCount => Rows.Count(r => r.State == MigrationState.Applied);
 }
 
-public sealed record MigrationResult(IReadOnlyList<string> Applied);
+/// <param name="Applied">The migrations applied.</param>
+/// <param name="SqlObjects">The canonical SQL files, when they were applied (null: they were current).</param>
+public sealed record MigrationResult(IReadOnlyList<string> Applied, SqlObjects.Outcome? SqlObjects = null);
 
 public sealed class MigrationChangedException(string message) : Exception(message);
 

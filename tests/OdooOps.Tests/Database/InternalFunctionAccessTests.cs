@@ -13,7 +13,7 @@ public sealed class InternalFunctionAccessTests(TenantDatabase db) : IClassFixtu
 {
     static readonly string[] InternalCalls =
     [
-        """select ops.ingest_metrics(@ProjectId, now(), '[{"metric": "cpu_pct", "value": 1}]')""",
+        "select inserted from ops.ingest_metric_batch(@ProjectId, '{cpu_pct}', array[now()], '{1}', null, null, null, null)",
         "select ops.advisory_scan()",
         "select ops.advisory_scan(@ProjectId)",
         "select ops.ensure_metric_partitions(date '2030-01-01', 1)",
@@ -89,7 +89,7 @@ public sealed class InternalFunctionAccessTests(TenantDatabase db) : IClassFixtu
         await using var owner = await db.OpenOwnerAsync();
         foreach (var fn in new[]
                  {
-                     "ops.ingest_metrics(uuid, timestamptz, jsonb)", "ops.advisory_scan(uuid)", "ops.ensure_metric_partitions(date, int)",
+                     "ops.ingest_metric_batch(uuid, text[], timestamptz[], double precision[], text[], jsonb[], text, bytea)", "ops.advisory_scan(uuid)", "ops.ensure_metric_partitions(date, int)",
                      "ops.drop_metric_partitions_before(date)", "ops.authenticate_ingest_token(bytea)", "ops.authenticate_api_token(bytea)",
                      "ops.webhook_signing_key(uuid)", "ops.webhook_push(uuid, text, text, text, text, boolean, boolean, integer, inet)",
                  })

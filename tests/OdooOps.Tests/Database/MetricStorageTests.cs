@@ -7,7 +7,7 @@ using OdooOps.Tests.Infrastructure;
 namespace OdooOps.Tests.Database;
 
 /// <summary>
-/// Metric samples: UTC day partitions (created, routed, dropped as whole tables) and ops.ingest_metrics, the
+/// Metric samples: UTC day partitions (created, routed, dropped as whole tables) and ops.ingest_metric_batch, the
 /// all-or-nothing batch insert the ingest endpoint calls through the ops_service login. Tests sharing the class
 /// database use metric names and days of their own; the retention test, which drops every old day, has its own.
 /// </summary>
@@ -65,23 +65,30 @@ public sealed class MetricStorageTests(TenantDatabase db, PostgresCluster cluste
             "recent partitions must survive");
     }
 
+    /// <summary>One call of the ingest endpoint's function: parallel arrays, as the host sends them.</summary>
+    const string Ingest = "select inserted from ops.ingest_metric_batch(@ProjectId, @Metrics, @Ts, @Values, @Branches, null, null, null)";
+
+    static object Batch(Guid projectId, string metric, (DateTime Ts, double Value, string? Branch)[] samples) => new
+    {
+        ProjectId = projectId,
+        Metrics = samples.Select(_ => metric).ToArray(),
+        Ts = samples.Select(s => s.Ts).ToArray(),
+        Values = samples.Select(s => s.Value).ToArray(),
+        Branches = samples.Any(s => s.Branch is not null) ? samples.Select(s => s.Branch).ToArray() : null,
+    };
+
     [Fact]
     public async Task Ingest_counts_inserted_samples_and_skips_duplicates()
     {
         await using var service = await db.OpenServiceAsync();
-        object Batch(params (string Ts, double Value)[] samples) => new
-        {
-            db.A.ProjectId,
-            samples = JsonSerializer.Serialize(samples.Select(s => new { metric = "ingest.dup", value = s.Value, ts = s.Ts })),
-        };
-        const string ingest = "select ops.ingest_metrics(@ProjectId, now(), @samples::jsonb)";
         var t = DateTime.UtcNow.AddMinutes(-30);
-        string Ts(int minutes) => t.AddMinutes(minutes).ToString("O");
+        object Samples(params (int Minutes, double Value)[] samples) =>
+            Batch(db.A.ProjectId, "ingest.dup", [.. samples.Select(s => (t.AddMinutes(s.Minutes), s.Value, (string?)null))]);
 
-        Assert.Equal(2, await service.ExecuteScalarAsync<int>(ingest, Batch((Ts(0), 1), (Ts(1), 2))));
-        Assert.Equal(0, await service.ExecuteScalarAsync<int>(ingest, Batch((Ts(0), 1), (Ts(1), 2))));
-        Assert.Equal(1, await service.ExecuteScalarAsync<int>(ingest, Batch((Ts(0), 99), (Ts(2), 3)))); // same key, other value: still a duplicate
-        Assert.Equal(1, await service.ExecuteScalarAsync<int>(ingest, Batch((Ts(3), 4), (Ts(3), 5))));  // duplicate inside one batch
+        Assert.Equal(2, await service.ExecuteScalarAsync<int>(Ingest, Samples((0, 1), (1, 2))));
+        Assert.Equal(0, await service.ExecuteScalarAsync<int>(Ingest, Samples((0, 1), (1, 2))));
+        Assert.Equal(1, await service.ExecuteScalarAsync<int>(Ingest, Samples((0, 99), (2, 3)))); // same key, other value: still a duplicate
+        Assert.Equal(1, await service.ExecuteScalarAsync<int>(Ingest, Samples((3, 4), (3, 5))));  // duplicate inside one batch
 
         await using var owner = await db.OpenOwnerAsync();
         Assert.Equal([1d, 2, 3, 4], await owner.QueryAsync<double>("select value from ops.metric_samples where metric = 'ingest.dup' order by ts"));
@@ -91,38 +98,44 @@ public sealed class MetricStorageTests(TenantDatabase db, PostgresCluster cluste
     public async Task Ingest_defaults_to_the_production_branch_and_resolves_names_per_project()
     {
         await using var service = await db.OpenServiceAsync();
-        const string samples = """[{"metric": "ingest.branch", "value": 1}, {"metric": "ingest.branch", "value": 2, "branch": "staging"}]""";
+        var now = DateTime.UtcNow.AddMinutes(-1);
         foreach (var tenant in new[] { db.A, db.B })
-            Assert.Equal(2, await service.ExecuteScalarAsync<int>("select ops.ingest_metrics(@ProjectId, now(), @samples::jsonb)", new { tenant.ProjectId, samples }));
+            Assert.Equal(2, await service.ExecuteScalarAsync<int>(Ingest,
+                Batch(tenant.ProjectId, "ingest.branch", [(now, 1, null), (now, 2, "staging")])));
 
         await using var owner = await db.OpenOwnerAsync();
         var stored = (await owner.QueryAsync<(Guid, double)>("select branch_id, value from ops.metric_samples where metric = 'ingest.branch'")).ToHashSet();
         Assert.Equal([(db.A.ProductionBranchId, 1), (db.A.StagingBranchId, 2), (db.B.ProductionBranchId, 1), (db.B.StagingBranchId, 2)], stored);
     }
 
-    public static TheoryData<string, string> BadSamples => new()
+    /// <summary>The host's parser refuses bad samples first (IngestValidationTests); the database still refuses what reaches it.</summary>
+    public static TheoryData<string, double, string?, string, string> BadSamples => new()
     {
-        { """{"metric": "CPU%", "value": 1}""", "metric" },
-        { """{"metric": "ingest.bad", "value": "NaN"}""", "value" },
-        { """{"metric": "ingest.bad", "value": "Infinity"}""", "value" },
-        { """{"metric": "ingest.bad", "value": 1, "branch": "no-such-branch"}""", "branch" },
-        { """{"value": 1}""", "metric" },
-        { """{"metric": "ingest.bad", "value": 1, "ts": "2999-01-01T00:00:00Z"}""", "ts" },
+        { "CPU%", 1, null, "23514", "metric_samples_metric_check" },
+        { "ingest.bad", double.NaN, null, "23514", "metric_samples_value_check" },
+        { "ingest.bad", double.PositiveInfinity, null, "23514", "metric_samples_value_check" },
+        { "ingest.bad", 1, "no-such-branch", "22023", "samples[1].branch" },
     };
 
     [Theory]
     [MemberData(nameof(BadSamples))]
-    public async Task A_bad_sample_rejects_the_whole_batch_with_22023(string bad, string field)
+    public async Task A_bad_sample_rejects_the_whole_batch(string metric, double value, string? branch, string sqlState, string names)
     {
         await using var service = await db.OpenServiceAsync();
-        var samples = $$"""[{"metric": "ingest.bad", "value": 1}, {{bad}}]""";
-        var e = await Assert.ThrowsAsync<PostgresException>(() =>
-            service.ExecuteScalarAsync<int>("select ops.ingest_metrics(@ProjectId, now(), @samples::jsonb)", new { db.A.ProjectId, samples }));
-        Assert.Equal("22023", e.SqlState);
-        Assert.Contains(field, e.MessageText);
-        if (field != "ts") Assert.StartsWith("samples[2]: ", e.MessageText); // names the (1-based) sample
+        var now = DateTime.UtcNow.AddMinutes(-1);
+        var args = new
+        {
+            db.A.ProjectId,
+            Metrics = new[] { "ingest.bad", metric },
+            Ts = new[] { now.AddSeconds(-1), now },
+            Values = new[] { 1, value },
+            Branches = branch is null ? null : new[] { null, branch },
+        };
+        var e = await Assert.ThrowsAsync<PostgresException>(() => service.ExecuteScalarAsync<int>(Ingest, args));
+        Assert.Equal(sqlState, e.SqlState);
+        Assert.Equal(names, e.ConstraintName ?? e.ColumnName); // the constraint, or the sample's field for the API's answer
         await using var owner = await db.OpenOwnerAsync();
-        Assert.Equal(0L, await owner.ExecuteScalarAsync<long>("select count(*) from ops.metric_samples where metric = 'ingest.bad'"));
+        Assert.Equal(0L, await owner.ExecuteScalarAsync<long>("select count(*) from ops.metric_samples where metric in ('ingest.bad', 'CPU%')"));
     }
 
     [Fact]

@@ -134,10 +134,10 @@ public sealed class RpcAccessTests(TenantDatabase db) : IClassFixture<TenantData
 
     [Theory]
     [MemberData(nameof(Callers))]
-    public async Task List_builds_and_list_advisories_show_visible_rows_only(Caller caller)
+    public async Task Builds_and_list_advisories_show_visible_rows_only(Caller caller)
     {
-        var builds = await RowsAsync(caller, "select * from ops.list_builds(@ProjectId)", new { db.A.ProjectId });
-        var queued = await RowsAsync(caller, "select * from ops.list_builds(@ProjectId, p_status => 'queued')", new { db.A.ProjectId });
+        var builds = await RowsAsync(caller, "select * from ops.builds where project_id = @ProjectId order by created_at desc, id desc", new { db.A.ProjectId });
+        var queued = await RowsAsync(caller, "select * from ops.builds where project_id = @ProjectId and status = 'queued'", new { db.A.ProjectId });
         var all = await RowsAsync(caller, "select * from ops.list_advisories(null, null)");
         var open = await RowsAsync(caller, "select * from ops.list_advisories()");
 
@@ -174,7 +174,7 @@ public sealed class RpcAccessTests(TenantDatabase db) : IClassFixture<TenantData
         await ExpectAsync(caller, "P0002", "select * from ops.cancel_build(@QueuedBuildId)", args);
         await ExpectAsync(caller, "P0002", "select * from ops.resolve_advisory(@OpenAdvisoryId)", args);
         await ExpectAsync(caller, "P0002", "select * from ops.suppress_advisory(@OpenAdvisoryId)", args);
-        Assert.Empty(await RowsAsync(caller, "select * from ops.list_builds(@ProjectId)", args));
+        Assert.Empty(await RowsAsync(caller, "select * from ops.builds where project_id = @ProjectId", args));
     }
 
     [Theory]
@@ -187,19 +187,6 @@ public sealed class RpcAccessTests(TenantDatabase db) : IClassFixture<TenantData
         if (rotated is not null) Assert.True((DateTime)rotated.at > DateTime.UtcNow.AddMinutes(-5));
         await using var owner = await db.OpenOwnerAsync();
         Assert.Equal(0L, await owner.ExecuteScalarAsync<long>("select count(*) from ops_private.project_webhooks")); // refusals committed nothing
-    }
-
-    [Theory]
-    [MemberData(nameof(Callers))]
-    public async Task Create_org_makes_any_signed_in_user_its_owner(Caller caller)
-    {
-        await using var session = await db.AsUserAsync(User(caller));
-        var attempt = await session.TryQueryAsync("select * from ops.create_org('Side Project')", keep: true);
-        Assert.Equal(caller == Caller.Anonymous ? "42501" : Ok, attempt.SqlState ?? Ok);
-        if (!attempt.Ok) return;
-        var org = attempt.Value!.Single();
-        Assert.Equal("side-project", (string)org.slug);
-        Assert.Equal("owner", await session.ScalarAsync<string>("select ops.org_role(@id)", new { id = (Guid)org.id }));
     }
 
     async Task<List<dynamic>> RowsAsync(Caller caller, string sql, object? args = null)

@@ -1,0 +1,13 @@
+-- A build that reaches a terminal status leaves the queue.
+create or replace function ops.builds_dequeue()
+returns trigger
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    delete from ops.run_queue q where q.build_id = new.id;
+    return null;
+end
+$$;
+revoke execute on function ops.builds_dequeue() from public;

@@ -1,0 +1,30 @@
+-- A build inserted as queued gets its run_queue row: priority by stage (production 300, staging 200, development 100)
+-- plus trigger (manual/api/rebuild 20, push 10, schedule 0), and the project's runner labels at that moment. Wakes the
+-- runners' long polls (NOTIFY ops_run_queue). SECURITY DEFINER: the app has no rights on the queue.
+create or replace function ops.builds_enqueue()
+returns trigger
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_stage  text;
+    v_labels text[];
+begin
+    select b.stage into v_stage from ops.branches b where b.id = new.branch_id;
+    select p.runner_labels into v_labels from ops.projects p where p.id = new.project_id;
+
+    insert into ops.run_queue (build_id, project_id, priority, labels)
+    values (
+        new.id,
+        new.project_id,
+        case v_stage when 'production' then 300 when 'staging' then 200 else 100 end
+      + case new.trigger when 'push' then 10 when 'schedule' then 0 else 20 end,   -- manual/api/rebuild
+        coalesce(v_labels, '{}')
+    )
+    on conflict (build_id) do nothing;
+    perform pg_catalog.pg_notify('ops_run_queue', new.project_id::text);
+    return null;
+end
+$$;
+revoke execute on function ops.builds_enqueue() from public;

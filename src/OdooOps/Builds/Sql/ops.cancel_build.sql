@@ -1,0 +1,54 @@
+-- queued -> cancelled at once (trigger removes the queue row);
+-- running -> cancel_requested_at is set, the runner confirms later;
+-- terminal -> returned unchanged.
+create or replace function ops.cancel_build(p_build_id uuid)
+returns ops.builds
+language plpgsql
+volatile
+as $$
+declare
+    v_row  ops.builds;
+begin
+    -- Two rounds cover a runner claiming the build between our read and update.
+    for i in 1 .. 3 loop
+        select * into v_row from ops.builds b where b.id = p_build_id;
+        if not found then
+            raise exception 'build % not found', p_build_id using errcode = 'P0002';
+        end if;
+
+        if v_row.status not in ('queued', 'running') then
+            return v_row;
+        end if;
+
+        if pg_catalog.row_security_active('ops.builds') and not ops.can_build(v_row.project_id, v_row.branch_id) then
+            raise exception 'not allowed to cancel build %', p_build_id using errcode = '42501';
+        end if;
+
+        if v_row.status = 'queued' then
+            update ops.builds b
+               set status = 'cancelled',
+                   cancel_requested_at = coalesce(b.cancel_requested_at, pg_catalog.now()),
+                   finished_at = pg_catalog.now()
+             where b.id = p_build_id
+               and b.status = 'queued'
+            returning * into v_row;
+        else
+            update ops.builds b
+               set cancel_requested_at = coalesce(b.cancel_requested_at, pg_catalog.now())
+             where b.id = p_build_id
+               and b.status = 'running'
+            returning * into v_row;
+        end if;
+
+        if found then
+            return v_row;
+        end if;
+        -- status moved under us (or RLS filtered the update); look again
+    end loop;
+
+    raise exception 'could not cancel build % (status keeps changing or not allowed)', p_build_id
+        using errcode = '42501';
+end
+$$;
+revoke execute on function ops.cancel_build(uuid) from public;
+grant execute on function ops.cancel_build(uuid) to ops_app;

@@ -1,0 +1,25 @@
+-- For project admins (ops_app): is a secret set, since when; and a new one.
+create or replace function ops.webhook_settings(p_project_id uuid)
+returns table (secret_set boolean, rotated_at timestamptz)
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_role text := ops.project_role(p_project_id);
+begin
+    if v_role is null then
+        raise exception 'project % not found', p_project_id using errcode = 'P0002';
+    end if;
+    if ops.role_rank(v_role) < ops.role_rank('admin') then
+        raise exception 'the webhook settings need the admin role (you are %)', v_role using errcode = '42501';
+    end if;
+    return query
+        select w.project_id is not null, w.rotated_at
+          from (select 1) one
+          left join ops_private.project_webhooks w on w.project_id = p_project_id;
+end
+$$;
+revoke execute on function ops.webhook_settings(uuid) from public;
+grant execute on function ops.webhook_settings(uuid) to ops_app;
