@@ -26,9 +26,9 @@ public static partial class AdvisoriesApi
         api.MapGet("/advisories", List).WithTags("Advisories")
             .WithSummary("Advisories of the projects you can see; filter by project (id), status (open, resolved, suppressed, all; default open) and severity");
         var one = api.MapGroup("/projects/{projectId:guid}/advisories/{advisoryId:guid}").WithTags("Advisories");
-        one.MapPost("/resolve", Resolve).RequireAuthorization(AccessPolicies.Project("developer"), AccessPolicies.Write)
+        one.MapPost("/resolve", Resolve).RequireAuthorization(AccessPolicies.Project(Role.Developer), AccessPolicies.Write)
             .WithSummary("Resolve an advisory (developer); the next scan raises it again if its condition still holds");
-        one.MapPost("/suppress", Suppress).RequireAuthorization(AccessPolicies.Project("developer"), AccessPolicies.Write)
+        one.MapPost("/suppress", Suppress).RequireAuthorization(AccessPolicies.Project(Role.Developer), AccessPolicies.Write)
             .WithSummary("Suppress an advisory until a time (ISO 8601 with offset) for a reason (developer)");
         return api;
     }
@@ -110,9 +110,9 @@ public static partial class AdvisoriesApi
         Advisory before, Advisory after, HttpContext http)
     {
         var project = (await ProjectStore.GetAsync(c, t, projectId))!;
-        await AuditLog.WriteAsync(c, t, userId, new(project.OrgId, projectId, action, "advisory", after.Id.ToString(),
+        await AuditLog.WriteAsync(c, t, Actor.User(userId, http.Connection.RemoteIpAddress), new(project.OrgId, projectId, action, "advisory", after.Id.ToString(),
             new { before.Status, before.SuppressedUntil, before.SuppressReason },
-            new { after.Rule, after.Fingerprint, after.Status, after.SuppressedUntil, after.SuppressReason }), http.Connection.RemoteIpAddress);
+            new { after.Rule, after.Fingerprint, after.Status, after.SuppressedUntil, after.SuppressReason }));
     }
 
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$")] private static partial Regex WithOffset();

@@ -16,7 +16,7 @@ public static class AuditApi
 
     public static RouteGroupBuilder MapAuditApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/orgs/{orgId:guid}/audit", List).WithTags("Audit log").RequireAuthorization(AccessPolicies.Org("admin"));
+        api.MapGet("/orgs/{orgId:guid}/audit", List).WithTags("Audit log").RequireAuthorization(AccessPolicies.Org(Role.Admin));
         return api;
     }
 

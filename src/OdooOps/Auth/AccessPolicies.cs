@@ -17,18 +17,14 @@ public static class AccessPolicies
     public const string SignedIn = "signed-in";
     public const string Write = "write";
 
-    public static string Project(string minRole) => $"project:{minRole}";
-    public static string Org(string minRole) => $"org:{minRole}";
-
-    public static readonly string[] Roles = ["viewer", "tester", "developer", "admin", "owner"];
-
-    public static int Rank(string? role) => role is null ? 0 : Array.IndexOf(Roles, role) + 1;
+    public static string Project(Role least) => $"project:{least.Name()}";
+    public static string Org(Role least) => $"org:{least.Name()}";
 
     public static void Configure(AuthorizationOptions options)
     {
         options.AddPolicy(SignedIn, p => p.RequireAuthenticatedUser());
         options.AddPolicy(Write, p => p.RequireAuthenticatedUser().AddRequirements(new WriteScopeRequirement()));
-        foreach (var role in Roles)
+        foreach (var role in OdooOps.Auth.Roles.All)
         {
             options.AddPolicy(Project(role), p => p.RequireAuthenticatedUser().AddRequirements(new RoleRequirement("projectId", role)));
             options.AddPolicy(Org(role), p => p.RequireAuthenticatedUser().AddRequirements(new RoleRequirement("orgId", role)));
@@ -38,7 +34,7 @@ public static class AccessPolicies
 
 public sealed record WriteScopeRequirement : IAuthorizationRequirement;
 
-public sealed record RoleRequirement(string RouteKey, string MinRole) : IAuthorizationRequirement;
+public sealed record RoleRequirement(string RouteKey, Role MinRole) : IAuthorizationRequirement;
 
 public sealed class WriteScopeHandler : AuthorizationHandler<WriteScopeRequirement>
 {
@@ -67,8 +63,8 @@ public sealed class RoleHandler(OpsDatabase database) : AuthorizationHandler<Rol
         var sql = requirement.RouteKey == "orgId" ? "select ops.org_role(@id)" : "select ops.project_role(@id)";
         var role = await database.AsUserAsync(userId, (conn, tx) => conn.ExecuteScalarAsync<string?>(sql, new { id }, tx), http.RequestAborted);
         if (role is null) context.Fail(new AuthorizationFailureReason(this, NotFound));
-        else if (AccessPolicies.Rank(role) >= AccessPolicies.Rank(requirement.MinRole)) context.Succeed(requirement);
-        else context.Fail(new AuthorizationFailureReason(this, $"This needs the {requirement.MinRole} role or higher; you are {role}."));
+        else if (role.AtLeast(requirement.MinRole)) context.Succeed(requirement);
+        else context.Fail(new AuthorizationFailureReason(this, $"This needs the {requirement.MinRole.Name()} role or higher; you are {role}."));
     }
 }
 

@@ -27,15 +27,15 @@ public static class AuthApi
     static async Task<Results<Created<NewToken>, ValidationProblem, ProblemHttpResult>> CreateToken(
         PasswordTokenRequest body, SignInService signIn, OpsDatabase db, HttpContext http, CancellationToken ct)
     {
-        var tokenRequest = new TokensApi.CreateToken(body.Name ?? "odooops CLI", body.Scope ?? "write", body.ExpiresInDays ?? 90);
-        var v = TokensApi.Validate(tokenRequest).Required("email", body.Email, 320).Required("password", body.Password, 1000);
+        var (tokenRequest, v) = TokensApi.Read(new TokensApi.CreateToken(body.Name ?? "odooops CLI", body.Scope ?? "write", body.ExpiresInDays ?? 90));
+        v.Required("email", body.Email, 320).Required("password", body.Password, 1000);
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
 
         switch (await signIn.SignInAsync(body.Email!, body.Password!, http.Connection.RemoteIpAddress, ct))
         {
             case SignInService.Success s:
-                var token = await db.AsUserAsync(s.UserId, (c, t) => TokenStore.CreateAsync(c, t, s.UserId, tokenRequest.Name!, tokenRequest.Scope!,
-                    TimeSpan.FromDays(tokenRequest.ExpiresInDays!.Value)), ct);
+                var actor = Audit.Actor.User(s.UserId, http.Connection.RemoteIpAddress);
+                var token = await db.AsUserAsync(s.UserId, (c, t) => PersonalTokens.CreateAsync(c, t, actor, s.UserId, tokenRequest), ct);
                 return TypedResults.Created($"/api/ops/tokens/{token.Id}", token);
             case SignInService.Locked l:
                 return TypedResults.Problem($"This account is locked after too many failed sign-ins until {l.Until:yyyy-MM-dd HH:mm} UTC.", statusCode: 423, title: "Account locked");

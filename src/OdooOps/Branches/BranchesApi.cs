@@ -18,12 +18,12 @@ public static class BranchesApi
     public static RouteGroupBuilder MapBranchesApi(this RouteGroupBuilder api)
     {
         var branches = api.MapGroup("/projects/{projectId:guid}/branches").WithTags("Branches");
-        branches.MapGet("/", List).RequireAuthorization(AccessPolicies.Project("viewer"));
-        branches.MapPost("/", Create).RequireAuthorization(AccessPolicies.Project("developer"), AccessPolicies.Write)
+        branches.MapGet("/", List).RequireAuthorization(AccessPolicies.Project(Role.Viewer));
+        branches.MapPost("/", Create).RequireAuthorization(AccessPolicies.Project(Role.Developer), AccessPolicies.Write)
             .WithSummary("Create a branch (developer; a production branch needs admin)");
-        branches.MapPost("/{branchId:guid}/stage", Move).RequireAuthorization(AccessPolicies.Project("developer"), AccessPolicies.Write)
+        branches.MapPost("/{branchId:guid}/stage", Move).RequireAuthorization(AccessPolicies.Project(Role.Developer), AccessPolicies.Write)
             .WithSummary("Move a branch to another stage; to production demotes the current production branch to staging (admin)");
-        branches.MapDelete("/{branchId:guid}", Archive).RequireAuthorization(AccessPolicies.Project("developer"), AccessPolicies.Write)
+        branches.MapDelete("/{branchId:guid}", Archive).RequireAuthorization(AccessPolicies.Project(Role.Developer), AccessPolicies.Write)
             .WithSummary("Archive a branch (not the production branch)");
         return api;
     }
@@ -46,30 +46,24 @@ public static class BranchesApi
             if (stage == "production" && (await BranchStore.ListAsync(c, t, projectId)).Any(b => b.IsProduction))
                 return TypedResults.ValidationProblem(new Validation().Add("stage", "This project already has a production branch; create the branch, then move it to production.").Errors);
             var branch = await BranchStore.CreateAsync(c, t, projectId, body.Name!, stage);
-            await AuditLog.WriteAsync(c, t, userId, new(project.OrgId, projectId, "branch.create", "branch", branch.Id.ToString(), After: branch), http.Connection.RemoteIpAddress);
+            await AuditLog.WriteAsync(c, t, Actor.User(userId, http.Connection.RemoteIpAddress), new(project.OrgId, projectId, "branch.create", "branch", branch.Id.ToString(), After: branch));
             return TypedResults.Created($"/api/ops/projects/{projectId}/branches/{branch.Id}", branch);
         }, ct);
     }
 
-    static async Task<Results<Ok<Branch>, ValidationProblem, NotFound>> Move(
+    static async Task<Results<Ok<Branch>, ValidationProblem, NotFound, ProblemHttpResult>> Move(
         Guid projectId, Guid branchId, MoveBranch body, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)
     {
         var v = new Validation().Required("stage", body.Stage).OneOf("stage", body.Stage, BranchStore.Stages);
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
-        var userId = user.UserId();
-        return await db.AsUserAsync<Results<Ok<Branch>, ValidationProblem, NotFound>>(userId, async (c, t) =>
-        {
-            var before = await BranchStore.GetAsync(c, t, projectId, branchId);
-            if (before is null || before.ArchivedAt is not null) return TypedResults.NotFound();
-            var project = (await ProjectStore.GetAsync(c, t, projectId))!;
-            var replaced = body.Stage == "production" && !before.IsProduction
-                ? (await BranchStore.ListAsync(c, t, projectId)).FirstOrDefault(b => b.IsProduction)
-                : null;
-            var after = await BranchStore.SetStageAsync(c, t, branchId, body.Stage!);
-            await AuditLog.WriteAsync(c, t, userId, new(project.OrgId, projectId, "branch.stage", "branch", branchId.ToString(),
-                new { before.Stage }, new { after.Stage, replaced_branch = replaced?.Name }), http.Connection.RemoteIpAddress);
-            return TypedResults.Ok(after);
-        }, ct);
+        var actor = Actor.Of(user, http);
+        return await db.AsUserAsync<Results<Ok<Branch>, ValidationProblem, NotFound, ProblemHttpResult>>(actor.UserId, async (c, t) =>
+            await BranchStageMove.ApplyAsync(c, t, actor, projectId, branchId, body.Stage!) switch
+            {
+                BranchStageMove.Moved moved => TypedResults.Ok(moved.Branch),
+                BranchStageMove.Refused refused => TypedResults.Problem(refused.Message, statusCode: 403, title: "Forbidden"),
+                _ => TypedResults.NotFound(),
+            }, ct);
     }
 
     static async Task<Results<NoContent, NotFound, ProblemHttpResult>> Archive(
@@ -85,7 +79,7 @@ public static class BranchesApi
             var project = (await ProjectStore.GetAsync(c, t, projectId))!;
             if (await BranchStore.ArchiveAsync(c, t, projectId, branchId) is null)
                 return TypedResults.Problem("Your role does not allow archiving this branch.", statusCode: 403, title: "Forbidden");
-            await AuditLog.WriteAsync(c, t, userId, new(project.OrgId, projectId, "branch.archive", "branch", branchId.ToString(), Before: before), http.Connection.RemoteIpAddress);
+            await AuditLog.WriteAsync(c, t, Actor.User(userId, http.Connection.RemoteIpAddress), new(project.OrgId, projectId, "branch.archive", "branch", branchId.ToString(), Before: before));
             return TypedResults.NoContent();
         }, ct);
     }

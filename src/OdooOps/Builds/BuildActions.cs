@@ -1,4 +1,3 @@
-using System.Net;
 using Dapper;
 using Npgsql;
 using OdooOps.Audit;
@@ -9,8 +8,8 @@ namespace OdooOps.Builds;
 
 /// <summary>
 /// Cancel and rebuild, shared by the API and the console. Both need the right to build the build's branch
-/// (ops.can_build: developer or higher; a tester on staging and development branches), checked here to word the
-/// refusal and again by the database (ops.cancel_build, RLS).
+/// (ops.can_build), asked first so that a refusal comes in its words (ops.build_refusal); the database holds to it
+/// again (ops.cancel_build, ops.trigger_build, RLS).
 /// </summary>
 public static class BuildActions
 {
@@ -22,12 +21,12 @@ public static class BuildActions
     public sealed record NotFound : Outcome;
     public sealed record Refused(string Reason) : Outcome;
 
-    public static Task<Outcome> CancelAsync(OpsDatabase db, Guid userId, Guid buildId, IPAddress? ip, CancellationToken ct) =>
-        db.AsUserAsync<Outcome>(userId, async (c, t) =>
+    public static Task<Outcome> CancelAsync(OpsDatabase db, Actor actor, Guid buildId, CancellationToken ct) =>
+        db.AsUserAsync<Outcome>(actor.UserId, async (c, t) =>
         {
             var before = await BuildStore.GetAsync(c, t, buildId);
             if (before is null) return new NotFound();
-            if (await RefusalAsync(c, t, before, "Cancelling") is { } refused) return refused;
+            if (await RefusalAsync(c, t, before) is { } refused) return new Refused(refused);
             if (before.IsFinished) return new AlreadyFinished(before);
 
             await c.ExecuteAsync("select 1 from ops.cancel_build(@buildId)", new { buildId }, t);
@@ -37,31 +36,26 @@ public static class BuildActions
             if (changed)
             {
                 var orgId = await c.ExecuteScalarAsync<Guid>("select org_id from ops.projects where id = @ProjectId", before, t);
-                await AuditLog.WriteAsync(c, t, userId, new(orgId, before.ProjectId, "build.cancel", "build", buildId.ToString(),
-                    new { before.Status }, new { after.Status, after.CancelRequestedAt }), ip);
+                await AuditLog.WriteAsync(c, t, actor, new(orgId, before.ProjectId, "build.cancel", "build", buildId.ToString(),
+                    new { before.Status }, new { after.Status, after.CancelRequestedAt }));
             }
             return new Cancelled(after, changed);
         }, ct);
 
     /// <summary>A new build of the same branch and commit, trigger "rebuild" (with BuildTrigger's dedupe, role and queue rules).</summary>
-    public static Task<BuildTrigger.Outcome> RebuildAsync(OpsDatabase db, BuildTrigger trigger, Guid userId, Guid buildId, IPAddress? ip, CancellationToken ct) =>
-        db.AsUserAsync<BuildTrigger.Outcome>(userId, async (c, t) =>
+    public static Task<BuildTrigger.Outcome> RebuildAsync(OpsDatabase db, BuildTrigger trigger, Actor actor, Guid buildId, CancellationToken ct) =>
+        db.AsUserAsync<BuildTrigger.Outcome>(actor.UserId, async (c, t) =>
         {
             var source = await BuildStore.GetAsync(c, t, buildId);
             if (source is null) return new BuildTrigger.NotFound();
-            return await trigger.TriggerAsync(c, t, userId, new(source.ProjectId, source.BranchId, null, source.CommitSha), "rebuild", ip);
+            return await trigger.TriggerAsync(c, t, actor, new(source.ProjectId, source.BranchId, null, source.CommitSha), "rebuild");
         }, ct);
 
     /// <summary>May the user build this build's branch? The console asks to decide which buttons to offer.</summary>
     public static Task<bool> CanBuildAsync(NpgsqlConnection c, NpgsqlTransaction t, Build build) =>
         c.ExecuteScalarAsync<bool>("select ops.can_build(@ProjectId, @BranchId)", new { build.ProjectId, build.BranchId }, t);
 
-    static async Task<Refused?> RefusalAsync(NpgsqlConnection c, NpgsqlTransaction t, Build build, string verb)
-    {
-        if (await CanBuildAsync(c, t, build)) return null;
-        var role = await c.ExecuteScalarAsync<string?>("select ops.project_role(@ProjectId)", new { build.ProjectId }, t);
-        var production = build.Stage == "production";
-        var needed = production ? "developer" : "tester";
-        return new Refused($"{verb} builds of {(production ? "the production branch" : "this branch")} needs the {needed} role or higher; you are {role ?? "no member"}.");
-    }
+    /// <summary>Why the user may not cancel this build's builds, in the database's words; null when they may.</summary>
+    static Task<string?> RefusalAsync(NpgsqlConnection c, NpgsqlTransaction t, Build build) =>
+        c.ExecuteScalarAsync<string?>("select ops.build_refusal(@ProjectId, @BranchId, 'cancel')", new { build.ProjectId, build.BranchId }, t);
 }

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using OdooOps.Audit;
 using OdooOps.Auth;
 using OdooOps.Database;
 
@@ -24,7 +25,7 @@ public static class BuildActionsApi
     }
 
     static async Task<IResult> Cancel(Guid buildId, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct) =>
-        await BuildActions.CancelAsync(db, user.UserId(), buildId, http.Connection.RemoteIpAddress, ct) switch
+        await BuildActions.CancelAsync(db, Actor.Of(user, http), buildId, ct) switch
         {
             BuildActions.Cancelled c => TypedResults.Ok(c.Build),
             BuildActions.AlreadyFinished f => TypedResults.Problem($"Build {f.Build.Id} already finished ({f.Build.Status}); there is nothing to cancel.",
@@ -34,7 +35,7 @@ public static class BuildActionsApi
         };
 
     static async Task<IResult> Rebuild(Guid buildId, ClaimsPrincipal user, OpsDatabase db, BuildTrigger trigger, HttpContext http, CancellationToken ct) =>
-        await BuildActions.RebuildAsync(db, trigger, user.UserId(), buildId, http.Connection.RemoteIpAddress, ct) switch
+        await BuildActions.RebuildAsync(db, trigger, Actor.Of(user, http), buildId, ct) switch
         {
             BuildTrigger.Queued q => TypedResults.Json(q.Build, statusCode: StatusCodes.Status202Accepted),
             BuildTrigger.AlreadyQueued a => TypedResults.Ok(a.Build),

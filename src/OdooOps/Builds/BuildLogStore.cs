@@ -30,7 +30,7 @@ public static class BuildLogStore
     /// <summary>Where a reader stands: the build's status (and outcome) as of now.</summary>
     public sealed record BuildState(string Status, string? ResultDetail, DateTime? StartedAt, DateTime? FinishedAt)
     {
-        public bool IsFinished => Status is not ("queued" or "running");
+        public bool IsFinished => BuildStatus.IsFinal(Status);
     }
 
     static readonly JsonSerializerOptions ModuleJson = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };

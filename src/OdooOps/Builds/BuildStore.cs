@@ -11,13 +11,12 @@ public sealed record Build(Guid Id, Guid ProjectId, Guid BranchId, string Branch
 {
     /// <summary>Finished: success, warning, failed, cancelled or timed_out. Nothing changes a finished build's status.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public bool IsFinished => Status is not ("queued" or "running");
+    public bool IsFinished => BuildStatus.IsFinal(Status);
 }
 
 /// <summary>Builds' SQL, inside a user transaction.</summary>
 public static class BuildStore
 {
-    public static readonly string[] Statuses = ["queued", "running", "success", "warning", "failed", "cancelled", "timed_out"];
 
     const string Select = """
         select b.id, b.project_id, b.branch_id, br.name as branch, br.stage, b.status, b.trigger, b.commit_sha, b.commit_message,

@@ -1,21 +1,21 @@
 using Dapper;
 using Npgsql;
 using OdooOps.Audit;
-using OdooOps.Auth;
 using OdooOps.Branches;
 using OdooOps.Server;
 
 namespace OdooOps.Builds;
 
 /// <summary>
-/// Queues a build, shared by the seed's function endpoint, the REST API and the console. One transaction: the build
-/// row and (through the database trigger) its run_queue row. The same branch and commit already queued or running
-/// is answered with that build instead of a second one; a project with too many queued builds is refused.
+/// Queues a build for the seed's function endpoint, the REST API, the console and rebuilds. The rules (who may build,
+/// the same branch and commit already queued or running, the project's queue cap) and the audit row belong to
+/// ops.trigger_build, which git pushes go through too; this finds the branch the request names, passes the cap from
+/// configuration and turns the database's answer into an outcome.
 /// </summary>
 public sealed class BuildTrigger(IConfiguration config)
 {
     public const string MaxQueuedKey = "OPS_MAX_QUEUED_BUILDS_PER_PROJECT";
-    /// <summary>The per-project cap on queued builds (the git webhooks apply it too).</summary>
+    /// <summary>The per-project cap on queued builds (the git webhooks pass it too).</summary>
     public int MaxQueued => config.GetValue(MaxQueuedKey, 20);
 
     public sealed record Request(Guid? ProjectId, Guid? BranchId, string? Branch, string? CommitSha);
@@ -37,37 +37,43 @@ public sealed class BuildTrigger(IConfiguration config)
         return v;
     }
 
-    public async Task<Outcome> TriggerAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid userId, Request r, string trigger, System.Net.IPAddress? ip)
+    sealed record Answer(string Outcome, Guid? BuildId, int? QueuedBuilds);
+
+    /// <param name="trigger">api, manual or rebuild: what the build says started it.</param>
+    public async Task<Outcome> TriggerAsync(NpgsqlConnection c, NpgsqlTransaction t, Actor actor, Request r, string trigger)
     {
         var v = Validate(r);
         if (!v.IsValid) return new Invalid(v);
         var projectId = r.ProjectId!.Value;
-        var role = await c.ExecuteScalarAsync<string?>("select ops.project_role(@projectId)", new { projectId }, t);
-        if (role is null) return new NotFound();
-        var branch = r.BranchId is { } id ? await BranchStore.GetAsync(c, t, projectId, id) : await BranchStore.GetByNameAsync(c, t, projectId, r.Branch!);
-        if (branch is null || branch.ArchivedAt is not null)
-            return new Invalid(new Validation().Add(r.BranchId is null ? "branch" : "branch_id", "No such branch in this project."));
-        var needed = branch.IsProduction ? "developer" : "tester";
-        if (AccessPolicies.Rank(role) < AccessPolicies.Rank(needed))
-            return new Refused($"Building {(branch.IsProduction ? "the production branch" : "this branch")} needs the {needed} role or higher; you are {role}.");
+        var branchField = r.BranchId is null ? "branch" : "branch_id";
+        var branchId = r.BranchId ?? (await BranchStore.GetByNameAsync(c, t, projectId, r.Branch!))?.Id;
+        if (branchId is null) return await NoBranchAsync(c, t, projectId, branchField);
 
-        // Serialises triggers of one branch so that two identical requests cannot both queue a build.
-        await c.ExecuteAsync("select pg_advisory_xact_lock(hashtextextended(@id::text, 7))", new { id = branch.Id }, t);
-        var existing = await c.ExecuteScalarAsync<Guid?>("""
-            select id from ops.builds
-             where branch_id = @BranchId and status in ('queued', 'running') and commit_sha is not distinct from @CommitSha
-             order by created_at desc limit 1
-            """, new { BranchId = branch.Id, r.CommitSha }, t);
-        if (existing is { } found) return new AlreadyQueued((await BuildStore.GetAsync(c, t, found))!);
-        var queued = await c.ExecuteScalarAsync<int>("select count(*) from ops.builds where project_id = @projectId and status = 'queued'", new { projectId }, t);
-        if (queued >= MaxQueued) return new TooMany(queued);
-
-        var buildId = await c.ExecuteScalarAsync<Guid>("select id from ops.trigger_build(@projectId, @BranchId, @trigger, @CommitSha)",
-            new { projectId, BranchId = branch.Id, trigger, r.CommitSha }, t);
-        var build = (await BuildStore.GetAsync(c, t, buildId))!;
-        var orgId = await c.ExecuteScalarAsync<Guid>("select org_id from ops.projects where id = @projectId", new { projectId }, t);
-        await AuditLog.WriteAsync(c, t, userId, new(orgId, projectId, "build.trigger", "build", buildId.ToString(),
-            After: new { build.Branch, build.CommitSha, build.Trigger }), ip);
-        return new Queued(build);
+        await t.SaveAsync("trigger_build");
+        Answer answer;
+        try
+        {
+            answer = await c.QuerySingleAsync<Answer>("""
+                select outcome, build_id, queued_builds
+                  from ops.trigger_build(@projectId, @branchId, @trigger, @CommitSha, @MaxQueued, p_ip => @ip::inet)
+                """, new { projectId, branchId, trigger, r.CommitSha, MaxQueued, ip = actor.Ip?.ToString() }, t);
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.NoDataFound or PostgresErrorCodes.ObjectNotInPrerequisiteState)
+        {
+            await t.RollbackAsync("trigger_build");
+            return e.SqlState == PostgresErrorCodes.InsufficientPrivilege ? new Refused(e.MessageText) : await NoBranchAsync(c, t, projectId, branchField);
+        }
+        return answer.Outcome switch
+        {
+            "queued" => new Queued((await BuildStore.GetAsync(c, t, answer.BuildId!.Value))!),
+            "existing" => new AlreadyQueued((await BuildStore.GetAsync(c, t, answer.BuildId!.Value))!),
+            _ => new TooMany(answer.QueuedBuilds ?? MaxQueued),
+        };
     }
+
+    /// <summary>A project the caller cannot see is not found; a branch it lacks (or has archived) is a field error.</summary>
+    static async Task<Outcome> NoBranchAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid projectId, string field) =>
+        await c.ExecuteScalarAsync<string?>("select ops.project_role(@projectId)", new { projectId }, t) is null
+            ? new NotFound()
+            : new Invalid(new Validation().Add(field, "No such branch in this project."));
 }

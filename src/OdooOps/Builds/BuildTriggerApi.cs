@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using OdooOps.Audit;
 using OdooOps.Auth;
 using OdooOps.Database;
 using OdooOps.Server;
@@ -37,7 +38,8 @@ public static class BuildTriggerApi
         Func<Build, object> answer, CancellationToken ct)
     {
         var request = new BuildTrigger.Request(body.ProjectId, body.BranchId, body.Branch, body.CommitSha);
-        var outcome = await db.AsUserAsync(user.UserId(), (c, t) => trigger.TriggerAsync(c, t, user.UserId(), request, "api", http.Connection.RemoteIpAddress), ct);
+        var actor = Actor.Of(user, http);
+        var outcome = await db.AsUserAsync(actor.UserId, (c, t) => trigger.TriggerAsync(c, t, actor, request, "api"), ct);
         return outcome switch
         {
             BuildTrigger.Queued q => TypedResults.Json(answer(q.Build), statusCode: StatusCodes.Status202Accepted),

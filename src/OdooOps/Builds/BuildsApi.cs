@@ -14,7 +14,7 @@ public static class BuildsApi
 
     public static RouteGroupBuilder MapBuildsApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/projects/{projectId:guid}/builds", List).WithTags("Builds").RequireAuthorization(AccessPolicies.Project("viewer"))
+        api.MapGet("/projects/{projectId:guid}/builds", List).WithTags("Builds").RequireAuthorization(AccessPolicies.Project(Role.Viewer))
             .WithSummary("Builds of a project, newest first; filter by branch (id or name) and status; cursor pagination");
         api.MapGet("/builds/{buildId:guid}", Get).WithTags("Builds")
             .WithSummary("One build (RLS: another tenant's build is a 404)");
@@ -26,7 +26,7 @@ public static class BuildsApi
     static async Task<Results<Ok<BuildPage>, ValidationProblem>> List(Guid projectId, string? branch, string? status, string? cursor, int? limit,
         ClaimsPrincipal user, OpsDatabase db, CancellationToken ct)
     {
-        var v = new Validation().OneOf("status", status, BuildStore.Statuses);
+        var v = new Validation().OneOf("status", status, BuildStatus.All);
         if (limit is < 1 or > 200) v.Add("limit", "limit must be between 1 and 200.");
         BuildStore.Cursor? after = null;
         try { after = BuildStore.Cursor.Decode(cursor); }

@@ -1,61 +1,29 @@
-using System.Text.Json;
-using System.Text.RegularExpressions;
-using Dapper;
 using Npgsql;
+using OdooOps.Server;
 
 namespace OdooOps.Cli;
 
 /// <summary>
-/// What the admin verbs (org, user, token) share: they run as the database owner, validate before writing, and
-/// write each change with its audit row in one transaction (actor 'system', no acting user).
+/// What the admin verbs (org, user, token) share: they run the same use cases as the API and the console, as the
+/// system actor on the database owner's connection, each in one transaction; bad input is one line, before anything
+/// is written.
 /// </summary>
-public static partial class AdminSupport
+public static class AdminSupport
 {
-    public static readonly string[] OrgRoles = ["owner", "admin", "developer", "tester", "viewer"];
-
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
-    public static async Task<NpgsqlConnection> OpenAsync(NpgsqlConnectionStringBuilder owner, CancellationToken ct)
+    /// <summary>Runs <paramref name="work"/> in one transaction as the database owner; it commits when the work returns.</summary>
+    public static async Task<T> InTransactionAsync<T>(NpgsqlConnectionStringBuilder owner, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
     {
-        var conn = new NpgsqlConnection(owner.ConnectionString);
+        await using var conn = new NpgsqlConnection(owner.ConnectionString);
         await conn.OpenAsync(ct);
-        return conn;
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var result = await work(conn, tx);
+        await tx.CommitAsync(ct);
+        return result;
     }
 
-    public static Task WriteAuditAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid? orgId, string action, string targetType, Guid targetId, object after) =>
-        conn.ExecuteAsync("""
-            insert into ops.audit_log (org_id, actor_user_id, actor, action, target_type, target_id, after)
-            values (@orgId, null, 'system', @action, @targetType, @targetId, @after::jsonb)
-            """, new { orgId, action, targetType, targetId = targetId.ToString(), after = JsonSerializer.Serialize(after, Json) }, tx);
-
-    /// <summary>The org an audit row about a user belongs to: their oldest membership (null when they have none).</summary>
-    public static Task<Guid?> AnyOrgOfAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid userId) =>
-        conn.ExecuteScalarAsync<Guid?>(
-            "select org_id from registry.org_members where user_id = @userId order by created_at, org_id limit 1", new { userId }, tx);
-
-    public sealed record UserRow(Guid Id, string Email, bool IsActive);
-
-    public static Task<UserRow?> FindUserAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string email) =>
-        conn.QuerySingleOrDefaultAsync<UserRow>(
-            "select id, email, is_active from registry.users where lower(email) = lower(@email) for update", new { email }, tx);
-
-    public static string ValidEmail(string? email)
+    /// <summary>Field errors become the verb's one-line error (the fields are named as its options).</summary>
+    public static void Require(Validation v)
     {
-        var e = email?.Trim() ?? "";
-        if (e.Length > 320 || !EmailPattern().IsMatch(e)) throw new ArgumentException($"'{email}' is not an email address.");
-        return e;
+        if (!v.IsValid) throw new ArgumentException(string.Join(" ", v.Errors.SelectMany(e => e.Value)));
     }
-
-    public static string ValidRole(string? role) =>
-        role is not null && OrgRoles.Contains(role)
-            ? role
-            : throw new ArgumentException($"--role must be one of: {string.Join(", ", OrgRoles)} (got '{role}').");
-
-    public static string? ValidSlug(string? slug) =>
-        slug is null || SlugPattern().IsMatch(slug)
-            ? slug
-            : throw new ArgumentException($"--slug '{slug}' must be lower-case letters, digits and dashes, starting with a letter or digit (at most 63).");
-
-    [GeneratedRegex(@"^[^@\s]+@[^@\s]+$")] private static partial Regex EmailPattern();
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")] private static partial Regex SlugPattern();
 }

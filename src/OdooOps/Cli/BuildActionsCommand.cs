@@ -19,7 +19,7 @@ public static class BuildActionsCommand
             var buildId = parse.GetValue(id);
             var build = await api.PostAsync<Build>($"api/ops/builds/{buildId}/cancel", new { }, ct);
             if (parse.GetValue(json)) { ConsoleOutput.Json(build); return 0; }
-            Console.WriteLine(build.Status == "cancelled"
+            Console.WriteLine(build.Status == BuildStatus.Cancelled
                 ? $"Build {build.Id} is cancelled."
                 : $"Build {build.Id}: cancel requested; it is {build.Status} until its runner stops it.");
             return 0;

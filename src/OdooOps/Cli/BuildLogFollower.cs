@@ -14,10 +14,10 @@ public sealed class BuildLogFollower(ApiClient api, TextWriter stdout, TextWrite
     /// <summary>Exit codes of `logs --follow` (and `trigger|rebuild --follow`) by the build's final status.</summary>
     public static int ExitCode(string status) => status switch
     {
-        "success" or "warning" => 0,
-        "failed" => 1,
-        "cancelled" => 3,
-        "timed_out" => 4,
+        BuildStatus.Success or BuildStatus.Warning => 0,
+        BuildStatus.Failed => 1,
+        BuildStatus.Cancelled => 3,
+        BuildStatus.TimedOut => 4,
         _ => 1,
     };
 
@@ -59,7 +59,7 @@ public sealed class BuildLogFollower(ApiClient api, TextWriter stdout, TextWrite
                         after = line.Seq;
                     }
                     else if (e.Name == "end")
-                        return JsonSerializer.Deserialize<EndEvent>(e.Data, ApiClient.Json)?.Status ?? "failed";
+                        return JsonSerializer.Deserialize<EndEvent>(e.Data, ApiClient.Json)?.Status ?? BuildStatus.Failed;
                 }
                 lastError = "the server closed the stream";
             }

@@ -1,9 +1,10 @@
 using System.CommandLine;
-using Dapper;
+using OdooOps.Audit;
+using OdooOps.Orgs;
 
 namespace OdooOps.Cli;
 
-/// <summary>`odooops org create`: an organisation, made by the server's administrator as the database owner.</summary>
+/// <summary>`odooops org create`: an organisation, made by the server's administrator (<see cref="OrgCreate"/>).</summary>
 public static class OrgCommand
 {
     public static Command Create()
@@ -20,21 +21,11 @@ public static class OrgCommand
         var command = new Command("create", "Create an organisation; prints its id and slug. Add people with `odooops user create`.") { name, slug };
         return DbCommand.WithDatabase(command, async (parse, target, ct) =>
         {
-            var orgName = parse.GetValue(name)?.Trim() ?? "";
-            if (orgName.Length is < 1 or > 200) throw new ArgumentException("--name must be 1 to 200 characters.");
-            var orgSlug = AdminSupport.ValidSlug(parse.GetValue(slug));
-
-            await using var conn = await AdminSupport.OpenAsync(target.Owner, ct);
-            await using var tx = await conn.BeginTransactionAsync(ct);
-            if (orgSlug is not null && await conn.ExecuteScalarAsync<bool>(
-                    "select exists (select 1 from registry.orgs where slug = @orgSlug)", new { orgSlug }, tx))
-                throw new ArgumentException($"An organisation with the slug '{orgSlug}' already exists.");
-            // A null slug is filled from the name by the table's trigger (acme, acme-2, …).
-            var (id, createdSlug) = await conn.QuerySingleAsync<(Guid, string)>(
-                "insert into registry.orgs (name, slug) values (@orgName, @orgSlug) returning id, slug", new { orgName, orgSlug }, tx);
-            await AdminSupport.WriteAuditAsync(conn, tx, id, "org.create", "org", id, new { id, name = orgName, slug = createdSlug });
-            await tx.CommitAsync(ct);
-            Console.WriteLine($"Created organisation '{orgName}': slug {createdSlug}, id {id}");
+            var request = new OrgCreate.Request(parse.GetValue(name), parse.GetValue(slug));
+            AdminSupport.Require(OrgCreate.Validate(request, new("--name", "--slug")));
+            var outcome = await AdminSupport.InTransactionAsync(target.Owner, (c, t) => OrgCreate.ApplyAsync(c, t, Actor.System, request), ct);
+            var org = outcome is OrgCreate.Created created ? created.Org : throw new ArgumentException(((OrgCreate.SlugTaken)outcome).Message);
+            Console.WriteLine($"Created organisation '{org.Name}': slug {org.Slug}, id {org.Id}");
             return 0;
         });
     }

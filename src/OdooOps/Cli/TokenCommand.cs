@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
-using Dapper;
+using OdooOps.Audit;
 using OdooOps.Auth;
+using OdooOps.Server;
+using OdooOps.Tokens;
 
 namespace OdooOps.Cli;
 
@@ -25,32 +27,22 @@ public static partial class TokenCommand
             { email, scope, expires, name };
         return DbCommand.WithDatabase(command, async (parse, target, ct) =>
         {
-            var userEmail = AdminSupport.ValidEmail(parse.GetValue(email));
-            var tokenScope = parse.GetValue(scope);
-            if (tokenScope is not ("read" or "write")) throw new ArgumentException($"--scope must be read or write (got '{tokenScope}').");
+            var userEmail = parse.GetValue(email)!.Trim();
             var lifetime = ParseLifetime(parse.GetValue(expires));
-            var tokenName = parse.GetValue(name)?.Trim() ?? "created by odooops token create";
-            if (tokenName.Length is < 1 or > 100) throw new ArgumentException("--name must be 1 to 100 characters.");
+            var request = new PersonalTokens.Request(parse.GetValue(name)?.Trim() ?? "created by odooops token create", parse.GetValue(scope), lifetime);
+            AdminSupport.Require(new Validation().Email("--email", userEmail).Merge(PersonalTokens.Validate(request, new("--name", "--scope", "--expires"))));
 
-            await using var conn = await AdminSupport.OpenAsync(target.Owner, ct);
-            await using var tx = await conn.BeginTransactionAsync(ct);
-            var user = await AdminSupport.FindUserAsync(conn, tx, userEmail) ?? throw new ArgumentException($"No user with the email {userEmail}.");
-            if (!user.IsActive) throw new ArgumentException($"{user.Email} is deactivated; a token for them would not work.");
-
-            var secret = AccessTokens.Create(AccessTokens.PersonalPrefix);
-            var (id, expiresAt) = await conn.QuerySingleAsync<(Guid, DateTime?)>("""
-                insert into ops.api_tokens (user_id, name, token_prefix, token_hash, scope, expires_at)
-                values (@Id, @tokenName, @prefix, @hash, @tokenScope, now() + @hours * interval '1 hour')
-                returning id, expires_at
-                """, new { user.Id, tokenName, prefix = AccessTokens.Preview(secret), hash = AccessTokens.Hash(secret), tokenScope, hours = (int?)lifetime?.TotalHours }, tx);
-            await AdminSupport.WriteAuditAsync(conn, tx, await AdminSupport.AnyOrgOfAsync(conn, tx, user.Id), "token.create", "api_token", id,
-                new { email = user.Email, name = tokenName, scope = tokenScope, token_prefix = AccessTokens.Preview(secret), expires_at = expiresAt });
-            await tx.CommitAsync(ct);
+            var (account, token) = await AdminSupport.InTransactionAsync(target.Owner, async (c, t) =>
+            {
+                var account = await UserAccounts.FindAsync(c, t, userEmail) ?? throw new ArgumentException($"No user with the email {userEmail}.");
+                if (!account.IsActive) throw new ArgumentException($"{account.Email} is deactivated; a token for them would not work.");
+                return (account, await PersonalTokens.CreateAsync(c, t, Actor.System, account.Id, request));
+            }, ct);
 
             // The token alone on stdout, so `TOKEN=$(odooops token create …)` works; the description goes to stderr.
-            Console.Error.WriteLine($"Created {tokenScope} token '{tokenName}' for {user.Email}, " +
-                                    (expiresAt is { } at ? $"expires {at:yyyy-MM-dd HH:mm} UTC" : "never expires") + ". It is shown once:");
-            Console.WriteLine(secret);
+            Console.Error.WriteLine($"Created {token.Scope} token '{token.Name}' for {account.Email}, " +
+                                    (token.ExpiresAt is { } at ? $"expires {at:yyyy-MM-dd HH:mm} UTC" : "never expires") + ". It is shown once:");
+            Console.WriteLine(token.Token);
             return 0;
         });
     }

@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using OdooOps.Auth;
 
 namespace OdooOps.Members;
 
@@ -9,10 +10,10 @@ public sealed record Member(Guid UserId, string Email, string? DisplayName, stri
 /// Org and project memberships share one shape; <see cref="Scope"/> names the table and its key column so the
 /// same statements serve both. RLS decides who may read and change them.
 /// </summary>
-public sealed record MemberScope(string Table, string KeyColumn, string[] Roles)
+public sealed record MemberScope(string Table, string KeyColumn, IReadOnlyList<Role> Roles)
 {
-    public static readonly MemberScope Org = new("registry.org_members", "org_id", ["owner", "admin", "developer", "tester", "viewer"]);
-    public static readonly MemberScope Project = new("ops.project_members", "project_id", ["admin", "developer", "tester", "viewer"]);
+    public static readonly MemberScope Org = new("registry.org_members", "org_id", OdooOps.Auth.Roles.All);
+    public static readonly MemberScope Project = new("ops.project_members", "project_id", OdooOps.Auth.Roles.Project);
 }
 
 public static class MemberStore
@@ -46,4 +47,9 @@ public static class MemberStore
 
     public static Task<int> OwnerCountAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId) =>
         conn.ExecuteScalarAsync<int>("select count(*) from registry.org_members where org_id = @orgId and role = 'owner'", new { orgId }, tx);
+
+    /// <summary>The organisation a user joined first (null: none), where entries about the user themself are logged.</summary>
+    public static Task<Guid?> FirstOrgOfAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid userId) =>
+        conn.ExecuteScalarAsync<Guid?>(
+            "select org_id from registry.org_members where user_id = @userId order by created_at, org_id limit 1", new { userId }, tx);
 }

@@ -20,10 +20,10 @@ public static class IngestTokensApi
     public static RouteGroupBuilder MapIngestTokensApi(this RouteGroupBuilder api)
     {
         var tokens = api.MapGroup("/projects/{projectId:guid}/ingest-tokens").WithTags("Metrics");
-        tokens.MapGet("/", List).RequireAuthorization(AccessPolicies.Project("admin"));
-        tokens.MapPost("/", Create).RequireAuthorization(AccessPolicies.Project("admin"), AccessPolicies.Write)
+        tokens.MapGet("/", List).RequireAuthorization(AccessPolicies.Project(Role.Admin));
+        tokens.MapPost("/", Create).RequireAuthorization(AccessPolicies.Project(Role.Admin), AccessPolicies.Write)
             .WithSummary("Create an ingest token (oo_ing_…) for this project's metrics agent; the token is in this answer only");
-        tokens.MapDelete("/{tokenId:guid}", Revoke).RequireAuthorization(AccessPolicies.Project("admin"), AccessPolicies.Write)
+        tokens.MapDelete("/{tokenId:guid}", Revoke).RequireAuthorization(AccessPolicies.Project(Role.Admin), AccessPolicies.Write)
             .WithSummary("Revoke an ingest token: the ingest endpoint refuses it from now on");
         return api;
     }
@@ -41,8 +41,8 @@ public static class IngestTokensApi
         {
             var project = (await ProjectStore.GetAsync(c, t, projectId))!;
             var created = await IngestTokenStore.CreateAsync(c, t, projectId, userId, body.Name!.Trim());
-            await AuditLog.WriteAsync(c, t, userId, new(project.OrgId, projectId, "ingest_token.create", "ingest_token", created.Id.ToString(),
-                After: new { created.Name, created.TokenPrefix }), http.Connection.RemoteIpAddress);
+            await AuditLog.WriteAsync(c, t, Actor.User(userId, http.Connection.RemoteIpAddress), new(project.OrgId, projectId, "ingest_token.create", "ingest_token", created.Id.ToString(),
+                After: new { created.Name, created.TokenPrefix }));
             return created;
         }, ct);
         return TypedResults.Created($"/api/ops/projects/{projectId}/ingest-tokens/{token.Id}", token);
@@ -58,8 +58,8 @@ public static class IngestTokensApi
             if (await IngestTokenStore.RevokeAsync(c, t, projectId, tokenId))
             {
                 var project = (await ProjectStore.GetAsync(c, t, projectId))!;
-                await AuditLog.WriteAsync(c, t, userId, new(project.OrgId, projectId, "ingest_token.revoke", "ingest_token", tokenId.ToString(),
-                    Before: new { before.Name, before.TokenPrefix }), http.Connection.RemoteIpAddress);
+                await AuditLog.WriteAsync(c, t, Actor.User(userId, http.Connection.RemoteIpAddress), new(project.OrgId, projectId, "ingest_token.revoke", "ingest_token", tokenId.ToString(),
+                    Before: new { before.Name, before.TokenPrefix }));
             }
             return TypedResults.NoContent();
         }, ct);

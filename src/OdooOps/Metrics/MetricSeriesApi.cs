@@ -19,7 +19,7 @@ public static class MetricSeriesApi
     public static RouteGroupBuilder MapMetricSeriesApi(this RouteGroupBuilder api)
     {
         api.MapGet("/projects/{projectId:guid}/metrics", Get).WithTags("Metrics")
-            .RequireAuthorization(AccessPolicies.Project("viewer"))
+            .RequireAuthorization(AccessPolicies.Project(Role.Viewer))
             .WithSummary("One metric as a series: raw samples under 2 hours, minute rollups under 3 days, hour rollups beyond");
         return api;
     }

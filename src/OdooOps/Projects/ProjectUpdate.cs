@@ -1,6 +1,6 @@
-using System.Net;
 using Npgsql;
 using OdooOps.Audit;
+using OdooOps.Auth;
 using OdooOps.Server;
 
 namespace OdooOps.Projects;
@@ -28,24 +28,42 @@ public static class ProjectUpdate
     public abstract record Outcome;
     public sealed record Updated(Project Before, Project After) : Outcome;
     public sealed record NotFound : Outcome;
+    public sealed record Forbidden(string Role) : Outcome;
     public sealed record SlugTaken(string Slug) : Outcome
     {
         public string Message => $"The slug '{Slug}' is already used in this organisation.";
     }
 
     /// <summary>
-    /// Applies <paramref name="body"/> (validated already) inside the caller's user transaction. NotFound also when RLS
-    /// lets the caller see the project but not change it: the update then touches no row.
+    /// Applies <paramref name="body"/> (validated already) inside the caller's transaction. Project admins may; a user
+    /// who cannot see the project finds none.
     /// </summary>
-    public static async Task<Outcome> ApplyAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid userId, Guid projectId,
-        ProjectsApi.UpdateProject body, IPAddress? ip)
+    public static async Task<Outcome> ApplyAsync(NpgsqlConnection c, NpgsqlTransaction t, Actor actor, Guid projectId,
+        ProjectsApi.UpdateProject body)
     {
+        if (!actor.IsSystem)
+        {
+            // The role may have changed since a page was drawn; RLS would refuse too, but silently.
+            var role = await ProjectStore.RoleAsync(c, t, projectId);
+            if (role is null) return new NotFound();
+            if (!role.AtLeast(Role.Admin)) return new Forbidden(role);
+        }
         var before = await ProjectStore.GetAsync(c, t, projectId);
         if (before is null) return new NotFound();
         if (body.Slug is not null && await ProjectStore.SlugTakenAsync(c, t, before.OrgId, body.Slug, projectId)) return new SlugTaken(body.Slug);
-        var after = await ProjectStore.UpdateAsync(c, t, projectId, body.Name?.Trim(), body.Slug, body.RepoUrl?.Trim(), body.RuntimeVersion);
+        Project? after;
+        await t.SaveAsync("project_update");
+        try
+        {
+            after = await ProjectStore.UpdateAsync(c, t, projectId, body.Name?.Trim(), body.Slug, body.RepoUrl?.Trim(), body.RuntimeVersion);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            await t.RollbackAsync("project_update"); // taken between our check and our update
+            return new SlugTaken(body.Slug!);
+        }
         if (after is null) return new NotFound();
-        await AuditLog.WriteAsync(c, t, userId, new(after.OrgId, after.Id, "project.update", "project", after.Id.ToString(), before, after), ip);
+        await AuditLog.WriteAsync(c, t, actor, new(after.OrgId, after.Id, "project.update", "project", after.Id.ToString(), before, after));
         return new Updated(before, after);
     }
 }

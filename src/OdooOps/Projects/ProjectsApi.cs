@@ -19,9 +19,9 @@ public static class ProjectsApi
         var projects = api.MapGroup("/projects").WithTags("Projects");
         projects.MapGet("/", List).WithSummary("Projects the caller can see, newest activity first");
         projects.MapPost("/", Create).RequireAuthorization(AccessPolicies.Write).WithSummary("Create a project (org owner or admin)");
-        projects.MapGet("/{projectId:guid}", Get).RequireAuthorization(AccessPolicies.Project("viewer"));
-        projects.MapPatch("/{projectId:guid}", Update).RequireAuthorization(AccessPolicies.Project("admin"), AccessPolicies.Write);
-        projects.MapDelete("/{projectId:guid}", Delete).RequireAuthorization(AccessPolicies.Project("admin"), AccessPolicies.Write)
+        projects.MapGet("/{projectId:guid}", Get).RequireAuthorization(AccessPolicies.Project(Role.Viewer));
+        projects.MapPatch("/{projectId:guid}", Update).RequireAuthorization(AccessPolicies.Project(Role.Admin), AccessPolicies.Write);
+        projects.MapDelete("/{projectId:guid}", Delete).RequireAuthorization(AccessPolicies.Project(Role.Admin), AccessPolicies.Write)
             .WithSummary("Delete a project with its branches, builds and metrics (org owner or admin)");
         return api;
     }
@@ -46,40 +46,39 @@ public static class ProjectsApi
     static async Task<Results<Created<ProjectSummary>, ValidationProblem, ProblemHttpResult>> Create(
         CreateProject body, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)
     {
-        var v = new Validation()
-            .Required("name", body.Name).Slug("slug", body.Slug).RepoUrl("repo_url", body.RepoUrl).RuntimeVersion("runtime_version", body.RuntimeVersion);
+        var request = new ProjectCreate.Request(body.Name, body.Slug, body.RepoUrl, body.RuntimeVersion);
+        var v = ProjectCreate.Validate(request, ProjectUpdate.ApiFields);
         if (body.OrgId is null && string.IsNullOrWhiteSpace(body.Org)) v.Add("org_id", "org_id (or org, the organisation's slug) is required.");
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
 
-        var userId = user.UserId();
-        return await db.AsUserAsync<Results<Created<ProjectSummary>, ValidationProblem, ProblemHttpResult>>(userId, async (c, t) =>
+        var actor = Actor.Of(user, http);
+        return await db.AsUserAsync<Results<Created<ProjectSummary>, ValidationProblem, ProblemHttpResult>>(actor.UserId, async (c, t) =>
         {
             var orgId = body.OrgId ?? await Orgs.OrgStore.ResolveAsync(c, t, body.Org!);
-            if (orgId is null || await Orgs.OrgStore.RoleAsync(c, t, orgId.Value) is not { } role)
+            if (orgId is null || await Orgs.OrgStore.RoleAsync(c, t, orgId.Value) is null)
                 return TypedResults.ValidationProblem(new Validation().Add(body.OrgId is null ? "org" : "org_id", "No such organisation.").Errors);
-            if (AccessPolicies.Rank(role) < AccessPolicies.Rank("admin"))
-                return TypedResults.Problem("Only organisation owners and admins can create projects.", statusCode: 403, title: "Forbidden");
-            var slug = body.Slug ?? await ProjectStore.SlugFromNameAsync(c, t, body.Name!);
-            if (await ProjectStore.SlugTakenAsync(c, t, orgId.Value, slug))
-                return TypedResults.ValidationProblem(new Validation().Add("slug", $"The slug '{slug}' is already used in this organisation.").Errors);
-            var project = await ProjectStore.CreateAsync(c, t, orgId.Value, body.Name!.Trim(), slug, body.RepoUrl!.Trim(), body.RuntimeVersion ?? "19.0");
-            await AuditLog.WriteAsync(c, t, userId, new(project.OrgId, project.Id, "project.create", "project", project.Id.ToString(), After: project), http.Connection.RemoteIpAddress);
-            var summary = (await ProjectStore.GetSummaryAsync(c, t, project.Id))!;
-            return TypedResults.Created($"/api/ops/projects/{project.Id}", summary);
+            return await ProjectCreate.ApplyAsync(c, t, actor, orgId.Value, request) switch
+            {
+                ProjectCreate.Created created => TypedResults.Created($"/api/ops/projects/{created.Project.Id}",
+                    (await ProjectStore.GetSummaryAsync(c, t, created.Project.Id))!),
+                ProjectCreate.SlugTaken taken => TypedResults.ValidationProblem(new Validation().Add(ProjectUpdate.ApiFields.Slug, taken.Message).Errors),
+                _ => TypedResults.Problem(ProjectCreate.Forbidden.Message, statusCode: 403, title: "Forbidden"),
+            };
         }, ct);
     }
 
-    static async Task<Results<Ok<ProjectSummary>, ValidationProblem, NotFound>> Update(
+    static async Task<Results<Ok<ProjectSummary>, ValidationProblem, NotFound, ProblemHttpResult>> Update(
         Guid projectId, UpdateProject body, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)
     {
         var v = ProjectUpdate.Validate(body, ProjectUpdate.ApiFields);
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
-        var userId = user.UserId();
-        return await db.AsUserAsync<Results<Ok<ProjectSummary>, ValidationProblem, NotFound>>(userId, async (c, t) =>
-            await ProjectUpdate.ApplyAsync(c, t, userId, projectId, body, http.Connection.RemoteIpAddress) switch
+        var actor = Actor.Of(user, http);
+        return await db.AsUserAsync<Results<Ok<ProjectSummary>, ValidationProblem, NotFound, ProblemHttpResult>>(actor.UserId, async (c, t) =>
+            await ProjectUpdate.ApplyAsync(c, t, actor, projectId, body) switch
             {
                 ProjectUpdate.Updated => TypedResults.Ok((await ProjectStore.GetSummaryAsync(c, t, projectId))!),
                 ProjectUpdate.SlugTaken taken => TypedResults.ValidationProblem(new Validation().Add(ProjectUpdate.ApiFields.Slug, taken.Message).Errors),
+                ProjectUpdate.Forbidden f => TypedResults.Problem($"This needs the admin role or higher; you are {f.Role}.", statusCode: 403, title: "Forbidden"),
                 _ => TypedResults.NotFound(),
             }, ct);
     }
@@ -92,7 +91,7 @@ public static class ProjectsApi
             var before = await ProjectStore.GetAsync(c, t, projectId);
             if (before is null || !await ProjectStore.DeleteAsync(c, t, projectId))
                 return TypedResults.Problem("Only organisation owners and admins can delete a project.", statusCode: 403, title: "Forbidden");
-            await AuditLog.WriteAsync(c, t, userId, new(before.OrgId, null, "project.delete", "project", projectId.ToString(), Before: before), http.Connection.RemoteIpAddress);
+            await AuditLog.WriteAsync(c, t, Actor.User(userId, http.Connection.RemoteIpAddress), new(before.OrgId, null, "project.delete", "project", projectId.ToString(), Before: before));
             return TypedResults.NoContent();
         }, ct);
     }

@@ -1,3 +1,4 @@
+using OdooOps.Builds;
 using OdooOps.Runners.Execution;
 using OdooOps.Runners.Pipeline;
 using static OdooOps.Runners.RunnerProtocol;
@@ -69,7 +70,7 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
         {
             await reported.CancelAsync();
             await heartbeat;
-            try { workspace.Release(job.BuildId, failed: result is not (BuildResult.Success or BuildResult.Warning)); }
+            try { workspace.Release(job.BuildId, failed: result is not (BuildStatus.Success or BuildStatus.Warning)); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 log.LogWarning("Build {BuildId}: its workspace could not be cleaned up ({Message}).", job.BuildId, e.Message);
@@ -89,11 +90,11 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
         {
             var (result, detail) = await ExecuteAsync(job, workspace, logs, state, abort.Token);
             // The pipeline says "cancelled" whenever its token fired: only a cancel request makes that the result.
-            return result == BuildResult.Cancelled && !state.Cancelled ? ("", "") : (result, detail);
+            return result == BuildStatus.Cancelled && !state.Cancelled ? ("", "") : (result, detail);
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
-            return state.Cancelled ? (BuildResult.Cancelled, "Cancelled on request.") : ("", "");
+            return state.Cancelled ? (BuildStatus.Cancelled, "Cancelled on request.") : ("", "");
         }
         catch (LeaseLostException)
         {
@@ -111,7 +112,7 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
         {
             log.LogError(e, "Build {BuildId} failed inside the runner.", job.BuildId);
             logs.Add(LogStream.System, $"The runner failed: {e.Message}", DateTimeOffset.UtcNow);
-            return (BuildResult.Failed, $"The runner failed: {e.Message}");
+            return (BuildStatus.Failed, $"The runner failed: {e.Message}");
         }
     }
 
@@ -187,7 +188,7 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
         catch (GitCheckoutException e)
         {
             System(e.Message);
-            return (BuildResult.Failed, e.Message);
+            return (BuildStatus.Failed, e.Message);
         }
         var scan = AddonFinder.Find(checkout.Directory);
         foreach (var problem in scan.Problems) System($"Addon skipped: {problem}");
@@ -206,7 +207,7 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
         catch (PipelineFileException e)
         {
             System($"{PipelineFile.FileName}: {e.Message}");
-            return (BuildResult.Failed, $"{PipelineFile.FileName}: {e.Message}");
+            return (BuildStatus.Failed, $"{PipelineFile.FileName}: {e.Message}");
         }
 
         var env = new Dictionary<string, string>(job.Env)

@@ -1,3 +1,4 @@
+using OdooOps.Builds;
 using System.Diagnostics;
 using OdooOps.Runners.Execution;
 using OdooOps.Runners.Pipeline;
@@ -74,14 +75,14 @@ sealed class PipelineRun(RunnerClient client, Job job, LogBatcher logs, RunnerOp
             if (end == StepEnd.Cancelled) break;
         }
 
-        if (ct.IsCancellationRequested) return (BuildResult.Cancelled, "Cancelled on request.");
+        if (ct.IsCancellationRequested) return (BuildStatus.Cancelled, "Cancelled on request.");
         var result = BuildResult.Fold(outcomes, _worst, buildTimedOut);
         var detail = result switch
         {
-            BuildResult.Failed when firstFailure is not null => $"Step \"{firstFailure}\" failed.",
-            BuildResult.Failed => $"Odoo logged {_worst?.ToString().ToUpperInvariant()} lines.",
-            BuildResult.TimedOut => buildTimedOut ? "The build ran past its timeout." : $"Step \"{firstFailure}\" timed out.",
-            BuildResult.Warning => "Odoo logged WARNING lines, or a step allowed to fail failed.",
+            BuildStatus.Failed when firstFailure is not null => $"Step \"{firstFailure}\" failed.",
+            BuildStatus.Failed => $"Odoo logged {_worst?.ToString().ToUpperInvariant()} lines.",
+            BuildStatus.TimedOut => buildTimedOut ? "The build ran past its timeout." : $"Step \"{firstFailure}\" timed out.",
+            BuildStatus.Warning => "Odoo logged WARNING lines, or a step allowed to fail failed.",
             _ => "",
         };
         return (result, detail);

@@ -25,8 +25,8 @@ public static class ProjectRunnerLabels
             "select org_id, runner_labels from ops.projects where id = @projectId for update", new { projectId }, t);
         if (before is not { } b) return null;
         await c.ExecuteAsync("update ops.projects set runner_labels = @saved where id = @projectId", new { projectId, saved }, t);
-        await AuditLog.WriteAsync(c, t, userId, new(b.OrgId, projectId, "project.runner_labels", "project", projectId.ToString(),
-            new { labels = b.Labels }, new { labels = saved }), ip);
+        await AuditLog.WriteAsync(c, t, Actor.User(userId, ip), new(b.OrgId, projectId, "project.runner_labels", "project", projectId.ToString(),
+            new { labels = b.Labels }, new { labels = saved }));
         return saved;
     }
 

@@ -30,8 +30,8 @@ public static class RunnerAdmin
         db.AsUserAsync(userId, async (c, t) =>
         {
             var (id, token, createdAt, expiresAt) = await RunnerAdminStore.CreateTokenAsync(c, t, orgId, TimeSpan.FromHours(hours));
-            await AuditLog.WriteAsync(c, t, userId, new(orgId, null, "runner_token.create", "runner_token", id.ToString(),
-                After: new { ExpiresAt = expiresAt, ExpiresInHours = hours }), ip);
+            await AuditLog.WriteAsync(c, t, Actor.User(userId, ip), new(orgId, null, "runner_token.create", "runner_token", id.ToString(),
+                After: new { ExpiresAt = expiresAt, ExpiresInHours = hours }));
             return new NewRegistrationToken(id, token, createdAt, expiresAt, RegisterCommand(serverUrl, token));
         }, ct);
 
@@ -47,8 +47,8 @@ public static class RunnerAdmin
             await RunnerAdminStore.RevokeTokenAsync(c, t, orgId, tokenId); // idempotent, and checks the role every time
             var after = (await RunnerAdminStore.GetTokenAsync(c, t, orgId, tokenId))!;
             if (before.RevokedAt is not null) return (after, false);
-            await AuditLog.WriteAsync(c, t, userId, new(orgId, null, "runner_token.revoke", "runner_token", tokenId.ToString(),
-                new { before.Status, before.ExpiresAt }, new { after.Status, after.RevokedAt }), ip);
+            await AuditLog.WriteAsync(c, t, Actor.User(userId, ip), new(orgId, null, "runner_token.revoke", "runner_token", tokenId.ToString(),
+                new { before.Status, before.ExpiresAt }, new { after.Status, after.RevokedAt }));
             return (after, true);
         }, ct);
 
@@ -64,8 +64,8 @@ public static class RunnerAdmin
             await RunnerAdminStore.SetDisabledAsync(c, t, runnerId, disabled); // idempotent, and checks the role every time
             var after = (await RunnerAdminStore.GetAsync(c, t, orgId, runnerId))!;
             if (before.Disabled == disabled) return (after, false);
-            await AuditLog.WriteAsync(c, t, userId, new(orgId, null, disabled ? "runner.disable" : "runner.enable", "runner", runnerId.ToString(),
-                new { before.Name, before.Shared, before.DisabledAt }, new { after.Name, after.Shared, after.DisabledAt }), ip);
+            await AuditLog.WriteAsync(c, t, Actor.User(userId, ip), new(orgId, null, disabled ? "runner.disable" : "runner.enable", "runner", runnerId.ToString(),
+                new { before.Name, before.Shared, before.DisabledAt }, new { after.Name, after.Shared, after.DisabledAt }));
             return (after, true);
         }, ct);
 }

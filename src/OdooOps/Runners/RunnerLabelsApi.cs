@@ -18,9 +18,9 @@ public static partial class RunnerLabelsApi
 
     public static RouteGroupBuilder MapRunnerLabelsApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/projects/{projectId:guid}/runner-labels", GetAsync).RequireAuthorization(AccessPolicies.Project("viewer"))
+        api.MapGet("/projects/{projectId:guid}/runner-labels", GetAsync).RequireAuthorization(AccessPolicies.Project(Role.Viewer))
             .WithTags("Runners").WithSummary("Labels a runner needs to take this project's builds");
-        api.MapPut("/projects/{projectId:guid}/runner-labels", PutAsync).RequireAuthorization(AccessPolicies.Project("admin"), AccessPolicies.Write)
+        api.MapPut("/projects/{projectId:guid}/runner-labels", PutAsync).RequireAuthorization(AccessPolicies.Project(Role.Admin), AccessPolicies.Write)
             .WithTags("Runners").WithSummary("Set the labels a runner needs to take this project's builds (from the next queued build)");
         return api;
     }

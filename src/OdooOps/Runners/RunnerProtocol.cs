@@ -1,3 +1,4 @@
+using OdooOps.Builds;
 using System.Text.Json;
 
 namespace OdooOps.Runners;
@@ -110,7 +111,7 @@ public static class RunnerProtocol
 
     /// <summary>POST jobs/{id}/done. Result: success, warning, failed, cancelled, timed_out. Answer 204; 409 lease lost.</summary>
     public sealed record DoneRequest(Guid? LeaseId, string? Result, string? Detail);
-    public static readonly string[] BuildResults = ["success", "warning", "failed", "cancelled", "timed_out"];
+    public static readonly IReadOnlyList<string> BuildResults = BuildStatus.Final;
 
     /// <summary>
     /// POST jobs/{id}/release: a stopping runner hands a build back unfinished (instead of <see cref="Done"/>). It is

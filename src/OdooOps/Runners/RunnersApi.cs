@@ -23,23 +23,23 @@ public static class RunnersApi
     {
         var settings = WebhookSettings.From(config);
         var org = api.MapGroup("/orgs/{orgId:guid}").WithTags("Runners");
-        org.MapGet("/runners", ListRunners).RequireAuthorization(AccessPolicies.Org("viewer"))
+        org.MapGet("/runners", ListRunners).RequireAuthorization(AccessPolicies.Org(Role.Viewer))
             .WithSummary("The org's runners and the shared ones: labels, capacity, version, last seen, online, disabled, running builds");
         org.MapPost("/runners/{runnerId:guid}/disable", (Guid orgId, Guid runnerId, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct) =>
                 SetDisabled(orgId, runnerId, true, user, db, http, ct))
-            .RequireAuthorization(AccessPolicies.Org("admin"), AccessPolicies.Write)
+            .RequireAuthorization(AccessPolicies.Org(Role.Admin), AccessPolicies.Write)
             .WithSummary("Disable a runner: its token is refused (401) and the builds it holds are re-queued");
         org.MapPost("/runners/{runnerId:guid}/enable", (Guid orgId, Guid runnerId, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct) =>
                 SetDisabled(orgId, runnerId, false, user, db, http, ct))
-            .RequireAuthorization(AccessPolicies.Org("admin"), AccessPolicies.Write)
+            .RequireAuthorization(AccessPolicies.Org(Role.Admin), AccessPolicies.Write)
             .WithSummary("Enable a disabled runner again");
-        org.MapGet("/runner-tokens", ListTokens).RequireAuthorization(AccessPolicies.Org("admin"))
+        org.MapGet("/runner-tokens", ListTokens).RequireAuthorization(AccessPolicies.Org(Role.Admin))
             .WithSummary("The org's runner registration tokens (unused, used, expired, revoked), never the tokens themselves");
         org.MapPost("/runner-tokens", (Guid orgId, CreateRegistrationToken? body, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct) =>
                 CreateToken(orgId, body, user, db, http, settings, ct))
-            .RequireAuthorization(AccessPolicies.Org("admin"), AccessPolicies.Write)
+            .RequireAuthorization(AccessPolicies.Org(Role.Admin), AccessPolicies.Write)
             .WithSummary("Create a runner registration token (oo_reg_…, 1–720 h, default 24 h); the token is in this answer only");
-        org.MapDelete("/runner-tokens/{tokenId:guid}", RevokeToken).RequireAuthorization(AccessPolicies.Org("admin"), AccessPolicies.Write)
+        org.MapDelete("/runner-tokens/{tokenId:guid}", RevokeToken).RequireAuthorization(AccessPolicies.Org(Role.Admin), AccessPolicies.Write)
             .WithSummary("Revoke a registration token: it registers no more runners (those it registered keep working)");
         return api;
     }

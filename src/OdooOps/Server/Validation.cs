@@ -18,6 +18,13 @@ public sealed partial class Validation
         return this;
     }
 
+    /// <summary>Adds every error of <paramref name="other"/>.</summary>
+    public Validation Merge(Validation other)
+    {
+        foreach (var (field, messages) in other._errors) foreach (var m in messages) Add(field, m);
+        return this;
+    }
+
     public Validation Required(string field, string? value, int maxLength = 200)
     {
         if (string.IsNullOrWhiteSpace(value)) Add(field, $"{field} is required.");
@@ -49,7 +56,7 @@ public sealed partial class Validation
         return this;
     }
 
-    public Validation OneOf(string field, string? value, params string[] allowed)
+    public Validation OneOf(string field, string? value, params IReadOnlyCollection<string> allowed)
     {
         if (value is not null && !allowed.Contains(value)) Add(field, $"{field} must be one of: {string.Join(", ", allowed)}.");
         return this;

@@ -8,7 +8,7 @@ public sealed record TokenInfo(Guid Id, string Name, string TokenPrefix, string 
 
 public sealed record NewToken(Guid Id, string Name, string TokenPrefix, string Scope, DateTime CreatedAt, DateTime? ExpiresAt, string Token);
 
-/// <summary>Personal access tokens: the acting user's own (RLS). The token is returned once; only its hash is kept.</summary>
+/// <summary>Personal access tokens' SQL: a user's own (RLS holds users to theirs). The token is returned once; only its hash is kept.</summary>
 public static class TokenStore
 {
     const string Columns = "id, name, token_prefix, scope, created_at, expires_at, last_used_at, revoked_at";
@@ -27,10 +27,13 @@ public static class TokenStore
         return new NewToken(row.Id, row.Name, row.TokenPrefix, row.Scope, row.CreatedAt, row.ExpiresAt, token);
     }
 
-    public static Task<TokenInfo?> RevokeAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id) =>
+    public static Task<TokenInfo?> GetAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid userId, Guid id) =>
+        conn.QuerySingleOrDefaultAsync<TokenInfo>($"select {Columns} from ops.api_tokens where id = @id and user_id = @userId", new { id, userId }, tx);
+
+    public static Task<TokenInfo?> RevokeAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid userId, Guid id) =>
         conn.QuerySingleOrDefaultAsync<TokenInfo>($"""
             update ops.api_tokens set revoked_at = coalesce(revoked_at, now())
-             where id = @id and user_id = ops.current_user_id()
+             where id = @id and user_id = @userId
             returning {Columns}
-            """, new { id }, tx);
+            """, new { id, userId }, tx);
 }

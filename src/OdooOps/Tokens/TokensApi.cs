@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using OdooOps.Audit;
 using OdooOps.Auth;
 using OdooOps.Database;
 using OdooOps.Server;
@@ -21,28 +22,33 @@ public static class TokensApi
         return api;
     }
 
-    public static Validation Validate(CreateToken body)
+    /// <summary>The API's request in the use case's terms; days out of range are refused here, by the field's own words.</summary>
+    public static (PersonalTokens.Request Request, Validation Errors) Read(CreateToken body)
     {
-        var v = new Validation().Required("name", body.Name, 100).Required("scope", body.Scope).OneOf("scope", body.Scope, "read", "write");
+        var request = new PersonalTokens.Request(body.Name, body.Scope, body.ExpiresInDays is { } d and >= 1 and <= 3650 ? TimeSpan.FromDays(d) : null);
+        var v = PersonalTokens.Validate(request, PersonalTokens.ApiFields);
         if (body.ExpiresInDays is < 1 or > 3650) v.Add("expires_in_days", "expires_in_days must be between 1 and 3650.");
-        return v;
+        return (request, v);
     }
 
     static async Task<Ok<TokenList>> List(ClaimsPrincipal user, OpsDatabase db, CancellationToken ct) =>
         TypedResults.Ok(new TokenList(await db.AsUserAsync(user.UserId(), TokenStore.ListAsync, ct)));
 
-    static async Task<Results<Created<NewToken>, ValidationProblem>> Create(CreateToken body, ClaimsPrincipal user, OpsDatabase db, CancellationToken ct)
+    static async Task<Results<Created<NewToken>, ValidationProblem>> Create(CreateToken body, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)
     {
-        var v = Validate(body);
+        var (request, v) = Read(body);
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
-        var userId = user.UserId();
-        var lifetime = body.ExpiresInDays is { } d ? TimeSpan.FromDays(d) : (TimeSpan?)null;
-        var token = await db.AsUserAsync(userId, (c, t) => TokenStore.CreateAsync(c, t, userId, body.Name!.Trim(), body.Scope!, lifetime), ct);
+        var actor = Actor.Of(user, http);
+        var token = await db.AsUserAsync(actor.UserId, (c, t) => PersonalTokens.CreateAsync(c, t, actor, user.UserId(), request), ct);
         return TypedResults.Created($"/api/ops/tokens/{token.Id}", token);
     }
 
-    static async Task<Results<NoContent, NotFound>> Revoke(Guid tokenId, ClaimsPrincipal user, OpsDatabase db, CancellationToken ct) =>
-        await db.AsUserAsync(user.UserId(), (c, t) => TokenStore.RevokeAsync(c, t, tokenId), ct) is null
+    /// <summary>Revoking a revoked token answers 204 again: the token is revoked, as asked.</summary>
+    static async Task<Results<NoContent, NotFound>> Revoke(Guid tokenId, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)
+    {
+        var actor = Actor.Of(user, http);
+        return await db.AsUserAsync(actor.UserId, (c, t) => PersonalTokens.RevokeAsync(c, t, actor, user.UserId(), tokenId), ct) is PersonalTokens.NotFound
             ? TypedResults.NotFound()
             : TypedResults.NoContent();
+    }
 }

@@ -1,3 +1,4 @@
+using OdooOps.Builds;
 using System.Globalization;
 
 namespace OdooOps.Ui;
@@ -30,11 +31,11 @@ public static class UiFormat
     /// </summary>
     public static string StatusTone(string? status) => status switch
     {
-        "success" => "success",
-        "warning" => "warning",
-        "failed" => "danger",
-        "timed_out" => "expired",
-        "running" => "progress",
+        BuildStatus.Success => "success",
+        BuildStatus.Warning => "warning",
+        BuildStatus.Failed => "danger",
+        BuildStatus.TimedOut => "expired",
+        BuildStatus.Running => "progress",
         _ => "neutral",
     };
 

@@ -46,6 +46,6 @@ public static class WebhookAdmin
     static async Task AuditAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid userId, Guid projectId, string action, object? before, object? after, IPAddress? ip)
     {
         var project = (await ProjectStore.GetAsync(c, t, projectId))!;
-        await AuditLog.WriteAsync(c, t, userId, new(project.OrgId, projectId, action, "project", projectId.ToString(), before, after), ip);
+        await AuditLog.WriteAsync(c, t, Actor.User(userId, ip), new(project.OrgId, projectId, action, "project", projectId.ToString(), before, after));
     }
 }

@@ -19,11 +19,11 @@ public static class WebhookSettingsApi
     {
         api.MapGet("/projects/{projectId:guid}/webhook",
                 (Guid projectId, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct) => GetAsync(projectId, user, db, http, settings, ct))
-            .RequireAuthorization(AccessPolicies.Project("admin")).WithTags("Webhooks")
+            .RequireAuthorization(AccessPolicies.Project(Role.Admin)).WithTags("Webhooks")
             .WithSummary("The project's GitHub and GitLab webhook URLs, whether a secret is set and when it was rotated (never the secret)");
         api.MapPost("/projects/{projectId:guid}/webhook/rotate",
                 (Guid projectId, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct) => RotateAsync(projectId, user, db, http, settings, ct))
-            .RequireAuthorization(AccessPolicies.Project("admin"), AccessPolicies.Write).WithTags("Webhooks")
+            .RequireAuthorization(AccessPolicies.Project(Role.Admin), AccessPolicies.Write).WithTags("Webhooks")
             .WithSummary("Make a new webhook secret (the old one stops working at once); the secret is in this answer only");
         return api;
     }

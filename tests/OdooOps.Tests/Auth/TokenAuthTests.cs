@@ -34,6 +34,28 @@ public sealed class TokenAuthTests(ApiWorld world) : IClassFixture<ApiWorld>
     }
 
     [Fact]
+    public async Task Api_creation_and_revocation_are_audited_like_the_console_without_the_token()
+    {
+        var email = $"{world.Unique("aud")}@a.test";
+        var userId = await Accounts.CreateUserAsync(world.Factory.Owner, email, world.A.OrgId, "developer");
+        var client = world.Client(null).WithToken(await Accounts.CreateTokenAsync(world.Factory.Owner, userId));
+        var created = await client.PostAsync("/api/ops/tokens", ApiWorld.Body(new { name = "ci", scope = "read", expires_in_days = 30 }));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        using var json = JsonDocument.Parse(await created.Content.ReadAsStringAsync());
+        var id = json.RootElement.GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/ops/tokens/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/ops/tokens/{id}")).StatusCode); // revoked already: no second row
+
+        await using var conn = await Accounts.OpenAsync(world.Factory.Owner);
+        var rows = (await conn.QueryAsync<(string Action, Guid? Org, Guid? Actor, string TargetType, string Row)>("""
+            select action, org_id, actor_user_id, target_type, row_to_json(a)::text from ops.audit_log a where target_id = @id order by a.id
+            """, new { id = id.ToString() })).ToList();
+        Assert.Equal(["token.create", "token.revoke"], rows.Select(r => r.Action));
+        Assert.All(rows, r => Assert.Equal(((Guid?)world.A.OrgId, (Guid?)userId, "token"), (r.Org, r.Actor, r.TargetType)));
+        Assert.All(rows, r => Assert.DoesNotContain(json.RootElement.GetProperty("token").GetString()!, r.Row));
+    }
+
+    [Fact]
     public async Task Read_scope_may_read_but_not_write()
     {
         var id = await Accounts.CreateUserAsync(world.Factory.Owner, $"{world.Unique("r")}@a.test", world.A.OrgId, "owner");

@@ -68,17 +68,4 @@ public sealed class UiRulesTests
         Assert.Equal("app/projects/a%20b/builds", builds.HrefFor("a b"));
         Assert.Null(UiSections.All.Single(s => s.Name == "Deployments").HrefFor("erp")); // not built yet
     }
-
-    [Theory]
-    [InlineData("owner", "development", "staging,production")]
-    [InlineData("admin", "staging", "development,production")]
-    [InlineData("admin", "production", "")]
-    [InlineData("developer", "development", "staging")]
-    [InlineData("developer", "staging", "development")]
-    [InlineData("developer", "production", "")]
-    [InlineData("tester", "development", "")]
-    [InlineData("viewer", "staging", "")]
-    [InlineData(null, "staging", "")]
-    public void Roles_are_offered_the_moves_they_may_make(string? role, string stage, string expected) =>
-        Assert.Equal(expected, string.Join(",", BranchStageMoves.Targets(role, stage)));
 }

@@ -1,6 +1,6 @@
--- Moves a branch to another stage. Promotion to production demotes the
--- current production branch to staging in the same transaction. All the
--- project's branches are locked first so concurrent promotions serialize.
+-- Moves a branch to another stage (the role ops.stage_move_role names; 42501 otherwise). Promotion to production
+-- demotes the current production branch to staging in the same transaction. All the project's branches are locked
+-- first so concurrent promotions serialize.
 create or replace function ops.set_branch_stage(p_branch_id uuid, p_stage text)
 returns ops.branches
 language plpgsql
@@ -43,11 +43,10 @@ begin
 
     if pg_catalog.row_security_active('ops.branches') then
         v_role := ops.project_role(v_project);
-        v_needed := case when 'production' in (p_stage, v_row.stage) then 'admin' else 'developer' end;
+        v_needed := ops.stage_move_role(v_row.stage, p_stage);
         if ops.role_rank(v_role) < ops.role_rank(v_needed) then
-            raise exception 'moving branch "%" from % to % requires the % role (you are %)',
-                v_row.name, v_row.stage, p_stage, v_needed, coalesce(v_role, 'none')
-                using errcode = '42501';
+            raise exception 'Your role (%) does not allow moving % from % to %.', coalesce(v_role, 'none'), v_row.name, v_row.stage, p_stage
+                using errcode = '42501', hint = 'It needs the ' || v_needed || ' role.';
         end if;
     end if;
 

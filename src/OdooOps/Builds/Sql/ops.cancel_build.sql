@@ -1,6 +1,6 @@
--- queued -> cancelled at once (trigger removes the queue row);
--- running -> cancel_requested_at is set, the runner confirms later;
--- terminal -> returned unchanged.
+-- Cancels a build: queued -> cancelled at once (the builds_dequeue trigger removes the queue row); running ->
+-- cancel_requested_at is set and the runner stops it; finished -> returned unchanged. Needs ops.can_build
+-- (42501 with ops.build_refusal's words).
 create or replace function ops.cancel_build(p_build_id uuid)
 returns ops.builds
 language plpgsql
@@ -21,7 +21,7 @@ begin
         end if;
 
         if pg_catalog.row_security_active('ops.builds') and not ops.can_build(v_row.project_id, v_row.branch_id) then
-            raise exception 'not allowed to cancel build %', p_build_id using errcode = '42501';
+            raise exception '%', ops.build_refusal(v_row.project_id, v_row.branch_id, 'cancel') using errcode = '42501';
         end if;
 
         if v_row.status = 'queued' then

@@ -1,5 +1,4 @@
-using Npgsql;
-using OdooOps.Auth;
+using OdooOps.Audit;
 using OdooOps.Database;
 
 namespace OdooOps.Projects.Pages;
@@ -12,7 +11,7 @@ public sealed class ProjectGeneralInput
 {
     // Error keys double as the words the messages start with ("Repository URL must be …"), as in the new-project form.
     public static readonly ProjectUpdate.FieldNames Fields =
-        new(NewProjectInput.NameField, NewProjectInput.SlugField, NewProjectInput.RepoField, NewProjectInput.VersionField);
+        NewProjectInput.Fields;
 
     public string? Name { get; set; }
     public string? Slug { get; set; }
@@ -32,32 +31,17 @@ public sealed class ProjectGeneralInput
     public sealed record Forbidden(string Role) : Outcome;
     public sealed record NotFound : Outcome;
 
-    public async Task<Outcome> SaveAsync(OpsDatabase db, Guid userId, Guid projectId, System.Net.IPAddress? ip, CancellationToken ct)
+    public async Task<Outcome> SaveAsync(OpsDatabase db, Actor actor, Guid projectId, CancellationToken ct)
     {
         var body = Body();
         if (ProjectUpdate.Validate(body, Fields) is { IsValid: false } v) return new Invalid(v.Errors);
-        try
-        {
-            return await db.AsUserAsync<Outcome>(userId, async (c, t) =>
+        return await db.AsUserAsync<Outcome>(actor.UserId, async (c, t) =>
+            await ProjectUpdate.ApplyAsync(c, t, actor, projectId, body) switch
             {
-                // The role may have changed since the page was drawn; RLS would refuse too, but silently.
-                var role = await ProjectStore.RoleAsync(c, t, projectId);
-                if (role is null) return new NotFound();
-                if (AccessPolicies.Rank(role) < AccessPolicies.Rank("admin")) return new Forbidden(role);
-                return await ProjectUpdate.ApplyAsync(c, t, userId, projectId, body, ip) switch
-                {
-                    ProjectUpdate.Updated updated => new Saved(updated.After.Slug),
-                    ProjectUpdate.SlugTaken taken => SlugTaken(taken),
-                    _ => new NotFound(),
-                };
+                ProjectUpdate.Updated updated => new Saved(updated.After.Slug),
+                ProjectUpdate.SlugTaken taken => new Invalid(new Dictionary<string, string[]> { [Fields.Slug] = [taken.Message] }),
+                ProjectUpdate.Forbidden forbidden => new Forbidden(forbidden.Role),
+                _ => new NotFound(),
             }, ct);
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
-        {
-            return SlugTaken(new ProjectUpdate.SlugTaken(body.Slug!)); // taken between our check and our update
-        }
     }
-
-    static Invalid SlugTaken(ProjectUpdate.SlugTaken taken) =>
-        new(new Dictionary<string, string[]> { [Fields.Slug] = [taken.Message] });
 }

@@ -1,0 +1,66 @@
+using Npgsql;
+using OdooOps.Audit;
+using OdooOps.Auth;
+using OdooOps.Projects;
+
+namespace OdooOps.Members;
+
+/// <summary>
+/// Adding, re-roling and removing members of an organisation or a project, for the members API and the admin verb
+/// `odooops user create` alike: the same checks, each change with its audit row in the caller's transaction. An
+/// organisation always keeps an owner. Who may do it is the database's to say (the memberships' RLS policies: admins,
+/// and only owners touch the owner role); the system actor (the admin verbs, as the database owner) may do anything.
+/// </summary>
+public static class MemberAdmin
+{
+    public abstract record Outcome;
+    public sealed record Done(Member Member) : Outcome;
+    public sealed record NotFound : Outcome;
+    public sealed record Refused(int Status, string Message) : Outcome;
+    public sealed record Invalid(string Field, string Message) : Outcome;
+
+    public static async Task<Outcome> AddAsync(NpgsqlConnection c, NpgsqlTransaction t, Actor actor, MemberScope scope, Guid key, Guid userId, Role role)
+    {
+        if (await MemberStore.GetAsync(c, t, scope, key, userId) is { } existing)
+            return new Invalid("email", $"{existing.Email} is already a member (as {existing.Role}).");
+        await MemberStore.AddAsync(c, t, scope, key, userId, role.Name());
+        var member = (await MemberStore.GetAsync(c, t, scope, key, userId))!;
+        await AuditAsync(c, t, actor, scope, key, "member.add", userId, null, member);
+        return new Done(member);
+    }
+
+    public static async Task<Outcome> ChangeRoleAsync(NpgsqlConnection c, NpgsqlTransaction t, Actor actor, MemberScope scope, Guid key, Guid userId, Role role)
+    {
+        var before = await MemberStore.GetAsync(c, t, scope, key, userId);
+        if (before is null) return new NotFound();
+        if (LastOwner(scope, before) && role != Role.Owner && await MemberStore.OwnerCountAsync(c, t, key) <= 1)
+            return new Refused(409, "An organisation keeps at least one owner: make someone else owner first.");
+        if (!await MemberStore.SetRoleAsync(c, t, scope, key, userId, role.Name()))
+            return new Refused(403, "Your role does not allow this change (only owners grant or change the owner role).");
+        var after = (await MemberStore.GetAsync(c, t, scope, key, userId))!;
+        await AuditAsync(c, t, actor, scope, key, "member.role", userId, new { before.Role }, new { after.Role });
+        return new Done(after);
+    }
+
+    public static async Task<Outcome> RemoveAsync(NpgsqlConnection c, NpgsqlTransaction t, Actor actor, MemberScope scope, Guid key, Guid userId)
+    {
+        var before = await MemberStore.GetAsync(c, t, scope, key, userId);
+        if (before is null) return new NotFound();
+        if (LastOwner(scope, before) && await MemberStore.OwnerCountAsync(c, t, key) <= 1)
+            return new Refused(409, "An organisation keeps at least one owner.");
+        // The audit row goes first: once members remove themselves, RLS no longer lets them write about it. A refused
+        // removal rolls back with it (the caller's transaction ends in the refusal).
+        await AuditAsync(c, t, actor, scope, key, "member.remove", userId, before, null);
+        if (!await MemberStore.RemoveAsync(c, t, scope, key, userId))
+            throw Server.RequestRefusedException.Forbidden("Your role does not allow this change.");
+        return new Done(before);
+    }
+
+    static bool LastOwner(MemberScope scope, Member member) => scope == MemberScope.Org && member.Role == Role.Owner.Name();
+
+    static async Task AuditAsync(NpgsqlConnection c, NpgsqlTransaction t, Actor actor, MemberScope scope, Guid key, string action, Guid target, object? before, object? after)
+    {
+        var (orgId, projectId) = scope == MemberScope.Org ? (key, (Guid?)null) : ((await ProjectStore.GetAsync(c, t, key))!.OrgId, key);
+        await AuditLog.WriteAsync(c, t, actor, new(orgId, projectId, action, "user", target.ToString(), before, after));
+    }
+}
