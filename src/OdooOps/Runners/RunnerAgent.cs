@@ -5,7 +5,8 @@ namespace OdooOps.Runners;
 /// <summary>
 /// A runner's main loop: long-polls for as many jobs as it has free slots, runs each on its own task, and polls again
 /// when a slot frees up. Network or server failures back off (1 s doubling to 30 s) and never drop a running build.
-/// Stopping kills the running builds' steps without reporting a result; the rescuer re-queues them.
+/// Stopping kills the running builds' steps (within their grace) and hands each build back (release); RunAsync returns
+/// once that is done.
 /// </summary>
 public sealed class RunnerAgent(RunnerClient client, RunnerOptions options, ILogger log)
 {
