@@ -156,11 +156,16 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
         catch (HttpRequestException e) { log.LogError("Build {BuildId}: the result could not be reported ({Message}).", job.BuildId, e.Message); }
     }
 
-    /// <summary>Masks the job's secret variables in its log (<see cref="SecretMask"/>).</summary>
+    /// <summary>Masks the job's secret variables in its log (<see cref="SecretMask"/>); retries wait as long as the server asks.</summary>
     static LogBatcherOptions LogOptions(Job job)
     {
         var mask = new SecretMask(job.SecretNames.Select(name => job.Env.TryGetValue(name, out var value) ? value : ""));
-        return mask.IsEmpty ? new LogBatcherOptions() : new LogBatcherOptions { Redact = mask.Apply };
+        var options = new LogBatcherOptions();
+        return options with
+        {
+            Redact = mask.IsEmpty ? null : mask.Apply,
+            RetryDelay = (e, own) => RunnerClient.NextDelay(e, own, options.MaxRetryDelay),
+        };
     }
 
     /// <summary>

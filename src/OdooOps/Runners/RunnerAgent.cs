@@ -10,6 +10,8 @@ namespace OdooOps.Runners;
 /// </summary>
 public sealed class RunnerAgent(RunnerClient client, RunnerOptions options, ILogger log)
 {
+    static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
     public async Task RunAsync(CancellationToken stopping)
     {
         var executor = new BuildExecutor(client, options, log);
@@ -41,9 +43,10 @@ public sealed class RunnerAgent(RunnerClient client, RunnerOptions options, ILog
             {
                 // Whatever went wrong with one poll (network, a refusal, an unreadable answer), the runner — and the
                 // server it is embedded in — carries on with its running builds and polls again.
-                log.LogWarning("Polling {Url} failed ({Message}); retrying in {Delay:g}.", Next, e.Message, backoff);
-                try { await Task.Delay(backoff, stopping); } catch (OperationCanceledException) { break; }
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                var wait = RunnerClient.NextDelay(e, backoff, MaxBackoff);
+                log.LogWarning("Polling {Url} failed ({Message}); retrying in {Delay:g}.", Next, e.Message, wait);
+                try { await Task.Delay(wait, stopping); } catch (OperationCanceledException) { break; }
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
         }
         await Task.WhenAll(running);
