@@ -18,7 +18,7 @@ public static class BuildTriggerApi
     public sealed record TriggerBody(Guid? ProjectId, Guid? BranchId, string? Branch, string? CommitSha);
     public sealed record FunctionAnswer([property: JsonPropertyName("build_id")] Guid BuildId, [property: JsonPropertyName("status")] string Status);
 
-    public static WebApplication MapBuildTriggerApi(this WebApplication app, RouteGroupBuilder api)
+    public static IEndpointRouteBuilder MapBuildTriggerApi(this IEndpointRouteBuilder app, RouteGroupBuilder api)
     {
         app.MapPost("/functions/v1/ops-trigger-build", Function).RequireAuthorization(AccessPolicies.Write).WithTags("Functions")
             .ProducesProblem(401).ProducesProblem(403).ProducesProblem(404).ProducesProblem(429)

@@ -18,7 +18,7 @@ public static class HealthApi
 
     public sealed record ReadyResponse(string Status, string Migrations);
 
-    static async Task<Results<Ok<ReadyResponse>, ProblemHttpResult>> Ready(OpsDatabase db, CancellationToken ct)
+    static async Task<Results<Ok<ReadyResponse>, ProblemHttpResult>> Ready(OpsDatabase db, HttpResponse response, CancellationToken ct)
     {
         try
         {
@@ -34,6 +34,7 @@ public static class HealthApi
         }
         catch (Npgsql.NpgsqlException e)
         {
+            response.Headers.RetryAfter = Server.DatabaseErrorHandler.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return TypedResults.Problem($"The database is not reachable: {e.Message}", statusCode: 503, title: "Not ready");
         }
     }

@@ -211,6 +211,7 @@ public static class IngestBodyParser
     {
         if (reader.TokenType == JsonTokenType.Null) return null; // the production branch, as when absent
         var name = reader.TokenType == JsonTokenType.String ? reader.GetString()! : null;
+        if (Server.NulText.In(name)) return Refuse(ref reader, errors, at, Server.NulText.Message(at.Path));
         if (name is { Length: > 0 and <= MaxBranchName } && !name.Any(char.IsWhiteSpace)) return name;
         return Refuse(ref reader, errors, at, "branch must be the name of one of the project's branches (omit it for the production branch).");
     }

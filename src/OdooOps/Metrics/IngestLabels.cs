@@ -25,10 +25,12 @@ public static class IngestLabels
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var key = reader.GetString()!;
-            var at = $"{path}.{IngestBodyParser.Clip(key)}";
+            var at = $"{path}.{IngestBodyParser.Clip(key).Replace("\0", "\\u0000")}";
             reader.Read();
             if (key.Length is 0 or > IngestBodyParser.MaxLabelKey)
                 errors.Add(path, $"A label name must have 1 to {IngestBodyParser.MaxLabelKey} characters.");
+            else if (Server.NulText.In(key))
+                errors.Add(path, Server.NulText.Message("A label name"));
             else if (!keys.Add(key))
                 errors.Add(at, "This label is given twice.");
             if (reader.TokenType != JsonTokenType.String)
@@ -38,6 +40,8 @@ public static class IngestLabels
             }
             else if (reader.GetString()!.Length > IngestBodyParser.MaxLabelValue)
                 errors.Add(at, $"A label's value may have at most {IngestBodyParser.MaxLabelValue} characters.");
+            else if (Server.NulText.In(reader.GetString()))
+                errors.Add(at, Server.NulText.Message(at));
         }
         if (keys.Count > IngestBodyParser.MaxLabels) errors.Add(path, $"At most {IngestBodyParser.MaxLabels} labels per sample.");
         if (errors.Total != before) return null;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using OdooOps.Cli;
@@ -9,7 +10,7 @@ namespace OdooOps.Metrics;
 /// <summary>
 /// `odooops metrics push`: sends one batch to the ingest endpoint, the same request a metrics agent (or the seed's
 /// curl) sends. The token is the shared OPS_INGEST_TOKEN or a project's oo_ing_… token; prefer the environment to
-/// --token, which other users can see in the process list.
+/// --token, which other users can see in the process list. "Not now" answers are tried again a few times.
 /// </summary>
 public static class MetricsCommand
 {
@@ -35,7 +36,7 @@ public static class MetricsCommand
         var ts = new Option<string?>("--ts") { Description = "When the samples were taken, ISO 8601 with an offset (default: now)." };
         var url = new Option<string?>("--url") { Description = $"The server (default: env {ClientConfig.UrlVariable}, else {ClientConfig.DefaultUrl})." };
         var token = new Option<string?>("--token") { Description = $"The ingest token (default: env {TokenVariable})." };
-        var command = new Command("push", "Store samples for a project; prints how many were new (duplicates are skipped).")
+        var command = new Command("push", "Store samples for a project; prints how many were new (duplicates are skipped). Answers 503, 429, 502 and 504 are tried again 3 times (1, 2, 4 s, or the server's Retry-After up to 30 s).")
             { project, metric, branch, ts, url, token };
         command.SetAction((parse, ct) => CliCommon.Guard(async () =>
         {
@@ -89,30 +90,49 @@ public static class MetricsCommand
         return stream.ToArray();
     }
 
+    /// <summary>
+    /// Waits before the tries after a "not now" answer (503 while the server's database is down, 429, a proxy's 502 or
+    /// 504): the answer's Retry-After when longer, up to <see cref="MaxRetryAfter"/>. A repeated batch is safe: samples
+    /// already stored are skipped, not counted twice.
+    /// </summary>
+    static readonly TimeSpan[] RetryDelays = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)];
+    static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(30);
+
     static async Task<int> SendAsync(string baseUrl, string token, byte[] body, CancellationToken ct)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        using var request = new HttpRequestMessage(HttpMethod.Post, baseUrl + MetricsIngestApi.Route) { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Headers.Add(MetricsIngestApi.TokenHeader, token);
-        HttpResponseMessage response;
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            response = await http.SendAsync(request, ct);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new ApiException(null, $"cannot reach {baseUrl}: {e.InnerException?.Message ?? e.Message}");
-        }
-        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
-        {
-            throw new ApiException(null, $"{baseUrl} did not answer within {http.Timeout.TotalSeconds:0} s");
-        }
-        using (response)
-        {
-            if (!response.IsSuccessStatusCode) throw new ApiException(response.StatusCode, await ApiClient.DescribeAsync(response, ct));
-            using var answer = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(ct));
-            return answer.RootElement.GetProperty("inserted").GetInt32();
+            using var request = new HttpRequestMessage(HttpMethod.Post, baseUrl + MetricsIngestApi.Route) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            request.Headers.Add(MetricsIngestApi.TokenHeader, token);
+            HttpResponseMessage response;
+            try
+            {
+                response = await http.SendAsync(request, ct);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new ApiException(null, $"cannot reach {baseUrl}: {e.InnerException?.Message ?? e.Message}");
+            }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new ApiException(null, $"{baseUrl} did not answer within {http.Timeout.TotalSeconds:0} s");
+            }
+            using (response)
+            {
+                if (response.IsSuccessStatusCode)
+                {
+                    using var answer = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(ct));
+                    return answer.RootElement.GetProperty("inserted").GetInt32();
+                }
+                var temporary = response.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests
+                    or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout;
+                if (!temporary) throw new ApiException(response.StatusCode, await ApiClient.DescribeAsync(response, ct));
+                if (attempt == RetryDelays.Length)
+                    throw new ApiException(response.StatusCode, $"{await ApiClient.DescribeAsync(response, ct)} (gave up after {attempt + 1} tries)");
+                await Task.Delay(RetryAfter.Next(RetryDelays[attempt], RetryAfter.Of(response), MaxRetryAfter), ct);
+            }
         }
     }
 

@@ -17,15 +17,18 @@ public sealed record RunnerOptions(string Name, int Capacity, IReadOnlyList<stri
     /// <summary>The OS user steps run as (the runner runs as root); null: the runner's own user.</summary>
     public StepUser? StepUser { get; init; }
 
-    /// <summary>How long a killed step's processes get between SIGTERM and SIGKILL.</summary>
-    public TimeSpan KillGrace { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long a killed step's processes get between SIGTERM and SIGKILL: on cancel, timeout, and when the runner stops
+    /// (so a stopping `serve` or `odooops runner` takes about this long with a build running).
+    /// </summary>
+    public TimeSpan KillGrace { get; init; } = ProcessOptions.Default.KillGrace;
 }
 
 /// <summary>
 /// Runs one leased build: heartbeats, checkout, pipeline (.odooops.yml or Odoo-aware defaults), steps as processes
 /// with their output streamed to the server, the result. Stops at once, reporting nothing more, when the lease is lost;
 /// kills the steps and reports <c>cancelled</c> when a cancel is requested; when the runner itself stops, kills the
-/// steps and leaves the build to the rescuer (its lease runs out and another runner takes it).
+/// steps and hands the build back (queued again at once); the rescuer covers a hand-back that does not get through.
 /// </summary>
 public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, ILogger log)
 {
@@ -154,11 +157,16 @@ public sealed class BuildExecutor(RunnerClient client, RunnerOptions options, IL
         catch (HttpRequestException e) { log.LogError("Build {BuildId}: the result could not be reported ({Message}).", job.BuildId, e.Message); }
     }
 
-    /// <summary>Masks the job's secret variables in its log (<see cref="SecretMask"/>).</summary>
+    /// <summary>Masks the job's secret variables in its log (<see cref="SecretMask"/>); retries wait as long as the server asks.</summary>
     static LogBatcherOptions LogOptions(Job job)
     {
         var mask = new SecretMask(job.SecretNames.Select(name => job.Env.TryGetValue(name, out var value) ? value : ""));
-        return mask.IsEmpty ? new LogBatcherOptions() : new LogBatcherOptions { Redact = mask.Apply };
+        var options = new LogBatcherOptions();
+        return options with
+        {
+            Redact = mask.IsEmpty ? null : mask.Apply,
+            RetryDelay = (e, own) => RunnerClient.NextDelay(e, own, options.MaxRetryDelay),
+        };
     }
 
     /// <summary>

@@ -11,9 +11,10 @@ namespace OdooOps.Runners;
 /// off). It is an ordinary <see cref="RunnerAgent"/> that reaches this server over loopback HTTP, so there is one code
 /// path for local and remote runners. It registers itself as a shared runner named after the host, with a fresh token
 /// at every start (only the token's hash is stored); once an admin has disabled it, it stays off across restarts.
+/// It stops before the server does (<see cref="StoppingAsync"/>), so its builds are handed back while the server answers.
 /// </summary>
 public sealed class EmbeddedRunner(IHostApplicationLifetime lifetime, IServer server, OpsDatabase database, IConfiguration config,
-    ILogger<EmbeddedRunner> log) : BackgroundService
+    ILogger<EmbeddedRunner> log) : BackgroundService, IHostedLifecycleService
 {
     public const string CapacityKey = "OPS_RUNNERS";
     public const string WorkDirKey = "OPS_RUNNER_WORK_DIR";
@@ -29,8 +30,24 @@ public sealed class EmbeddedRunner(IHostApplicationLifetime lifetime, IServer se
             : throw new InvalidOperationException($"{CapacityKey}: '{text}' is not a number of builds from 0 (no embedded runner) to 64.");
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stopping)
+    /// <summary>
+    /// The host calls every service's StoppingAsync before it stops any of them, Kestrel included (whose StopAsync would
+    /// otherwise run first: it was registered first). So the runner stops here, kills its steps within their grace and
+    /// hands its builds back (jobs/{id}/release) over loopback to a server that still answers; then the server stops,
+    /// then `serve` stops the embedded cluster. Bounded by the host's shutdown timeout (30 s).
+    /// </summary>
+    public Task StoppingAsync(CancellationToken cancellationToken) => StopAsync(cancellationToken);
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    protected override async Task ExecuteAsync(CancellationToken serviceStopping)
     {
+        // SIGINT/SIGTERM raise ApplicationStopping before the host stops its services: from then on the server answers
+        // held polls at once (RunnerApi), so the runner must stop polling right away rather than claim more builds.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(serviceStopping, lifetime.ApplicationStopping);
+        var stopping = stop.Token;
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
         using (stopping.Register(() => started.TrySetCanceled()))

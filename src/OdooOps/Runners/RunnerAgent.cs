@@ -5,10 +5,13 @@ namespace OdooOps.Runners;
 /// <summary>
 /// A runner's main loop: long-polls for as many jobs as it has free slots, runs each on its own task, and polls again
 /// when a slot frees up. Network or server failures back off (1 s doubling to 30 s) and never drop a running build.
-/// Stopping kills the running builds' steps without reporting a result; the rescuer re-queues them.
+/// Stopping kills the running builds' steps (within their grace) and hands each build back (release); RunAsync returns
+/// once that is done.
 /// </summary>
 public sealed class RunnerAgent(RunnerClient client, RunnerOptions options, ILogger log)
 {
+    static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
     public async Task RunAsync(CancellationToken stopping)
     {
         var executor = new BuildExecutor(client, options, log);
@@ -40,9 +43,10 @@ public sealed class RunnerAgent(RunnerClient client, RunnerOptions options, ILog
             {
                 // Whatever went wrong with one poll (network, a refusal, an unreadable answer), the runner — and the
                 // server it is embedded in — carries on with its running builds and polls again.
-                log.LogWarning("Polling {Url} failed ({Message}); retrying in {Delay:g}.", Next, e.Message, backoff);
-                try { await Task.Delay(backoff, stopping); } catch (OperationCanceledException) { break; }
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                var wait = RunnerClient.NextDelay(e, backoff, MaxBackoff);
+                log.LogWarning("Polling {Url} failed ({Message}); retrying in {Delay:g}.", Next, e.Message, wait);
+                try { await Task.Delay(wait, stopping); } catch (OperationCanceledException) { break; }
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
         }
         await Task.WhenAll(running);

@@ -16,7 +16,7 @@ public static partial class RunnerApi
 {
     const string RunnerItem = "ops.runner";
 
-    public static WebApplication MapRunnerApi(this WebApplication app)
+    public static IEndpointRouteBuilder MapRunnerApi(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup(Base).WithTags("Runner protocol");
         v1.MapPost("/register", RegisterAsync).WithSummary("Exchange an org admin's registration token for a runner token");
@@ -139,8 +139,8 @@ public static partial class RunnerApi
             var l = lines[i];
             if (l.Seq < 0) v.Add($"lines[{i}].seq", "seq must be 0 or more.");
             if (l.Stream is not ("stdout" or "stderr" or "system")) v.Add($"lines[{i}].stream", "stream must be stdout, stderr or system.");
-            if (l.Line is null || l.Line.Length > MaxLineChars || l.Line.Contains('\0'))
-                v.Add($"lines[{i}].line", $"line must be text of at most {MaxLineChars} characters without NUL.");
+            if (l.Line is null || l.Line.Length > MaxLineChars)
+                v.Add($"lines[{i}].line", $"line must be text of at most {MaxLineChars} characters.");
         }
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         await using var conn = await db.Service.OpenConnectionAsync(ct);

@@ -7,6 +7,15 @@ namespace OdooOps.Runners;
 /// <summary>The server refused a call because this runner no longer holds the build (409): stop the build, report nothing.</summary>
 public sealed class LeaseLostException(string message) : Exception(message);
 
+/// <summary>
+/// A transient refusal (503 from a server whose database is down, 429, a proxy's 502/504) that said how long to wait
+/// (Retry-After): the runner's retries wait at least that long.
+/// </summary>
+internal sealed class RetryLaterException(string message, HttpStatusCode status, TimeSpan retryAfter) : HttpRequestException(message, null, status)
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
+
 /// <summary>The runner half of <see cref="RunnerProtocol"/> over HTTP. One instance per runner; thread-safe.</summary>
 public sealed class RunnerClient : IDisposable
 {
@@ -92,23 +101,37 @@ public sealed class RunnerClient : IDisposable
             }
             catch (HttpRequestException e) when (retry && attempt < RetryDelays.Count && IsTransient(e))
             {
-                await Task.Delay(RetryDelays[attempt], ct);
+                await Task.Delay(NextDelay(e, RetryDelays[attempt], RetryDelays[^1]), ct);
             }
         }
     }
 
     /// <summary>Worth another try: no answer at all, a server error, or "too many requests".</summary>
-    public static bool IsTransient(HttpRequestException e) =>
-        e.StatusCode is null or >= HttpStatusCode.InternalServerError or HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout;
+    public static bool IsTransient(HttpRequestException e) => IsTransient(e.StatusCode);
 
-    /// <summary>409 → <see cref="LeaseLostException"/>; any other failure → HttpRequestException with the server's detail.</summary>
+    static bool IsTransient(HttpStatusCode? status) =>
+        status is null or >= HttpStatusCode.InternalServerError or HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout;
+
+    /// <summary>
+    /// The wait before the next try: the caller's own back-off, or what the server asked for when that is longer —
+    /// capped at <paramref name="cap"/>, so that a wrong header cannot park the runner.
+    /// </summary>
+    public static TimeSpan NextDelay(Exception e, TimeSpan own, TimeSpan cap) =>
+        Cli.RetryAfter.Next(own, (e as RetryLaterException)?.RetryAfter, cap);
+
+    /// <summary>
+    /// 409 → <see cref="LeaseLostException"/>; a transient refusal with Retry-After → <see cref="RetryLaterException"/>;
+    /// any other failure → HttpRequestException with the server's detail.
+    /// </summary>
     static async Task EnsureAsync(HttpResponseMessage response, CancellationToken ct)
     {
         if (response.IsSuccessStatusCode) return;
         var text = await response.Content.ReadAsStringAsync(ct);
         var detail = text.Length > 500 ? text[..500] : text;
         if (response.StatusCode == HttpStatusCode.Conflict) throw new LeaseLostException(detail);
-        throw new HttpRequestException($"{(int)response.StatusCode} {response.ReasonPhrase}: {detail}", null, response.StatusCode);
+        var message = $"{(int)response.StatusCode} {response.ReasonPhrase}: {detail}";
+        if (IsTransient(response.StatusCode) && Cli.RetryAfter.Of(response) is { } wait) throw new RetryLaterException(message, response.StatusCode, wait);
+        throw new HttpRequestException(message, null, response.StatusCode);
     }
 
     public void Dispose() => _http.Dispose();

@@ -1,5 +1,6 @@
 using OdooOps.Builds;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace OdooOps.Runners;
 
@@ -99,7 +100,8 @@ public static class RunnerProtocol
 
     /// <summary>POST jobs/{id}/logs. Streams: stdout, stderr, system. Answer 200 <see cref="LogsAccepted"/>; 409 lease lost.</summary>
     public sealed record LogsRequest(Guid? LeaseId, IReadOnlyList<LogLine>? Lines);
-    public sealed record LogLine(long Seq, DateTime? Ts, string? Stream, string? Line);
+    /// <summary>A NUL in <c>line</c> becomes U+FFFD (<see cref="LogText"/>): every other text field refuses it (400).</summary>
+    public sealed record LogLine(long Seq, DateTime? Ts, string? Stream, [property: JsonConverter(typeof(LogText))] string? Line);
     public sealed record LogsAccepted(int Stored);
 
     /// <summary>
@@ -120,4 +122,16 @@ public static class RunnerProtocol
     /// </summary>
     public sealed record ReleaseRequest(Guid? LeaseId, string? Reason);
     public sealed record Released(string Status);
+
+    /// <summary>
+    /// Log text is other programs' output, relayed: a NUL in it (which PostgreSQL text cannot hold) becomes U+FFFD, as
+    /// the reference runner does with step output, instead of costing the batch with its other lines.
+    /// </summary>
+    internal sealed class LogText : JsonConverter<string>
+    {
+        public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.GetString()?.Replace('\0', '\uFFFD');
+
+        public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+    }
 }

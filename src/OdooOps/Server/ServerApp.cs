@@ -75,6 +75,7 @@ public static class ServerApp
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseNulTextRefusal(); // after sign-in and role checks (strangers get their 401 first), before antiforgery reads forms
         app.UseAntiforgery();
 
         app.MapHealthApi();
@@ -82,8 +83,10 @@ public static class ServerApp
         app.MapOpenApi();
         app.MapScalarApiReference("/docs/api", o => o.WithTitle("OdooOps API"));
 
+        // Every endpoint that takes a body is mapped in this group, so its JSON body is checked for NUL text (NulText).
+        var root = app.MapGroup("").RefuseNulText();
         // Every API answer may be one of these errors (auth, role, tenant); endpoints declare the rest in their Results<…>.
-        var api = app.MapGroup("/api/ops").RequireAuthorization(AccessPolicies.SignedIn)
+        var api = root.MapGroup("/api/ops").RequireAuthorization(AccessPolicies.SignedIn)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -99,13 +102,13 @@ public static class ServerApp
         api.MapAuditApi();
         api.MapIngestTokensApi();
         api.MapMetricSeriesApi();
-        app.MapMetricsIngestApi();
+        root.MapMetricsIngestApi();
         api.MapJobsApi();
-        app.MapBuildTriggerApi(api);
+        root.MapBuildTriggerApi(api);
         api.MapAdvisoriesApi();
-        app.MapAdvisoryScanApi();
-        app.MapWebhooksApi(api);
-        app.MapRunnerApi();
+        root.MapAdvisoryScanApi();
+        root.MapWebhooksApi(api);
+        root.MapRunnerApi();
         api.MapRunnerLabelsApi();
         api.MapRunnersApi(app.Configuration);
 

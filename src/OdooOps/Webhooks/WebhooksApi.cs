@@ -21,9 +21,9 @@ public static class WebhooksApi
     public sealed record HookAnswer(string Outcome, string Message, string? Branch = null, Guid? BranchId = null, bool BranchCreated = false,
         Guid? BuildId = null, string? BuildStatus = null, string? CommitSha = null, Guid[]? CancelledBuildIds = null);
 
-    public static WebApplication MapWebhooksApi(this WebApplication app, RouteGroupBuilder api)
+    public static IEndpointRouteBuilder MapWebhooksApi(this IEndpointRouteBuilder app, RouteGroupBuilder api)
     {
-        var settings = WebhookSettings.From(app.Configuration);
+        var settings = WebhookSettings.From(app.ServiceProvider.GetRequiredService<IConfiguration>());
         MapHook(app, "/hooks/github/{project:guid}", new GitHubHook(), settings,
             "GitHub webhook: push builds the pushed head (or archives a deleted branch); ping answers",
             $"Content type application/json, at most 1 MiB, signed with the project's webhook secret ({GitHubHook.SignatureHeader}: sha256=<hex HMAC-SHA256 of the body>). " +
@@ -36,7 +36,7 @@ public static class WebhooksApi
         return app;
     }
 
-    static void MapHook(WebApplication app, string route, IHookProvider provider, WebhookSettings settings, string summary, string description) =>
+    static void MapHook(IEndpointRouteBuilder app, string route, IHookProvider provider, WebhookSettings settings, string summary, string description) =>
         app.MapPost(route, (Guid project, HttpRequest request, OpsDatabase db, BuildTrigger trigger, CancellationToken ct) =>
                 ReceiveAsync(project, request, db, provider, settings, trigger.MaxQueued, ct))
             .AllowAnonymous()

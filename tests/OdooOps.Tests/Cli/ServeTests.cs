@@ -2,11 +2,18 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Dapper;
+using OdooOps.Database;
+using OdooOps.Runners.Execution;
 using OdooOps.Tests.Infrastructure;
+using OdooOps.Tests.Runners.Execution;
 
 namespace OdooOps.Tests.Cli;
 
-/// <summary>`odooops serve` as a process: health, readiness, the embedded database's lifecycle and its single owner.</summary>
+/// <summary>
+/// `odooops serve` as a process: health, readiness, the embedded database's lifecycle and its single owner; a stop in the
+/// middle of a build hands the build back while the server still answers, then stops the server and the database.
+/// </summary>
 public sealed class ServeTests : IDisposable
 {
     readonly string _dataDir = Path.Combine(Path.GetTempPath(), $"odooops-serve-{Guid.NewGuid():N}"[..32]);
@@ -81,6 +88,93 @@ public sealed class ServeTests : IDisposable
         Assert.DoesNotContain("Generated OPS_", againOutput.ToString()); // the second start reuses them
         Terminate(again);
         Assert.True(again.WaitForExit(60_000));
+    }
+
+    [Fact]
+    public async Task Sigterm_during_a_build_hands_it_back_then_stops_server_and_database_within_the_step_grace()
+    {
+        using var repo = await TestRepository.CreateAsync();
+        var sleeper = Path.Combine(_dataDir, "sleeper.pid");
+        // The step ignores SIGTERM, so it holds out for the whole grace and is SIGKILLed: the slowest clean stop.
+        await repo.CommitFilesAsync("slow", (".odooops.yml", $$"""
+            steps:
+              - name: slow
+                run: |
+                  trap '' TERM
+                  sleep 600 &
+                  echo $! > '{{sleeper}}'
+                  echo "slow step running"
+                  wait
+            """));
+        var port = FreePort();
+        var (serve, output) = Start("serve", "--urls", $"http://127.0.0.1:{port}", "--data-dir", _dataDir);
+        using var http = new HttpClient();
+        Assert.Equal(HttpStatusCode.OK, (await WaitForAsync(http, $"http://127.0.0.1:{port}/readyz", serve, output)).StatusCode);
+
+        Guid build;
+        await using (var attached = await LocalPostgres.StartOrAttachAsync(_dataDir)) // serve holds the data dir: attach to its cluster
+        {
+            var owner = attached.ConnectionString();
+            owner.Pooling = false;
+            var org = await Accounts.CreateOrgAsync(owner, "stop-org");
+            var project = await Accounts.CreateProjectAsync(owner, org, "stop");
+            await using var conn = await Accounts.OpenAsync(owner);
+            build = await conn.ExecuteScalarAsync<Guid>("""
+                update ops.projects set repo_url = @Dir where id = @project;
+                insert into ops.builds (project_id, branch_id, trigger)
+                select project_id, id, 'push' from ops.branches where project_id = @project and name = 'main' returning id
+                """, new { repo.Dir, project });
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (!await conn.ExecuteScalarAsync<bool>(
+                       "select exists (select from ops.build_logs where build_id = @build and line = 'slow step running')", new { build }))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the build did not start its step: {output}");
+                await Task.Delay(200);
+            }
+        }
+        var sleeperPid = int.Parse((await File.ReadAllTextAsync(sleeper)).Trim());
+        Assert.True(ProcessProbe.IsAlive(sleeperPid));
+
+        // SIGTERM as systemd or docker send it; Ctrl+C sends SIGINT to the foreground group, which serve treats alike
+        // (the steps and the postmaster run in sessions of their own, so the terminal's signal reaches serve alone).
+        var clock = Stopwatch.StartNew();
+        Terminate(serve);
+        var grace = ProcessOptions.Default.KillGrace;
+        var bound = grace + TimeSpan.FromSeconds(20); // margin: server, scheduler and pg_ctl stop on a loaded 2-core machine
+        Assert.True(serve.WaitForExit(bound), $"serve still running {bound.TotalSeconds:0} s after SIGTERM: {output}");
+        var stopped = clock.Elapsed;
+        Assert.True(serve.ExitCode == 0, output.ToString());
+        Assert.False(ProcessProbe.IsAlive(sleeperPid), "the step's process outlived serve");
+        var clusterDir = Path.Combine(Path.GetFullPath(_dataDir), "pg");
+        Assert.False(File.Exists(Path.Combine(clusterDir, "postmaster.pid")), "the embedded PostgreSQL is still running");
+        Assert.Empty(ProcessesMentioning(clusterDir));
+        Assert.DoesNotContain("heartbeat failed", output.ToString());
+        Assert.Contains($"Build {build} handed back: queued.", output.ToString());
+
+        // Queued again at once with its attempt not counted, as `odooops runner` hands builds back.
+        await using (var again = await LocalPostgres.StartAsync(_dataDir))
+        {
+            var owner = again.ConnectionString();
+            owner.Pooling = false;
+            await using var conn = await Accounts.OpenAsync(owner);
+            var row = await conn.QuerySingleAsync<(string Status, string State, int Attempts)>(
+                "select b.status, q.state, q.attempts from ops.builds b join ops.run_queue q on q.build_id = b.id where b.id = @build", new { build });
+            Assert.Equal(("queued", "queued", 0), row);
+            Assert.True(await conn.ExecuteScalarAsync<bool>(
+                "select exists (select from ops.build_logs where build_id = @build and line like 'Attempt 1 handed back by its runner%')", new { build }));
+        }
+        TestContext.Current.SendDiagnosticMessage($"serve stopped {stopped.TotalSeconds:0.0} s after SIGTERM (step grace {grace.TotalSeconds:0} s)");
+    }
+
+    /// <summary>Live processes whose command line names <paramref name="text"/> (e.g. a postmaster of that data dir).</summary>
+    static List<int> ProcessesMentioning(string text) =>
+        [.. Directory.EnumerateDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && ProcessProbe.IsAlive(pid) && CommandLine(pid).Contains(text, StringComparison.Ordinal))];
+
+    static string CommandLine(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' '); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return ""; }
     }
 
     public void Dispose()

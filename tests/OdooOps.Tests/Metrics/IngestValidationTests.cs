@@ -47,6 +47,10 @@ public sealed class IngestValidationTests(IngestWorld world) : IClassFixture<Ing
         { "unknown sample field", """{"metric": "cpu_pct", "value": 1, "unit": "%"}""", 400, "samples[1].unit" },
         { "field given twice", """{"metric": "cpu_pct", "value": 1, "value": 2}""", 400, "samples[1].value" },
         { "sample not an object", "42", 400, "samples[1]" },
+        // PostgreSQL text (and jsonb) cannot hold NUL: refused like any bad value, not a 500
+        { "branch with a NUL", """{"metric": "cpu_pct", "value": 1, "branch": "ma\u0000in"}""", 400, "samples[1].branch" },
+        { "label value with a NUL", """{"metric": "cpu_pct", "value": 1, "labels": {"host": "web\u00001"}}""", 400, "samples[1].labels.host" },
+        { "label name with a NUL", """{"metric": "cpu_pct", "value": 1, "labels": {"ho\u0000st": "web-1"}}""", 400, "samples[1].labels" },
     };
 
     [Theory]

@@ -1,9 +1,16 @@
 using Dapper;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using OdooOps.Tests.Infrastructure;
 
 namespace OdooOps.Tests.Metrics;
 
-/// <summary>`odooops metrics push`, the real binary against a live server: prints "inserted N", errors in one line.</summary>
+/// <summary>
+/// `odooops metrics push`, the real binary against a live server: prints "inserted N", errors in one line; a server that
+/// answers 503 (its database down) is tried again after its Retry-After, a few times, then given up in one line.
+/// </summary>
 public sealed class MetricsPushCliTests(IngestWorld world) : IClassFixture<IngestWorld>
 {
     IngestServer Server => world.Server;
@@ -67,5 +74,55 @@ public sealed class MetricsPushCliTests(IngestWorld world) : IClassFixture<Inges
             Assert.Contains(expect, line);
         }
         Assert.Equal(before, await Server.SampleCountAsync());
+    }
+
+    [Fact]
+    public async Task A_503_is_tried_again_after_its_retry_after_and_given_up_after_four_tries()
+    {
+        var project = Guid.NewGuid().ToString();
+        await using (var twice = await BusyServer.StartAsync(busyAnswers: 2))
+        {
+            var result = await RunAsync(["--project", project, "--metric", "cli.x=1", "--url", twice.Url], envToken: TestHosts.IngestToken);
+            Assert.True(result.ExitCode == 0, result.Error);
+            Assert.Equal("inserted 1\n", result.Output);
+            Assert.Equal(3, twice.Calls.Count);
+            Assert.True(twice.Calls[1] - twice.Calls[0] >= TimeSpan.FromSeconds(1), "the first retry came before the Retry-After of 1 s");
+        }
+        await using var always = await BusyServer.StartAsync(busyAnswers: int.MaxValue);
+        var failed = await RunAsync(["--project", project, "--metric", "cli.x=1", "--url", always.Url], envToken: TestHosts.IngestToken);
+        Assert.Equal(1, failed.ExitCode);
+        var line = Assert.Single(failed.Error.TrimEnd('\n').Split('\n'));
+        Assert.Equal("error: Database unavailable: try again later. (gave up after 4 tries)", line);
+        Assert.Equal(4, always.Calls.Count);
+    }
+
+    /// <summary>An ingest endpoint whose first answers are 503 with Retry-After: 1, then {"inserted": 1}.</summary>
+    sealed class BusyServer : IAsyncDisposable
+    {
+        readonly WebApplication _app;
+        public List<TimeSpan> Calls { get; } = [];
+        public string Url => _app.Urls.First();
+
+        BusyServer(WebApplication app) => _app = app;
+
+        public static async Task<BusyServer> StartAsync(int busyAnswers)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Logging.ClearProviders();
+            var server = new BusyServer(builder.Build());
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            server._app.MapPost(OdooOps.Metrics.MetricsIngestApi.Route, (HttpResponse response) =>
+            {
+                lock (server.Calls) server.Calls.Add(clock.Elapsed);
+                if (server.Calls.Count > busyAnswers) return Results.Text("""{"inserted": 1}""", "application/json");
+                response.Headers.RetryAfter = "1";
+                return Results.Problem("try again later.", statusCode: 503, title: "Database unavailable");
+            });
+            await server._app.StartAsync();
+            return server;
+        }
+
+        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
     }
 }

@@ -7,8 +7,8 @@ namespace OdooOps.Tests.Runners;
 
 /// <summary>
 /// The runner's client against a real server through a network that fails on purpose: reporting calls survive
-/// transient failures (no answer, 5xx) by trying again, a refusal (4xx) is not retried, and a call that hangs ends at
-/// its timeout. Plus the `odooops runner` verb's own start-up: registration once, bad options refused in one line.
+/// transient failures (no answer, 5xx) by trying again, waiting at least the Retry-After a 503 asks for (capped), a
+/// refusal (4xx) is not retried, and a call that hangs ends at its timeout. Plus the `odooops runner` verb's own start-up: registration once, bad options refused in one line.
 /// </summary>
 public sealed class RunnerClientTests(PostgresCluster cluster) : IAsyncLifetime
 {
@@ -34,12 +34,13 @@ public sealed class RunnerClientTests(PostgresCluster cluster) : IAsyncLifetime
         }
     }
 
-    async Task<(RunnerClient Client, RunnerProtocol.Job Job)> ClaimWithAsync(FlakyNetwork network, TimeSpan? callTimeout = null)
+    async Task<(RunnerClient Client, RunnerProtocol.Job Job)> ClaimWithAsync(FlakyNetwork network, TimeSpan? callTimeout = null,
+        TimeSpan? longestRetryDelay = null)
     {
         var build = await _world.QueueBuildAsync();
         var client = new RunnerClient(_world.Url, await _world.RunnerTokenAsync(), network)
         {
-            RetryDelays = [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50)],
+            RetryDelays = [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50), longestRetryDelay ?? TimeSpan.FromMilliseconds(50)],
             CallTimeout = callTimeout ?? TimeSpan.FromSeconds(15),
         };
         var job = Assert.Single(await client.NextAsync(1, 0, default));
@@ -81,6 +82,26 @@ public sealed class RunnerClientTests(PostgresCluster cluster) : IAsyncLifetime
             await Assert.ThrowsAsync<HttpRequestException>(() => other.StepAsync(next, 0, new RunnerProtocol.StepRequest(null, "s", "running", null, null, null), default));
         Assert.Equal(4, down.Calls); // one try and three retries
         Assert.Equal("running", (await _world.BuildAsync(next.BuildId)).Status); // left to the rescuer
+    }
+
+    [Fact]
+    public async Task A_503_with_retry_after_is_retried_no_sooner_than_asked_and_a_huge_wait_is_capped()
+    {
+        HttpResponseMessage Busy(int seconds) => new(HttpStatusCode.ServiceUnavailable) { Headers = { RetryAfter = new(TimeSpan.FromSeconds(seconds)) } };
+        // The client's own waits are 50 ms, 50 ms, 3 s: a Retry-After beyond its longest wait is cut down to that.
+        var busy = new FlakyNetwork("/done", 2, () => Busy(1));
+        var (client, job) = await ClaimWithAsync(busy, longestRetryDelay: TimeSpan.FromSeconds(3));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (client) await client.DoneAsync(job, "success", null, default);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2), $"retried after {clock.Elapsed}, not after the 2 × 1 s asked");
+        Assert.Equal(3, busy.Calls);
+
+        // An hour asked: the wait is capped at the client's longest (3 s here, 15 s by default).
+        var hour = new FlakyNetwork("/done", 1, () => Busy(3600));
+        var (other, next) = await ClaimWithAsync(hour, longestRetryDelay: TimeSpan.FromSeconds(3));
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using (other) await other.DoneAsync(next, "failed", null, patience.Token);
+        Assert.Equal("failed", (await _world.BuildAsync(next.BuildId)).Status);
     }
 
     [Fact]

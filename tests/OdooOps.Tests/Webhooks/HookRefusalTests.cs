@@ -101,6 +101,7 @@ public sealed class HookRefusalTests(ApiWorld world) : IClassFixture<ApiWorld>
                      ($$"""{"ref": "refs/heads/x", "after": "{{Sha('c')}}", "deleted": "no"}""", "deleted"),
                      ("""{"ref": "refs/heads/x", "after": "not-a-sha"}""", "after"),
                      ($$"""{"ref": "refs/heads/with space", "after": "{{Sha('c')}}"}""", "ref"),
+                     ($$"""{"ref": "refs/heads/nul\u0000x", "after": "{{Sha('c')}}"}""", "ref"), // PostgreSQL text cannot hold NUL
                  })
         {
             var reply = await GitHubAsync(Http, project, secret, body);

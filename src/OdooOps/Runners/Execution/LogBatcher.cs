@@ -18,6 +18,9 @@ public sealed record LogBatcherOptions
     /// <summary>Applied to every line's text before it is numbered and sent (the build's <see cref="SecretMask"/>).</summary>
     public Func<string, string>? Redact { get; init; }
 
+    /// <summary>The wait before re-sending, from the failure and the back-off's own wait (the runner waits out a server's Retry-After).</summary>
+    public Func<Exception, TimeSpan, TimeSpan>? RetryDelay { get; init; }
+
     /// <summary>How long disposing waits for the last lines to be sent before giving them up.</summary>
     public TimeSpan DisposeTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
@@ -170,14 +173,18 @@ public sealed class LogBatcher : IAsyncDisposable
         var delay = _options.FirstRetryDelay;
         while (true)
         {
+            var wait = delay;
             try
             {
                 await _send(batch, _abort.Token);
                 return true;
             }
-            catch (Exception) when (!_abort.IsCancellationRequested) { } // the server or network failed: retry below
+            catch (Exception e) when (!_abort.IsCancellationRequested) // the server or network failed: retry below
+            {
+                if (_options.RetryDelay is { } asked) wait = asked(e, delay);
+            }
             catch (Exception) { return false; }
-            try { await Task.Delay(delay, _abort.Token); }
+            try { await Task.Delay(wait, _abort.Token); }
             catch (OperationCanceledException) { return false; }
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxRetryDelay.Ticks));
         }

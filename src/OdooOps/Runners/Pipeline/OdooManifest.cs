@@ -33,15 +33,19 @@ public sealed record OdooManifest(
 
     static T? Optional<T>(IReadOnlyDictionary<string, object?> dict, string key, string expected) =>
         !dict.TryGetValue(key, out var value) || value is null ? default
-        : value is T typed ? typed
+        : value is T typed ? Text(typed, key)
         : throw new OdooManifestException($"'{key}' must be {expected}, not {PythonType(value)}");
+
+    /// <summary>A NUL ('\x00') is refused here: the server's text fields cannot take it, so the addon is skipped with the reason.</summary>
+    static T Text<T>(T value, string key) =>
+        value is string s && Server.NulText.In(s) ? throw new OdooManifestException($"'{key}' must not contain NUL characters") : value;
 
     static IReadOnlyList<string> DependsOf(IReadOnlyDictionary<string, object?> dict)
     {
         var list = Optional<IReadOnlyList<object?>>(dict, "depends", "a list of module names");
         if (list is null) return [];
-        return list.Select(d => d as string ?? throw new OdooManifestException(
-            $"'depends' must be a list of module names, but holds {PythonType(d)}")).ToList();
+        return list.Select(d => Text(d as string ?? throw new OdooManifestException(
+            $"'depends' must be a list of module names, but holds {PythonType(d)}"), "depends")).ToList();
     }
 
     static string PythonType(object? value) => value switch

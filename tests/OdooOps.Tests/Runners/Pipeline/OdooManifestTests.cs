@@ -56,6 +56,8 @@ public sealed class OdooManifestTests
     [InlineData("{'installable': 'yes'}", "'installable' must be True or False, not a string")]
     [InlineData("{\n  'name': 'x',\n  'version': __import__('os').system('touch /tmp/pwned'),\n}", "line 3, column 14: '__import__' is not allowed")]
     [InlineData("{'name': 'x'", "line 1, column 13: expected ',' or '}'")]
+    [InlineData("{'name': 'Sale\\x00Extras'}", "'name' must not contain NUL characters")] // the server's text cannot hold it
+    [InlineData("{'depends': ['sale', 'st\\0ock']}", "'depends' must not contain NUL characters")]
     public void Refuses_bad_manifests(string source, string expected)
     {
         var error = Assert.Throws<OdooManifestException>(() => OdooManifest.Parse(source));
