@@ -183,7 +183,7 @@ public sealed class RunnerWorld : IAsyncDisposable
     /// </summary>
     public async Task<Task<IReadOnlyList<RunnerProtocol.Job>>> StartParkedPollAsync(RunnerClient runner, int waitSeconds)
     {
-        // Another session than the lock's: pg_stat_activity is read once per transaction.
+        // Watched from a session of its own: pg_stat_activity is a snapshot per transaction.
         await using var watch = await Accounts.OpenAsync(Owner);
         Task<IReadOnlyList<RunnerProtocol.Job>> poll;
         int claim;

@@ -32,7 +32,7 @@ public sealed class StepProcessTests : IDisposable
         // The step goes on only once the test has received its first line, then sleeps 2 s: the gap between the two
         // lines cannot shrink however late a busy machine delivers the first.
         var go = Path.Combine(_dir, "go");
-        var run = RunAsync($"echo first\nwhile [ ! -e '{go}' ]; do sleep 0.01; done\nsleep 2\necho second");
+        var run = RunAsync($"echo first\nwhile [ ! -e '{go}' ]; do sleep 0.01; done\nsleep 2\necho second", timeout: TimeSpan.FromMinutes(2));
         await _recorder.WaitForLineAsync("first");
         Assert.False(run.IsCompleted, "the step ended before its first line was read");
         await File.WriteAllTextAsync(go, "");
