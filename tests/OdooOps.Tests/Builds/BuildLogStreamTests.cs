@@ -50,6 +50,9 @@ public sealed class StreamServerFixture(PostgresCluster cluster) : IAsyncLifetim
 /// <summary>GET /api/ops/builds/{id}/logs/stream against a real server: live lines, resume, end, heartbeats, fallbacks.</summary>
 public sealed class BuildLogStreamTests(StreamServerFixture fx) : IClassFixture<StreamServerFixture>
 {
+    /// <summary>How long to wait for something that must happen, before failing instead of hanging (latencies are asserted apart).</summary>
+    static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
     static string Stream(Guid build, string query = "") => $"/api/ops/builds/{build}/logs/stream{query}";
 
     async Task<SseClient> OpenAsync(Guid build, string query = "", string? lastEventId = null)
@@ -145,14 +148,15 @@ public sealed class BuildLogStreamTests(StreamServerFixture fx) : IClassFixture<
         var build = await fx.RunningBuildAsync();
         var sse = await OpenAsync(build);
         await sse.UntilAsync("status");
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        // Quiet until the heartbeat (due after 1 s of silence) has come, however late a busy machine sends it.
+        await sse.UntilCommentAsync(": heartbeat", Patience);
         await fx.Runner.AppendAsync(build, "after the quiet");
         await NextLineAsync(sse, TimeSpan.FromSeconds(5));
         Assert.Contains(": heartbeat", sse.Comments);
         Assert.Equal(1, fx.Notifications.SubscriberCount(build));
 
         await sse.DisposeAsync();
-        var deadline = DateTime.UtcNow.AddSeconds(5);
+        var deadline = DateTime.UtcNow + Patience;
         while (fx.Notifications.SubscriberCount(build) > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
         Assert.Equal(0, fx.Notifications.SubscriberCount(build));
     }
@@ -170,7 +174,8 @@ public sealed class BuildLogStreamTests(StreamServerFixture fx) : IClassFixture<
             await using (var conn = await Accounts.OpenAsync(fx.Server.Owner)) // a plain insert: no NOTIFY
                 await conn.ExecuteAsync("insert into ops.build_logs (build_id, project_id, seq, stream, line) values (@build, @ProjectId, 0, 'system', 'polled')",
                     new { build, fx.ProjectId });
-            Assert.Equal("polled", (await NextLineAsync(sse, TimeSpan.FromSeconds(3))).Json.GetProperty("line").GetString());
+            // Only the 0.5 s poll can bring it; the wait allows a busy machine, still short of the usual 30 s poll.
+            Assert.Equal("polled", (await NextLineAsync(sse, TimeSpan.FromSeconds(20))).Json.GetProperty("line").GetString());
         }
         finally
         {
@@ -188,7 +193,7 @@ public sealed class BuildLogStreamTests(StreamServerFixture fx) : IClassFixture<
             var before = Assert.Single(await conn.QueryAsync<int>(Listener, args));
             Assert.True(await conn.ExecuteScalarAsync<bool>("select pg_terminate_backend(@before)", new { before }));
             // Back when a new backend listens under the same name and the service says so.
-            var deadline = DateTime.UtcNow.AddSeconds(15);
+            var deadline = DateTime.UtcNow + Patience;
             while (DateTime.UtcNow < deadline && !((await conn.QueryAsync<int>(Listener, args)).Any(pid => pid != before) && fx.Notifications.Listening))
                 await Task.Delay(50);
             Assert.Contains(await conn.QueryAsync<int>(Listener, args), pid => pid != before);

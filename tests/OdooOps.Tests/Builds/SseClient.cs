@@ -71,6 +71,26 @@ public sealed class SseClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Reads a quiet stream until the comment <paramref name="comment"/> arrives (kept in <see cref="Comments"/>);
+    /// fails on an event line, or after <paramref name="timeout"/>.
+    /// </summary>
+    public async Task UntilCommentAsync(string comment, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            string? line;
+            try { line = await _reader.ReadLineAsync(cts.Token); }
+            catch (OperationCanceledException) { throw new TimeoutException($"no '{comment}' within {timeout}"); }
+            if (line is null) throw new InvalidOperationException($"the stream ended before '{comment}'");
+            if (line.Length == 0) continue;
+            if (line[0] != ':') Assert.Fail($"an event on a quiet stream: {line}");
+            Comments.Add(line);
+            if (line == comment) return;
+        }
+    }
+
     /// <summary>Events until one named <paramref name="name"/> (included).</summary>
     public async Task<List<Event>> UntilAsync(string name, TimeSpan? timeout = null)
     {

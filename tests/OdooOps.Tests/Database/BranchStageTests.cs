@@ -181,7 +181,8 @@ public sealed class BranchStageTests(TenantDatabase db) : IClassFixture<TenantDa
     async Task WaitUntilBlockedAsync(int pid, Task call)
     {
         await using var owner = await db.OpenOwnerAsync();
-        for (var i = 0; i < 200; i++)
+        // A deadline, not a count of tries: on a busy machine the second call may take a while to reach the lock.
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < deadline;)
         {
             if (call.IsCompleted) await call; // surfaces an error; finishing early means it did not wait
             Assert.False(call.IsCompleted, "the second promotion finished while the first still held the project's branches");

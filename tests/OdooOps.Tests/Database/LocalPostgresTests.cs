@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Dapper;
 using Npgsql;
 using OdooOps.Database;
+using OdooOps.Tests.Runners.Execution;
 
 namespace OdooOps.Tests.Database;
 
@@ -69,8 +70,11 @@ public sealed class LocalPostgresTests : IDisposable
         await using (var pg = await LocalPostgres.StartAsync(_dir, Fast))
         {
             var pid = int.Parse(File.ReadLines(Path.Combine(pg.ClusterDir, "postmaster.pid")).First());
+            var cluster = ProcessProbe.ChildrenOf(pid).Append(pid).ToList();
             Process.GetProcessById(pid).Kill(); // SIGKILL: no clean shutdown, pid file left behind
-            await Task.Delay(500, TestContext.Current.CancellationToken);
+            // Its server processes notice and exit, letting go of the shared memory a new postmaster must not find in
+            // use; wait for that (as a restart after a real crash comes later), however long a busy machine takes.
+            await ProcessProbe.WaitUntilGoneAsync(cluster, TimeSpan.FromMinutes(1));
         }
         await using var again = await LocalPostgres.StartAsync(_dir, Fast);
         Assert.Equal(1, await ScalarAsync<int>(again, "select 1"));

@@ -96,11 +96,26 @@ public sealed class RollupTests(PostgresCluster cluster)
         await using var tx = await slow.BeginTransactionAsync();
         Assert.Equal(1, await db.IngestAsync(slow, tx, At("cpu_pct", 5, 2))); // stamped, not yet committed
         var fold = db.FoldAsync();
-        await Task.Delay(500);
+        // Seen waiting on the ingest's lock, rather than given a fixed time that a busy machine may not reach it in.
+        var waiting = false;
+        await using (var watch = await Accounts.OpenAsync(db.Owner))
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!fold.IsCompleted && DateTime.UtcNow < deadline)
+            {
+                waiting = await watch.ExecuteScalarAsync<bool>("""
+                    select exists (select 1 from pg_stat_activity where datname = current_database()
+                                      and wait_event_type = 'Lock' and query like '%metric_fold_cutoff%')
+                    """);
+                if (waiting) break;
+                await Task.Delay(20);
+            }
+        }
         Assert.False(fold.IsCompleted, "the fold must wait for the uncommitted ingest");
+        Assert.True(waiting, "the fold never waited on the ingest's lock");
 
         await tx.CommitAsync();
-        Assert.Equal(1, (await fold.WaitAsync(TimeSpan.FromSeconds(10))).Samples);
+        Assert.Equal(1, (await fold.WaitAsync(TimeSpan.FromSeconds(60))).Samples);
         var edge = Assert.Single(await db.RollupsAsync("minute"));
         Assert.Equal((2L, 3.0), (edge.Count, edge.Sum));
     }

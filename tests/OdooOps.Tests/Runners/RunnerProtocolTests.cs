@@ -237,8 +237,7 @@ public sealed class RunnerProtocolTests(PostgresCluster cluster) : IAsyncLifetim
     {
         using var runner = await _world.ClientAsync("parked");
         Assert.Empty(await runner.NextAsync(1, 0, default));
-        var poll = runner.NextAsync(1, 20, default);
-        await Task.Delay(500); // parked on the NOTIFY wait by now
+        var poll = await _world.StartParkedPollAsync(runner, 20);
         Assert.False(poll.IsCompleted);
 
         var clock = Stopwatch.StartNew();
@@ -254,8 +253,7 @@ public sealed class RunnerProtocolTests(PostgresCluster cluster) : IAsyncLifetim
     {
         var world = await RunnerWorld.StartAsync(cluster);
         using var runner = await world.ClientAsync("parked-at-shutdown");
-        var poll = runner.NextAsync(1, 30, default);
-        await Task.Delay(500);
+        var poll = await world.StartParkedPollAsync(runner, 30);
         Assert.False(poll.IsCompleted);
 
         var clock = Stopwatch.StartNew();

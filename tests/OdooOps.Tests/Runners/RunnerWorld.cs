@@ -175,6 +175,45 @@ public sealed class RunnerWorld : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts a long poll of <paramref name="runner"/> and returns it once the server has run its claim and found
+    /// nothing: the poll took its NOTIFY wake-up before claiming, so from then on it is parked. A finished claim leaves
+    /// no trace to see, so a lock on the queue holds it up until it is seen waiting in pg_stat_activity; released, it
+    /// is done once its session is idle or closed. Observed, where a fixed sleep could be outlasted by a busy machine.
+    /// </summary>
+    public async Task<Task<IReadOnlyList<RunnerProtocol.Job>>> StartParkedPollAsync(RunnerClient runner, int waitSeconds)
+    {
+        // Watched from a session of its own: pg_stat_activity is a snapshot per transaction.
+        await using var watch = await Accounts.OpenAsync(Owner);
+        Task<IReadOnlyList<RunnerProtocol.Job>> poll;
+        int claim;
+        await using (var hold = await Accounts.OpenAsync(Owner))
+        await using (var tx = await hold.BeginTransactionAsync())
+        {
+            await hold.ExecuteAsync("lock table ops.run_queue in access exclusive mode", transaction: tx);
+            poll = runner.NextAsync(1, waitSeconds, default);
+            claim = await WaitForAsync(watch, "the poll's claim to wait on the queue's lock", """
+                select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'
+                   and query like '%ops.claim_build_jobs(%'
+                """, null);
+        } // rolled back: the lock goes
+        await WaitForAsync(watch, "the poll's claim to finish", """
+            select 1 where not exists (select 1 from pg_stat_activity where pid = @claim and state <> 'idle')
+            """, new { claim });
+        return poll;
+    }
+
+    static async Task<int> WaitForAsync(NpgsqlConnection conn, string what, string sql, object? args)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            if (await conn.QueryFirstOrDefaultAsync<int?>(sql, args) is { } found) return found;
+            if (DateTime.UtcNow > deadline) Assert.Fail($"waited in vain for {what}");
+            await Task.Delay(20);
+        }
+    }
+
     public async Task<List<string>> LogAsync(Guid id)
     {
         await using var conn = await Accounts.OpenAsync(Owner);

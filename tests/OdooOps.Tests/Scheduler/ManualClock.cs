@@ -9,6 +9,7 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
     readonly Lock _gate = new();
     readonly List<ManualTimer> _timers = [];
     DateTimeOffset _now = start;
+    TaskCompletionSource _timersChanged = NewSignal();
 
     public override DateTimeOffset GetUtcNow() { lock (_gate) return _now; }
 
@@ -17,6 +18,41 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
     public override long GetTimestamp() => GetUtcNow().UtcTicks;
 
     public void Advance(TimeSpan by) => SetTo(GetUtcNow() + by);
+
+    /// <summary>
+    /// Waits until exactly <paramref name="count"/> timers are armed, e.g. until every scheduler loop is parked on its
+    /// next wait. A loop reads the clock and only then arms its timer, relative to that reading; moving the clock in
+    /// between would arm the timer late by the move, so tests that drive running loops wait here before moving it.
+    /// </summary>
+    public async Task WaitForTimersAsync(int count, TimeSpan patience)
+    {
+        using var deadline = new CancellationTokenSource(patience);
+        while (true)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                if (_timers.Count == count) return;
+                changed = _timersChanged.Task;
+            }
+            try { await changed.WaitAsync(deadline.Token); }
+            catch (OperationCanceledException)
+            {
+                lock (_gate)
+                    throw new Xunit.Sdk.XunitException($"{_timers.Count} timer(s) armed after {patience}, not {count}: due at " +
+                        string.Join(", ", _timers.Select(t => t.DueAt.ToString("HH:mm:ss"))));
+            }
+        }
+    }
+
+    static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Called under the lock whenever the armed timers change: wakes <see cref="WaitForTimersAsync"/>.</summary>
+    void TimersChanged()
+    {
+        _timersChanged.TrySetResult();
+        _timersChanged = NewSignal();
+    }
 
     /// <summary>Moves the clock to <paramref name="instant"/>, firing every timer that falls due, in due order.</summary>
     public void SetTo(DateTimeOffset instant)
@@ -53,6 +89,7 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
             {
                 clock._timers.Remove(this);
                 _period = period;
+                clock.TimersChanged();
                 if (dueTime == Timeout.InfiniteTimeSpan) return true;
                 DueAt = clock._now + dueTime;
                 clock._timers.Add(this);
@@ -66,6 +103,7 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
         public void Rearm(DateTimeOffset now)
         {
             clock._timers.Remove(this);
+            clock.TimersChanged();
             if (_period > TimeSpan.Zero && _period != Timeout.InfiniteTimeSpan)
             {
                 DueAt = now + _period;
@@ -75,7 +113,11 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
 
         public void Fire() => callback(state);
 
-        public void Dispose() { lock (clock._gate) clock._timers.Remove(this); }
+        public void Dispose()
+        {
+            lock (clock._gate)
+                if (clock._timers.Remove(this)) clock.TimersChanged();
+        }
 
         public ValueTask DisposeAsync()
         {

@@ -18,6 +18,12 @@ public sealed class SchedulerNode : IAsyncDisposable
     readonly ServiceProvider _services;
     readonly OpsDatabase _database;
 
+    /// <summary>
+    /// How long a test waits for ticks or timers before failing instead of hanging: generous, because a tick does real
+    /// database work and the machine may be busy; a passing test never waits it out.
+    /// </summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
+
     public SchedulerService Scheduler { get; }
     public LogCapture Logs { get; } = new();
     public Channel<SchedulerService.TickResult> Ticks { get; } = Channel.CreateUnbounded<SchedulerService.TickResult>();
@@ -40,7 +46,7 @@ public sealed class SchedulerNode : IAsyncDisposable
     /// <summary>The next <paramref name="count"/> finished ticks of this node (fails rather than hangs).</summary>
     public async Task<List<SchedulerService.TickResult>> NextTicksAsync(int count)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var cts = new CancellationTokenSource(Patience);
         var results = new List<SchedulerService.TickResult>();
         try
         {

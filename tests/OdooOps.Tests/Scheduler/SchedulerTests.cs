@@ -89,6 +89,9 @@ public sealed partial class SchedulerTests(PostgresCluster cluster)
 
         for (var step = 0; step < 6; step++)
         {
+            // Every loop of both replicas parked on its next wait (one timer each) before the clock moves: a loop still
+            // between reading the clock and arming its timer would arm it 10 s late and miss this tick.
+            await clock.WaitForTimersAsync(2 * jobs.Count, SchedulerNode.Patience);
             clock.Advance(TimeSpan.FromSeconds(10));
             var now = clock.GetUtcNow();
             var due = a.Scheduler.Schedule.Entries.Where(e => e.FiresAt(now)).Select(e => e.Job.Name).Order().ToList();
@@ -132,7 +135,7 @@ public sealed partial class SchedulerTests(PostgresCluster cluster)
             probe.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var racing = new[] { a.Scheduler.RunTickAsync("probe", tick), b.Scheduler.RunTickAsync("probe", tick) };
             // The winner is held inside the job, so the first to finish must be the replica that was kept out.
-            var first = await (await Task.WhenAny(racing).WaitAsync(TimeSpan.FromSeconds(20)));
+            var first = await (await Task.WhenAny(racing).WaitAsync(SchedulerNode.Patience));
             Assert.Equal(TickOutcome.ClaimedElsewhere, first.Outcome);
             Assert.True(await TickLockHeldAsync(db, "probe", tick), "the running tick holds no advisory lock");
             probe.Gate.SetResult();
@@ -192,7 +195,7 @@ public sealed partial class SchedulerTests(PostgresCluster cluster)
         }) { Timeout = TimeSpan.FromSeconds(30) };
         await using var node = new SchedulerNode(db.Credentials, clock, [stuck]);
 
-        var result = await node.Scheduler.RunTickAsync("stuck", TenOClock).WaitAsync(TimeSpan.FromSeconds(20));
+        var result = await node.Scheduler.RunTickAsync("stuck", TenOClock).WaitAsync(SchedulerNode.Patience);
         never.SetResult("too late");
 
         Assert.Equal((TickOutcome.Failed, "timed out after 30 s"), (result.Outcome, result.Detail));

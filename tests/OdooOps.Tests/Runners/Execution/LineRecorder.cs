@@ -20,12 +20,23 @@ public sealed class LineRecorder
     public IReadOnlyList<int> ReportedPids() =>
         Texts().Where(t => t.StartsWith("pid ", StringComparison.Ordinal)).Select(t => int.Parse(t[4..])).ToList();
 
+    /// <summary>How long to wait for a line before failing instead of hanging: generous, for a busy machine.</summary>
+    static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
     /// <summary>Waits until the script has reported <paramref name="count"/> pids.</summary>
     public async Task<IReadOnlyList<int>> WaitForPidsAsync(int count)
     {
         var clock = Stopwatch.StartNew();
-        while (ReportedPids().Count < count && clock.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(20);
+        while (ReportedPids().Count < count && clock.Elapsed < Patience) await Task.Delay(20);
         Assert.Equal(count, ReportedPids().Count);
         return ReportedPids();
+    }
+
+    /// <summary>Waits until the line <paramref name="text"/> has arrived.</summary>
+    public async Task WaitForLineAsync(string text)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!_lines.Any(l => l.Line.Text == text) && clock.Elapsed < Patience) await Task.Delay(10);
+        Assert.Contains(text, Lines.Select(l => l.Text));
     }
 }

@@ -29,7 +29,14 @@ public sealed class StepProcessTests : IDisposable
     [Fact]
     public async Task A_line_arrives_while_the_step_still_runs()
     {
-        var result = await RunAsync("echo first\nsleep 2\necho second");
+        // The step goes on only once the test has received its first line, then sleeps 2 s: the gap between the two
+        // lines cannot shrink however late a busy machine delivers the first.
+        var go = Path.Combine(_dir, "go");
+        var run = RunAsync($"echo first\nwhile [ ! -e '{go}' ]; do sleep 0.01; done\nsleep 2\necho second", timeout: TimeSpan.FromMinutes(2));
+        await _recorder.WaitForLineAsync("first");
+        Assert.False(run.IsCompleted, "the step ended before its first line was read");
+        await File.WriteAllTextAsync(go, "");
+        var result = await run;
         Assert.True(result.Succeeded);
         Assert.True(result.Duration >= TimeSpan.FromSeconds(2));
         Assert.True(_recorder.ArrivalOf("first") < TimeSpan.FromSeconds(1.2), $"first arrived after {_recorder.ArrivalOf("first")}");
