@@ -2,14 +2,15 @@ using System.Diagnostics;
 using Dapper;
 using Npgsql;
 using OdooOps.Database;
-using OdooOps.Runners;
+using OdooOps.Runners.Protocol;
+using OdooOps.Runners.Dispatch;
 
 namespace OdooOps.Bench;
 
 /// <summary>
 /// The runner issue's claim target (2 cores): the queue layer alone, no HTTP — workers (each its own ops.runners row
 /// and connection, as ops_service like the runner API) loop claim → finish on no-op builds: unbatched (claim 1, one
-/// finish per job, the runner API's own SQL through RunnerStore) with 8 workers ≥ 1,600 jobs/s; also batched (claim
+/// finish per job, the runner API's own SQL through DispatchStore) with 8 workers ≥ 1,600 jobs/s; also batched (claim
 /// --batch, the batch's finishes in one statement), and 1 and 4 workers. Before each run the queue is topped up to
 /// --jobs builds with one INSERT … generate_series (the enqueue trigger queues each; the per-project cap of 20 is
 /// BuildTrigger's, not the database's) and vacuumed, so every run starts from the same queue. The default, 100,000, is
@@ -90,7 +91,7 @@ public static class ClaimBench
         await using var conn = await service.OpenConnectionAsync();
         while (Stopwatch.GetTimestamp() < until)
         {
-            var jobs = await RunnerStore.ClaimAsync(conn, runnerId, max, LeaseSeconds);
+            var jobs = await DispatchStore.ClaimAsync(conn, runnerId, max, LeaseSeconds);
             if (jobs.Count == 0)
             {
                 // Nothing free: the queue is empty, or its last rows are locked by the other workers' claims.
@@ -105,7 +106,7 @@ public static class ClaimBench
                     """, new { runnerId, builds = jobs.Select(j => j.BuildId).ToArray(), leases = jobs.Select(j => j.LeaseId).ToArray() });
             else
                 foreach (var job in jobs)
-                    await RunnerStore.FinishAsync(conn, runnerId, job.BuildId, new RunnerProtocol.DoneRequest(job.LeaseId, "success", null));
+                    await DispatchStore.FinishAsync(conn, runnerId, job.BuildId, new RunnerProtocol.DoneRequest(job.LeaseId, "success", null));
             finished += jobs.Count;
         }
         return new Worker(claimed, finished, false);

@@ -10,7 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using OdooOps.Auth;
 using OdooOps.Database;
-using OdooOps.Runners;
+using OdooOps.Runners.Protocol;
+using OdooOps.Runners.Agent;
 using OdooOps.Secrets;
 using OdooOps.Server;
 
@@ -56,8 +57,8 @@ public static class DispatchBench
             var registration = AccessTokens.Create(RunnerProtocol.RegistrationTokenPrefix);
             await conn.ExecuteAsync("insert into ops.runner_registration_tokens (org_id, token_hash) values (@orgId, @hash)",
                 new { orgId, hash = AccessTokens.Hash(registration) });
-            var registered = await RunnerClient.RegisterAsync(url, new RunnerProtocol.RegisterRequest(registration, "bench-runner", [], 1, "bench"));
-            using var runner = new RunnerClient(url, registered.Token);
+            var registered = await DispatchClient.RegisterAsync(url, new RunnerProtocol.RegisterRequest(registration, "bench-runner", [], 1, "bench"));
+            using var runner = new DispatchClient(url, registered.Token);
             var pause = TimeSpan.FromMilliseconds(o.PauseMs);
             Console.WriteLine($"{o.Builds} builds per path (+{WarmupBuilds} warm-up), one at a time; each queued {o.PauseMs} ms after the runner's long poll was sent.");
 
@@ -109,7 +110,7 @@ public static class DispatchBench
         $"n={l.Count,4}  p50={l.Percentile(50),7:F2} ms  p95={l.Percentile(95),7:F2} ms  max={l.Percentile(100),7:F2} ms  min={l.Percentile(0),6:F2} ms";
 
     /// <summary>One build at a time: poll, pause, trigger, wait for the poll to answer that build, report it done.</summary>
-    static async Task<Run> MeasureAsync(RunnerClient runner, int builds, TimeSpan pause, Func<Task<Guid>> trigger)
+    static async Task<Run> MeasureAsync(DispatchClient runner, int builds, TimeSpan pause, Func<Task<Guid>> trigger)
     {
         List<double> fromSent = [], fromAnswered = [], call = [];
         for (var i = 0; i < builds; i++)
@@ -132,7 +133,7 @@ public static class DispatchBench
     }
 
     /// <summary>The runner's long poll; the time is taken the moment it answers, whenever the bench looks.</summary>
-    static async Task<(IReadOnlyList<RunnerProtocol.Job> Jobs, long Received)> PollAsync(RunnerClient runner)
+    static async Task<(IReadOnlyList<RunnerProtocol.Job> Jobs, long Received)> PollAsync(DispatchClient runner)
     {
         var jobs = await runner.NextAsync(1, RunnerProtocol.MaxWaitSeconds, default);
         return (jobs, Stopwatch.GetTimestamp());

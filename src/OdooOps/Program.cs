@@ -1,5 +1,8 @@
 using System.CommandLine;
-using OdooOps.Cli;
+using OdooOps.Cli.Admin;
+using OdooOps.Cli.Client;
+using OdooOps.Cli.Doctor;
+using OdooOps.Cli.Host;
 
 var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo hosting.")
 {
@@ -16,10 +19,10 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
     BuildsCommand.Create(),
     DoctorCommand.Create(),
     SecretsCommand.Create(),
-    RunnerCommand.Create(),
-    RunnersCommand.Create(),
-    OdooOps.Advisories.AdvisoriesCommand.Create(),
-    OdooOps.Metrics.MetricsCommand.Create(),
+    RunnerAgentCommand.Create(),
+    RunnerAdminCommand.Create(),
+    AdvisoriesCommand.Create(),
+    MetricsCommand.Create(),
 };
 var parse = root.Parse(args);
 // Usage mistakes follow the CLI's error contract too: one "error: …" line on stderr and exit code 1.

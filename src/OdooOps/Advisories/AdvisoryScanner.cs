@@ -10,7 +10,7 @@ namespace OdooOps.Advisories;
 /// </summary>
 public sealed partial class AdvisoryScanner(OpsDatabase db, AdvisorySettings settings, IServerHealthProbe probe, ILogger<AdvisoryScanner> log)
 {
-    /// <summary>The built-in "OdooOps" project of the 'odooops-system' org (fixed in migration 0008).</summary>
+    /// <summary>The built-in "OdooOps" project of the 'odooops-system' org (ops.system_project_id).</summary>
     public static readonly Guid SystemProjectId = Guid.Parse("00000000-0000-4000-8000-0000000005e1");
 
     public sealed record Outcome(int AdvisoriesCreated, int AdvisoriesResolved, int ProjectsScanned, IReadOnlyList<string> Unavailable);

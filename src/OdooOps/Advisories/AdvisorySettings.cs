@@ -7,7 +7,7 @@ namespace OdooOps.Advisories;
 /// <summary>
 /// The advisory rules' thresholds from configuration (environment, appsettings.json). Only keys that are set are
 /// sent to ops.run_advisory_scan, under their name without OPS_ADVISORY_ in lower case (OPS_ADVISORY_CPU_HIGH_PCT →
-/// cpu_high_pct); the defaults live in migration 0008 alone, so the SQL and the host can never disagree on them.
+/// cpu_high_pct); the defaults live in the rule functions alone (Advisories/Sql), so the SQL and the host can never disagree on them.
 /// A value that is not a positive number (or, for the runtimes, a list of Odoo versions) stops the server at start
 /// with the key named, rather than silently scanning with a default.
 /// </summary>
@@ -15,7 +15,7 @@ public sealed partial class AdvisorySettings
 {
     public const string Prefix = "OPS_ADVISORY_";
 
-    /// <summary>The numeric thresholds (defaults in 0008: 85, 90, 15, 15, 24, 3, 5, 30, 1, 500, 80).</summary>
+    /// <summary>The numeric thresholds (defaults in the rule functions: 85, 90, 15, 15, 24, 3, 5, 30, 1, 500, 80).</summary>
     public static readonly string[] NumericKeys =
     [
         "OPS_ADVISORY_CPU_HIGH_PCT", "OPS_ADVISORY_MEMORY_HIGH_PCT", "OPS_ADVISORY_METRIC_WINDOW_MINUTES",

@@ -43,7 +43,7 @@ public static class AdvisoryStore
     public static Task<Advisory?> GetAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid projectId, Guid advisoryId) =>
         conn.QuerySingleOrDefaultAsync<Advisory>($"{Select} where a.id = @advisoryId and a.project_id = @projectId", new { projectId, advisoryId }, tx);
 
-    /// <summary>Through the 0004 RPCs, which re-check the role (developer) under RLS.</summary>
+    /// <summary>Through ops.resolve_advisory and ops.suppress_advisory, which re-check the role (developer) under RLS.</summary>
     public static Task ResolveAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid advisoryId) =>
         conn.ExecuteAsync("select ops.resolve_advisory(@advisoryId)", new { advisoryId }, tx);
 

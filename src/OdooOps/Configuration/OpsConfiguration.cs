@@ -20,6 +20,17 @@ public static class OpsConfiguration
             .AddInMemoryCollection((flags ?? new Dictionary<string, string?>()).Where(kv => kv.Value is not null))
             .Build();
 
+    /// <summary>A whole number of days (1–36500) from <paramref name="key"/>, or <paramref name="fallback"/> when unset;
+    /// anything else throws a one-line message naming the key.</summary>
+    public static int Days(IConfiguration config, string key, int fallback)
+    {
+        var text = config[key];
+        if (string.IsNullOrWhiteSpace(text)) return fallback;
+        return int.TryParse(text.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var days) && days is >= 1 and <= 36500
+            ? days
+            : throw new InvalidOperationException($"{key}: '{text}' is not a whole number of days between 1 and 36500.");
+    }
+
     /// <summary>Where OdooOps keeps its embedded database, secrets and backups when nothing else is said.</summary>
     public static string ResolveDataDir(IConfiguration config)
     {

@@ -1,4 +1,4 @@
-using System.Globalization;
+using OdooOps.Configuration;
 
 namespace OdooOps.Metrics;
 
@@ -19,23 +19,13 @@ public sealed record MetricRetention(int RawDays, int MinuteDays, int HourDays)
     /// <summary>Throws a one-line message naming the key for a value that is not a whole number of days or is out of order.</summary>
     public static MetricRetention From(IConfiguration config)
     {
-        var raw = Days(config, RawKey, Default.RawDays);
-        var minute = Days(config, MinuteKey, Default.MinuteDays);
-        var hour = Days(config, HourKey, Default.HourDays);
+        var raw = OpsConfiguration.Days(config, RawKey, Default.RawDays);
+        var minute = OpsConfiguration.Days(config, MinuteKey, Default.MinuteDays);
+        var hour = OpsConfiguration.Days(config, HourKey, Default.HourDays);
         if (minute < raw)
             throw new InvalidOperationException($"{MinuteKey} ({minute}) must be at least {RawKey} ({raw}): minute rollups are recomputed from raw samples.");
         if (hour < minute)
             throw new InvalidOperationException($"{HourKey} ({hour}) must be at least {MinuteKey} ({minute}): hour rollups are recomputed from minute rollups.");
         return new MetricRetention(raw, minute, hour);
-    }
-
-    /// <summary>A whole number of days (1–36500) from <paramref name="key"/>, or <paramref name="fallback"/> when unset.</summary>
-    internal static int Days(IConfiguration config, string key, int fallback)
-    {
-        var text = config[key];
-        if (string.IsNullOrWhiteSpace(text)) return fallback;
-        return int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var days) && days is >= 1 and <= 36500
-            ? days
-            : throw new InvalidOperationException($"{key}: '{text}' is not a whole number of days between 1 and 36500.");
     }
 }

@@ -7,7 +7,7 @@ namespace OdooOps.Metrics;
 
 /// <summary>
 /// The <c>rollups</c> job (every minute): folds the samples received since the last fold into the minute and hour
-/// rollups (migration 0009 explains how the cut-off keeps that exact). A backlog — the first fold of a database that
+/// rollups (ops.metric_fold_cutoff and ops.metric_receipt_stamp keep the cut-off exact). A backlog — the first fold of a database that
 /// already holds samples, or a server that was down — is folded in windows of <see cref="Window"/>, each its own
 /// transaction, so a long catch-up makes progress even when it is cut short.
 /// </summary>

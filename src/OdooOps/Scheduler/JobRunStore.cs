@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Dapper;
 using Npgsql;
+using OdooOps.Configuration;
 
 namespace OdooOps.Scheduler;
 
@@ -98,6 +99,19 @@ public static class JobRunStore
             }
         }
         return closed;
+    }
+
+    /// <summary>Days of ops.job_runs history kept (default 30): the retention job deletes older finished runs.</summary>
+    public const string RetentionKey = "OPS_JOB_RUN_RETENTION_DAYS";
+
+    /// <summary>OPS_JOB_RUN_RETENTION_DAYS, checked (a bad value stops `serve` with one line naming the key).</summary>
+    public static int RetentionDays(IConfiguration config) => OpsConfiguration.Days(config, RetentionKey, 30);
+
+    /// <summary>Finished runs older than <paramref name="before"/> (by tick, else start), deleted; how many.</summary>
+    public static async Task<int> DeleteBeforeAsync(NpgsqlDataSource service, DateTimeOffset before, CancellationToken ct)
+    {
+        await using var conn = await service.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<int>(new CommandDefinition("select ops.delete_job_runs_before(@before)", new { before }, cancellationToken: ct));
     }
 
     /// <summary>One 64-bit key per (job, tick); hashed so it cannot collide with the small fixed keys of migrations and login roles in practice.</summary>

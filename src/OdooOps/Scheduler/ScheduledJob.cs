@@ -24,28 +24,14 @@ public sealed partial record ScheduledJob(string Name, string DefaultCron, Func<
     internal static partial Regex NamePattern();
 }
 
-/// <summary>Registers the scheduler with `serve`: the job registry, its schedule (checked here) and the hosted service.</summary>
+/// <summary>Registers the scheduler with a host: the jobs it is given (`serve`: ServerApp.Jobs), their schedule (checked here) and the hosted service.</summary>
 public static class SchedulerSetup
 {
-    /// <summary>
-    /// Every job `serve` runs. To add one (rollups every minute, advisory_scan every 5 minutes …), add its
-    /// <see cref="ScheduledJob"/> here; its cron is then configurable as OPS_JOB_&lt;name&gt; like the others.
-    /// </summary>
-    public static readonly IReadOnlyList<ScheduledJob> Jobs =
-    [
-        Metrics.MetricRollupJob.Job,
-        MetricPartitionJobs.PartitionMaintenance,
-        MetricPartitionJobs.Retention,
-        Advisories.AdvisoryScanJob.Job,
-        Runners.RunnerRescueJob.Job,
-    ];
-
-    /// <param name="jobs">Tests pass their own registry; `serve` uses <see cref="Jobs"/>.</param>
-    public static IServiceCollection AddOpsScheduler(this IServiceCollection services, IConfiguration config, IReadOnlyList<ScheduledJob>? jobs = null)
+    public static IServiceCollection AddOpsScheduler(this IServiceCollection services, IConfiguration config, IReadOnlyList<ScheduledJob> jobs)
     {
         // Built (and so checked) while the host is being built: a bad cron or setting stops `serve` with one line
         // (CliCommon.Guard) before anything listens, instead of a hosted service failing later in a logged stack trace.
-        services.AddSingleton(JobSchedule.Build(jobs ?? Jobs, config));
+        services.AddSingleton(JobSchedule.Build(jobs, config));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<SchedulerService>();
         services.AddHostedService(sp => sp.GetRequiredService<SchedulerService>());

@@ -41,10 +41,10 @@ public static class DemoData
             "insert into registry.orgs (name, slug) values ('Demo Company', @OrgSlug) returning id", new { OrgSlug }, tx);
         foreach (var (email, name, role) in new[]
                  {
-                     (AdminEmail, "Demo Admin", "owner"),
-                     ("developer@demo.odooops.dev", "Dana Developer", "developer"),
-                     ("tester@demo.odooops.dev", "Theo Tester", "tester"),
-                     ("viewer@demo.odooops.dev", "Vera Viewer", "viewer"),
+                     (AdminEmail, "Demo Admin", Role.Owner.Name()),
+                     ("developer@demo.odooops.dev", "Dana Developer", Role.Developer.Name()),
+                     ("tester@demo.odooops.dev", "Theo Tester", Role.Tester.Name()),
+                     ("viewer@demo.odooops.dev", "Vera Viewer", Role.Viewer.Name()),
                  })
         {
             var userId = await conn.ExecuteScalarAsync<Guid>("""
@@ -118,7 +118,7 @@ public static class DemoData
                    when 'mem_mb' then round((900 + 200 * sin(g.i / 240.0) + random() * 50)::numeric, 0)
                    else round((40 + 30 * sin(g.i / 120.0) + random() * 15)::numeric, 0)
                end,
-               (select ops.metric_receipt_stamp()) -- evaluated once; see migration 0009 for why inserts stamp this way
+               (select ops.metric_receipt_stamp()) -- evaluated once; ops.metric_receipt_stamp says why inserts stamp this way
         from ops.branches b
         join ops.projects p on p.id = b.project_id and p.org_id = @orgId
         cross join (values ('cpu_pct'), ('mem_mb'), ('requests')) m(metric)

@@ -65,7 +65,7 @@ public sealed class DatabaseErrorHandler(IProblemDetailsService problems) : IExc
     public static (int Status, string Title, string Detail) Map(PostgresException pg) => pg.SqlState switch
     {
         "42501" => (403, "Forbidden", "Your role does not allow this."),
-        "OOL01" => (409, "Lease lost", pg.MessageText), // a runner that no longer holds a build (migration 0011)
+        "OOL01" => (409, "Lease lost", pg.MessageText), // a runner that no longer holds a build (ops_private.held_lease)
         "OOR01" => (401, "Unauthorized", "Unknown, expired or disabled runner credentials."),
         "P0002" => (404, "Not found", pg.MessageText),
         "23505" => (409, "Conflict", pg.ConstraintName is { } c ? $"Already exists ({c})." : pg.MessageText),

@@ -11,7 +11,9 @@ using OdooOps.Metrics;
 using OdooOps.Observability;
 using OdooOps.Orgs;
 using OdooOps.Projects;
-using OdooOps.Runners;
+using OdooOps.Runners.Dispatch;
+using OdooOps.Runners.Admin;
+using OdooOps.Runners.Agent;
 using OdooOps.Scheduler;
 using OdooOps.Secrets;
 using OdooOps.Tokens;
@@ -25,6 +27,19 @@ namespace OdooOps.Server;
 public static class ServerApp
 {
     public const string DefaultUrls = "http://127.0.0.1:8080";
+
+    /// <summary>
+    /// Every scheduled job `serve` runs, each defined by its feature. To add one, add its <see cref="ScheduledJob"/> here;
+    /// its cron is then configurable as OPS_JOB_&lt;name&gt; like the others.
+    /// </summary>
+    public static readonly IReadOnlyList<ScheduledJob> Jobs =
+    [
+        MetricRollupJob.Job,
+        MetricJobs.PartitionMaintenance,
+        MetricJobs.Retention,
+        AdvisoryScanJob.Job,
+        LeaseRescueJob.Job,
+    ];
 
     /// <param name="configure">Tests swap the server (TestServer) or add settings here.</param>
     public static WebApplication Build(string urls, IConfiguration config, OpsDatabase database, OpsSecrets secrets, Action<WebApplicationBuilder>? configure = null)
@@ -50,9 +65,9 @@ public static class ServerApp
         builder.Services.AddRazorComponents();
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddScoped<ConsoleContext>();
-        builder.Services.AddOpsScheduler(builder.Configuration);
+        builder.Services.AddOpsScheduler(builder.Configuration, Jobs);
         // Read once (a bad value stops `serve` with one line, before anything listens), not per runner request.
-        builder.Services.AddSingleton(RunnerSettings.From(builder.Configuration));
+        builder.Services.AddSingleton(DispatchSettings.From(builder.Configuration));
         builder.Services.AddSingleton<PgNotifications>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PgNotifications>());
         builder.Services.AddBuilds();
@@ -108,9 +123,9 @@ public static class ServerApp
         api.MapAdvisoriesApi();
         root.MapAdvisoryScanApi();
         root.MapWebhooksApi(api);
-        root.MapRunnerApi();
+        root.MapRunnerDispatchApi();
         api.MapRunnerLabelsApi();
-        api.MapRunnersApi(app.Configuration);
+        api.MapRunnerAdminApi(app.Configuration);
 
         app.MapUi();
         return app;

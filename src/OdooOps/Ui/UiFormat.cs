@@ -39,6 +39,9 @@ public static class UiFormat
         _ => "neutral",
     };
 
+    /// <summary>"an admin", "a developer": a role in a sentence.</summary>
+    public static string WithArticle(string? role) => $"{(role is ['a' or 'e' or 'i' or 'o' or 'u', ..] ? "an" : "a")} {role}";
+
     /// <summary>"850 ms", "12.4 s", "3 min 05 s", "1 h 02 min": a build step's length at a glance.</summary>
     public static string Duration(TimeSpan d)
     {

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Dapper;
 using OdooOps.Auth;
-using OdooOps.Runners;
+using OdooOps.Runners.Protocol;
 using OdooOps.Tests.Infrastructure;
 
 namespace OdooOps.Tests.Api;

@@ -99,7 +99,7 @@ public sealed class TestRunner(NpgsqlConnectionStringBuilder owner, Guid runnerI
         await using var conn = await Accounts.OpenAsync(owner);
         await conn.ExecuteAsync("select ops.finish_build_job(@runnerId, @buildId, @lease, @result, @detail)",
             new { runnerId, buildId, lease = _leases[buildId].Lease, result, detail });
-        // As the runner API's done does after the finish commits (migration 0015: the finish itself does not notify).
+        // As the runner API's done does after the finish commits (ops.finish_build_job itself does not notify).
         await conn.ExecuteAsync("select pg_notify('ops_build_logs', @id)", new { id = buildId.ToString() });
     }
 

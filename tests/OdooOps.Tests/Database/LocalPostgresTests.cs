@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using Dapper;
 using Npgsql;
 using OdooOps.Database;
-using OdooOps.Tests.Runners.Execution;
+using OdooOps.Tests.Runners.Agent.Execution;
 
 namespace OdooOps.Tests.Database;
 

@@ -6,7 +6,7 @@ using OdooOps.Tests.Infrastructure;
 namespace OdooOps.Tests.Metrics;
 
 /// <summary>
-/// Migration 0006's objects keep the security model: ops.ingest_metric_batch bypasses RLS, so only ops_service may
+/// The ingest function keeps the security model: ops.ingest_metric_batch bypasses RLS, so only ops_service may
 /// run it; the Idempotency-Key table is owner-only with RLS on; `db verify` stays green.
 /// </summary>
 public sealed class IngestFunctionAccessTests(TenantDatabase db) : IClassFixture<TenantDatabase>

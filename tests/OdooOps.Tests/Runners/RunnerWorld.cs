@@ -8,10 +8,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using OdooOps.Auth;
 using OdooOps.Database;
-using OdooOps.Runners;
-using OdooOps.Runners.Execution;
+using OdooOps.Runners.Protocol;
+using OdooOps.Runners.Agent;
+using OdooOps.Runners.Agent.Execution;
 using OdooOps.Tests.Infrastructure;
-using OdooOps.Tests.Runners.Execution;
+using OdooOps.Tests.Runners.Agent.Execution;
 
 namespace OdooOps.Tests.Runners;
 
@@ -79,10 +80,10 @@ public sealed class RunnerWorld : IAsyncDisposable
         (await RegisterAsync(name, capacity, labels)).Token;
 
     public async Task<RunnerProtocol.Registered> RegisterAsync(string name = "test-runner", int capacity = 1, params string[] labels) =>
-        await RunnerClient.RegisterAsync(Url, new RunnerProtocol.RegisterRequest(await RegistrationTokenAsync(), name, labels, capacity, "test"));
+        await DispatchClient.RegisterAsync(Url, new RunnerProtocol.RegisterRequest(await RegistrationTokenAsync(), name, labels, capacity, "test"));
 
     /// <summary>A protocol client of a newly registered runner.</summary>
-    public async Task<RunnerClient> ClientAsync(string name = "test-runner", int capacity = 1, params string[] labels) =>
+    public async Task<DispatchClient> ClientAsync(string name = "test-runner", int capacity = 1, params string[] labels) =>
         new(Url, await RunnerTokenAsync(name, capacity, labels));
 
     /// <summary>An API client signed in with a token of a new owner of the world's org.</summary>
@@ -119,7 +120,7 @@ public sealed class RunnerWorld : IAsyncDisposable
     public async Task<Task> StartRunnerAsync(CancellationToken stop, string name = "test-runner", int capacity = 1, TimeSpan? killGrace = null,
         string? odooBin = null, StepUser? stepUser = null)
     {
-        var client = new RunnerClient(Url, await RunnerTokenAsync(name, capacity));
+        var client = new DispatchClient(Url, await RunnerTokenAsync(name, capacity));
         var options = new RunnerOptions(name, capacity, [], Path.Combine(WorkDir, name))
             { KillGrace = killGrace ?? TimeSpan.FromSeconds(1), OdooBin = odooBin, StepUser = stepUser };
         return Task.Run(async () =>
@@ -181,7 +182,7 @@ public sealed class RunnerWorld : IAsyncDisposable
     /// no trace to see, so a lock on the queue holds it up until it is seen waiting in pg_stat_activity; released, it
     /// is done once its session is idle or closed. Observed, where a fixed sleep could be outlasted by a busy machine.
     /// </summary>
-    public async Task<Task<IReadOnlyList<RunnerProtocol.Job>>> StartParkedPollAsync(RunnerClient runner, int waitSeconds)
+    public async Task<Task<IReadOnlyList<RunnerProtocol.Job>>> StartParkedPollAsync(DispatchClient runner, int waitSeconds)
     {
         // Watched from a session of its own: pg_stat_activity is a snapshot per transaction.
         await using var watch = await Accounts.OpenAsync(Owner);

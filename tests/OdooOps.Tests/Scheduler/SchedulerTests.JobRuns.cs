@@ -26,7 +26,7 @@ public sealed partial class SchedulerTests
         await using var liveNode = await Accounts.OpenAsync(db.Owner);
         Assert.True(await liveNode.ExecuteScalarAsync<bool>("select pg_try_advisory_lock(@key)", new { key = JobRunStore.LockKey("rollups", live) }));
 
-        await using var node = new SchedulerNode(db.Credentials, new ManualClock(now), SchedulerSetup.Jobs);
+        await using var node = new SchedulerNode(db.Credentials, new ManualClock(now), OdooOps.Server.ServerApp.Jobs);
         Assert.Equal(1, await node.Scheduler.SweepAbandonedRunsAsync());
 
         var runs = (await conn.QueryAsync<(string Node, string Outcome, string? Detail, DateTime? FinishedAt)>(
@@ -54,8 +54,8 @@ public sealed partial class SchedulerTests
                 select 'rollups', 'n', t, t, t, 'success' from generate_series(@edge - interval '3 days', @edge + interval '3 days', interval '1 day') t;
                 insert into ops.job_runs (job, node, scheduled_for, started_at, outcome) values ('advisory_scan', 'n', @old, @old, 'running');
                 """, new { edge, old = edge.AddDays(-100) });
-        await using var node = new SchedulerNode(db.Credentials, new ManualClock(today), SchedulerSetup.Jobs,
-            new Dictionary<string, string?> { [MetricPartitionJobs.JobRunRetentionKey] = configured });
+        await using var node = new SchedulerNode(db.Credentials, new ManualClock(today), OdooOps.Server.ServerApp.Jobs,
+            new Dictionary<string, string?> { [JobRunStore.RetentionKey] = configured });
 
         var result = await node.Scheduler.RunTickAsync("retention", today);
 
@@ -70,8 +70,8 @@ public sealed partial class SchedulerTests
     public async Task A_bad_job_run_retention_stops_the_start_naming_the_key()
     {
         var db = await NewDatabaseAsync("schedrunbad");
-        var e = Assert.ThrowsAny<Exception>(() => new SchedulerNode(db.Credentials, new ManualClock(TenOClock), SchedulerSetup.Jobs,
-            new Dictionary<string, string?> { [MetricPartitionJobs.JobRunRetentionKey] = "0" }));
-        Assert.Contains(MetricPartitionJobs.JobRunRetentionKey, e.Message);
+        var e = Assert.ThrowsAny<Exception>(() => new SchedulerNode(db.Credentials, new ManualClock(TenOClock), OdooOps.Server.ServerApp.Jobs,
+            new Dictionary<string, string?> { [JobRunStore.RetentionKey] = "0" }));
+        Assert.Contains(JobRunStore.RetentionKey, e.Message);
     }
 }

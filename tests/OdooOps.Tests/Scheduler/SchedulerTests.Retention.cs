@@ -34,7 +34,7 @@ public sealed partial class SchedulerTests
                   from ops.branches b, generate_series(@hourEdge - interval '240 hours', @hourEdge + interval '23 hours', interval '1 hour') t
                  where b.project_id = @project and b.name = 'main';
                 """, new { project, minuteEdge = today.UtcDateTime.Date.AddDays(-keptMinutes), hourEdge = today.UtcDateTime.Date.AddDays(-keptHours) });
-        await using var node = new SchedulerNode(db.Credentials, new ManualClock(today), SchedulerSetup.Jobs,
+        await using var node = new SchedulerNode(db.Credentials, new ManualClock(today), OdooOps.Server.ServerApp.Jobs,
             new Dictionary<string, string?> { [MetricRetention.MinuteKey] = minuteDays, [MetricRetention.HourKey] = hourDays });
 
         var result = await node.Scheduler.RunTickAsync("retention", today);

@@ -11,6 +11,7 @@ using OdooOps.Scheduler;
 using OdooOps.Server;
 using OdooOps.Tests.Cli;
 using OdooOps.Tests.Infrastructure;
+using OdooOps.Cli.Doctor;
 
 namespace OdooOps.Tests.Scheduler;
 
@@ -52,7 +53,7 @@ public sealed partial class SchedulerTests
     public void Cron_from_configuration_replaces_the_default_and_is_read_in_utc()
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["OPS_JOB_retention"] = "15 4 * * MON" }).Build();
-        var schedule = JobSchedule.Build(SchedulerSetup.Jobs, config);
+        var schedule = JobSchedule.Build(OdooOps.Server.ServerApp.Jobs, config);
         Assert.Equal(("0 * * * *", "15 4 * * MON"), (schedule.Find("partition_maintenance")!.Cron, schedule.Find("retention")!.Cron));
         // Friday 2031-05-09 → Monday 2031-05-12 04:15 UTC.
         Assert.Equal(new DateTimeOffset(2031, 5, 12, 4, 15, 0, TimeSpan.Zero), schedule.Find("retention")!.NextAfter(new DateTimeOffset(2031, 5, 9, 23, 0, 0, TimeSpan.FromHours(-5))));
@@ -115,13 +116,13 @@ public sealed partial class SchedulerTests
 
         var clock = new ManualClock(TenOClock);
         var broken = new ScheduledJob("retention", "0 * * * *", (_, _) => throw new InvalidOperationException("retention exploded"));
-        await using (var node = new SchedulerNode(db.Credentials, clock, [MetricPartitionJobs.PartitionMaintenance, broken]))
+        await using (var node = new SchedulerNode(db.Credentials, clock, [MetricJobs.PartitionMaintenance, broken]))
             await node.Scheduler.RunDueAsync(TenOClock);
         var failing = await DoctorChecks.ScheduledJobsRowAsync(owner, CancellationToken.None);
         Assert.Equal(DoctorChecks.Outcome.Fail, failing.Outcome);
         Assert.Matches("^retention failed at .*: retention exploded$", failing.Detail);
 
-        await using (var node = new SchedulerNode(db.Credentials, clock, [MetricPartitionJobs.PartitionMaintenance, MetricPartitionJobs.Retention]))
+        await using (var node = new SchedulerNode(db.Credentials, clock, [MetricJobs.PartitionMaintenance, MetricJobs.Retention]))
             await node.Scheduler.RunDueAsync(new DateTimeOffset(2031, 5, 11, 3, 30, 0, TimeSpan.Zero)); // retention's default tick
         var healed = await DoctorChecks.ScheduledJobsRowAsync(owner, CancellationToken.None);
         Assert.Equal((DoctorChecks.Outcome.Pass, "advisory_scan not run yet, partition_maintenance success, retention success, rollups not run yet, runner_rescue not run yet"), (healed.Outcome, healed.Detail));

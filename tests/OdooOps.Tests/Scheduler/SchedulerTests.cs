@@ -81,7 +81,7 @@ public sealed partial class SchedulerTests(PostgresCluster cluster)
             ["OPS_JOB_partition_maintenance"] = "*/20 * * * * *",
             ["OPS_JOB_retention"] = " */30 * * * * * ",
         };
-        IReadOnlyList<ScheduledJob> jobs = [.. SchedulerSetup.Jobs, probe.Job];
+        IReadOnlyList<ScheduledJob> jobs = [.. OdooOps.Server.ServerApp.Jobs, probe.Job];
         await using var a = new SchedulerNode(db.Credentials, clock, jobs, settings);
         await using var b = new SchedulerNode(db.Credentials, clock, jobs, settings);
         await a.Scheduler.StartAsync(CancellationToken.None);
@@ -160,7 +160,7 @@ public sealed partial class SchedulerTests(PostgresCluster cluster)
         // Throws before returning a task at all on its first call: the worst-behaved kind of failure.
         var flaky = new ScheduledJob("flaky", "0 * * * *", (_, _) =>
             Interlocked.Increment(ref calls) == 1 ? throw new InvalidOperationException("disk on fire") : Task.FromResult("recovered"));
-        await using var node = new SchedulerNode(db.Credentials, clock, [flaky, MetricPartitionJobs.PartitionMaintenance]);
+        await using var node = new SchedulerNode(db.Credentials, clock, [flaky, MetricJobs.PartitionMaintenance]);
 
         var first = await node.Scheduler.RunDueAsync(TenOClock);
         Assert.Equal([("flaky", TickOutcome.Failed), ("partition_maintenance", TickOutcome.Success)],
@@ -208,7 +208,7 @@ public sealed partial class SchedulerTests(PostgresCluster cluster)
     {
         var db = await NewDatabaseAsync("schedparts");
         var clock = new ManualClock(TenOClock.AddMinutes(20));
-        await using var node = new SchedulerNode(db.Credentials, clock, SchedulerSetup.Jobs);
+        await using var node = new SchedulerNode(db.Credentials, clock, OdooOps.Server.ServerApp.Jobs);
         Assert.Empty(await PartitionDaysAsync(db, "2031%"));
 
         var result = await node.Scheduler.RunTickAsync("partition_maintenance", TenOClock);
@@ -227,7 +227,7 @@ public sealed partial class SchedulerTests(PostgresCluster cluster)
             await conn.ExecuteAsync("select ops.ensure_metric_partitions(date '2001-03-01', 19)"); // 1st..19th of March
         var today = new DateTimeOffset(2001, 3, 20, 3, 30, 0, TimeSpan.Zero);
         var realToday = await PartitionDaysAsync(db, DateTime.UtcNow.ToString("yyyyMMdd"));
-        await using var node = new SchedulerNode(db.Credentials, new ManualClock(today), SchedulerSetup.Jobs,
+        await using var node = new SchedulerNode(db.Credentials, new ManualClock(today), OdooOps.Server.ServerApp.Jobs,
             new Dictionary<string, string?> { [MetricRetention.RawKey] = configured });
 
         var result = await node.Scheduler.RunTickAsync("retention", today);

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+using NpgsqlTypes;
+using static OdooOps.Runners.Protocol.RunnerProtocol;
+
+namespace OdooOps.Runners.Dispatch;
+
+/// <summary>The runner API's SQL: each call is one of the functions in Runners/Dispatch/Sql, run as ops_service.</summary>
+public static class DispatchStore
+{
+    public sealed record RunnerIdentity(Guid Id, Guid? OrgId, string Name, int Capacity, string[] Labels);
+
+    public static async Task<RunnerIdentity?> AuthenticateAsync(NpgsqlConnection c, byte[] tokenHash)
+    {
+        await using var cmd = new NpgsqlCommand("select id, org_id, name, capacity, labels from ops.authenticate_runner($1)", c);
+        cmd.Parameters.Add(new() { Value = tokenHash });
+        await using var r = await cmd.ExecuteReaderAsync();
+        if (!await r.ReadAsync()) return null;
+        return new RunnerIdentity(r.GetGuid(0), r.IsDBNull(1) ? null : r.GetGuid(1), r.GetString(2), r.GetInt32(3), r.GetFieldValue<string[]>(4));
+    }
+
+    public static Task<Guid> RegisterAsync(NpgsqlConnection c, byte[] registrationHash, string name, string[] labels, int capacity, string? version, byte[] tokenHash) =>
+        c.ExecuteScalarAsync<Guid>("select ops.register_runner(@registrationHash, @name, @labels, @capacity, @version, @tokenHash)",
+            new { registrationHash, name, labels, capacity, version, tokenHash });
+
+    /// <summary>Registers (or refreshes) the embedded runner with a new token; <c>Disabled</c> when an admin disabled it.</summary>
+    public static Task<(Guid Id, bool Disabled)> StartEmbeddedAsync(NpgsqlConnection c, string name, int capacity, string[] labels, string version, byte[] tokenHash) =>
+        c.QuerySingleAsync<(Guid Id, bool Disabled)>("select id, disabled from ops.start_embedded_runner(@name, @capacity, @labels, @version, @tokenHash)",
+            new { name, capacity, labels, version, tokenHash });
+
+    sealed record JobRow(Guid build_id, Guid lease_id, DateTime lease_until, int attempt, Guid project_id, string project_slug, string odoo_version,
+        string repo_url, string? commit_sha, string branch, string stage, string trigger, long log_seq_start, string env);
+
+    public static async Task<List<Job>> ClaimAsync(NpgsqlConnection c, Guid runnerId, int max, int leaseSeconds)
+    {
+        var rows = await c.QueryAsync<JobRow>("select * from ops.claim_build_jobs(@runnerId, @max, @leaseSeconds)", new { runnerId, max, leaseSeconds });
+        return [.. rows.Select(r => new Job(r.build_id, r.lease_id, leaseSeconds, r.attempt, r.project_id, r.project_slug, r.odoo_version,
+            r.repo_url, r.commit_sha, r.branch, r.stage, r.trigger, r.log_seq_start,
+            JsonSerializer.Deserialize<Dictionary<string, string>>(r.env) ?? []))];
+    }
+
+    /// <summary>
+    /// What the runner needs beyond the claim, in one round trip: the names of the job's secret variables (masked in its
+    /// log; ops.build_secret_names) and, for production, what the branch runs now (its last successful build's modules;
+    /// ops.deployed_build_modules).
+    /// </summary>
+    public static async Task<Job> CompleteAsync(NpgsqlConnection c, Guid runnerId, Job job)
+    {
+        var production = job.Stage == "production";
+        var (secrets, deployed) = await c.QuerySingleAsync<(string[] Secrets, string? Deployed)>("""
+            select ops.build_secret_names(@runnerId, @BuildId, @LeaseId),
+                   case when @production then ops.deployed_build_modules(@runnerId, @BuildId, @LeaseId)::text end
+            """, new { runnerId, job.BuildId, job.LeaseId, production });
+        return job with
+        {
+            SecretNames = secrets,
+            DeployedModules = deployed is null ? null : JsonSerializer.Deserialize<List<DeployedModule>>(deployed, Json),
+        };
+    }
+
+    public static Task<Extended> ExtendAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, Guid leaseId, int leaseSeconds) =>
+        c.QuerySingleAsync<Extended>("select lease_until as leaseuntil, cancel_requested as cancelrequested from ops.extend_build_lease(@runnerId, @buildId, @leaseId, @leaseSeconds)",
+            new { runnerId, buildId, leaseId, leaseSeconds });
+
+    public static Task RecordSourceAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, SourceRequest r)
+    {
+        var modules = r.Modules is null ? null : JsonSerializer.Serialize(r.Modules, Json);
+        return c.ExecuteAsync("select ops.record_build_source(@runnerId, @buildId, @LeaseId, @CommitSha, @CommitMessage, @modules::jsonb)",
+            new { runnerId, buildId, r.LeaseId, r.CommitSha, r.CommitMessage, modules });
+    }
+
+    public static async Task<int> AppendLogsAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, Guid leaseId, IReadOnlyList<LogLine> lines, long maxLines)
+    {
+        await using var cmd = new NpgsqlCommand("select ops.append_build_logs($1, $2, $3, $4, $5, $6, $7, $8)", c);
+        cmd.Parameters.Add(new() { Value = runnerId });
+        cmd.Parameters.Add(new() { Value = buildId });
+        cmd.Parameters.Add(new() { Value = leaseId });
+        cmd.Parameters.Add(new() { Value = lines.Select(l => l.Seq).ToArray() });
+        cmd.Parameters.Add(new() { Value = lines.Select(l => l.Ts ?? DateTime.UtcNow).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new() { Value = lines.Select(l => l.Stream!).ToArray() });
+        cmd.Parameters.Add(new() { Value = lines.Select(l => l.Line!).ToArray() });
+        cmd.Parameters.Add(new() { Value = maxLines });
+        return (int)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    public static Task ReportStepAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, int seq, StepRequest r) =>
+        c.ExecuteAsync("select ops.report_build_step(@runnerId, @buildId, @LeaseId, @seq, @Name, @Status, @ExitCode, @StartedAt, @DurationMs)",
+            new { runnerId, buildId, r.LeaseId, seq, r.Name, r.Status, r.ExitCode, r.StartedAt, r.DurationMs });
+
+    public static Task<string> ReleaseAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, ReleaseRequest r) =>
+        c.ExecuteScalarAsync<string>("select ops.release_build_job(@runnerId, @buildId, @LeaseId, @Reason)",
+            new { runnerId, buildId, r.LeaseId, r.Reason })!;
+
+    public static Task FinishAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, DoneRequest r) =>
+        c.ExecuteAsync("select ops.finish_build_job(@runnerId, @buildId, @LeaseId, @Result, @Detail)",
+            new { runnerId, buildId, r.LeaseId, r.Result, r.Detail });
+}

@@ -1,0 +1,21 @@
+using Dapper;
+using OdooOps.Database;
+using OdooOps.Scheduler;
+
+namespace OdooOps.Runners.Dispatch;
+
+/// <summary>
+/// The <c>runner_rescue</c> job (every 30 s): builds whose runner stopped renewing its lease are re-queued (up to
+/// their last attempt), failed with "runner lost", or — when a cancel was pending — cancelled. See
+/// ops.rescue_build_leases.
+/// </summary>
+public static class LeaseRescueJob
+{
+    public static readonly ScheduledJob Job = new("runner_rescue", "*/30 * * * * *", async (services, ct) =>
+    {
+        await using var conn = await services.GetRequiredService<OpsDatabase>().Service.OpenConnectionAsync(ct);
+        var r = await conn.QuerySingleAsync<(int Requeued, int Failed, int Cancelled)>(
+            new CommandDefinition("select requeued, failed, cancelled from ops.rescue_build_leases()", cancellationToken: ct));
+        return $"{r.Requeued} re-queued, {r.Failed} failed (runner lost), {r.Cancelled} cancelled";
+    });
+}

@@ -1,0 +1,137 @@
+using OdooOps.Builds;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace OdooOps.Runners.Protocol;
+
+/// <summary>
+/// The whole runner ↔ server contract, version 1 (docs/runner-protocol.md tells the same story for people).
+///
+/// A runner is a process that executes builds: `odooops runner` on any host, or the one `odooops serve` starts
+/// in-process, which speaks this same HTTP protocol over loopback. A runner holds no database credentials; everything
+/// it does goes through these calls, each a JSON POST under <see cref="Base"/> (snake_case names, ProblemDetails on
+/// errors), authenticated by <c>Authorization: Bearer oo_run_…</c> except <see cref="Register"/>.
+///
+/// The life of a job:
+///  1. <see cref="Register"/> once: an org admin's registration token (oo_reg_…) buys a runner token, which the
+///     runner keeps (the server stores only its SHA-256).
+///  2. <see cref="Next"/>: a long poll (up to <see cref="MaxWaitSeconds"/>). The server leases queued builds to the
+///     runner within its free capacity and labels and answers them at once; with none it waits for an enqueue
+///     (PostgreSQL NOTIFY) and answers 204 No Content when the wait runs out. The runner polls again.
+///  3. While it runs the build, every <see cref="HeartbeatSeconds"/> s, <see cref="Extend"/>: renews the lease (it
+///     lasts <see cref="Job.LeaseTtlSeconds"/> s from each renewal) and answers whether a cancel was requested; on
+///     <c>cancel_requested</c> the runner kills the build's processes and reports <c>cancelled</c>.
+///  4. <see cref="Source"/> once the repository is checked out (resolved commit, Odoo modules found);
+///     <see cref="Logs"/> in batches of numbered lines (sequence numbers continue from <see cref="Job.LogSeqStart"/>;
+///     a batch sent twice is stored once); <see cref="Step"/> when a step starts and when it ends.
+///  5. <see cref="Done"/> with the result. The lease ends; the build leaves the queue. A runner that stops before the
+///     build is over hands it back with <see cref="Release"/> instead, so that it is queued again at once.
+///
+/// Every call after the claim names the lease (<c>lease_id</c>). If the lease is gone — it expired and the rescuer
+/// re-queued the build for another runner, or the build was already finished — the server answers 409 Conflict and
+/// changes nothing: the runner must stop that build at once and report nothing more. That is how a build is never
+/// completed twice. 401 means the runner token is unknown or the runner was disabled.
+/// </summary>
+public static class RunnerProtocol
+{
+    public const string Base = "/api/runner/v1";
+
+    /// <summary>Bodies are JSON with snake_case names, like the rest of the API.</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    public const string Register = Base + "/register";
+    public const string Next = Base + "/jobs/next";
+    public static string Extend(Guid buildId) => $"{Base}/jobs/{buildId}/extend";
+    public static string Source(Guid buildId) => $"{Base}/jobs/{buildId}/source";
+    public static string Logs(Guid buildId) => $"{Base}/jobs/{buildId}/logs";
+    public static string Step(Guid buildId, int seq) => $"{Base}/jobs/{buildId}/steps/{seq}";
+    public static string Done(Guid buildId) => $"{Base}/jobs/{buildId}/done";
+    public static string Release(Guid buildId) => $"{Base}/jobs/{buildId}/release";
+
+    public const string RunnerTokenPrefix = "oo_run_";
+    public const string RegistrationTokenPrefix = "oo_reg_";
+
+    /// <summary>The longest a <see cref="Next"/> poll is held open; a runner's HTTP timeout must be longer.</summary>
+    public const int MaxWaitSeconds = 30;
+
+    /// <summary>How often a runner calls <see cref="Extend"/> per running build: a cancel reaches it within this.</summary>
+    public const int HeartbeatSeconds = 1;
+
+    /// <summary>At most this many lines per <see cref="Logs"/> call, each at most <see cref="MaxLineChars"/>.</summary>
+    public const int MaxLinesPerBatch = 1000;
+    public const int MaxLineChars = 16384;
+
+    /// <summary>POST register. Answer 201 <see cref="Registered"/>; 401 for a bad registration token.</summary>
+    public sealed record RegisterRequest(string? RegistrationToken, string? Name, IReadOnlyList<string>? Labels, int? Capacity, string? Version);
+    public sealed record Registered(Guid RunnerId, string Token);
+
+    /// <summary>POST jobs/next. <c>max</c>: jobs wanted now (the runner's free slots); <c>wait_seconds</c>: 0..30.</summary>
+    public sealed record NextRequest(int? Max, int? WaitSeconds);
+    /// <summary>Answer 200 with one or more jobs, or 204 No Content when none came in time.</summary>
+    public sealed record NextResponse(IReadOnlyList<Job> Jobs);
+
+    /// <summary>
+    /// A leased build. <c>commit_sha</c> null: build the head of <c>branch</c> and report the commit in
+    /// <see cref="Source"/>. <c>env</c>: the stage's variables (set as the project's environment variables for
+    /// <c>stage</c>), to be given to every step along with ODOOOPS_BUILD_ID, ODOOOPS_PROJECT, ODOOOPS_BRANCH,
+    /// ODOOOPS_STAGE and ODOOOPS_COMMIT. The pipeline comes from the repository (.odooops.yml) or Odoo-aware defaults.
+    /// <c>secret_names</c>: which variables of <c>env</c> are secrets, to be masked in the log.
+    /// <c>deployed_modules</c> (production builds only): the modules of the branch's last successful build, which the
+    /// default pipeline compares with the checkout to update only new or changed modules; null when there is none.
+    /// </summary>
+    public sealed record Job(Guid BuildId, Guid LeaseId, int LeaseTtlSeconds, int Attempt, Guid ProjectId, string ProjectSlug,
+        string OdooVersion, string RepoUrl, string? CommitSha, string Branch, string Stage, string Trigger, long LogSeqStart,
+        IReadOnlyDictionary<string, string> Env)
+    {
+        public IReadOnlyList<DeployedModule>? DeployedModules { get; init; }
+
+        /// <summary>Which of <c>env</c> are secrets: the runner replaces their values with *** in every log line it sends.</summary>
+        public IReadOnlyList<string> SecretNames { get; init; } = [];
+    }
+
+    public sealed record DeployedModule(string Name, string? Version);
+
+    /// <summary>POST jobs/{id}/extend. Answer 200 <see cref="Extended"/>; 409 lease lost.</summary>
+    public sealed record ExtendRequest(Guid? LeaseId);
+    public sealed record Extended(DateTime LeaseUntil, bool CancelRequested);
+
+    /// <summary>POST jobs/{id}/source. Answer 204; 409 lease lost.</summary>
+    public sealed record SourceRequest(Guid? LeaseId, string? CommitSha, string? CommitMessage, IReadOnlyList<Module>? Modules);
+    public sealed record Module(string Name, string Path, string? Title, string? Version, IReadOnlyList<string> Depends, bool Installable);
+
+    /// <summary>POST jobs/{id}/logs. Streams: stdout, stderr, system. Answer 200 <see cref="LogsAccepted"/>; 409 lease lost.</summary>
+    public sealed record LogsRequest(Guid? LeaseId, IReadOnlyList<LogLine>? Lines);
+    /// <summary>A NUL in <c>line</c> becomes U+FFFD (<see cref="LogText"/>): every other text field refuses it (400).</summary>
+    public sealed record LogLine(long Seq, DateTime? Ts, string? Stream, [property: JsonConverter(typeof(LogText))] string? Line);
+    public sealed record LogsAccepted(int Stored);
+
+    /// <summary>
+    /// POST jobs/{id}/steps/{seq} (seq from 0, in pipeline order). Status running when it starts; success, failed,
+    /// skipped, cancelled or timed_out when it ends, with exit code and duration. Answer 204; 409 lease lost.
+    /// </summary>
+    public sealed record StepRequest(Guid? LeaseId, string? Name, string? Status, int? ExitCode, DateTime? StartedAt, long? DurationMs);
+    public static readonly string[] StepStatuses = ["running", "success", "warning", "failed", "skipped", "cancelled", "timed_out"];
+
+    /// <summary>POST jobs/{id}/done. Result: success, warning, failed, cancelled, timed_out. Answer 204; 409 lease lost.</summary>
+    public sealed record DoneRequest(Guid? LeaseId, string? Result, string? Detail);
+    public static readonly IReadOnlyList<string> BuildResults = BuildStatus.Final;
+
+    /// <summary>
+    /// POST jobs/{id}/release: a stopping runner hands a build back unfinished (instead of <see cref="Done"/>). It is
+    /// queued again at once and the attempt does not count; with a cancel pending it is cancelled. Answer 200
+    /// <see cref="Released"/> (status queued or cancelled); 409 lease lost.
+    /// </summary>
+    public sealed record ReleaseRequest(Guid? LeaseId, string? Reason);
+    public sealed record Released(string Status);
+
+    /// <summary>
+    /// Log text is other programs' output, relayed: a NUL in it (which PostgreSQL text cannot hold) becomes U+FFFD, as
+    /// the reference runner does with step output, instead of costing the batch with its other lines.
+    /// </summary>
+    internal sealed class LogText : JsonConverter<string>
+    {
+        public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.GetString()?.Replace('\0', '\uFFFD');
+
+        public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+    }
+}
