@@ -14,7 +14,7 @@ namespace OdooOps.Advisories;
 /// /api/ops/advisories (the visible projects' advisories, filtered) and, per project,
 /// /api/ops/projects/{projectId}/advisories/{advisoryId}/resolve|suppress (developer+, write scope, audited).
 /// </summary>
-public static partial class AdvisoriesApi
+internal static partial class AdvisoriesApi
 {
     public sealed record AdvisoryList(IReadOnlyList<Advisory> Advisories);
     public sealed record SuppressBody(string? Until, string? Reason);

@@ -12,7 +12,7 @@ namespace OdooOps.Advisories;
 /// optional — none at all (the seed's curl, with or without a content-type) scans every project, and
 /// `{"project_id": "…"}` scans one.
 /// </summary>
-public static class AdvisoryScanApi
+internal static class AdvisoryScanApi
 {
     public const string Route = "/functions/v1/ops-advisory-scan";
     public const string TokenHeader = "x-ops-advisory-token";

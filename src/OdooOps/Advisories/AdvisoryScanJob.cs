@@ -6,7 +6,7 @@ namespace OdooOps.Advisories;
 /// The scheduled advisory scan (the specification's known issue 3: no cron): every 5 minutes by default, once per tick
 /// across replicas. A rule that could not run fails the run, so the job's history and `doctor` show it.
 /// </summary>
-public static class AdvisoryScanJob
+internal static class AdvisoryScanJob
 {
     public static readonly ScheduledJob Job = new("advisory_scan", "*/5 * * * *", async (services, ct) =>
     {

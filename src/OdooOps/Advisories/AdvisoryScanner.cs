@@ -8,7 +8,7 @@ namespace OdooOps.Advisories;
 /// measurements go to ops.run_advisory_scan in one call over the ops_service pool, which evaluates every rule
 /// set-based over all projects. Rules that could not run are logged with their reason and named in the outcome.
 /// </summary>
-public sealed partial class AdvisoryScanner(OpsDatabase db, AdvisorySettings settings, IServerHealthProbe probe, ILogger<AdvisoryScanner> log)
+internal sealed partial class AdvisoryScanner(OpsDatabase db, AdvisorySettings settings, IServerHealthProbe probe, ILogger<AdvisoryScanner> log)
 {
     /// <summary>The built-in "OdooOps" project of the 'odooops-system' org (ops.system_project_id).</summary>
     public static readonly Guid SystemProjectId = Guid.Parse("00000000-0000-4000-8000-0000000005e1");
@@ -54,7 +54,7 @@ public sealed partial class AdvisoryScanner(OpsDatabase db, AdvisorySettings set
     static partial void RuleUnavailable(ILogger logger, string rule, string reason);
 }
 
-public static class AdvisoriesSetup
+internal static class AdvisoriesSetup
 {
     /// <summary>Reads the thresholds now, so a bad OPS_ADVISORY_* value stops `serve` at start with the key named.</summary>
     public static IServiceCollection AddAdvisories(this IServiceCollection services, IConfiguration config) =>

@@ -11,7 +11,7 @@ namespace OdooOps.Advisories;
 /// A value that is not a positive number (or, for the runtimes, a list of Odoo versions) stops the server at start
 /// with the key named, rather than silently scanning with a default.
 /// </summary>
-public sealed partial class AdvisorySettings
+internal sealed partial class AdvisorySettings
 {
     public const string Prefix = "OPS_ADVISORY_";
 

@@ -3,13 +3,13 @@ using Npgsql;
 
 namespace OdooOps.Advisories;
 
-public sealed record Advisory(
+internal sealed record Advisory(
     Guid Id, Guid ProjectId, string ProjectSlug, string ProjectName, Guid? BranchId, string? Branch,
     string Rule, string Fingerprint, string Severity, string Title, string? Detail, string? Remediation, double? MeasuredValue,
     string Status, DateTime? SuppressedUntil, string? SuppressReason, DateTime FirstSeenAt, DateTime LastSeenAt, DateTime? ResolvedAt);
 
 /// <summary>Advisories' SQL, inside a user transaction: RLS shows the advisories of visible projects only.</summary>
-public static class AdvisoryStore
+internal static class AdvisoryStore
 {
     public static readonly string[] Statuses = ["open", "resolved", "suppressed"];
     public static readonly string[] Severities = ["info", "warning", "critical"];

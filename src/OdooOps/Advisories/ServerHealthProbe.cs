@@ -30,7 +30,7 @@ public sealed record ServerHealth(
 }
 
 /// <summary>Replaceable in tests, which cannot drive a real pool to 80 % or a real p95 past 500 ms on demand.</summary>
-public interface IServerHealthProbe
+internal interface IServerHealthProbe
 {
     ServerHealth Measure();
 }
@@ -43,7 +43,7 @@ public interface IServerHealthProbe
 /// /metrics) are left out: they are frequent, cheap and would dilute both figures. Pool use is a gauge: the fullest
 /// of this server's two pools right now.
 /// </summary>
-public sealed class InProcessHealthProbe(HttpMetrics http, DbPoolMetrics pools, OpsDatabase database, AdvisorySettings settings) : IServerHealthProbe
+internal sealed class InProcessHealthProbe(HttpMetrics http, DbPoolMetrics pools, OpsDatabase database, AdvisorySettings settings) : IServerHealthProbe
 {
     static readonly HashSet<string> Excluded = ["/healthz", "/readyz", ObservabilitySetup.MetricsPath];
 

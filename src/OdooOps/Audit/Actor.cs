@@ -9,7 +9,7 @@ namespace OdooOps.Audit;
 /// admin verbs, run on the server's database). The change's transaction runs as the same actor: a user's as that user
 /// (OpsDatabase.AsUserAsync, under RLS), the system's as the database owner.
 /// </summary>
-public sealed record Actor(string Kind, Guid? UserId, IPAddress? Ip)
+internal sealed record Actor(string Kind, Guid? UserId, IPAddress? Ip)
 {
     public static Actor User(Guid userId, IPAddress? ip) => new("user", userId, ip);
 

@@ -8,7 +8,7 @@ using OdooOps.Server;
 namespace OdooOps.Audit;
 
 /// <summary>/api/ops/orgs/{orgId}/audit — the organisation's audit log, newest first (owners and admins).</summary>
-public static class AuditApi
+internal static class AuditApi
 {
     public sealed record AuditEntry(long Id, Guid OrgId, Guid? ProjectId, Guid? ActorUserId, string? ActorEmail, string Actor, string Action,
         string? TargetType, string? TargetId, string? Before, string? After, string? Ip, DateTime CreatedAt);

@@ -9,7 +9,7 @@ namespace OdooOps.Audit;
 /// row, and no row without its change): who, what, when, and before/after where it matters. The row is written by
 /// ops.write_audit, the one writer the database's own use cases (webhook pushes, build triggers) call too.
 /// </summary>
-public static class AuditLog
+internal static class AuditLog
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 

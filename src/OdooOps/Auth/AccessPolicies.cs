@@ -12,7 +12,7 @@ namespace OdooOps.Auth;
 /// or with a value that is not a uuid, is denied (fail closed). A user who is not a member at all gets 404 —
 /// other tenants' projects do not exist for them — and a member whose role is too low gets 403.
 /// </summary>
-public static class AccessPolicies
+internal static class AccessPolicies
 {
     public const string SignedIn = "signed-in";
     public const string Write = "write";
@@ -32,11 +32,11 @@ public static class AccessPolicies
     }
 }
 
-public sealed record WriteScopeRequirement : IAuthorizationRequirement;
+internal sealed record WriteScopeRequirement : IAuthorizationRequirement;
 
-public sealed record RoleRequirement(string RouteKey, Role MinRole) : IAuthorizationRequirement;
+internal sealed record RoleRequirement(string RouteKey, Role MinRole) : IAuthorizationRequirement;
 
-public sealed class WriteScopeHandler : AuthorizationHandler<WriteScopeRequirement>
+internal sealed class WriteScopeHandler : AuthorizationHandler<WriteScopeRequirement>
 {
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, WriteScopeRequirement requirement)
     {
@@ -46,7 +46,7 @@ public sealed class WriteScopeHandler : AuthorizationHandler<WriteScopeRequireme
     }
 }
 
-public sealed class RoleHandler(OpsDatabase database) : AuthorizationHandler<RoleRequirement>
+internal sealed class RoleHandler(OpsDatabase database) : AuthorizationHandler<RoleRequirement>
 {
     public const string NotFound = "not-found";
 
@@ -69,7 +69,7 @@ public sealed class RoleHandler(OpsDatabase database) : AuthorizationHandler<Rol
 }
 
 /// <summary>Turns authorization failures of API requests into ProblemDetails (404 for strangers, 403 with the reason).</summary>
-public sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewareResultHandler
+internal sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewareResultHandler
 {
     readonly AuthorizationMiddlewareResultHandler _default = new();
 

@@ -11,7 +11,7 @@ namespace OdooOps.Auth;
 /// /api/ops/auth/token: email + password → a personal access token (what `odooops login` uses), under the same
 /// throttling and lockout as the sign-in page. /api/ops/me: who the caller is and their organisations.
 /// </summary>
-public static class AuthApi
+internal static class AuthApi
 {
     public sealed record PasswordTokenRequest(string? Email, string? Password, string? Name, string? Scope, int? ExpiresInDays);
     public sealed record Me(Guid Id, string? Email, string? DisplayName, IReadOnlyList<OrgMembership> Orgs);

@@ -15,7 +15,7 @@ namespace OdooOps.Auth;
 /// chosen per request by the path and the Authorization header. Cookies: HttpOnly, SameSite=Lax, Secure on HTTPS, sliding 8 h, re-validated against the
 /// database every few minutes so a deactivated user is signed out.
 /// </summary>
-public static class AuthSetup
+internal static class AuthSetup
 {
     public const string Scheme = "OdooOps";
     public const string CookieName = "odooops_session";

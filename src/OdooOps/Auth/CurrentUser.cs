@@ -3,7 +3,7 @@ using System.Security.Claims;
 namespace OdooOps.Auth;
 
 /// <summary>What the authentication handlers put into a principal, and how handlers read it back.</summary>
-public static class CurrentUser
+internal static class CurrentUser
 {
     public const string ScopeClaim = "odooops:scope";
     public const string TokenIdClaim = "odooops:token_id";

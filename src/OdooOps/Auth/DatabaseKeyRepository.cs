@@ -6,7 +6,7 @@ using OdooOps.Database;
 namespace OdooOps.Auth;
 
 /// <summary>Data-protection keys in ops_private, so cookies survive restarts and work across replicas.</summary>
-public sealed class DatabaseKeyRepository(OpsDatabase database) : IXmlRepository
+internal sealed class DatabaseKeyRepository(OpsDatabase database) : IXmlRepository
 {
     public IReadOnlyCollection<XElement> GetAllElements()
     {

@@ -8,7 +8,7 @@ using OdooOps.Server;
 namespace OdooOps.Auth;
 
 /// <summary>`Authorization: Bearer oo_pat_…`: looks the token's hash up through ops_service; expired or revoked tokens fail.</summary>
-public sealed class PersonalTokenHandler(
+internal sealed class PersonalTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, OpsDatabase database)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {

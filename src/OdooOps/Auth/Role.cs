@@ -5,9 +5,9 @@ namespace OdooOps.Auth;
 /// and their project role. The database knows them by the same names in the same order (ops.role_rank, the CHECKs of
 /// registry.org_members and ops.project_members); RoleTests compares the two.
 /// </summary>
-public enum Role { Viewer = 1, Tester = 2, Developer = 3, Admin = 4, Owner = 5 }
+internal enum Role { Viewer = 1, Tester = 2, Developer = 3, Admin = 4, Owner = 5 }
 
-public static class Roles
+internal static class Roles
 {
     /// <summary>Every role, lowest first: what an organisation membership may hold.</summary>
     public static readonly IReadOnlyList<Role> All = Enum.GetValues<Role>();

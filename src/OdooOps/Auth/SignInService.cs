@@ -10,7 +10,7 @@ namespace OdooOps.Auth;
 /// account (consecutive failures lock the account for a while, in the database, so it holds across replicas).
 /// Unknown emails cost the same hashing work as known ones, so timing does not reveal which emails exist.
 /// </summary>
-public sealed class SignInService(OpsDatabase database, TimeProvider time)
+internal sealed class SignInService(OpsDatabase database, TimeProvider time)
 {
     public const int MaxFailuresPerAccount = 5;
     public static readonly TimeSpan LockDuration = TimeSpan.FromMinutes(15);

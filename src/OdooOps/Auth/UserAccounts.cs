@@ -12,7 +12,7 @@ namespace OdooOps.Auth;
 /// the database owner): each change with its audit row, in the organisation the account joins or else its first one.
 /// Joining an organisation is <see cref="MemberAdmin"/>'s, as for the members API.
 /// </summary>
-public static partial class UserAccounts
+internal static partial class UserAccounts
 {
     public sealed record Account(Guid Id, string Email, bool IsActive);
 

@@ -4,7 +4,7 @@ using OdooOps.Server;
 namespace OdooOps.Branches;
 
 /// <summary>What a branch may be named: a git branch name OdooOps can keep (the database's CHECK refuses whitespace too).</summary>
-public static partial class BranchRules
+internal static partial class BranchRules
 {
     public static Validation BranchName(this Validation v, string field, string? value)
     {

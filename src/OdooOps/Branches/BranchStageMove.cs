@@ -9,7 +9,7 @@ namespace OdooOps.Branches;
 /// page (the CLI goes through the API): ops.set_branch_stage decides who may (ops.stage_move_role) and demotes the old
 /// production branch when another is promoted; this adds the <c>branch.stage</c> audit row, naming the branch replaced.
 /// </summary>
-public static class BranchStageMove
+internal static class BranchStageMove
 {
     public abstract record Outcome;
     /// <param name="Replaced">The branch that was production before, when this move promoted another.</param>

@@ -3,13 +3,13 @@ using Npgsql;
 
 namespace OdooOps.Branches;
 
-public sealed record BranchSummary(Guid Id, Guid ProjectId, string Name, string Stage, bool IsProduction,
+internal sealed record BranchSummary(Guid Id, Guid ProjectId, string Name, string Stage, bool IsProduction,
     DateTime CreatedAt, DateTime UpdatedAt, Guid? LastBuildId, string? LastBuildStatus, DateTime? LastBuildAt);
 
-public sealed record Branch(Guid Id, Guid ProjectId, string Name, string Stage, bool IsProduction, DateTime CreatedAt, DateTime UpdatedAt, DateTime? ArchivedAt);
+internal sealed record Branch(Guid Id, Guid ProjectId, string Name, string Stage, bool IsProduction, DateTime CreatedAt, DateTime UpdatedAt, DateTime? ArchivedAt);
 
 /// <summary>Branches' SQL, inside a user transaction (RLS and the RPCs enforce stage rules).</summary>
-public static class BranchStore
+internal static class BranchStore
 {
     public static readonly string[] Stages = ["development", "staging", "production"];
     const string Columns = "id, project_id, name, stage, is_production, created_at, updated_at, archived_at";

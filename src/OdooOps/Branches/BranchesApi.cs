@@ -9,7 +9,7 @@ using OdooOps.Server;
 namespace OdooOps.Branches;
 
 /// <summary>/api/ops/projects/{projectId}/branches — list, create, move stage, archive.</summary>
-public static class BranchesApi
+internal static class BranchesApi
 {
     public sealed record BranchList(IReadOnlyList<BranchSummary> Branches);
     public sealed record CreateBranch(string? Name, string? Stage);

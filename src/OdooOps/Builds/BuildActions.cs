@@ -11,7 +11,7 @@ namespace OdooOps.Builds;
 /// (ops.can_build), asked first so that a refusal comes in its words (ops.build_refusal); the database holds to it
 /// again (ops.cancel_build, ops.trigger_build, RLS).
 /// </summary>
-public static class BuildActions
+internal static class BuildActions
 {
     public abstract record Outcome;
     /// <summary>A queued build is now cancelled; a running one has its cancel requested (the runner stops it).

@@ -11,7 +11,7 @@ namespace OdooOps.Builds;
 /// had already finished. Rebuild answers 202 with a new build of the same branch and commit (trigger "rebuild"),
 /// or 200 with the build of that branch and commit that is already queued or running.
 /// </summary>
-public static class BuildActionsApi
+internal static class BuildActionsApi
 {
     public static RouteGroupBuilder MapBuildActionsApi(this RouteGroupBuilder api)
     {

@@ -14,18 +14,18 @@ public sealed record BuildStep(int Seq, string Name, string Status, int? ExitCod
 public sealed record BuildModule(string Name, string? Path, string? Title, string? Version, IReadOnlyList<string> Depends, bool Installable);
 
 /// <summary>A page of the log: lines after a sequence number; <see cref="Complete"/> once the build finished and no line is left.</summary>
-public sealed record BuildLogPage(Guid BuildId, string Status, IReadOnlyList<BuildLogLine> Lines, long NextAfter, bool Complete);
+internal sealed record BuildLogPage(Guid BuildId, string Status, IReadOnlyList<BuildLogLine> Lines, long NextAfter, bool Complete);
 
-public sealed record BuildStepList(Guid BuildId, string Status, IReadOnlyList<BuildStep> Steps);
+internal sealed record BuildStepList(Guid BuildId, string Status, IReadOnlyList<BuildStep> Steps);
 
-public sealed record BuildModuleList(Guid BuildId, string? CommitSha, IReadOnlyList<BuildModule> Modules);
+internal sealed record BuildModuleList(Guid BuildId, string? CommitSha, IReadOnlyList<BuildModule> Modules);
 
 /// <summary>
 /// Reads logs, steps and modules inside a user transaction (RLS decides what exists). The status is always read
 /// before the lines, in a later statement: a build seen finished therefore has every line it will ever have
 /// visible to the line query, so "complete" never cuts off the last lines.
 /// </summary>
-public static class BuildLogStore
+internal static class BuildLogStore
 {
     /// <summary>Where a reader stands: the build's status (and outcome) as of now.</summary>
     public sealed record BuildState(string Status, string? ResultDetail, DateTime? StartedAt, DateTime? FinishedAt)

@@ -6,7 +6,7 @@ using OdooOps.Database;
 namespace OdooOps.Builds;
 
 /// <summary>How often a log stream polls without a notification, and how often it sends a heartbeat comment.</summary>
-public sealed class BuildLogStreamSettings(IConfiguration config)
+internal sealed class BuildLogStreamSettings(IConfiguration config)
 {
     public const string PollKey = "OPS_BUILD_LOG_POLL_SECONDS";
     public const string HeartbeatKey = "OPS_BUILD_LOG_HEARTBEAT_SECONDS";
@@ -25,7 +25,7 @@ public sealed class BuildLogStreamSettings(IConfiguration config)
 /// Between rounds it waits for a notification of the build (<see cref="BuildLogNotifications"/>) or the poll
 /// interval, writing a <c>: heartbeat</c> comment when nothing was sent for a while.
 /// </summary>
-public static class BuildLogStream
+internal static class BuildLogStream
 {
     public const string ContentType = "text/event-stream";
     const int Batch = 500;

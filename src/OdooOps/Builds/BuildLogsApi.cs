@@ -13,7 +13,7 @@ namespace OdooOps.Builds;
 /// Like GET /api/ops/builds/{buildId}, the route names no project: the build is read as the caller, so RLS decides
 /// and another tenant's build is a 404 (fail closed: nothing is read with more rights than the caller's).
 /// </summary>
-public static class BuildLogsApi
+internal static class BuildLogsApi
 {
     public const int DefaultLimit = 1000, MaxLimit = 5000;
 

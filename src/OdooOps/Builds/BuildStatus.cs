@@ -5,7 +5,7 @@ namespace OdooOps.Builds;
 /// running, then ends in one of the final statuses; nothing changes a final status. The database's CHECK on
 /// ops.builds.status lists the same (BuildStatusTests compares them).
 /// </summary>
-public static class BuildStatus
+internal static class BuildStatus
 {
     public const string Queued = "queued", Running = "running";
     public const string Success = "success", Warning = "warning", Failed = "failed", Cancelled = "cancelled", TimedOut = "timed_out";

@@ -4,7 +4,7 @@ using Npgsql;
 
 namespace OdooOps.Builds;
 
-public sealed record Build(Guid Id, Guid ProjectId, Guid BranchId, string Branch, string Stage, string Status, string Trigger,
+internal sealed record Build(Guid Id, Guid ProjectId, Guid BranchId, string Branch, string Stage, string Status, string Trigger,
     string? CommitSha, string? CommitMessage, Guid? TriggeredBy, int Attempt, DateTime? CancelRequestedAt,
     DateTime QueuedAt, DateTime? StartedAt, DateTime? FinishedAt, string? ResultDetail, DateTime CreatedAt,
     Guid? RunnerId, string? RunnerName)
@@ -15,7 +15,7 @@ public sealed record Build(Guid Id, Guid ProjectId, Guid BranchId, string Branch
 }
 
 /// <summary>Builds' SQL, inside a user transaction.</summary>
-public static class BuildStore
+internal static class BuildStore
 {
 
     const string Select = """

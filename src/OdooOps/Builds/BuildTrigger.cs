@@ -12,7 +12,7 @@ namespace OdooOps.Builds;
 /// ops.trigger_build, which git pushes go through too; this finds the branch the request names, passes the cap from
 /// configuration and turns the database's answer into an outcome.
 /// </summary>
-public sealed class BuildTrigger(IConfiguration config)
+internal sealed class BuildTrigger(IConfiguration config)
 {
     public const string MaxQueuedKey = "OPS_MAX_QUEUED_BUILDS_PER_PROJECT";
     /// <summary>The per-project cap on queued builds (the git webhooks pass it too).</summary>

@@ -13,7 +13,7 @@ namespace OdooOps.Builds;
 /// `POST /api/ops/builds` (answers the build). 202 when queued, 200 with the existing build when the same branch
 /// and commit is already queued or running, 429 when the project's queue is full.
 /// </summary>
-public static class BuildTriggerApi
+internal static class BuildTriggerApi
 {
     public sealed record TriggerBody(Guid? ProjectId, Guid? BranchId, string? Branch, string? CommitSha);
     public sealed record FunctionAnswer([property: JsonPropertyName("build_id")] Guid BuildId, [property: JsonPropertyName("status")] string Status);

@@ -8,7 +8,7 @@ using OdooOps.Server;
 namespace OdooOps.Builds;
 
 /// <summary>/api/ops/projects/{projectId}/builds and /api/ops/builds/{buildId}; logs, steps and modules in BuildLogsApi, cancel and rebuild in BuildActionsApi.</summary>
-public static class BuildsApi
+internal static class BuildsApi
 {
     public sealed record BuildPage(IReadOnlyList<Build> Builds, string? NextCursor);
 

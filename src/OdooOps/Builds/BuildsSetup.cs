@@ -1,7 +1,7 @@
 namespace OdooOps.Builds;
 
 /// <summary>The builds feature's services: the trigger, and the log streams' notification fan-out with its settings.</summary>
-public static class BuildsSetup
+internal static class BuildsSetup
 {
     public static IServiceCollection AddBuilds(this IServiceCollection services)
     {

@@ -7,7 +7,7 @@ using System.Text.Json.Serialization;
 namespace OdooOps.Cli;
 
 /// <summary>An API answer that is not a success, already worded for a one-line CLI error.</summary>
-public sealed class ApiException(HttpStatusCode? status, string message) : Exception(message)
+internal sealed class ApiException(HttpStatusCode? status, string message) : Exception(message)
 {
     public HttpStatusCode? Status { get; } = status;
 }
@@ -16,7 +16,7 @@ public sealed class ApiException(HttpStatusCode? status, string message) : Excep
 /// The CLI's typed client of /api/ops: bearer token, snake_case JSON, redirects not followed (doctor inspects them).
 /// Failures become <see cref="ApiException"/> with the ProblemDetails' title, detail and field errors in one line.
 /// </summary>
-public sealed class ApiClient : IDisposable
+internal sealed class ApiClient : IDisposable
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

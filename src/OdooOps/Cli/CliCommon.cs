@@ -5,7 +5,7 @@ using OdooOps.Configuration;
 namespace OdooOps.Cli;
 
 /// <summary>Options every database verb shares, and the one-line error contract of the CLI.</summary>
-public static class CliCommon
+internal static class CliCommon
 {
     public static Option<string?> DatabaseUrlOption() => new("--database-url")
     {

@@ -7,7 +7,7 @@ namespace OdooOps.Cli;
 /// $XDG_CONFIG_HOME/odooops/config.json (else ~/.config/odooops/config.json), readable by the user alone (0600 in a
 /// 0700 folder). ODOOOPS_URL and ODOOOPS_TOKEN override the file.
 /// </summary>
-public static class ClientConfig
+internal static class ClientConfig
 {
     public const string UrlVariable = "ODOOOPS_URL";
     public const string TokenVariable = "ODOOOPS_TOKEN";

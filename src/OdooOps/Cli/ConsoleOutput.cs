@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace OdooOps.Cli;
 
 /// <summary>How client verbs print: aligned tables for people, indented snake_case JSON for scripts, colour only on a terminal.</summary>
-public static class ConsoleOutput
+internal static class ConsoleOutput
 {
     /// <summary>Colour when stdout is a terminal and NO_COLOR (no-color.org) is unset.</summary>
     public static bool UseColour => !Console.IsOutputRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));

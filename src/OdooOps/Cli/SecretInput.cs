@@ -9,7 +9,7 @@ namespace OdooOps.Cli;
 /// echo on a terminal, or — for new accounts only — a generated one that is printed once. Never a flag value,
 /// which would sit in shell history and in `ps`.
 /// </summary>
-public static class SecretInput
+internal static class SecretInput
 {
     public const string NewPasswordVariable = "OPS_NEW_PASSWORD";
     public const int MinPasswordLength = 8;

@@ -6,7 +6,7 @@ namespace OdooOps.Configuration;
 /// Settings come from appsettings.json, then the environment (OPS_DATABASE_URL, OPS_DATA_DIR, …), then flags —
 /// the usual ASP.NET Core order, later sources winning. Keys are the environment names, also in appsettings.json.
 /// </summary>
-public static class OpsConfiguration
+internal static class OpsConfiguration
 {
     public const string DatabaseUrl = "OPS_DATABASE_URL";
     public const string DataDir = "OPS_DATA_DIR";

@@ -8,7 +8,7 @@ namespace OdooOps.Database;
 /// The database a verb works on: the configured OPS_DATABASE_URL, or else the embedded cluster in the data dir
 /// (started for the duration of the verb, and stopped again when disposed).
 /// </summary>
-public sealed class DatabaseTarget : IAsyncDisposable
+internal sealed class DatabaseTarget : IAsyncDisposable
 {
     public NpgsqlConnectionStringBuilder Owner { get; }
     public LocalPostgres? Local { get; }

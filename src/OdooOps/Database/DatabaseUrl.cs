@@ -7,7 +7,7 @@ namespace OdooOps.Database;
 /// (<c>postgresql://user:pass@host:5432/db?sslmode=require</c>, as Supabase and most hosts print it)
 /// or an Npgsql key=value connection string.
 /// </summary>
-public static class DatabaseUrl
+internal static class DatabaseUrl
 {
     public static NpgsqlConnectionStringBuilder Parse(string value)
     {

@@ -4,7 +4,7 @@ using Npgsql;
 namespace OdooOps.Database;
 
 /// <summary>pg_dump / pg_restore of OdooOps' own schemas (custom format), with the client binaries found on this machine.</summary>
-public sealed class DbBackup(NpgsqlConnectionStringBuilder owner)
+internal sealed class DbBackup(NpgsqlConnectionStringBuilder owner)
 {
     /// <summary>Everything OdooOps owns, the migration journal included, so a restore matches its schema version.</summary>
     static readonly string[] Schemas = ["registry", "ops", "ops_partitions", "ops_private"];

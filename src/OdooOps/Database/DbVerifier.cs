@@ -7,7 +7,7 @@ namespace OdooOps.Database;
 /// `odooops db verify`: the seed's verification SQL (tables, functions, RLS policies) and the checks behind
 /// our security model, each a row that passes or says why not.
 /// </summary>
-public static class DbVerifier
+internal static class DbVerifier
 {
     public sealed record Check(string Name, bool Passed, string Detail);
 

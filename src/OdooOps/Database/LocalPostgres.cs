@@ -284,4 +284,4 @@ public sealed record LocalPostgresOptions
     public string? BinariesSearchPath { get; init; }
 }
 
-public sealed class DataDirInUseException(string message) : Exception(message);
+internal sealed class DataDirInUseException(string message) : Exception(message);

@@ -9,7 +9,7 @@ namespace OdooOps.Database;
 /// DbUp's record of applied scripts, with a SHA-256 of each script's text so that a script edited
 /// after it was applied is noticed (migrations are forward-only and never edited once merged).
 /// </summary>
-public sealed class MigrationJournal : IJournal
+internal sealed class MigrationJournal : IJournal
 {
     public const string Table = "ops_private.schema_migrations";
 

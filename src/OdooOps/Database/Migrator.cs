@@ -153,6 +153,6 @@ public sealed record MigrationStatus(IReadOnlyList<MigrationRow> Rows)
 /// <param name="SqlObjects">The canonical SQL files, when they were applied (null: they were current).</param>
 public sealed record MigrationResult(IReadOnlyList<string> Applied, SqlObjects.Outcome? SqlObjects = null);
 
-public sealed class MigrationChangedException(string message) : Exception(message);
+internal sealed class MigrationChangedException(string message) : Exception(message);
 
-public sealed class MigrationFailedException(string message, Exception? inner) : Exception(message, inner);
+internal sealed class MigrationFailedException(string message, Exception? inner) : Exception(message, inner);

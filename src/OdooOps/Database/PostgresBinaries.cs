@@ -80,7 +80,7 @@ public sealed class PostgresBinaries
         ProcessRunner.RunAsync(Tool(tool), args, env, ct);
 }
 
-public sealed class PostgresNotInstalledException(string message) : Exception(message);
+internal sealed class PostgresNotInstalledException(string message) : Exception(message);
 
 public sealed record ProcessResult(int ExitCode, string Output, string Error)
 {

@@ -5,7 +5,7 @@ using OdooOps.Database;
 namespace OdooOps.Health;
 
 /// <summary>/healthz: the process answers. /readyz: the database answers and its migrations match this binary's.</summary>
-public static class HealthApi
+internal static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {

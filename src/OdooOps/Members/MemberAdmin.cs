@@ -11,7 +11,7 @@ namespace OdooOps.Members;
 /// organisation always keeps an owner. Who may do it is the database's to say (the memberships' RLS policies: admins,
 /// and only owners touch the owner role); the system actor (the admin verbs, as the database owner) may do anything.
 /// </summary>
-public static class MemberAdmin
+internal static class MemberAdmin
 {
     public abstract record Outcome;
     public sealed record Done(Member Member) : Outcome;

@@ -4,19 +4,19 @@ using OdooOps.Auth;
 
 namespace OdooOps.Members;
 
-public sealed record Member(Guid UserId, string Email, string? DisplayName, string Role, DateTime CreatedAt);
+internal sealed record Member(Guid UserId, string Email, string? DisplayName, string Role, DateTime CreatedAt);
 
 /// <summary>
 /// Org and project memberships share one shape; <see cref="Scope"/> names the table and its key column so the
 /// same statements serve both. RLS decides who may read and change them.
 /// </summary>
-public sealed record MemberScope(string Table, string KeyColumn, IReadOnlyList<Role> Roles)
+internal sealed record MemberScope(string Table, string KeyColumn, IReadOnlyList<Role> Roles)
 {
     public static readonly MemberScope Org = new("registry.org_members", "org_id", OdooOps.Auth.Roles.All);
     public static readonly MemberScope Project = new("ops.project_members", "project_id", OdooOps.Auth.Roles.Project);
 }
 
-public static class MemberStore
+internal static class MemberStore
 {
     public static async Task<IReadOnlyList<Member>> ListAsync(NpgsqlConnection conn, NpgsqlTransaction tx, MemberScope scope, Guid key) =>
         [.. await conn.QueryAsync<Member>($"""

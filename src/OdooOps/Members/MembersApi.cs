@@ -11,7 +11,7 @@ namespace OdooOps.Members;
 /// /api/ops/orgs/{orgId}/members and /api/ops/projects/{projectId}/members — list, add (by email of an existing
 /// user), change role, remove. An organisation always keeps at least one owner.
 /// </summary>
-public static class MembersApi
+internal static class MembersApi
 {
     public sealed record MemberList(IReadOnlyList<Member> Members);
     public sealed record AddMember(string? Email, string? Role);

@@ -46,7 +46,7 @@ public sealed class IngestBatch
 /// Field errors for a ProblemDetails answer, named as in the body ("samples[3].value", indexes from 0). Capped: a
 /// batch of 10,000 bad samples answers with the first few problems, not a megabyte of them.
 /// </summary>
-public sealed class IngestErrors
+internal sealed class IngestErrors
 {
     public const int Shown = 20;
 

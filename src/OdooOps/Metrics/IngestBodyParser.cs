@@ -9,7 +9,7 @@ namespace OdooOps.Metrics;
 /// reader. Strict on purpose: unknown and repeated fields are refused (a typo such as "lables" must not silently drop
 /// data), and a value must be a JSON number — not a string, null, boolean, NaN or Infinity.
 /// </summary>
-public static class IngestBodyParser
+internal static class IngestBodyParser
 {
     public const int MaxSamples = 10_000;
     public const int MaxLabels = 32;

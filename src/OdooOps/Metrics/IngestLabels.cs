@@ -8,7 +8,7 @@ namespace OdooOps.Metrics;
 /// to 256 characters. Once checked, the object's own bytes are passed on as jsonb text (PostgreSQL normalises it),
 /// so nothing is re-serialised.
 /// </summary>
-public static class IngestLabels
+internal static class IngestLabels
 {
     public static string? Read(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, IngestErrors errors, string path)
     {
@@ -53,7 +53,7 @@ public static class IngestLabels
 /// Metric names: checked against ^[a-z][a-z0-9_.]{0,63}$ without a regex, and the few names a batch repeats
 /// (cpu_pct, mem_mb … over and over) reused instead of allocating a string per sample.
 /// </summary>
-public sealed class MetricNames
+internal sealed class MetricNames
 {
     const int Remembered = 16;
     readonly List<(byte[] Utf8, string Name)> _recent = new(Remembered);

@@ -6,7 +6,7 @@ namespace OdooOps.Metrics;
 /// than stored and silently lost. Samples more than 5 minutes ahead of the server's clock are a client clock problem
 /// (400), not data.
 /// </summary>
-public sealed record IngestSettings(int RawRetentionDays)
+internal sealed record IngestSettings(int RawRetentionDays)
 {
     public const int MaxBodyBytes = 1 << 20;
     public static readonly TimeSpan FutureTolerance = TimeSpan.FromMinutes(5);

@@ -9,7 +9,7 @@ namespace OdooOps.Metrics;
 /// guessed: the same text means different instants on hosts in different zones, and the instant is part of the
 /// sample's identity. Parsed straight from the request's UTF-8 bytes (a batch may hold 10,000 of them).
 /// </summary>
-public static class IngestTimestamp
+internal static class IngestTimestamp
 {
     public const string Expected = "an ISO 8601 date-time with an offset, such as 2026-02-12T17:30:00Z or 2026-02-12T19:30:00+02:00";
 

@@ -5,20 +5,20 @@ using OdooOps.Auth;
 namespace OdooOps.Metrics;
 
 /// <summary>Per-project ingest tokens: oo_ing_ and 256 random bits, of which only a SHA-256 is stored.</summary>
-public static class IngestTokens
+internal static class IngestTokens
 {
     public const string Prefix = "oo_ing_";
 }
 
-public sealed record IngestTokenInfo(Guid Id, string Name, string TokenPrefix, Guid? CreatedBy, DateTime CreatedAt, DateTime? LastUsedAt, DateTime? RevokedAt);
+internal sealed record IngestTokenInfo(Guid Id, string Name, string TokenPrefix, Guid? CreatedBy, DateTime CreatedAt, DateTime? LastUsedAt, DateTime? RevokedAt);
 
-public sealed record NewIngestToken(Guid Id, string Name, string TokenPrefix, DateTime CreatedAt, string Token);
+internal sealed record NewIngestToken(Guid Id, string Name, string TokenPrefix, DateTime CreatedAt, string Token);
 
 /// <summary>
 /// ops.ingest_tokens as the acting user: RLS lets project admins (and org owners/admins) in, and the token_hash
 /// column is not even selectable for ops_app.
 /// </summary>
-public static class IngestTokenStore
+internal static class IngestTokenStore
 {
     const string Columns = "id, name, token_prefix, created_by, created_at, last_used_at, revoked_at";
 

@@ -12,7 +12,7 @@ namespace OdooOps.Metrics;
 /// /api/ops/projects/{projectId}/ingest-tokens — a project's tokens for its metrics agents: list, create (the token
 /// is in that answer only), revoke. Project admin and up; changes need write scope and leave an audit row.
 /// </summary>
-public static class IngestTokensApi
+internal static class IngestTokensApi
 {
     public sealed record IngestTokenList(IReadOnlyList<IngestTokenInfo> Tokens);
     public sealed record CreateIngestToken(string? Name);

@@ -11,7 +11,7 @@ namespace OdooOps.Metrics;
 /// minute and hour rollups older than theirs (<see cref="MetricRetention"/>) in batches, and has the scheduler prune its
 /// own history (<see cref="JobRunStore.RetentionKey"/>). Both run as ops_service.
 /// </summary>
-public static class MetricJobs
+internal static class MetricJobs
 {
     public const int DaysAhead = 7;
 

@@ -8,7 +8,7 @@ namespace OdooOps.Metrics;
 /// resolution must be kept at least as long as the finer one: a late sample recomputes its minute bucket from raw
 /// samples and its hour bucket from minute rows, so those must still be there.
 /// </summary>
-public sealed record MetricRetention(int RawDays, int MinuteDays, int HourDays)
+internal sealed record MetricRetention(int RawDays, int MinuteDays, int HourDays)
 {
     public const string RawKey = "OPS_RAW_RETENTION_DAYS";
     public const string MinuteKey = "OPS_MINUTE_ROLLUP_RETENTION_DAYS";

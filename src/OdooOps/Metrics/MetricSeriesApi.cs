@@ -11,7 +11,7 @@ namespace OdooOps.Metrics;
 /// branch (the production branch unless named) as a series of buckets, read from raw samples, minute or hour rollups
 /// by the span asked for (<see cref="MetricSeriesQuery"/>). Rollups trail the samples by up to a minute (the rollups job).
 /// </summary>
-public static class MetricSeriesApi
+internal static class MetricSeriesApi
 {
     public sealed record MetricSeries(Guid ProjectId, string Metric, string Branch, string Resolution, int StepSeconds,
         DateTime From, DateTime To, IReadOnlyList<MetricPoint> Points);

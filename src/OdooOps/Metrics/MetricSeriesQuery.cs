@@ -5,7 +5,7 @@ using OdooOps.Server;
 namespace OdooOps.Metrics;
 
 /// <summary>Where a series is read from: raw samples, or the minute or hour rollups, and the finest step each allows.</summary>
-public enum MetricResolution { Raw, Minute, Hour }
+internal enum MetricResolution { Raw, Minute, Hour }
 
 /// <summary>
 /// A checked <c>GET …/metrics</c> request. The source follows the span asked for: raw samples under 2 hours, minute
@@ -14,7 +14,7 @@ public enum MetricResolution { Raw, Minute, Hour }
 /// rollups cannot be split into 10-second buckets). From and to are widened to whole steps, aligned on the Unix epoch,
 /// so that every bucket is complete; the answer says which bounds it used.
 /// </summary>
-public sealed partial record MetricSeriesQuery(string Metric, string? Branch, DateTime From, DateTime To, TimeSpan Step, MetricResolution Resolution)
+internal sealed partial record MetricSeriesQuery(string Metric, string? Branch, DateTime From, DateTime To, TimeSpan Step, MetricResolution Resolution)
 {
     public const int TargetPoints = 300;
     public const int MaxPoints = 10_000;

@@ -4,14 +4,14 @@ using Npgsql;
 namespace OdooOps.Metrics;
 
 /// <summary>One bucket of a series: the samples' count, mean, extremes and the latest value.</summary>
-public sealed record MetricPoint(DateTime Ts, long Count, double Avg, double Min, double Max, double Last);
+internal sealed record MetricPoint(DateTime Ts, long Count, double Avg, double Min, double Max, double Last);
 
 /// <summary>
 /// Reads a series as the request's user (RLS decides what is visible), from the source the query chose. Each bucket is
 /// one GROUP BY over date_bin; rollup rows merge exactly (sums of counts and sums, min of mins, max of maxes, the last
 /// value of the latest row), so a series from rollups equals the same series computed from raw samples.
 /// </summary>
-public static class MetricSeriesStore
+internal static class MetricSeriesStore
 {
     public sealed record BranchRef(Guid Id, string Name);
 

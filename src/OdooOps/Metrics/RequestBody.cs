@@ -6,7 +6,7 @@ namespace OdooOps.Metrics;
 /// A request body read into one pooled buffer, refusing more than a limit whether or not Content-Length was sent
 /// (a chunked body is counted as it arrives). The buffer goes back to the pool on Dispose.
 /// </summary>
-public sealed class RequestBody : IDisposable
+internal sealed class RequestBody : IDisposable
 {
     byte[] _buffer;
 

@@ -11,7 +11,7 @@ namespace OdooOps.Observability;
 /// reach the metrics output. Pools without one are summed under "other"; a name set with
 /// NpgsqlDataSourceBuilder.Name is used as it is.
 /// </summary>
-public sealed class DbPoolMetrics : IDisposable
+internal sealed class DbPoolMetrics : IDisposable
 {
     public const string MeterName = "Npgsql";
     public const string ConnectionCount = "db.client.connection.count";

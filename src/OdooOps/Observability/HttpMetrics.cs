@@ -8,7 +8,7 @@ namespace OdooOps.Observability;
 /// and three interlocked adds per request. A series is allocated once, on its first request; route patterns and
 /// methods come from a bounded set (endpoint patterns, known verbs), so the number of series stays bounded too.
 /// </summary>
-public sealed class HttpMetrics
+internal sealed class HttpMetrics
 {
     /// <summary>Upper bounds in seconds (Prometheus' defaults); the +Inf bucket is implicit.</summary>
     public static readonly double[] BucketBounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

@@ -1,7 +1,7 @@
 namespace OdooOps.Observability;
 
 /// <summary>The server's wiring for metrics and request logs (called from ServerApp).</summary>
-public static class ObservabilitySetup
+internal static class ObservabilitySetup
 {
     public const string MetricsPath = "/metrics";
 

@@ -7,7 +7,7 @@ namespace OdooOps.Observability;
 /// Renders the metrics in the Prometheus text exposition format 0.0.4: HELP and TYPE lines, then one sample per
 /// line; histograms as cumulative _bucket{le} series with _sum and _count.
 /// </summary>
-public static class PrometheusText
+internal static class PrometheusText
 {
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 

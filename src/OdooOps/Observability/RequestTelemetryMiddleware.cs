@@ -9,7 +9,7 @@ namespace OdooOps.Observability;
 /// The log names the route pattern, never the path or query string (tokens may travel there), and never headers
 /// or bodies, so Authorization, cookies and passwords cannot reach the log.
 /// </summary>
-public sealed partial class RequestTelemetryMiddleware(RequestDelegate next, HttpMetrics metrics, ILoggerFactory loggers)
+internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, HttpMetrics metrics, ILoggerFactory loggers)
 {
     public const string LogCategory = "OdooOps.Requests";
     public const int RequestEventId = 1100;

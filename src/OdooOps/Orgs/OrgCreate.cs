@@ -10,7 +10,7 @@ namespace OdooOps.Orgs;
 /// database owner); the request roles may not insert organisations at all. One transaction with its audit row. A
 /// missing slug is made from the name by the table's trigger (acme, acme-2, …).
 /// </summary>
-public static class OrgCreate
+internal static class OrgCreate
 {
     public sealed record Request(string? Name, string? Slug);
     public sealed record FieldNames(string Name, string Slug);

@@ -3,10 +3,10 @@ using Npgsql;
 
 namespace OdooOps.Orgs;
 
-public sealed record OrgMembership(Guid Id, string Name, string Slug, string Role);
+internal sealed record OrgMembership(Guid Id, string Name, string Slug, string Role);
 
 /// <summary>Organisations as the acting user sees them (RLS: only their own).</summary>
-public static class OrgStore
+internal static class OrgStore
 {
     public static async Task<IReadOnlyList<OrgMembership>> ListAsync(NpgsqlConnection conn, NpgsqlTransaction tx) =>
         [.. await conn.QueryAsync<OrgMembership>("""

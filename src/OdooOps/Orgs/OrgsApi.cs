@@ -6,7 +6,7 @@ using OdooOps.Database;
 namespace OdooOps.Orgs;
 
 /// <summary>/api/ops/orgs — the caller's organisations and their role in each.</summary>
-public static class OrgsApi
+internal static class OrgsApi
 {
     public sealed record OrgList(IReadOnlyList<OrgMembership> Orgs);
 

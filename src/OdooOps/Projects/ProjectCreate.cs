@@ -11,7 +11,7 @@ namespace OdooOps.Projects;
 /// the same checks, one transaction with its <c>project.create</c> audit row. Org owners and admins may; an empty slug
 /// is made from the name.
 /// </summary>
-public static class ProjectCreate
+internal static class ProjectCreate
 {
     public sealed record Request(string? Name, string? Slug, string? RepoUrl, string? RuntimeVersion);
 

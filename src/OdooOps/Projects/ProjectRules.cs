@@ -4,7 +4,7 @@ using OdooOps.Server;
 namespace OdooOps.Projects;
 
 /// <summary>What a project's repository URL and Odoo version may be (the database's CHECKs say the same of the version).</summary>
-public static partial class ProjectRules
+internal static partial class ProjectRules
 {
     public static Validation RuntimeVersion(this Validation v, string field, string? value)
     {

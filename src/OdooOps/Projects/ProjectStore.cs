@@ -13,7 +13,7 @@ public sealed record Project(Guid Id, Guid OrgId, string Name, string Slug, stri
     DateTime CreatedAt, DateTime UpdatedAt, DateTime LastActivityAt);
 
 /// <summary>Projects' SQL. Runs inside a user transaction: RLS decides what exists.</summary>
-public static class ProjectStore
+internal static class ProjectStore
 {
     const string Columns = "id, org_id, name, slug, repo_url, runtime_version, created_at, updated_at, last_activity_at";
 

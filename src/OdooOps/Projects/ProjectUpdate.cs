@@ -9,7 +9,7 @@ namespace OdooOps.Projects;
 /// The rules and the write behind PATCH /api/ops/projects/{id}, shared with the console's settings page so both change a
 /// project the same way: same checks, one transaction with its <c>project.update</c> audit row (before and after).
 /// </summary>
-public static class ProjectUpdate
+internal static class ProjectUpdate
 {
     /// <summary>The names errors are reported under: the JSON fields for the API, the labels on the page.</summary>
     public sealed record FieldNames(string Name, string Slug, string RepoUrl, string RuntimeVersion);

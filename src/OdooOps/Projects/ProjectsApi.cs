@@ -8,7 +8,7 @@ using OdooOps.Server;
 namespace OdooOps.Projects;
 
 /// <summary>/api/ops/projects — the seed's step 8 (`{"projects": [...]}`) and project CRUD.</summary>
-public static class ProjectsApi
+internal static class ProjectsApi
 {
     public sealed record ProjectList(IReadOnlyList<ProjectSummary> Projects);
     public sealed record CreateProject(Guid? OrgId, string? Org, string? Name, string? Slug, string? RepoUrl, string? RuntimeVersion);

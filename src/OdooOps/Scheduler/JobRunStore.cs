@@ -11,7 +11,7 @@ namespace OdooOps.Scheduler;
 /// ops.job_runs: claiming a tick and recording its outcome (as ops_service, through the SECURITY DEFINER functions
 /// of 0007_scheduler.sql), and reading runs back (as a system admin through RLS, or as the owner for doctor).
 /// </summary>
-public static class JobRunStore
+internal static class JobRunStore
 {
     public sealed record JobRun(long Id, string Job, string? Node, DateTime? ScheduledFor, DateTime StartedAt, DateTime? FinishedAt, string Outcome, string? Detail);
 

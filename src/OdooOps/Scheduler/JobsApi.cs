@@ -11,7 +11,7 @@ namespace OdooOps.Scheduler;
 /// /api/ops/jobs — the scheduler's jobs (cron, next tick, last run) and their run history, for system admins only
 /// (registry.users.is_system_admin). RLS on ops.job_runs enforces the same rule a second time.
 /// </summary>
-public static class JobsApi
+internal static class JobsApi
 {
     public sealed record JobInfo(string Name, string Cron, DateTime? NextRunAt, JobRunStore.JobRun? LastRun);
     public sealed record JobList(IReadOnlyList<JobInfo> Jobs);

@@ -25,7 +25,7 @@ public sealed partial record ScheduledJob(string Name, string DefaultCron, Func<
 }
 
 /// <summary>Registers the scheduler with a host: the jobs it is given (`serve`: ServerApp.Jobs), their schedule (checked here) and the hosted service.</summary>
-public static class SchedulerSetup
+internal static class SchedulerSetup
 {
     public static IServiceCollection AddOpsScheduler(this IServiceCollection services, IConfiguration config, IReadOnlyList<ScheduledJob> jobs)
     {

@@ -1,7 +1,7 @@
 namespace OdooOps.Secrets;
 
 /// <summary>An env file of KEY=value lines, created 0600: what `secrets generate` writes and `serve` reads from the data dir.</summary>
-public static class SecretsFile
+internal static class SecretsFile
 {
     public const string FileName = "secrets.env";
 

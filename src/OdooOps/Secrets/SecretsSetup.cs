@@ -8,7 +8,7 @@ namespace OdooOps.Secrets;
 /// secrets.env) and what `serve` does about a missing or weak one: on a loopback address it generates the missing
 /// ones into the data dir and says where; bound to anything else it refuses to start and names the secret.
 /// </summary>
-public static class SecretsSetup
+internal static class SecretsSetup
 {
     public sealed record Report(string Name, SecretState State, string Source);
 

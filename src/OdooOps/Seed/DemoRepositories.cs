@@ -7,7 +7,7 @@ namespace OdooOps.Seed;
 /// demo's queued builds really run on `serve`'s embedded runner instead of failing on an unreachable example URL.
 /// Made once under the data dir; without git on the machine the demo keeps its example URLs.
 /// </summary>
-public static class DemoRepositories
+internal static class DemoRepositories
 {
     static readonly string[] Branches = ["main", "staging", "feature/invoicing", "fix/stock-moves"];
 

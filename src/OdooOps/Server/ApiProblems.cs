@@ -1,7 +1,7 @@
 namespace OdooOps.Server;
 
 /// <summary>ProblemDetails written from places outside an endpoint (auth challenges, middleware).</summary>
-public static class ApiProblems
+internal static class ApiProblems
 {
     public static bool IsApiRequest(HttpContext context) =>
         context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/functions") ||

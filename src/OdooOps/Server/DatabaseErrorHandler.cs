@@ -11,7 +11,7 @@ namespace OdooOps.Server;
 /// A database that cannot be reached or cannot take the request now (<see cref="IsUnavailable"/>) is an outage, not
 /// a bug: 503 with Retry-After, so that clients and load balancers wait and try again.
 /// </summary>
-public sealed class DatabaseErrorHandler(IProblemDetailsService problems) : IExceptionHandler
+internal sealed class DatabaseErrorHandler(IProblemDetailsService problems) : IExceptionHandler
 {
     /// <summary>What a 503 asks clients to wait: about what a PostgreSQL restart or failover takes.</summary>
     public const int RetryAfterSeconds = 5;

@@ -7,7 +7,7 @@ namespace OdooOps.Server;
 /// every feature shares: required, one of, a slug (the URL name of organisations and projects). A feature's own rules
 /// are extension methods in that feature (ProjectRules, BranchRules, UserAccounts.Email).
 /// </summary>
-public sealed partial class Validation
+internal sealed partial class Validation
 {
     readonly Dictionary<string, List<string>> _errors = [];
 

@@ -11,7 +11,7 @@ namespace OdooOps.Tokens;
 /// transaction. The audit row goes to the organisation the caller names (the console's current one), else to the
 /// user's first; a user in no organisation has no log to write it in.
 /// </summary>
-public static class PersonalTokens
+internal static class PersonalTokens
 {
     public const int MaxNameLength = 100;
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(3650);

@@ -4,12 +4,12 @@ using OdooOps.Auth;
 
 namespace OdooOps.Tokens;
 
-public sealed record TokenInfo(Guid Id, string Name, string TokenPrefix, string Scope, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? LastUsedAt, DateTime? RevokedAt);
+internal sealed record TokenInfo(Guid Id, string Name, string TokenPrefix, string Scope, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? LastUsedAt, DateTime? RevokedAt);
 
 public sealed record NewToken(Guid Id, string Name, string TokenPrefix, string Scope, DateTime CreatedAt, DateTime? ExpiresAt, string Token);
 
 /// <summary>Personal access tokens' SQL: a user's own (RLS holds users to theirs). The token is returned once; only its hash is kept.</summary>
-public static class TokenStore
+internal static class TokenStore
 {
     const string Columns = "id, name, token_prefix, scope, created_at, expires_at, last_used_at, revoked_at";
 

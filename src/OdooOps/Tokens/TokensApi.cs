@@ -8,7 +8,7 @@ using OdooOps.Server;
 namespace OdooOps.Tokens;
 
 /// <summary>/api/ops/tokens — the caller's personal access tokens: list (with last use), create (shown once), revoke.</summary>
-public static class TokensApi
+internal static class TokensApi
 {
     public sealed record TokenList(IReadOnlyList<TokenInfo> Tokens);
     public sealed record CreateToken(string? Name, string? Scope, int? ExpiresInDays);

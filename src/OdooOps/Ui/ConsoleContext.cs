@@ -9,7 +9,7 @@ namespace OdooOps.Ui;
 /// What every console page needs about the signed-in user — their organisations, the current one, their name —
 /// loaded once per request and shared by the layout and the page (both await the same task).
 /// </summary>
-public sealed class ConsoleContext(IHttpContextAccessor accessor, OpsDatabase db)
+internal sealed class ConsoleContext(IHttpContextAccessor accessor, OpsDatabase db)
 {
     public sealed record State(Guid UserId, string Email, string? DisplayName, IReadOnlyList<OrgMembership> Orgs, OrgMembership? CurrentOrg);
 

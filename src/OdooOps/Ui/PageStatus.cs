@@ -1,7 +1,7 @@
 namespace OdooOps.Ui;
 
 /// <summary>Status codes for console pages that render their own HTML (404 "Project not found", …).</summary>
-public static class PageStatus
+internal static class PageStatus
 {
     /// <summary>
     /// Sets <paramref name="status"/> as the response starts. Set during rendering instead, Blazor (.NET 10) treats

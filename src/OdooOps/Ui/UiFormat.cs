@@ -4,7 +4,7 @@ using System.Globalization;
 namespace OdooOps.Ui;
 
 /// <summary>How the console words times and build states; pure functions so they are tested without a browser.</summary>
-public static class UiFormat
+internal static class UiFormat
 {
     /// <summary>"just now", "5 min ago", "3 h ago", "2 days ago", then a date: an operator scans for recency, not precision.</summary>
     public static string Relative(DateTime utc, DateTime nowUtc)

@@ -3,7 +3,7 @@ using OdooOps.Orgs;
 namespace OdooOps.Ui;
 
 /// <summary>Every section the console will have; those not built yet show disabled rather than as broken links.</summary>
-public static class UiSections
+internal static class UiSections
 {
     /// <param name="PerProject">The section lives under a project (Href holds "{project}"): a link only while a project is open.</param>
     public sealed record Section(string Name, string Href, bool Built, string Group, bool PerProject = false)

@@ -9,7 +9,7 @@ namespace OdooOps.Webhooks;
 /// GitHub: X-Hub-Signature-256 is "sha256=" and the hex HMAC-SHA256 of the raw body under the project's secret;
 /// X-GitHub-Event names the event. push builds (or archives, when deleted), ping answers, the rest is ignored.
 /// </summary>
-public sealed class GitHubHook : IHookProvider
+internal sealed class GitHubHook : IHookProvider
 {
     public const string SignatureHeader = "X-Hub-Signature-256";
     public const string EventHeader = "X-GitHub-Event";

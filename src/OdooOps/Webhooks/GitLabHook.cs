@@ -10,7 +10,7 @@ namespace OdooOps.Webhooks;
 /// X-Gitlab-Event names the event. "Push Hook" builds (or archives, when after is all zeros); tag pushes and
 /// other events are ignored.
 /// </summary>
-public sealed class GitLabHook : IHookProvider
+internal sealed class GitLabHook : IHookProvider
 {
     public const string TokenHeader = "X-Gitlab-Token";
     public const string EventHeader = "X-Gitlab-Event";

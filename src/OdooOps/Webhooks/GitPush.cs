@@ -6,7 +6,7 @@ namespace OdooOps.Webhooks;
 /// A push as both providers describe it: the ref, the new head (all zeros when the ref was deleted) and the head
 /// commit's message.
 /// </summary>
-public sealed record GitPush(string Ref, string After, bool Deleted, string? Message)
+internal sealed record GitPush(string Ref, string After, bool Deleted, string? Message)
 {
     const string Heads = "refs/heads/";
     const string Tags = "refs/tags/";
@@ -36,7 +36,7 @@ public sealed record GitPush(string Ref, string After, bool Deleted, string? Mes
 }
 
 /// <summary>What a verified hook request asks for.</summary>
-public abstract record HookEvent
+internal abstract record HookEvent
 {
     public sealed record Push(GitPush Git) : HookEvent;
     public sealed record Ping : HookEvent;

@@ -5,7 +5,7 @@ using OdooOps.Server;
 namespace OdooOps.Webhooks;
 
 /// <summary>One git host's side of the hooks (GitHub, GitLab): how a request proves it knows the project's secret and what its payload asks for.</summary>
-public interface IHookProvider
+internal interface IHookProvider
 {
     /// <summary>"github" or "gitlab": names the provider in the audit row ("github push").</summary>
     string Name { get; }
@@ -21,7 +21,7 @@ public interface IHookProvider
 }
 
 /// <summary>What both providers share: the stand-in key for "no secret", single-valued headers, the JSON body.</summary>
-public static class HookPayload
+internal static class HookPayload
 {
     /// <summary>Verifying against this random key when there is no real one costs the same as a real check and never matches a request.</summary>
     public static readonly byte[] NoKey = RandomNumberGenerator.GetBytes(32);

@@ -12,7 +12,7 @@ namespace OdooOps.Webhooks;
 /// look at its status (audited <c>webhook.view</c>) and rotate the secret (audited <c>webhook.rotate</c>). Audit rows
 /// never hold the secret. Both need the admin role, which the database checks again (42501; P0002 for no project).
 /// </summary>
-public static class WebhookAdmin
+internal static class WebhookAdmin
 {
     public sealed record HookUrls(string GithubUrl, string GitlabUrl);
     public sealed record Rotated(string Secret, DateTime RotatedAt);

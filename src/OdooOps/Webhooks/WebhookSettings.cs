@@ -7,7 +7,7 @@ namespace OdooOps.Webhooks;
 /// (OPS_PUBLIC_URL, optional): the address GitHub and GitLab reach this server at, when it is not the one requests
 /// arrive with (a TLS-terminating proxy).
 /// </summary>
-public sealed record WebhookSettings(bool CancelSupersededBuilds, Uri? PublicUrl)
+internal sealed record WebhookSettings(bool CancelSupersededBuilds, Uri? PublicUrl)
 {
     public const string CancelSupersededKey = "OPS_CANCEL_SUPERSEDED_BUILDS";
     public const string PublicUrlKey = "OPS_PUBLIC_URL";

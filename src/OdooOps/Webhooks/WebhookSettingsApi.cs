@@ -10,7 +10,7 @@ namespace OdooOps.Webhooks;
 /// secret is set and when it was last rotated; POST …/rotate makes a new secret, in that answer only. Both leave an
 /// audit row, which never holds the secret.
 /// </summary>
-public static class WebhookSettingsApi
+internal static class WebhookSettingsApi
 {
     public sealed record WebhookInfo(string GithubUrl, string GitlabUrl, bool SecretSet, DateTime? RotatedAt);
     public sealed record RotatedSecret(string GithubUrl, string GitlabUrl, string Secret, DateTime RotatedAt);

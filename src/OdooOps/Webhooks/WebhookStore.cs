@@ -5,13 +5,13 @@ using Npgsql;
 namespace OdooOps.Webhooks;
 
 /// <summary>The webhook secret's status for a project admin (never the secret itself).</summary>
-public sealed record WebhookSecretStatus(bool SecretSet, DateTime? RotatedAt);
+internal sealed record WebhookSecretStatus(bool SecretSet, DateTime? RotatedAt);
 
 /// <summary>
 /// What ops.webhook_push did: see the function's comment in 0010_git_webhooks.sql for each outcome. (Properties, not a
 /// constructor: Dapper reports uuid[] as System.Array and would match no constructor.)
 /// </summary>
-public sealed record PushOutcome
+internal sealed record PushOutcome
 {
     public string Outcome { get; init; } = "";
     public Guid? BranchId { get; init; }
@@ -27,7 +27,7 @@ public sealed record PushOutcome
 /// SECURITY DEFINER functions: status and rotation as the acting user (project admin, checked again in SQL), the
 /// key and the push as the ops_service login.
 /// </summary>
-public static class WebhookStore
+internal static class WebhookStore
 {
     public static Task<WebhookSecretStatus> StatusAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid projectId) =>
         conn.QuerySingleAsync<WebhookSecretStatus>("select secret_set, rotated_at from ops.webhook_settings(@projectId)", new { projectId }, tx);

@@ -12,7 +12,7 @@ namespace OdooOps.Webhooks;
 /// missing signature, so a stranger cannot probe which projects exist — and only then the event and body (400).
 /// The key is read, the request verified and the push applied in one ops_service transaction.
 /// </summary>
-public static class WebhooksApi
+internal static class WebhooksApi
 {
     public static string GitHubPath(Guid projectId) => $"/hooks/github/{projectId}";
     public static string GitLabPath(Guid projectId) => $"/hooks/gitlab/{projectId}";

@@ -10,7 +10,7 @@ namespace OdooOps.Branches.Pages;
 /// per page), except that the production branch itself is never moved down from here: it is replaced by promoting
 /// another branch, so the console cannot leave a project without production by accident.
 /// </summary>
-public sealed record BranchStageMoves(string? Role, IReadOnlyDictionary<(string From, string To), string> Needed)
+internal sealed record BranchStageMoves(string? Role, IReadOnlyDictionary<(string From, string To), string> Needed)
 {
     public const string ProductionStays = "The production branch is not moved down: promote another branch to production to replace it.";
 

@@ -7,7 +7,7 @@ namespace OdooOps.Builds.Pages;
 /// default) become <c>ansi-bold</c> and <c>ansi-fg-N</c>; any other escape sequence is dropped. build-log.js does
 /// the same in the browser for lines that arrive live, so both render a line alike.
 /// </summary>
-public static class AnsiText
+internal static class AnsiText
 {
     public sealed record Segment(string Text, string? Classes);
 

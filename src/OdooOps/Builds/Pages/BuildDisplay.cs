@@ -1,7 +1,7 @@
 namespace OdooOps.Builds.Pages;
 
 /// <summary>How the console words a build's commit and times; pure, so tested without a browser.</summary>
-public static class BuildDisplay
+internal static class BuildDisplay
 {
     public static string ShortSha(string sha) => sha.Length <= 8 ? sha : sha[..8];
 

@@ -8,7 +8,7 @@ namespace OdooOps.Cli.Admin;
 /// system actor on the database owner's connection, each in one transaction; bad input is one line, before anything
 /// is written.
 /// </summary>
-public static class AdminSupport
+internal static class AdminSupport
 {
     /// <summary>Runs <paramref name="work"/> in one transaction as the database owner; it commits when the work returns.</summary>
     public static async Task<T> InTransactionAsync<T>(NpgsqlConnectionStringBuilder owner, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)

@@ -4,7 +4,7 @@ using OdooOps.Database;
 namespace OdooOps.Cli.Admin;
 
 /// <summary>`odooops db migrate|status|verify|backup|restore`.</summary>
-public static class DbCommand
+internal static class DbCommand
 {
     public static Command Create()
     {

@@ -5,7 +5,7 @@ using OdooOps.Orgs;
 namespace OdooOps.Cli.Admin;
 
 /// <summary>`odooops org create`: an organisation, made by the server's administrator (<see cref="OrgCreate"/>).</summary>
-public static class OrgCommand
+internal static class OrgCommand
 {
     public static Command Create()
     {

@@ -5,7 +5,7 @@ using OdooOps.Secrets;
 namespace OdooOps.Cli.Admin;
 
 /// <summary>`odooops secrets generate|check`: the specification's shared secrets, never printed.</summary>
-public static class SecretsCommand
+internal static class SecretsCommand
 {
     public static Command Create()
     {

@@ -6,7 +6,7 @@ using OdooOps.Seed;
 namespace OdooOps.Cli.Admin;
 
 /// <summary>`odooops seed --demo`: the demo organisation, idempotent.</summary>
-public static class SeedCommand
+internal static class SeedCommand
 {
     public static Command Create()
     {

@@ -8,7 +8,7 @@ using OdooOps.Tokens;
 namespace OdooOps.Cli.Admin;
 
 /// <summary>`odooops token create`: a personal access token for a user, made by the administrator (e.g. for CI).</summary>
-public static partial class TokenCommand
+internal static partial class TokenCommand
 {
     public static Command Create()
     {

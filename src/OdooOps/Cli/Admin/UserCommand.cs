@@ -8,7 +8,7 @@ using OdooOps.Server;
 namespace OdooOps.Cli.Admin;
 
 /// <summary>`odooops user create|set-password`: accounts (<see cref="UserAccounts"/>) and memberships (<see cref="MemberAdmin"/>).</summary>
-public static class UserCommand
+internal static class UserCommand
 {
     public static Command Create()
     {

@@ -10,7 +10,7 @@ namespace OdooOps.Cli.Client;
 /// `odooops advisories scan` (the seed's scan function, with the shared scan token) and `odooops advisories list`
 /// (the REST API with the stored login token; --fail-on gates CI on open advisories).
 /// </summary>
-public static class AdvisoriesCommand
+internal static class AdvisoriesCommand
 {
     /// <summary>scan: the scan ran, but some rules could not (named on stderr; their advisories are unchanged).</summary>
     public const int SomeRulesUnavailable = 2;

@@ -4,7 +4,7 @@ using OdooOps.Branches;
 namespace OdooOps.Cli.Client;
 
 /// <summary>`odooops branches list|move`, over the REST API with the stored token.</summary>
-public static class BranchesCommand
+internal static class BranchesCommand
 {
     static readonly string[] Stages = ["development", "staging", "production"];
 

@@ -4,7 +4,7 @@ using OdooOps.Builds;
 namespace OdooOps.Cli.Client;
 
 /// <summary>`odooops builds cancel ID` and `odooops builds rebuild ID [--follow]`.</summary>
-public static class BuildActionsCommand
+internal static class BuildActionsCommand
 {
     public static Command Cancel()
     {

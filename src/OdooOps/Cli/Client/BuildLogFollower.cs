@@ -9,7 +9,7 @@ namespace OdooOps.Cli.Client;
 /// the server's and runner's own lines on stdout prefixed "[system] " — and follows it live over the SSE endpoint.
 /// A dropped stream is reopened after the last line printed, so no line is shown twice or skipped.
 /// </summary>
-public sealed class BuildLogFollower(ApiClient api, TextWriter stdout, TextWriter stderr)
+internal sealed class BuildLogFollower(ApiClient api, TextWriter stdout, TextWriter stderr)
 {
     /// <summary>Exit codes of `logs --follow` (and `trigger|rebuild --follow`) by the build's final status.</summary>
     public static int ExitCode(string status) => status switch

@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace OdooOps.Cli.Client;
 
 /// <summary>`odooops builds logs ID [--follow] [--after SEQ]`.</summary>
-public static class BuildLogsCommand
+internal static class BuildLogsCommand
 {
     public static Argument<Guid> BuildIdArgument() => new("build-id") { Description = "The build's id (as `odooops builds list` prints it)." };
 

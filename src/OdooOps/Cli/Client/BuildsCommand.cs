@@ -4,7 +4,7 @@ using OdooOps.Builds;
 namespace OdooOps.Cli.Client;
 
 /// <summary>`odooops builds trigger|list|logs|cancel|rebuild`, over the REST API with the stored token.</summary>
-public static class BuildsCommand
+internal static class BuildsCommand
 {
     public static Command Create()
     {

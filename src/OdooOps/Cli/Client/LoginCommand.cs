@@ -5,7 +5,7 @@ using OdooOps.Tokens;
 namespace OdooOps.Cli.Client;
 
 /// <summary>`odooops login` / `odooops logout`: get a personal access token from a server and keep it in the user's config.</summary>
-public static class LoginCommand
+internal static class LoginCommand
 {
     public static Command Login()
     {

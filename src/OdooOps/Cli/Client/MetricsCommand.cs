@@ -12,7 +12,7 @@ namespace OdooOps.Cli.Client;
 /// curl) sends. The token is the shared OPS_INGEST_TOKEN or a project's oo_ing_… token; prefer the environment to
 /// --token, which other users can see in the process list. "Not now" answers are tried again a few times.
 /// </summary>
-public static class MetricsCommand
+internal static class MetricsCommand
 {
     public const string TokenVariable = "OPS_INGEST_TOKEN";
 

@@ -6,7 +6,7 @@ using OdooOps.Runners.Protocol;
 namespace OdooOps.Cli.Client;
 
 /// <summary>`odooops projects list|create|labels`, over the REST API with the stored token.</summary>
-public static class ProjectsCommand
+internal static class ProjectsCommand
 {
     public static Command Create()
     {
@@ -95,7 +95,7 @@ public static class ProjectsCommand
 }
 
 /// <summary>Turns what people type (a slug, or an id) into a project, with the API as the only source.</summary>
-public static class ProjectResolver
+internal static class ProjectResolver
 {
     public static string ListPath(string? org) => org is null ? "api/ops/projects" : $"api/ops/projects?org={Uri.EscapeDataString(org)}";
 

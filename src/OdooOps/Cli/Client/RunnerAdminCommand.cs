@@ -8,7 +8,7 @@ namespace OdooOps.Cli.Client;
 /// `odooops runners list|token|tokens|revoke-token|disable|enable`: an org's runners over the REST API with the stored
 /// token (`odooops runner`, singular, is the runner itself).
 /// </summary>
-public static class RunnerAdminCommand
+internal static class RunnerAdminCommand
 {
     public static Command Create()
     {

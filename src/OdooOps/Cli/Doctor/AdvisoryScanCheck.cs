@@ -15,7 +15,7 @@ namespace OdooOps.Cli.Doctor;
 /// That scan is what the scheduler or cron runs anyway: it refreshes and resolves advisories and deletes nothing. A
 /// rule that could not run fails the row, because an unavailable rule is not a clean one.
 /// </summary>
-public static class AdvisoryScanCheck
+internal static class AdvisoryScanCheck
 {
     const string Name = "Advisory scan";
 

@@ -16,7 +16,7 @@ namespace OdooOps.Cli.Doctor;
 /// rather than re-written) and the running server over HTTP. A row passes, fails with its reason, or is "not
 /// available yet" (features later issues add), which does not fail the run.
 /// </summary>
-public static class DoctorChecks
+internal static class DoctorChecks
 {
     public enum Outcome { Pass, Fail, NotAvailable }
 

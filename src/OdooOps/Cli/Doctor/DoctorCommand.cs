@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace OdooOps.Cli.Doctor;
 
 /// <summary>`odooops doctor`: the deployment's success criteria as a ✓/✗/– table; exit 0 only when nothing fails.</summary>
-public static class DoctorCommand
+internal static class DoctorCommand
 {
     public static Command Create()
     {

@@ -8,7 +8,7 @@ namespace OdooOps.Cli.Doctor;
 /// What `doctor` does the same way for each of the specification's token-guarded functions: post to it, insist that
 /// a wrong token is refused with 401, and turn an unreachable or silent server into a failed row.
 /// </summary>
-public sealed class FunctionProbe(string url, string route, string tokenHeader, TimeSpan timeout) : IDisposable
+internal sealed class FunctionProbe(string url, string route, string tokenHeader, TimeSpan timeout) : IDisposable
 {
     readonly HttpClient _http = new() { BaseAddress = new Uri(ClientConfig.Normalize(url) + "/"), Timeout = timeout };
 

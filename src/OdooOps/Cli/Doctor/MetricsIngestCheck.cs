@@ -11,7 +11,7 @@ namespace OdooOps.Cli.Doctor;
 /// with this machine's OPS_INGEST_TOKEN a batch for a project that cannot exist must get 404 — the token was
 /// accepted and the body validated, yet no sample was written.
 /// </summary>
-public static class MetricsIngestCheck
+internal static class MetricsIngestCheck
 {
     const string Name = "Metrics ingest";
 

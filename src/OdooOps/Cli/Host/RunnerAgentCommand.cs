@@ -12,7 +12,7 @@ namespace OdooOps.Cli.Host;
 /// admin's registration token (oo_reg_…), which is exchanged for a runner token once; that token is kept in
 /// &lt;work-dir&gt;/runner-token (0600) and used on the next start when --token is left out. Runs until SIGINT/SIGTERM.
 /// </summary>
-public static class RunnerAgentCommand
+internal static class RunnerAgentCommand
 {
     public static Command Create()
     {

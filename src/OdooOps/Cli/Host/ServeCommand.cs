@@ -9,7 +9,7 @@ using OdooOps.Cli.Admin;
 namespace OdooOps.Cli.Host;
 
 /// <summary>`odooops serve`: database (embedded unless configured), migrations, then the web host until SIGINT/SIGTERM.</summary>
-public static class ServeCommand
+internal static class ServeCommand
 {
     public static Command Create()
     {

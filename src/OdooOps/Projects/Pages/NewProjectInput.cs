@@ -4,7 +4,7 @@ using OdooOps.Database;
 namespace OdooOps.Projects.Pages;
 
 /// <summary>The "New project" form's fields, bound from the posted form (names Input.Name, Input.Slug, …).</summary>
-public sealed class NewProjectInput
+internal sealed class NewProjectInput
 {
     // Error keys double as the words the messages start with ("Slug must be …"), so the API's rules read well here.
     public const string NameField = "Name", SlugField = "Slug", RepoField = "Repository URL", VersionField = "Odoo version";

@@ -7,7 +7,7 @@ namespace OdooOps.Projects.Pages;
 /// The settings page's "General" form (names Input.Name, Input.Slug, Input.RepoUrl, Input.RuntimeVersion): every field
 /// is posted, so each is checked, with the rules and the write of PATCH /api/ops/projects/{id} (<see cref="ProjectUpdate"/>).
 /// </summary>
-public sealed class ProjectGeneralInput
+internal sealed class ProjectGeneralInput
 {
     // Error keys double as the words the messages start with ("Repository URL must be …"), as in the new-project form.
     public static readonly ProjectUpdate.FieldNames Fields =

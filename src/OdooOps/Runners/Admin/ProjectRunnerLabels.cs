@@ -10,7 +10,7 @@ namespace OdooOps.Runners.Admin;
 /// settings page: the list is deduplicated and sorted, and each change is one transaction with its
 /// <c>project.runner_labels</c> audit row. Callers validate first (<see cref="Protocol.RunnerLabelRules.Validate"/>).
 /// </summary>
-public static class ProjectRunnerLabels
+internal static class ProjectRunnerLabels
 {
     /// <summary>Null: no such project (for this user).</summary>
     public static Task<string[]?> GetAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid projectId) =>

@@ -9,7 +9,7 @@ namespace OdooOps.Runners.Admin;
 /// What an org admin does to runners, shared by the API and the console: each action is one transaction with its audit
 /// row, and only a change is audited (revoking or disabling twice logs once). Audit rows never hold a token or its hash.
 /// </summary>
-public static class RunnerAdmin
+internal static class RunnerAdmin
 {
     public const string ExpiresField = "expires_in_hours";
     public const int DefaultExpiresInHours = 24;

@@ -12,7 +12,7 @@ namespace OdooOps.Runners.Admin;
 /// <see cref="RunnerDispatchApi"/>). Members list the org's runners and the shared ones; owners and admins issue registration
 /// tokens (shown once), list and revoke them, and disable or enable runners. Changes need write scope and are audited.
 /// </summary>
-public static class RunnerAdminApi
+internal static class RunnerAdminApi
 {
     public sealed record RunnerList(IReadOnlyList<RunnerInfo> Runners);
     public sealed record RegistrationTokenList(IReadOnlyList<RegistrationTokenInfo> Tokens);

@@ -10,7 +10,7 @@ namespace OdooOps.Runners.Admin;
 /// (Properties, not a positional record: Npgsql reports a text[] column as System.Array, which Dapper's constructor
 /// matching refuses for string[]; a property takes the value as it is.)
 /// </summary>
-public sealed record RunnerInfo
+internal sealed record RunnerInfo
 {
     public Guid Id { get; init; }
     /// <summary>Null for a shared runner.</summary>
@@ -42,7 +42,7 @@ public sealed record NewRegistrationToken(Guid Id, string Token, DateTime Create
 /// The admin side of runners, as the acting user (ops_app): reads go through RLS, writes through the role-checking
 /// functions of Runners/Admin/Sql, so the database enforces who may do what a second time.
 /// </summary>
-public static class RunnerAdminStore
+internal static class RunnerAdminStore
 {
     /// <summary>
     /// An idle runner long-polls for 30 s and its last_seen_at is written at most every 10 s (ops.authenticate_runner),

@@ -13,7 +13,7 @@ namespace OdooOps.Runners.Admin;
 /// (e.g. odoo-19 on runners with Odoo 19 installed). Members read them; project admins set them, audited. They apply
 /// to builds queued from then on.
 /// </summary>
-public static class RunnerLabelsApi
+internal static class RunnerLabelsApi
 {
     public sealed record RunnerLabels(IReadOnlyList<string>? Labels);
 

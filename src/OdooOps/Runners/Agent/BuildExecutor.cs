@@ -7,7 +7,7 @@ using OdooOps.Runners.Protocol;
 namespace OdooOps.Runners.Agent;
 
 /// <summary>What a runner is configured with (the `runner` verb's options, or `serve`'s embedded runner).</summary>
-public sealed record RunnerOptions(string Name, int Capacity, IReadOnlyList<string> Labels, string WorkDir)
+internal sealed record RunnerOptions(string Name, int Capacity, IReadOnlyList<string> Labels, string WorkDir)
 {
     /// <summary>Odoo's odoo-bin on this runner (OPS_ODOO_BIN / --odoo-bin); without it the Odoo step is skipped.</summary>
     public string? OdooBin { get; init; }
@@ -31,7 +31,7 @@ public sealed record RunnerOptions(string Name, int Capacity, IReadOnlyList<stri
 /// kills the steps and reports <c>cancelled</c> when a cancel is requested; when the runner itself stops, kills the
 /// steps and hands the build back (queued again at once); the rescuer covers a hand-back that does not get through.
 /// </summary>
-public sealed class BuildExecutor(DispatchClient client, RunnerOptions options, ILogger log)
+internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options, ILogger log)
 {
     public async Task RunAsync(Job job, CancellationToken stopping)
     {

@@ -6,7 +6,7 @@ using OdooOps.Runners.Protocol;
 namespace OdooOps.Runners.Agent;
 
 /// <summary>The server refused a call because this runner no longer holds the build (409): stop the build, report nothing.</summary>
-public sealed class LeaseLostException(string message) : Exception(message);
+internal sealed class LeaseLostException(string message) : Exception(message);
 
 /// <summary>
 /// A transient refusal (503 from a server whose database is down, 429, a proxy's 502/504) that said how long to wait

@@ -16,7 +16,7 @@ namespace OdooOps.Runners.Agent;
 /// at every start (only the token's hash is stored); once an admin has disabled it, it stays off across restarts.
 /// It stops before the server does (<see cref="StoppingAsync"/>), so its builds are handed back while the server answers.
 /// </summary>
-public sealed class EmbeddedRunner(IHostApplicationLifetime lifetime, IServer server, OpsDatabase database, IConfiguration config,
+internal sealed class EmbeddedRunner(IHostApplicationLifetime lifetime, IServer server, OpsDatabase database, IConfiguration config,
     ILogger<EmbeddedRunner> log) : BackgroundService, IHostedLifecycleService
 {
     public const string CapacityKey = "OPS_RUNNERS";

@@ -8,7 +8,7 @@ namespace OdooOps.Runners.Agent;
 /// Stopping kills the running builds' steps (within their grace) and hands each build back (release); RunAsync returns
 /// once that is done.
 /// </summary>
-public sealed class RunnerAgent(DispatchClient client, RunnerOptions options, ILogger log)
+internal sealed class RunnerAgent(DispatchClient client, RunnerOptions options, ILogger log)
 {
     static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 

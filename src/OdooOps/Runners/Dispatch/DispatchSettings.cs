@@ -6,7 +6,7 @@ namespace OdooOps.Runners.Dispatch;
 /// The server's side of running builds: how long a lease lasts without a heartbeat (OPS_RUNNER_LEASE_SECONDS, 30 —
 /// after that the rescuer re-queues the build) and how many log lines a build keeps (OPS_BUILD_LOG_MAX_LINES, 100,000).
 /// </summary>
-public sealed record DispatchSettings(int LeaseSeconds, long MaxLogLines)
+internal sealed record DispatchSettings(int LeaseSeconds, long MaxLogLines)
 {
     public const string LeaseKey = "OPS_RUNNER_LEASE_SECONDS";
     public const string MaxLogLinesKey = "OPS_BUILD_LOG_MAX_LINES";

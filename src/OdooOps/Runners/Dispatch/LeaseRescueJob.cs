@@ -9,7 +9,7 @@ namespace OdooOps.Runners.Dispatch;
 /// their last attempt), failed with "runner lost", or — when a cancel was pending — cancelled. See
 /// ops.rescue_build_leases.
 /// </summary>
-public static class LeaseRescueJob
+internal static class LeaseRescueJob
 {
     public static readonly ScheduledJob Job = new("runner_rescue", "*/30 * * * * *", async (services, ct) =>
     {

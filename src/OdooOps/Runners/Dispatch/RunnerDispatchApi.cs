@@ -13,7 +13,7 @@ namespace OdooOps.Runners.Dispatch;
 /// group filter authenticates the runner token (Bearer oo_run_…) for every call but register, and fails closed.
 /// Lease checks live in the database functions (SQLSTATE OOL01 → 409 through DatabaseErrorHandler).
 /// </summary>
-public static partial class RunnerDispatchApi
+internal static partial class RunnerDispatchApi
 {
     const string RunnerItem = "ops.runner";
 

@@ -6,7 +6,7 @@ namespace OdooOps.Runners.Protocol;
 /// What a runner label is, for a runner's own labels (registration) and the labels a project's builds require alike:
 /// at most 32, each lower-case letters, digits, '.', '_' or '-' (at most 63). The database compares them as given.
 /// </summary>
-public static partial class RunnerLabelRules
+internal static partial class RunnerLabelRules
 {
     /// <summary>Null when valid; else the message for the "labels" field.</summary>
     public static string? Validate(IReadOnlyList<string>? labels) =>

@@ -4,7 +4,7 @@ using OdooOps.Database;
 namespace OdooOps.Tokens.Pages;
 
 /// <summary>The "New token" form's fields, bound from the posted form (names Input.Name, Input.Scope, Input.Expiry).</summary>
-public sealed class NewTokenInput
+internal sealed class NewTokenInput
 {
     // Error keys double as the words the messages start with ("Name is required."), as in the projects form.
     public const string NameField = "Name", ScopeField = "Scope", ExpiryField = "Expiry";

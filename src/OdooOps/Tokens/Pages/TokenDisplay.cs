@@ -3,7 +3,7 @@ using System.Globalization;
 namespace OdooOps.Tokens.Pages;
 
 /// <summary>How the tokens page words a token's state and expiry; pure functions so they are tested without a server.</summary>
-public static class TokenDisplay
+internal static class TokenDisplay
 {
     /// <summary>Revoked wins over expired: a revoked token stays revoked whatever its date, and that is what its owner did.</summary>
     public static string Status(TokenInfo token, DateTime nowUtc) =>

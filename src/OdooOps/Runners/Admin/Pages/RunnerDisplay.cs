@@ -3,7 +3,7 @@ using System.Globalization;
 namespace OdooOps.Runners.Admin.Pages;
 
 /// <summary>How the runners page words a runner's and a registration token's state; pure functions, tested without a server.</summary>
-public static class RunnerDisplay
+internal static class RunnerDisplay
 {
     /// <summary>Disabled wins: a disabled runner may still be polling, but it gets nothing and that is what matters.</summary>
     public static string State(RunnerInfo runner) => runner.Disabled ? "disabled" : runner.Online ? "online" : "offline";

@@ -4,20 +4,20 @@ using System.Text.RegularExpressions;
 namespace OdooOps.Runners.Agent.Execution;
 
 /// <summary>What to check out: a repository and a commit, or, without a commit, the head of a branch.</summary>
-public sealed record GitSource(string RepositoryUrl, string? Branch = null, string? CommitSha = null);
+internal sealed record GitSource(string RepositoryUrl, string? Branch = null, string? CommitSha = null);
 
 /// <summary>A checked-out workspace: its folder, the full commit SHA and the commit's subject line.</summary>
-public sealed record GitCheckout(string Directory, string CommitSha, string Subject);
+internal sealed record GitCheckout(string Directory, string CommitSha, string Subject);
 
-public enum GitFailure { RepositoryNotFound, BranchNotFound, CommitNotFound, TimedOut, GitFailed }
+internal enum GitFailure { RepositoryNotFound, BranchNotFound, CommitNotFound, TimedOut, GitFailed }
 
 /// <summary>A checkout that failed, with a one-line message naming the repository, branch or commit.</summary>
-public sealed class GitCheckoutException(GitFailure failure, string message) : Exception(message)
+internal sealed class GitCheckoutException(GitFailure failure, string message) : Exception(message)
 {
     public GitFailure Failure { get; } = failure;
 }
 
-public sealed record GitWorkspaceOptions
+internal sealed record GitWorkspaceOptions
 {
     /// <summary>Failed builds' workspaces kept for a look; older kept ones are deleted.</summary>
     public int KeepFailed { get; init; } = 3;
@@ -36,7 +36,7 @@ public sealed record GitWorkspaceOptions
 /// build, except the last few failed ones. A failed workspace is marked by a sibling <c>&lt;build-id&gt;.failed</c> file
 /// holding the time it failed, so workspaces of builds still running are never pruned.
 /// </summary>
-public sealed partial class GitWorkspace(string workDir, GitWorkspaceOptions? options = null)
+internal sealed partial class GitWorkspace(string workDir, GitWorkspaceOptions? options = null)
 {
     readonly GitWorkspaceOptions _options = options ?? new GitWorkspaceOptions();
 

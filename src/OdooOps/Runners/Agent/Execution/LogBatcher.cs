@@ -3,9 +3,9 @@ using System.Diagnostics;
 namespace OdooOps.Runners.Agent.Execution;
 
 /// <summary>A build log line with its sequence number; the server ignores a (build, seq) it already has.</summary>
-public sealed record LogLine(long Seq, string Stream, string Text, DateTimeOffset Timestamp);
+internal sealed record LogLine(long Seq, string Stream, string Text, DateTimeOffset Timestamp);
 
-public sealed record LogBatcherOptions
+internal sealed record LogBatcherOptions
 {
     public int MaxBatchLines { get; init; } = 200;
 
@@ -31,7 +31,7 @@ public sealed record LogBatcherOptions
 /// A failed send is retried with the very same lines (same seqs), with back-off, before any newer line goes out.
 /// <see cref="Add(OutputLine)"/> may be called from several threads (stdout and stderr readers) at once.
 /// </summary>
-public sealed class LogBatcher : IAsyncDisposable
+internal sealed class LogBatcher : IAsyncDisposable
 {
     readonly Func<IReadOnlyList<LogLine>, CancellationToken, Task> _send;
     readonly LogBatcherOptions _options;

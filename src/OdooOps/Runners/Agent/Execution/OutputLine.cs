@@ -1,7 +1,7 @@
 namespace OdooOps.Runners.Agent.Execution;
 
 /// <summary>The stream names a build log line carries (the values ops.build_logs.stream accepts).</summary>
-public static class LogStream
+internal static class LogStream
 {
     public const string Stdout = "stdout";
     public const string Stderr = "stderr";

@@ -6,7 +6,7 @@ namespace OdooOps.Runners.Agent.Execution;
 /// <see cref="MinLength"/> characters are left alone, since masking "1" or "on" would garble every line instead of
 /// hiding anything.
 /// </summary>
-public sealed class SecretMask
+internal sealed class SecretMask
 {
     public const int MinLength = 4;
     public const string Mask = "***";

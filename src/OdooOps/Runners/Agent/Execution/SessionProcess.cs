@@ -6,7 +6,7 @@ namespace OdooOps.Runners.Agent.Execution;
 public enum StepOutcome { Exited, TimedOut, Cancelled }
 
 /// <summary>The result of one process run. <see cref="ExitCode"/> is 128+signal when the process was killed.</summary>
-public sealed record StepResult(int ExitCode, StepOutcome Outcome, TimeSpan Duration)
+internal sealed record StepResult(int ExitCode, StepOutcome Outcome, TimeSpan Duration)
 {
     public bool Succeeded => Outcome == StepOutcome.Exited && ExitCode == 0;
 
@@ -20,7 +20,7 @@ public sealed record StepResult(int ExitCode, StepOutcome Outcome, TimeSpan Dura
 }
 
 /// <summary>Runner-wide settings for running processes.</summary>
-public sealed record ProcessOptions
+internal sealed record ProcessOptions
 {
     public static readonly ProcessOptions Default = new();
 
@@ -53,7 +53,7 @@ public sealed record ProcessOptions
 }
 
 /// <summary>A program to run: arguments are passed as they are, no shell is involved.</summary>
-public sealed record ProcessCommand(string FileName, IReadOnlyList<string> Arguments, string WorkingDirectory)
+internal sealed record ProcessCommand(string FileName, IReadOnlyList<string> Arguments, string WorkingDirectory)
 {
     /// <summary>Added to (and overriding) the inherited variables.</summary>
     public IReadOnlyDictionary<string, string>? Environment { get; init; }
@@ -69,7 +69,7 @@ public sealed record ProcessCommand(string FileName, IReadOnlyList<string> Argum
 /// keeps the output pipe open, after the run is over. If the runner itself dies (SIGKILL, OOM killer), the
 /// <see cref="LifelineGuard"/> ends the program's process group: a lost build leaves nothing running on the host.
 /// </summary>
-public static class SessionProcess
+internal static class SessionProcess
 {
     const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 

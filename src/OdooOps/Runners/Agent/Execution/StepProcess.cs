@@ -1,7 +1,7 @@
 namespace OdooOps.Runners.Agent.Execution;
 
 /// <summary>One pipeline step: its <c>run:</c> script, the folder it runs in, its variables and time limit.</summary>
-public sealed record StepCommand(string Run, string WorkingDirectory)
+internal sealed record StepCommand(string Run, string WorkingDirectory)
 {
     public IReadOnlyDictionary<string, string>? Environment { get; init; }
     public TimeSpan? Timeout { get; init; }
@@ -13,7 +13,7 @@ public sealed record StepCommand(string Run, string WorkingDirectory)
 /// fails the step with its exit code, instead of only the last line's status counting. A script that wants to go on
 /// after a failure says so (<c>cmd || true</c>, <c>set +e</c>).
 /// </summary>
-public static class StepProcess
+internal static class StepProcess
 {
     public static Task<StepResult> RunAsync(
         StepCommand step, Action<OutputLine> onLine, ProcessOptions? options = null, CancellationToken ct = default) =>

@@ -8,7 +8,7 @@ namespace OdooOps.Runners.Agent.Pipeline;
 /// addons), does not look inside an addon, and stops <see cref="MaxDepth"/> folders down. A manifest that cannot be
 /// read becomes an <see cref="AddonProblem"/> so one broken addon does not hide the others.
 /// </summary>
-public static partial class AddonFinder
+internal static partial class AddonFinder
 {
     public const int MaxDepth = 6;
     const long MaxManifestBytes = 1024 * 1024;

@@ -3,7 +3,7 @@ using System.Text;
 namespace OdooOps.Runners.Agent.Pipeline;
 
 /// <summary>Removes terminal escape sequences (colours, cursor moves, window titles) from a line of build output.</summary>
-public static class AnsiEscapes
+internal static class AnsiEscapes
 {
     const char Esc = '\x1b', Bell = '\x07';
 

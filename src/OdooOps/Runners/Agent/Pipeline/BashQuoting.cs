@@ -4,7 +4,7 @@ namespace OdooOps.Runners.Agent.Pipeline;
 
 /// <summary>Quotes words for bash scripts the runner writes: words of plain characters stay as they are, anything
 /// else goes in single quotes (where bash expands nothing), with each ' written as '\''.</summary>
-public static partial class BashQuoting
+internal static partial class BashQuoting
 {
     [GeneratedRegex("^[A-Za-z0-9_@%+=:,./-]+$", RegexOptions.CultureInvariant)]
     private static partial Regex Plain();

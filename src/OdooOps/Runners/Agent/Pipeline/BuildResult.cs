@@ -13,7 +13,7 @@ public sealed record StepOutcome(StepEnd End, bool ContinueOnError = false);
 /// Order of precedence: cancelled, timed_out, failed, warning, success. A step that failed or timed out under
 /// continue_on_error does not fail the build but makes it a warning, so the failure stays visible.
 /// </summary>
-public static class BuildResult
+internal static class BuildResult
 {
     /// <param name="buildTimedOut">The whole build ran past its timeout (whatever the stopped step allowed).</param>
     public static string Fold(IReadOnlyCollection<StepOutcome> steps, OdooLogLevel? worstOdooLevel, bool buildTimedOut = false)

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace OdooOps.Runners.Agent.Pipeline;
 
 /// <summary>Durations as people write them in a pipeline file: 45 (seconds), 45s, 10m, 1h, 1h30m, 2m30s.</summary>
-public static partial class DurationText
+internal static partial class DurationText
 {
     public const string Forms = "45, 45s, 10m, 1h or 1h30m";
 

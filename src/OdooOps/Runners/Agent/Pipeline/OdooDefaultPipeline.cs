@@ -1,7 +1,7 @@
 namespace OdooOps.Runners.Agent.Pipeline;
 
 /// <summary>A module's version in a past build, to tell which modules a production build has to update.</summary>
-public sealed record ModuleVersion(string Name, string? Version);
+internal sealed record ModuleVersion(string Name, string? Version);
 
 /// <summary>
 /// The pipeline of a repository without <c>.odooops.yml</c>: install requirements.txt, then one "odoo" step that depends
@@ -10,7 +10,7 @@ public sealed record ModuleVersion(string Name, string? Version);
 /// new modules and updates those whose version changed since the previous production build. Scripts are bash, run
 /// from the repository root.
 /// </summary>
-public static class OdooDefaultPipeline
+internal static class OdooDefaultPipeline
 {
     public const string RequirementsStep = "install requirements";
     public const string OdooStep = "odoo";

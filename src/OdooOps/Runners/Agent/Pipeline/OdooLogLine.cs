@@ -10,7 +10,7 @@ public enum OdooLogLevel { Debug, Info, Warning, Error, Critical }
 /// Recognises Odoo's log format, "2024-05-01 10:00:00,123 4242 WARNING dbname odoo.addons.base: message", after removing
 /// colour codes. Strict on purpose: only a full Odoo prefix counts, so the word ERROR in other output changes nothing.
 /// </summary>
-public static partial class OdooLogLine
+internal static partial class OdooLogLine
 {
     [GeneratedRegex(@"^(?<stamp>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}),\d{3} \d+ (?<level>DEBUG|INFO|WARNING|ERROR|CRITICAL) \S+ [^\s:]+:(?: |$)",
         RegexOptions.CultureInvariant)]

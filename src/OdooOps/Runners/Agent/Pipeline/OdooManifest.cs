@@ -4,7 +4,7 @@ namespace OdooOps.Runners.Agent.Pipeline;
 /// The fields of an Odoo <c>__manifest__.py</c> that builds use, read with <see cref="PythonLiteral"/> (never executed).
 /// <see cref="Values"/> keeps every key for anything else (license, summary…).
 /// </summary>
-public sealed record OdooManifest(
+internal sealed record OdooManifest(
     string? Title,
     string? Version,
     IReadOnlyList<string> Depends,
@@ -61,4 +61,4 @@ public sealed record OdooManifest(
 }
 
 /// <summary>A manifest that cannot be read: Python syntax outside the literal subset, or a field of the wrong type.</summary>
-public sealed class OdooManifestException(string message, Exception? inner = null) : Exception(message, inner);
+internal sealed class OdooManifestException(string message, Exception? inner = null) : Exception(message, inner);

@@ -2,7 +2,7 @@ namespace OdooOps.Runners.Agent.Pipeline;
 
 /// <summary>An addon found in a repository: <see cref="Name"/> is its folder name, <see cref="Path"/> its folder relative
 /// to the repository root with '/' separators, <see cref="Title"/> the manifest's 'name'.</summary>
-public sealed record OdooModule(
+internal sealed record OdooModule(
     string Name,
     string Path,
     string? Title,
@@ -11,10 +11,10 @@ public sealed record OdooModule(
     bool Installable);
 
 /// <summary>An addon folder that could not be used; <see cref="Path"/> is relative to the repository root.</summary>
-public sealed record AddonProblem(string Path, string Message)
+internal sealed record AddonProblem(string Path, string Message)
 {
     public override string ToString() => $"{Path}: {Message}";
 }
 
 /// <summary>What <see cref="AddonFinder"/> found: the usable modules sorted by name, and the folders it had to leave out.</summary>
-public sealed record AddonScan(IReadOnlyList<OdooModule> Modules, IReadOnlyList<AddonProblem> Problems);
+internal sealed record AddonScan(IReadOnlyList<OdooModule> Modules, IReadOnlyList<AddonProblem> Problems);

@@ -9,7 +9,7 @@ namespace OdooOps.Runners.Agent.Pipeline;
 /// Reads a repository's <c>.odooops.yml</c>. Built on YamlDotNet's representation model so every node keeps its line:
 /// each problem is a <see cref="PipelineFileException"/> naming where it is, e.g. "line 4, column 5: steps[1].run is required".
 /// </summary>
-public static partial class PipelineFile
+internal static partial class PipelineFile
 {
     public const string FileName = ".odooops.yml";
     public const int MaxSteps = 100;

@@ -1,7 +1,7 @@
 namespace OdooOps.Runners.Agent.Pipeline;
 
 /// <summary>An invalid <c>.odooops.yml</c>; the message starts with "line L, column C:" so users can find the spot.</summary>
-public sealed class PipelineFileException(int line, int column, string problem)
+internal sealed class PipelineFileException(int line, int column, string problem)
     : Exception($"line {line}, column {column}: {problem}")
 {
     public int Line { get; } = line;

@@ -10,7 +10,7 @@ namespace OdooOps.Runners.Agent.Pipeline;
 /// Values come back as string, long, double, bool, null, <c>IReadOnlyList&lt;object?&gt;</c> (lists and tuples) and
 /// <c>IReadOnlyDictionary&lt;string, object?&gt;</c> (later duplicate keys win, as in Python).
 /// </summary>
-public sealed class PythonLiteral
+internal sealed class PythonLiteral
 {
     const int MaxNesting = 64;
     readonly IEnumerator<PythonToken> tokens;
