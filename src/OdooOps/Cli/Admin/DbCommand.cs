@@ -70,6 +70,15 @@ internal static class DbCommand
         foreach (var row in status.Rows)
             Console.WriteLine($"  {row.State.ToString().ToLowerInvariant(),-8} {row.Name}{(row.AppliedAt is { } at ? $"  ({at:yyyy-MM-dd HH:mm:ss}Z)" : "")}");
         Console.WriteLine($"{status.AppliedCount}/{status.Rows.Count} applied");
+        await using (var conn = new Npgsql.NpgsqlConnection(target.Owner.ConnectionString))
+        {
+            await conn.OpenAsync(ct);
+            var files = SqlObjects.EmbeddedScripts();
+            var differences = await SqlObjects.DifferencesAsync(conn, files);
+            Console.WriteLine(differences.Count == 0
+                ? $"SQL objects: as their {files.Count} files say"
+                : $"SQL objects: differ from their files ({string.Join(", ", differences.Take(5))}{(differences.Count > 5 ? ", …" : "")}); odooops db migrate applies them");
+        }
         return status.Rows.Any(r => r.State is MigrationState.Changed or MigrationState.Unknown) ? 1 : 0;
     });
 

@@ -30,12 +30,16 @@ public sealed class DbVerbTests(PostgresCluster cluster)
         Assert.Contains($"Applied {Migrator.EmbeddedScripts().Count} migration(s).", first.Output);
         Assert.DoesNotContain("Backup written", first.Output); // nothing to lose in an empty database
 
+        Assert.Contains($"applied {SqlObjects.EmbeddedScripts().Count} SQL files", first.Output);
+
         var second = await CliRunner.RunAsync(["db", "migrate", "--database-url", Url(cs)]);
         Assert.Contains("Database is up to date.", second.Output);
+        Assert.DoesNotContain("SQL files", second.Output); // nothing changed: no table is locked for nothing
 
         var status = await CliRunner.RunAsync(["db", "status", "--database-url", Url(cs)]);
         Assert.Equal(0, status.ExitCode);
         Assert.Contains($"{Migrator.EmbeddedScripts().Count}/{Migrator.EmbeddedScripts().Count} applied", status.Output);
+        Assert.Contains($"SQL objects: as their {SqlObjects.EmbeddedScripts().Count} files say", status.Output);
     }
 
     [Fact]
