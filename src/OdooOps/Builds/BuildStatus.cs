@@ -3,7 +3,7 @@ namespace OdooOps.Builds;
 /// <summary>
 /// The statuses of a build, as the API, the database and the runner protocol write them. A build is queued, then
 /// running, then ends in one of the final statuses; nothing changes a final status. The database's CHECK on
-/// ops.builds.status lists the same (BuildStatusTests compares them).
+/// ops.builds.status lists the same (RoleTests compares them).
 /// </summary>
 internal static class BuildStatus
 {

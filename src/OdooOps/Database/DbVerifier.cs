@@ -100,6 +100,7 @@ internal static class DbVerifier
             """)).ToHashSet();
         var homes = SqlObjects.DefinedFunctions(scripts).GroupBy(d => d.Function).ToDictionary(g => g.Key, g => g.Select(d => d.File).ToList());
         var problems = functions.Where(f => !homes.ContainsKey(f)).Select(f => $"{f} has no file")
+            .Concat((await SqlObjects.StraysAsync(conn)).Select(f => $"{f} was made by no file (an overload to drop?)"))
             .Concat(homes.Where(h => h.Value.Count > 1).Select(h => $"{h.Key} is in {string.Join(" and ", h.Value)}"))
             .Concat(homes.Keys.Where(f => !functions.Contains(f)).Select(f => $"{f} ({homes[f][0]}) is not in the database"))
             .Order(StringComparer.Ordinal).ToList();

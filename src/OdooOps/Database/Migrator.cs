@@ -87,12 +87,17 @@ public sealed class Migrator(string ownerConnectionString)
             var applied = pending.Count == 0 ? [] : await ApplyMigrationsAsync(lockConn, status, scripts, beforeApplying, log);
 
             SqlObjects.Outcome? objects = null;
-            if (sqlObjects.Count > 0)
+            var newer = status.Rows.Where(r => r.State == MigrationState.Unknown).Select(r => r.Name).ToList();
+            if (sqlObjects.Count > 0 && newer.Count > 0)
+                // A newer binary migrated this database: its files, not ours, say what runs (an old replica during an
+                // upgrade, or a rollback, must not put old definitions back at every start).
+                objects = new(0, $"not applied: the database is newer than this binary ({string.Join(", ", newer)})");
+            else if (sqlObjects.Count > 0)
             {
                 var differences = applied.Count > 0 ? ["migrations applied"] : await SqlObjects.DifferencesAsync(lockConn, sqlObjects);
                 if (differences.Count > 0)
                 {
-                    SqlObjects.Apply(ownerConnectionString, sqlObjects);
+                    await ApplyWithRetriesAsync(sqlObjects, log, ct);
                     objects = new(sqlObjects.Count, string.Join(", ", differences.Take(5)) + (differences.Count > 5 ? $" and {differences.Count - 5} more" : ""));
                 }
             }
@@ -101,6 +106,27 @@ public sealed class Migrator(string ownerConnectionString)
         finally
         {
             await lockConn.ExecuteAsync("select pg_advisory_unlock(@key)", new { key = LockKey });
+        }
+    }
+
+    /// <summary>
+    /// The files wait at most <see cref="SqlObjects.LockTimeout"/> for each table lock (a long reader — a backup, a
+    /// report — holds them up): the whole set is tried again after a pause, a few times, rather than queueing.
+    /// </summary>
+    async Task ApplyWithRetriesAsync(IReadOnlyList<SqlObjects.Script> sqlObjects, Action<string>? log, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                SqlObjects.Apply(ownerConnectionString, sqlObjects);
+                return;
+            }
+            catch (MigrationFailedException e) when (attempt < 5 && e.InnerException is PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable })
+            {
+                log?.Invoke($"SQL files: a table was locked ({e.InnerException.Message}); trying again ({attempt}/5)");
+                await Task.Delay(TimeSpan.FromSeconds(2 * attempt), ct);
+            }
         }
     }
 

@@ -41,7 +41,7 @@ internal static class MembersApi
         TypedResults.Ok(new MemberList(await db.AsUserAsync(user.UserId(), (c, t) => MemberStore.ListAsync(c, t, scope, key), ct)));
 
     static Validation ValidRole(MemberScope scope, string? role) =>
-        new Validation().Required("role", role).OneOf("role", role, Roles.Names(scope.Roles));
+        new Validation().Required("role", role).OneOf("role", role, Roles.Names(scope.Roles.Reverse()));
 
     static async Task<Results<Created<Member>, ValidationProblem, NotFound, ProblemHttpResult>> Add(
         MemberScope scope, Guid key, AddMember body, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)

@@ -15,9 +15,9 @@ internal static class ProjectCreate
 {
     public sealed record Request(string? Name, string? Slug, string? RepoUrl, string? RuntimeVersion);
 
+    /// <summary>A null slug is made from the name and a null version is 19.0; a given one must be valid as given.</summary>
     public static Validation Validate(Request r, ProjectUpdate.FieldNames fields) => new Validation()
-        .Required(fields.Name, r.Name).Slug(fields.Slug, Blank(r.Slug)).RepoUrl(fields.RepoUrl, Blank(r.RepoUrl))
-        .RuntimeVersion(fields.RuntimeVersion, Blank(r.RuntimeVersion));
+        .Required(fields.Name, r.Name).Slug(fields.Slug, r.Slug).RepoUrl(fields.RepoUrl, r.RepoUrl).RuntimeVersion(fields.RuntimeVersion, r.RuntimeVersion);
 
     public abstract record Outcome;
     public sealed record Created(Project Project) : Outcome;
@@ -34,13 +34,13 @@ internal static class ProjectCreate
     public static async Task<Outcome> ApplyAsync(NpgsqlConnection c, NpgsqlTransaction t, Actor actor, Guid orgId, Request r)
     {
         if (!actor.IsSystem && !(await OrgStore.RoleAsync(c, t, orgId)).AtLeast(Role.Admin)) return new Forbidden();
-        var slug = Blank(r.Slug) ?? await ProjectStore.SlugFromNameAsync(c, t, r.Name!);
+        var slug = r.Slug ?? await ProjectStore.SlugFromNameAsync(c, t, r.Name!);
         if (await ProjectStore.SlugTakenAsync(c, t, orgId, slug)) return new SlugTaken(slug);
         Project project;
         await t.SaveAsync("project_create");
         try
         {
-            project = await ProjectStore.CreateAsync(c, t, orgId, r.Name!.Trim(), slug, r.RepoUrl!.Trim(), Blank(r.RuntimeVersion) ?? "19.0");
+            project = await ProjectStore.CreateAsync(c, t, orgId, r.Name!.Trim(), slug, r.RepoUrl!.Trim(), r.RuntimeVersion ?? "19.0");
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -51,6 +51,4 @@ internal static class ProjectCreate
         await AuditLog.WriteAsync(c, t, actor, new(project.OrgId, project.Id, "project.create", "project", project.Id.ToString(), After: project));
         return new Created(project);
     }
-
-    static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 }

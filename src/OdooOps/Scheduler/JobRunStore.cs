@@ -9,7 +9,7 @@ namespace OdooOps.Scheduler;
 
 /// <summary>
 /// ops.job_runs: claiming a tick and recording its outcome (as ops_service, through the SECURITY DEFINER functions
-/// of 0007_scheduler.sql), and reading runs back (as a system admin through RLS, or as the owner for doctor).
+/// in Scheduler/Sql), and reading runs back (as a system admin through RLS, or as the owner for doctor).
 /// </summary>
 internal static class JobRunStore
 {

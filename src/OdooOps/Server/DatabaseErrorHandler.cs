@@ -73,6 +73,7 @@ internal sealed class DatabaseErrorHandler(IProblemDetailsService problems) : IE
         "23503" => (404, "Not found", "A referenced record does not exist."),
         "23514" or "23502" => (400, "Invalid value", pg.ColumnName is { } col ? $"Invalid value for {col}." : $"Invalid value ({pg.ConstraintName}).") ,
         "22023" or "22P02" or "22007" or "22008" => (400, "Invalid value", pg.MessageText),
+        "22021" or "22P05" => (400, "Invalid value", "Text with characters the database cannot store (NUL or an invalid byte sequence)."),
         _ => (500, "Database error", "The database could not complete the request."),
     };
 }

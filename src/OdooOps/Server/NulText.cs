@@ -64,23 +64,34 @@ internal static class NulText
     });
 
     /// <summary>
-    /// A url-encoded form decoded as a query string is (which keeps a NUL), from a buffered body read again later; a
-    /// multipart form through the form reader (its values are not decoded). A form that cannot be read is left to the
-    /// framework's own refusal.
+    /// A url-encoded form read with the framework's own form reader and limits (which keeps a decoded NUL), from a
+    /// buffered body read again later; a multipart form through the request's form reader (its values are not decoded).
+    /// A form that cannot be read (too large, malformed, cut off) is left to the framework's own refusal.
     /// </summary>
     static async Task<IEnumerable<KeyValuePair<string, StringValues>>> FormFieldsAsync(HttpRequest request)
     {
+        var ct = request.HttpContext.RequestAborted;
         try
         {
             if (!request.ContentType!.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
-                return await request.ReadFormAsync(request.HttpContext.RequestAborted);
-            request.EnableBuffering();
-            using var reader = new StreamReader(request.Body, System.Text.Encoding.UTF8, leaveOpen: true);
-            var text = await reader.ReadToEndAsync(request.HttpContext.RequestAborted);
+                return await request.ReadFormAsync(ct);
+            var limits = request.HttpContext.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Features.FormOptions>>().Value;
+            request.EnableBuffering(limits.MemoryBufferThreshold, limits.BufferBodyLengthLimit);
+            using var reader = new Microsoft.AspNetCore.WebUtilities.FormReader(request.Body, System.Text.Encoding.UTF8)
+            {
+                ValueCountLimit = limits.ValueCountLimit,
+                KeyLengthLimit = limits.KeyLengthLimit,
+                ValueLengthLimit = limits.ValueLengthLimit,
+            };
+            var fields = await reader.ReadFormAsync(ct);
             request.Body.Position = 0;
-            return Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(text);
+            return fields;
         }
-        catch (InvalidDataException) { return []; }
+        catch (Exception e) when (e is InvalidDataException or IOException) // BadHttpRequestException is an IOException
+        {
+            if (request.Body.CanSeek) request.Body.Position = 0;
+            return [];
+        }
     }
 
     static IResult Refusal(Validation errors) =>

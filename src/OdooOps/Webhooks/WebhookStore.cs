@@ -8,7 +8,7 @@ namespace OdooOps.Webhooks;
 internal sealed record WebhookSecretStatus(bool SecretSet, DateTime? RotatedAt);
 
 /// <summary>
-/// What ops.webhook_push did: see the function's comment in 0010_git_webhooks.sql for each outcome. (Properties, not a
+/// What ops.webhook_push did: see the comment of Webhooks/Sql/ops.webhook_push.sql for each outcome. (Properties, not a
 /// constructor: Dapper reports uuid[] as System.Array and would match no constructor.)
 /// </summary>
 internal sealed record PushOutcome

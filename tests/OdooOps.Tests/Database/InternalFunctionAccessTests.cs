@@ -66,6 +66,29 @@ public sealed class InternalFunctionAccessTests(TenantDatabase db) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_push_names_no_user_whatever_the_session_carries()
+    {
+        await using var conn = await db.OpenServiceAsync();
+        await using var tx = await conn.BeginTransactionAsync(); // rolled back: the class database stays as built
+        await conn.ExecuteAsync("select set_config('ops.user_id', @OwnerId::text, false)", db.A, tx);
+        var buildId = await conn.ExecuteScalarAsync<Guid>(
+            "select build_id from ops.webhook_push(@ProjectId, 'github', 'feature/anon', repeat('c', 40), 'm', false, true, 20, null)", db.A, tx);
+        await using var owner = await db.OpenOwnerAsync();
+        await tx.CommitAsync();
+        try
+        {
+            Assert.Null(await owner.ExecuteScalarAsync<Guid?>("select triggered_by from ops.builds where id = @buildId", new { buildId }));
+            Assert.Equal(0L, await owner.ExecuteScalarAsync<long>(
+                "select count(*) from ops.audit_log where project_id = @ProjectId and actor = 'webhook' and actor_user_id is not null", db.A));
+        }
+        finally
+        {
+            await owner.ExecuteAsync("delete from ops.builds where id = @buildId; delete from ops.branches where project_id = @ProjectId and name = 'feature/anon'",
+                new { buildId, db.A.ProjectId });
+        }
+    }
+
+    [Fact]
     public async Task The_service_login_has_no_table_privileges_and_no_user_rpcs()
     {
         await using var conn = await db.OpenServiceAsync();

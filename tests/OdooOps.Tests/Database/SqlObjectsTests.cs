@@ -91,6 +91,65 @@ public sealed class SqlObjectsTests(PostgresCluster cluster)
     }
 
     [Fact]
+    public async Task A_grant_or_an_overload_no_file_makes_is_taken_away_or_named()
+    {
+        var cs = await cluster.CreateDatabaseAsync("strays");
+        await using var conn = new NpgsqlConnection(cs.ConnectionString);
+        await conn.ExecuteAsync("""
+            grant execute on function ops.ensure_metric_partitions(date, int) to ops_app;
+            create function ops.slugify(p_text text, p_max int) returns text language sql immutable as $$ select left(p_text, p_max) $$;
+            """);
+        Assert.NotNull((await new Migrator(cs.ConnectionString).MigrateAsync()).SqlObjects); // drift: applied again
+
+        Assert.False(await conn.ExecuteScalarAsync<bool>("select has_function_privilege('ops_app', 'ops.ensure_metric_partitions(date, int)', 'execute')"),
+            await conn.ExecuteScalarAsync<string>("select proacl::text || ' ' || current_user from pg_proc where proname = 'ensure_metric_partitions'"));
+        var homes = (await DbVerifier.RunAsync(cs.ConnectionString)).Single(c => c.Name == "Every function has exactly one canonical file");
+        Assert.False(homes.Passed);
+        Assert.Contains("ops.slugify(text,integer) was made by no file", homes.Detail);
+    }
+
+    [Fact]
+    public async Task A_binary_older_than_its_database_leaves_the_newer_files_alone()
+    {
+        var cs = await cluster.CreateDatabaseAsync("newer");
+        await using var conn = new NpgsqlConnection(cs.ConnectionString);
+        await conn.ExecuteAsync("insert into ops_private.schema_migrations (script_name, checksum) values ('9999_from_the_future.sql', 'x')");
+        var files = SqlObjects.EmbeddedScripts().ToList();
+        var slugify = files.FindIndex(f => f.Name == "ops.slugify.sql");
+        files[slugify] = files[slugify] with { Contents = files[slugify].Contents.Replace("63)", "20)") }; // what this binary would say
+
+        var outcome = (await new Migrator(cs.ConnectionString).MigrateAsync(sqlObjects: files)).SqlObjects;
+        Assert.NotNull(outcome);
+        Assert.Equal(0, outcome.Files);
+        Assert.Contains("9999_from_the_future.sql", outcome.Reason);
+        Assert.Equal(63, await conn.ExecuteScalarAsync<int>("select length(ops.slugify(repeat('a', 100)))"));
+    }
+
+    [Fact]
+    public async Task Applying_waits_for_a_locked_table_a_few_seconds_at_a_time_and_tries_again()
+    {
+        var cs = await cluster.CreateDatabaseAsync("locked");
+        await using var reader = new NpgsqlConnection(cs.ConnectionString);
+        await reader.OpenAsync();
+        var report = await reader.BeginTransactionAsync();
+        await reader.ExecuteAsync("select count(*) from ops.builds", transaction: report); // a long reader holds the table
+
+        var retried = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var files = SqlObjects.EmbeddedScripts().ToList();
+        var slugify = files.FindIndex(f => f.Name == "ops.slugify.sql");
+        files[slugify] = files[slugify] with { Contents = files[slugify].Contents.Replace("63)", "62)") };
+        var migrate = new Migrator(cs.ConnectionString).MigrateAsync(sqlObjects: files,
+            log: line => { if (line.Contains("trying again")) retried.TrySetResult(); });
+
+        await retried.Task.WaitAsync(TimeSpan.FromMinutes(2)); // the first try gave up on the lock instead of queueing
+        Assert.False(migrate.IsCompleted);
+        await report.RollbackAsync();
+        Assert.Equal("ops.slugify.sql", (await migrate.WaitAsync(TimeSpan.FromMinutes(2))).SqlObjects?.Reason);
+        await using var conn = new NpgsqlConnection(cs.ConnectionString);
+        Assert.Equal(62, await conn.ExecuteScalarAsync<int>("select length(ops.slugify(repeat('a', 100)))"));
+    }
+
+    [Fact]
     public void Files_are_named_after_what_they_define()
     {
         foreach (var file in SqlObjects.EmbeddedScripts())

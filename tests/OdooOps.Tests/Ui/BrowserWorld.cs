@@ -74,7 +74,8 @@ public sealed class BrowserWorld(PostgresCluster cluster) : IAsyncLifetime
         {
             BaseURL = Server.Url, ViewportSize = new() { Width = width, Height = height }, JavaScriptEnabled = javaScript,
         });
-        context.SetDefaultTimeout(10_000);
+        // A hang guard, not a speed check: on a loaded 2-core machine a page can take seconds to load.
+        context.SetDefaultTimeout(60_000);
         return await context.NewPageAsync();
     }
 

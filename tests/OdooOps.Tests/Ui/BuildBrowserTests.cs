@@ -16,7 +16,8 @@ public sealed class BuildBrowserTests(BrowserWorld world) : IClassFixture<Browse
         return await conn.ExecuteScalarAsync<Guid>("select id from ops.projects where slug = 'erp'");
     }
 
-    static Task WaitForLineAsync(IPage page, long seq, float timeoutMs = 5000) =>
+    /// <summary>Well below the stream's 30 s fallback poll, so a line that arrives proves the live push.</summary>
+    static Task WaitForLineAsync(IPage page, long seq, float timeoutMs = 15_000) =>
         page.Locator($"#build-log .log-line[data-seq='{seq}']").WaitForAsync(new() { Timeout = timeoutMs });
 
     [Fact]

@@ -13,4 +13,4 @@ as $$
                and bu.queued_at < now() - make_interval(mins => ops.advisory_threshold(p_inputs, 'queue_stuck_minutes', 30)::int)
              group by bu.project_id) q
 $$;
-revoke execute on function ops.advisory_rule_build_queue_stuck(uuid[], jsonb) from public;
+revoke all on function ops.advisory_rule_build_queue_stuck(uuid[], jsonb) from public, ops_app, ops_service;

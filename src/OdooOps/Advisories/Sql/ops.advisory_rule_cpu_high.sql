@@ -15,4 +15,4 @@ as $$
      group by s.project_id, s.branch_id, b.name
     having avg(s.value) > ops.advisory_threshold(p_inputs, 'cpu_high_pct', 85)
 $$;
-revoke execute on function ops.advisory_rule_cpu_high(uuid[], jsonb) from public;
+revoke all on function ops.advisory_rule_cpu_high(uuid[], jsonb) from public, ops_app, ops_service;

@@ -12,4 +12,4 @@ as $$
      where id = ops.system_project_id()
        and (x.s ->> 'pool_usage_pct')::double precision > ops.advisory_threshold(p_inputs, 'db_pool_pct', 80)
 $$;
-revoke execute on function ops.advisory_rule_db_pool_saturated(uuid[], jsonb) from public;
+revoke all on function ops.advisory_rule_db_pool_saturated(uuid[], jsonb) from public, ops_app, ops_service;

@@ -14,4 +14,4 @@ as $$
      where id = ops.system_project_id()
        and (x.s ->> 'error_rate_pct')::double precision > ops.advisory_threshold(p_inputs, 'error_rate_pct', 1)
 $$;
-revoke execute on function ops.advisory_rule_error_rate_high(uuid[], jsonb) from public;
+revoke all on function ops.advisory_rule_error_rate_high(uuid[], jsonb) from public, ops_app, ops_service;

@@ -29,4 +29,4 @@ as $$
       from judged
      where pct_high or mb_high
 $$;
-revoke execute on function ops.advisory_rule_memory_high(uuid[], jsonb) from public;
+revoke all on function ops.advisory_rule_memory_high(uuid[], jsonb) from public, ops_app, ops_service;

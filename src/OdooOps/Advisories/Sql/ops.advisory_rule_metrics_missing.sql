@@ -26,4 +26,4 @@ as $$
               and s.ts > now() - make_interval(hours => ops.advisory_threshold(p_inputs, 'metrics_lookback_hours', 24)::int)) m
      where m.last_ts is not null
 $$;
-revoke execute on function ops.advisory_rule_metrics_missing(uuid[], jsonb) from public;
+revoke all on function ops.advisory_rule_metrics_missing(uuid[], jsonb) from public, ops_app, ops_service;

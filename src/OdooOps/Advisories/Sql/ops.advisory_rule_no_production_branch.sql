@@ -13,4 +13,4 @@ as $$
      where p.id = any (p_project_ids)
        and not exists (select 1 from ops.branches b where b.project_id = p.id and b.stage = 'production' and b.archived_at is null)
 $$;
-revoke execute on function ops.advisory_rule_no_production_branch(uuid[], jsonb) from public;
+revoke all on function ops.advisory_rule_no_production_branch(uuid[], jsonb) from public, ops_app, ops_service;

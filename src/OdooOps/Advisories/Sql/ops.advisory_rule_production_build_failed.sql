@@ -24,4 +24,4 @@ as $$
      where b.project_id = any (p_project_ids) and b.stage = 'production' and b.archived_at is null
        and lb.status in ('failed', 'timed_out')
 $$;
-revoke execute on function ops.advisory_rule_production_build_failed(uuid[], jsonb) from public;
+revoke all on function ops.advisory_rule_production_build_failed(uuid[], jsonb) from public, ops_app, ops_service;

@@ -18,4 +18,4 @@ as $$
      where b.project_id = any (p_project_ids) and b.archived_at is null
        and f.failed >= ops.advisory_threshold(p_inputs, 'repeated_failures', 3)
 $$;
-revoke execute on function ops.advisory_rule_repeated_failures(uuid[], jsonb) from public;
+revoke all on function ops.advisory_rule_repeated_failures(uuid[], jsonb) from public, ops_app, ops_service;

@@ -12,4 +12,4 @@ as $$
      where id = ops.system_project_id()
        and (x.s ->> 'p95_ms')::double precision > ops.advisory_threshold(p_inputs, 'p95_ms', 500)
 $$;
-revoke execute on function ops.advisory_rule_request_p95_high(uuid[], jsonb) from public;
+revoke all on function ops.advisory_rule_request_p95_high(uuid[], jsonb) from public, ops_app, ops_service;

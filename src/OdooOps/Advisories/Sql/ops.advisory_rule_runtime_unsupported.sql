@@ -19,4 +19,4 @@ as $$
      cross join lateral (select substring(p.runtime_version from '^(?:saas-)?([0-9]+)\.')::int as major) v
      where p.id = any (p_project_ids) and v.major < s.oldest
 $$;
-revoke execute on function ops.advisory_rule_runtime_unsupported(uuid[], jsonb) from public;
+revoke all on function ops.advisory_rule_runtime_unsupported(uuid[], jsonb) from public, ops_app, ops_service;

@@ -10,5 +10,5 @@ set search_path = pg_catalog, pg_temp
 as $$
     select s.advisories_created from ops.run_advisory_scan(p_project_id, '{}') s
 $$;
-revoke execute on function ops.advisory_scan(uuid) from public;
+revoke all on function ops.advisory_scan(uuid) from public, ops_app, ops_service;
 grant execute on function ops.advisory_scan(uuid) to ops_service;

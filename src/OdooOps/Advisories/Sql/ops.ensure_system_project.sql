@@ -9,4 +9,4 @@ as $$
     values (ops.system_project_id(), ops.system_org_id(), 'OdooOps', 'odooops', 'builtin:odooops')
     on conflict (id) do nothing;
 $$;
-revoke execute on function ops.ensure_system_project() from public;
+revoke all on function ops.ensure_system_project() from public, ops_app, ops_service;

@@ -15,5 +15,5 @@ as $$
               a.last_seen_at desc,
               a.id
 $$;
-revoke execute on function ops.list_advisories(uuid, text) from public;
+revoke all on function ops.list_advisories(uuid, text) from public, ops_app, ops_service;
 grant execute on function ops.list_advisories(uuid, text) to ops_app;

@@ -27,5 +27,5 @@ begin
     return v_row;
 end
 $$;
-revoke execute on function ops.resolve_advisory(uuid) from public;
+revoke all on function ops.resolve_advisory(uuid) from public, ops_app, ops_service;
 grant execute on function ops.resolve_advisory(uuid) to ops_app;

@@ -100,5 +100,5 @@ begin
     return next;
 end
 $$;
-revoke execute on function ops.run_advisory_scan(uuid, jsonb) from public;
+revoke all on function ops.run_advisory_scan(uuid, jsonb) from public, ops_app, ops_service;
 grant execute on function ops.run_advisory_scan(uuid, jsonb) to ops_service;

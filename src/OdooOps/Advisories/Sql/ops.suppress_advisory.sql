@@ -26,5 +26,5 @@ begin
     return v_row;
 end
 $$;
-revoke execute on function ops.suppress_advisory(uuid, timestamptz, text) from public;
+revoke all on function ops.suppress_advisory(uuid, timestamptz, text) from public, ops_app, ops_service;
 grant execute on function ops.suppress_advisory(uuid, timestamptz, text) to ops_app;

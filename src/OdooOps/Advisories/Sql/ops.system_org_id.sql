@@ -5,4 +5,4 @@
 -- every scan.
 create or replace function ops.system_org_id() returns uuid language sql immutable
 as $$ select '00000000-0000-4000-8000-0000000005e0'::uuid $$;
-revoke execute on function ops.system_org_id() from public;
+revoke all on function ops.system_org_id() from public, ops_app, ops_service;

@@ -19,5 +19,5 @@ as $$
     insert into ops.audit_log (org_id, project_id, actor_user_id, actor, action, target_type, target_id, before, after, ip)
     values (p_org_id, p_project_id, ops.current_user_id(), p_actor, p_action, p_target_type, p_target_id, p_before, p_after, p_ip)
 $$;
-revoke execute on function ops.write_audit(text, text, text, text, uuid, uuid, jsonb, jsonb, inet) from public;
+revoke all on function ops.write_audit(text, text, text, text, uuid, uuid, jsonb, jsonb, inet) from public, ops_app, ops_service;
 grant execute on function ops.write_audit(text, text, text, text, uuid, uuid, jsonb, jsonb, inet) to ops_app;

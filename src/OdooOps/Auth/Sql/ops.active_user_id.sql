@@ -12,5 +12,5 @@ as $$
      where u.id = ops.current_user_id()
        and u.is_active
 $$;
-revoke execute on function ops.active_user_id() from public;
+revoke all on function ops.active_user_id() from public, ops_app, ops_service;
 grant execute on function ops.active_user_id() to ops_app;

@@ -6,5 +6,5 @@ stable
 as $$
     select nullif(pg_catalog.current_setting('ops.user_id', true), '')::uuid
 $$;
-revoke execute on function ops.current_user_id() from public;
+revoke all on function ops.current_user_id() from public, ops_app, ops_service;
 grant execute on function ops.current_user_id() to ops_app;

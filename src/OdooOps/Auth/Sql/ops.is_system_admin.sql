@@ -12,5 +12,5 @@ as $$
                  where u.id = ops.current_user_id()),
                false)
 $$;
-revoke execute on function ops.is_system_admin() from public;
+revoke all on function ops.is_system_admin() from public, ops_app, ops_service;
 grant execute on function ops.is_system_admin() to ops_app;

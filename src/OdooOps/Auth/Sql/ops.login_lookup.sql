@@ -10,5 +10,5 @@ as $$
       from registry.users u
      where pg_catalog.lower(u.email) = pg_catalog.lower(pg_catalog.btrim(p_email))
 $$;
-revoke execute on function ops.login_lookup(text) from public;
+revoke all on function ops.login_lookup(text) from public, ops_app, ops_service;
 grant execute on function ops.login_lookup(text) to ops_service;

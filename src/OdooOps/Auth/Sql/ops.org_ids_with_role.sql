@@ -12,5 +12,5 @@ as $$
      where om.user_id = ops.current_user_id()
        and ops.role_rank(om.role) >= ops.role_rank(p_min_role)
 $$;
-revoke execute on function ops.org_ids_with_role(text) from public;
+revoke all on function ops.org_ids_with_role(text) from public, ops_app, ops_service;
 grant execute on function ops.org_ids_with_role(text) to ops_app;

@@ -12,5 +12,5 @@ as $$
      where om.org_id = p_org_id
        and om.user_id = ops.current_user_id()
 $$;
-revoke execute on function ops.org_role(uuid) from public;
+revoke all on function ops.org_role(uuid) from public, ops_app, ops_service;
 grant execute on function ops.org_role(uuid) to ops_app;

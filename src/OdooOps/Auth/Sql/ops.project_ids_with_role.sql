@@ -21,5 +21,5 @@ as $$
      where ops.role_rank(x.role) >= ops.role_rank(p_min_role)
        and exists (select 1 from registry.users u where u.id = ops.current_user_id() and u.is_active)
 $$;
-revoke execute on function ops.project_ids_with_role(text) from public;
+revoke all on function ops.project_ids_with_role(text) from public, ops_app, ops_service;
 grant execute on function ops.project_ids_with_role(text) to ops_app;

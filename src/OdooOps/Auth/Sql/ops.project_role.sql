@@ -23,5 +23,5 @@ as $$
      order by ops.role_rank(r.role) desc
      limit 1
 $$;
-revoke execute on function ops.project_role(uuid) from public;
+revoke all on function ops.project_role(uuid) from public, ops_app, ops_service;
 grant execute on function ops.project_role(uuid) to ops_app;

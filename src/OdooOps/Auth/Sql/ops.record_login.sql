@@ -25,5 +25,5 @@ begin
     return v_locked;
 end
 $$;
-revoke execute on function ops.record_login(uuid, boolean, int, interval) from public;
+revoke all on function ops.record_login(uuid, boolean, int, interval) from public, ops_app, ops_service;
 grant execute on function ops.record_login(uuid, boolean, int, interval) to ops_service;

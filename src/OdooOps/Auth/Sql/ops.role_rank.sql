@@ -14,5 +14,5 @@ as $$
                else 0
            end
 $$;
-revoke execute on function ops.role_rank(text) from public;
+revoke all on function ops.role_rank(text) from public, ops_app, ops_service;
 grant execute on function ops.role_rank(text) to ops_app;

@@ -8,5 +8,5 @@ set search_path = pg_catalog, pg_temp
 as $$
     select coalesce((select u.is_active from registry.users u where u.id = p_user_id), false)
 $$;
-revoke execute on function ops.session_user_active(uuid) from public;
+revoke all on function ops.session_user_active(uuid) from public, ops_app, ops_service;
 grant execute on function ops.session_user_active(uuid) to ops_service;

@@ -8,5 +8,5 @@ set search_path = pg_catalog, pg_temp
 as $$
     select ops.org_ids_with_role('viewer')
 $$;
-revoke execute on function ops.visible_org_ids() from public;
+revoke all on function ops.visible_org_ids() from public, ops_app, ops_service;
 grant execute on function ops.visible_org_ids() to ops_app;

@@ -23,5 +23,5 @@ as $$
            ) x
      where exists (select 1 from registry.users u where u.id = ops.current_user_id() and u.is_active)
 $$;
-revoke execute on function ops.visible_user_ids() from public;
+revoke all on function ops.visible_user_ids() from public, ops_app, ops_service;
 grant execute on function ops.visible_user_ids() to ops_app;

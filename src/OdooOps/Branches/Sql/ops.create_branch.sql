@@ -24,7 +24,7 @@ begin
         if v_role is null then
             raise exception 'project % not found', p_project_id using errcode = 'P0002';
         end if;
-        v_needed := case when v_stage = 'production' then 'admin' else 'developer' end;
+        v_needed := ops.stage_move_role(null, v_stage); -- a new branch comes from no stage
         if ops.role_rank(v_role) < ops.role_rank(v_needed) then
             raise exception 'creating a % branch requires the % role (you are %)', v_stage, v_needed, v_role
                 using errcode = '42501';
@@ -37,5 +37,5 @@ begin
     return v_row;
 end
 $$;
-revoke execute on function ops.create_branch(uuid, text, text) from public;
+revoke all on function ops.create_branch(uuid, text, text) from public, ops_app, ops_service;
 grant execute on function ops.create_branch(uuid, text, text) to ops_app;

@@ -30,5 +30,5 @@ as $$
        and b.archived_at is null
      order by case b.stage when 'production' then 0 when 'staging' then 1 else 2 end, b.name
 $$;
-revoke execute on function ops.project_branches(uuid) from public;
+revoke all on function ops.project_branches(uuid) from public, ops_app, ops_service;
 grant execute on function ops.project_branches(uuid) to ops_app;

@@ -69,5 +69,5 @@ begin
     return v_row;
 end
 $$;
-revoke execute on function ops.set_branch_stage(uuid, text) from public;
+revoke all on function ops.set_branch_stage(uuid, text) from public, ops_app, ops_service;
 grant execute on function ops.set_branch_stage(uuid, text) to ops_app;

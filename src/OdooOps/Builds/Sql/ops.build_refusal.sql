@@ -15,5 +15,5 @@ as $$
        and b.project_id = p_project_id
        and not ops.can_build(p_project_id, p_branch_id)
 $$;
-revoke execute on function ops.build_refusal(uuid, uuid, text) from public;
+revoke all on function ops.build_refusal(uuid, uuid, text) from public, ops_app, ops_service;
 grant execute on function ops.build_refusal(uuid, uuid, text) to ops_app;

@@ -8,5 +8,5 @@ parallel safe
 as $$
     select case when p_stage = 'production' then 'developer' else 'tester' end
 $$;
-revoke execute on function ops.build_role(text) from public;
+revoke all on function ops.build_role(text) from public, ops_app, ops_service;
 grant execute on function ops.build_role(text) to ops_app;

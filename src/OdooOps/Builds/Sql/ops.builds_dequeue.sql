@@ -10,4 +10,4 @@ begin
     return null;
 end
 $$;
-revoke execute on function ops.builds_dequeue() from public;
+revoke all on function ops.builds_dequeue() from public, ops_app, ops_service;

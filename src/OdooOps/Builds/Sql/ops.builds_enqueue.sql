@@ -27,4 +27,4 @@ begin
     return null;
 end
 $$;
-revoke execute on function ops.builds_enqueue() from public;
+revoke all on function ops.builds_enqueue() from public, ops_app, ops_service;

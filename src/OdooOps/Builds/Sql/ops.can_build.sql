@@ -13,5 +13,5 @@ as $$
                       where b.id = p_branch_id
                         and b.project_id = p_project_id), false)
 $$;
-revoke execute on function ops.can_build(uuid, uuid) from public;
+revoke all on function ops.can_build(uuid, uuid) from public, ops_app, ops_service;
 grant execute on function ops.can_build(uuid, uuid) to ops_app;

@@ -21,7 +21,8 @@ begin
         end if;
 
         if pg_catalog.row_security_active('ops.builds') and not ops.can_build(v_row.project_id, v_row.branch_id) then
-            raise exception '%', ops.build_refusal(v_row.project_id, v_row.branch_id, 'cancel') using errcode = '42501';
+            raise exception '%', coalesce(ops.build_refusal(v_row.project_id, v_row.branch_id, 'cancel'), 'not allowed to cancel build ' || p_build_id)
+                using errcode = '42501';
         end if;
 
         if v_row.status = 'queued' then
@@ -50,5 +51,5 @@ begin
         using errcode = '42501';
 end
 $$;
-revoke execute on function ops.cancel_build(uuid) from public;
+revoke all on function ops.cancel_build(uuid) from public, ops_app, ops_service;
 grant execute on function ops.cancel_build(uuid) to ops_app;

@@ -4,10 +4,11 @@
 --           signature, has no user: ops.webhook_push runs this as the owner, where RLS is off and no role is asked;
 --   dedupe: the same commit (or none) already queued or running on the branch → 'existing', that build, nothing written;
 --   cap:    the project's queued builds, less those this call supersedes, at p_max_queued → 'too_many', nothing
---           written (null: no cap; the host passes OPS_MAX_QUEUED_BUILDS_PER_PROJECT);
+--           written (null: no cap; the host always passes OPS_MAX_QUEUED_BUILDS_PER_PROJECT, and so do git pushes);
 --   else:   with p_supersede, the branch's queued builds of other commits are cancelled; the build is inserted (the
 --           builds_enqueue trigger queues it) and audited as p_actor, with p_detail → 'queued'.
--- Triggers of one branch run one at a time (a transaction lock), so two identical requests queue one build.
+-- Triggers of one branch, then of one project, run one at a time (transaction locks), so two identical requests queue
+-- one build and concurrent triggers cannot overshoot the cap.
 -- Bad arguments: 22023, unknown project or branch: P0002, archived branch: 55000, each naming its column.
 create or replace function ops.trigger_build(
     p_project_id      uuid,
@@ -62,6 +63,8 @@ begin
     end if;
 
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(p_branch_id::text, 7));
+    -- The cap counts the whole project's queue: triggers of its other branches wait too, so two cannot both take the last place.
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(p_project_id::text, 8));
     cancelled_build_ids := '{}';
 
     select b.id into build_id
@@ -107,7 +110,8 @@ begin
     if p_detail is not null then
         v_after := v_after || pg_catalog.jsonb_build_object('detail', p_detail);
     end if;
-    if coalesce(p_supersede, false) then
+    if v_trigger = 'push' then
+        -- What a push cancelled (perhaps nothing) is part of what it did.
         v_after := v_after || pg_catalog.jsonb_build_object('cancelled_build_ids', cancelled_build_ids);
     end if;
     perform ops.write_audit(v_actor, 'build.trigger', 'build', build_id::text, v_org, p_project_id, null, v_after, p_ip);
@@ -117,5 +121,5 @@ begin
     return next;
 end
 $$;
-revoke execute on function ops.trigger_build(uuid, uuid, text, text, integer, text, boolean, text, text, inet) from public;
+revoke all on function ops.trigger_build(uuid, uuid, text, text, integer, text, boolean, text, text, inet) from public, ops_app, ops_service;
 grant execute on function ops.trigger_build(uuid, uuid, text, text, integer, text, boolean, text, text, inet) to ops_app;

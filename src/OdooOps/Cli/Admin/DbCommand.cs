@@ -38,14 +38,16 @@ internal static class DbCommand
         var command = new Command("migrate", "Apply pending migrations (backing up a database that holds data first).") { noBackup };
         return WithDatabase(command, async (parse, target, ct) =>
         {
-            var applied = await MigrateAsync(target, parse.GetValue(noBackup), Console.Out, ct);
-            Console.WriteLine(applied.Count == 0 ? "Database is up to date." : $"Applied {applied.Count} migration(s).");
+            var (applied, objects) = await MigrateAsync(target, parse.GetValue(noBackup), Console.Out, ct);
+            Console.WriteLine(applied.Count > 0 ? $"Applied {applied.Count} migration(s)."
+                : objects is { Files: > 0 } ? "Migrations were up to date; the SQL files were applied."
+                : "Database is up to date.");
             return 0;
         });
     }
 
     /// <summary>Migrates; a database holding data gets a pg_dump first, whose path is printed.</summary>
-    public static async Task<IReadOnlyList<string>> MigrateAsync(DatabaseTarget target, bool noBackup, TextWriter output, CancellationToken ct)
+    public static async Task<(IReadOnlyList<string> Applied, SqlObjects.Outcome? Objects)> MigrateAsync(DatabaseTarget target, bool noBackup, TextWriter output, CancellationToken ct)
     {
         var migrator = new Migrator(target.Owner.ConnectionString);
         var result = await migrator.MigrateAsync(
@@ -58,9 +60,11 @@ internal static class DbCommand
             log: null,
             ct: ct);
         foreach (var name in result.Applied) output.WriteLine($"  applied {name}");
-        if (result.SqlObjects is { } objects)
+        if (result.SqlObjects is { Files: > 0 } objects)
             output.WriteLine($"  applied {objects.Files} SQL files (functions, triggers, privileges and policies): {objects.Reason}");
-        return result.Applied;
+        else if (result.SqlObjects is { } skipped)
+            output.WriteLine($"  SQL files {skipped.Reason}");
+        return (result.Applied, result.SqlObjects);
     }
 
     static Command Status() => WithDatabase(new Command("status", "List applied and pending migrations."), async (_, target, ct) =>

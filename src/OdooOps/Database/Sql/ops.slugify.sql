@@ -16,5 +16,5 @@ as $$
                    63),
                '-')
 $$;
-revoke execute on function ops.slugify(text) from public;
+revoke all on function ops.slugify(text) from public, ops_app, ops_service;
 grant execute on function ops.slugify(text) to ops_app;

@@ -9,4 +9,4 @@ begin
     return new;
 end
 $$;
-revoke execute on function ops.touch_updated_at() from public;
+revoke all on function ops.touch_updated_at() from public, ops_app, ops_service;

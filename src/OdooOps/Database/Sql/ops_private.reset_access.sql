@@ -17,4 +17,4 @@ begin
     end loop;
 end
 $$;
-revoke execute on function ops_private.reset_access(regclass) from public;
+revoke all on function ops_private.reset_access(regclass) from public, ops_app, ops_service;

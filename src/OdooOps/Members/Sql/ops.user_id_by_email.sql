@@ -14,5 +14,5 @@ as $$
        and (pg_catalog.cardinality(ops.org_ids_with_role('admin')) > 0
             or pg_catalog.cardinality(ops.project_ids_with_role('admin')) > 0)
 $$;
-revoke execute on function ops.user_id_by_email(text) from public;
+revoke all on function ops.user_id_by_email(text) from public, ops_app, ops_service;
 grant execute on function ops.user_id_by_email(text) to ops_app;

@@ -28,5 +28,5 @@ begin
     return v_project_id;
 end
 $$;
-revoke execute on function ops.authenticate_ingest_token(bytea) from public;
+revoke all on function ops.authenticate_ingest_token(bytea) from public, ops_app, ops_service;
 grant execute on function ops.authenticate_ingest_token(bytea) to ops_service;

@@ -28,5 +28,5 @@ begin
     return v_deleted;
 end
 $$;
-revoke execute on function ops.delete_metric_rollups_before(text, timestamptz, integer) from public;
+revoke all on function ops.delete_metric_rollups_before(text, timestamptz, integer) from public, ops_app, ops_service;
 grant execute on function ops.delete_metric_rollups_before(text, timestamptz, integer) to ops_service;

@@ -33,5 +33,5 @@ begin
     return v_dropped;
 end
 $$;
-revoke execute on function ops.drop_metric_partitions_before(date) from public;
+revoke all on function ops.drop_metric_partitions_before(date) from public, ops_app, ops_service;
 grant execute on function ops.drop_metric_partitions_before(date) to ops_service;

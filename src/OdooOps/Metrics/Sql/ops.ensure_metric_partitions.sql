@@ -55,5 +55,5 @@ begin
     return v_created;
 end
 $$;
-revoke execute on function ops.ensure_metric_partitions(date, int) from public;
+revoke all on function ops.ensure_metric_partitions(date, int) from public, ops_app, ops_service;
 grant execute on function ops.ensure_metric_partitions(date, int) to ops_service;

@@ -86,5 +86,5 @@ begin
     return query select v_from, v_to, v_samples, v_minutes, v_hours;
 end
 $$;
-revoke execute on function ops.fold_metric_rollups(timestamptz, interval) from public;
+revoke all on function ops.fold_metric_rollups(timestamptz, interval) from public, ops_app, ops_service;
 grant execute on function ops.fold_metric_rollups(timestamptz, interval) to ops_service;

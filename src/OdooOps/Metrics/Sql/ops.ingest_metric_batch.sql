@@ -147,5 +147,5 @@ begin
     return query select v_inserted, false;
 end
 $$;
-revoke execute on function ops.ingest_metric_batch(uuid, text[], timestamptz[], double precision[], text[], jsonb[], text, bytea) from public;
+revoke all on function ops.ingest_metric_batch(uuid, text[], timestamptz[], double precision[], text[], jsonb[], text, bytea) from public, ops_app, ops_service;
 grant execute on function ops.ingest_metric_batch(uuid, text[], timestamptz[], double precision[], text[], jsonb[], text, bytea) to ops_service;

@@ -13,5 +13,5 @@ begin
     return pg_catalog.clock_timestamp();
 end
 $$;
-revoke execute on function ops.metric_fold_cutoff() from public;
+revoke all on function ops.metric_fold_cutoff() from public, ops_app, ops_service;
 grant execute on function ops.metric_fold_cutoff() to ops_service;

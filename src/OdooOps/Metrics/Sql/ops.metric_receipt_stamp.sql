@@ -11,4 +11,4 @@ begin
     return pg_catalog.clock_timestamp();
 end
 $$;
-revoke execute on function ops.metric_receipt_stamp() from public;
+revoke all on function ops.metric_receipt_stamp() from public, ops_app, ops_service;

@@ -35,4 +35,4 @@ begin
     return new;
 end
 $$;
-revoke execute on function registry.orgs_fill_slug() from public;
+revoke all on function registry.orgs_fill_slug() from public, ops_app, ops_service;

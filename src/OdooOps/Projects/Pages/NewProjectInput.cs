@@ -16,7 +16,10 @@ internal sealed class NewProjectInput
     public string? RepoUrl { get; set; }
     public string? RuntimeVersion { get; set; } = "19.0";
 
-    ProjectCreate.Request Request() => new(Name, Slug, RepoUrl, RuntimeVersion);
+    /// <summary>A field left empty in the form means "not given": an empty slug is made from the name.</summary>
+    ProjectCreate.Request Request() => new(Name, Blank(Slug), Blank(RepoUrl), Blank(RuntimeVersion));
+
+    static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
     /// <summary>The same rules as POST /api/ops/projects (<see cref="ProjectCreate"/>); an empty slug is derived from the name.</summary>
     public IDictionary<string, string[]> Validate() => ProjectCreate.Validate(Request(), Fields).Errors;

@@ -20,4 +20,4 @@ begin
     return null;
 end
 $$;
-revoke execute on function ops.bump_project_activity() from public;
+revoke all on function ops.bump_project_activity() from public, ops_app, ops_service;

@@ -14,5 +14,5 @@ as $$
     values (p_org_id, p_name, coalesce(p_slug, ops.slugify(p_name)), p_repo_url, coalesce(p_runtime_version, '19.0'))
     returning *
 $$;
-revoke execute on function ops.create_project(uuid, text, text, text, text) from public;
+revoke all on function ops.create_project(uuid, text, text, text, text) from public, ops_app, ops_service;
 grant execute on function ops.create_project(uuid, text, text, text, text) to ops_app;

@@ -51,5 +51,5 @@ as $$
      where p.archived_at is null
      order by p.last_activity_at desc, p.name, p.id
 $$;
-revoke execute on function ops.list_projects() from public;
+revoke all on function ops.list_projects() from public, ops_app, ops_service;
 grant execute on function ops.list_projects() to ops_app;

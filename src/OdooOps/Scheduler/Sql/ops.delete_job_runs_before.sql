@@ -15,5 +15,5 @@ begin
     return v_deleted;
 end
 $$;
-revoke execute on function ops.delete_job_runs_before(timestamptz) from public;
+revoke all on function ops.delete_job_runs_before(timestamptz) from public, ops_app, ops_service;
 grant execute on function ops.delete_job_runs_before(timestamptz) to ops_service;

@@ -17,5 +17,5 @@ begin
     return found;
 end
 $$;
-revoke execute on function ops.finish_job_run(bigint, text, text) from public;
+revoke all on function ops.finish_job_run(bigint, text, text) from public, ops_app, ops_service;
 grant execute on function ops.finish_job_run(bigint, text, text) to ops_service;

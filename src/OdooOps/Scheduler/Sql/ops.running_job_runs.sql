@@ -12,5 +12,5 @@ as $$
      where r.outcome = 'running' and r.scheduled_for is not null and r.started_at < p_started_before
      order by r.id;
 $$;
-revoke execute on function ops.running_job_runs(timestamptz) from public;
+revoke all on function ops.running_job_runs(timestamptz) from public, ops_app, ops_service;
 grant execute on function ops.running_job_runs(timestamptz) to ops_service;

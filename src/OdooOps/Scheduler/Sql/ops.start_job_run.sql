@@ -19,5 +19,5 @@ begin
     return v_id;
 end
 $$;
-revoke execute on function ops.start_job_run(text, text, timestamptz) from public;
+revoke all on function ops.start_job_run(text, text, timestamptz) from public, ops_app, ops_service;
 grant execute on function ops.start_job_run(text, text, timestamptz) to ops_service;

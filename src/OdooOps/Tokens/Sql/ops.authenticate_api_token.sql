@@ -27,5 +27,5 @@ begin
     return next;
 end
 $$;
-revoke execute on function ops.authenticate_api_token(bytea) from public;
+revoke all on function ops.authenticate_api_token(bytea) from public, ops_app, ops_service;
 grant execute on function ops.authenticate_api_token(bytea) to ops_service;

@@ -28,5 +28,5 @@ begin
     return v_at;
 end
 $$;
-revoke execute on function ops.rotate_webhook_secret(uuid, text) from public;
+revoke all on function ops.rotate_webhook_secret(uuid, text) from public, ops_app, ops_service;
 grant execute on function ops.rotate_webhook_secret(uuid, text) to ops_app;

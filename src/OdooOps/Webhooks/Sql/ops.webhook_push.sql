@@ -47,6 +47,8 @@ begin
     if not found then
         raise exception 'No project with this id.' using errcode = 'P0002';
     end if;
+    -- A push has no user, whatever this session carries: the build and its audit rows name none.
+    perform pg_catalog.set_config('ops.user_id', '', true);
     v_detail := p_provider || ' push';
     branch_created := false;
     cancelled_build_ids := '{}';
@@ -122,5 +124,5 @@ begin
     return next;
 end
 $$;
-revoke execute on function ops.webhook_push(uuid, text, text, text, text, boolean, boolean, integer, inet) from public;
+revoke all on function ops.webhook_push(uuid, text, text, text, text, boolean, boolean, integer, inet) from public, ops_app, ops_service;
 grant execute on function ops.webhook_push(uuid, text, text, text, text, boolean, boolean, integer, inet) to ops_service;

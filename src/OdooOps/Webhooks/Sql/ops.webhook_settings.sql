@@ -21,5 +21,5 @@ begin
           left join ops_private.project_webhooks w on w.project_id = p_project_id;
 end
 $$;
-revoke execute on function ops.webhook_settings(uuid) from public;
+revoke all on function ops.webhook_settings(uuid) from public, ops_app, ops_service;
 grant execute on function ops.webhook_settings(uuid) to ops_app;

@@ -15,5 +15,5 @@ as $$
        and p.archived_at is null
        for share of w
 $$;
-revoke execute on function ops.webhook_signing_key(uuid) from public;
+revoke all on function ops.webhook_signing_key(uuid) from public, ops_app, ops_service;
 grant execute on function ops.webhook_signing_key(uuid) to ops_service;

@@ -19,5 +19,5 @@ begin
     return v_id;
 end
 $$;
-revoke execute on function ops.create_runner_registration_token(uuid, bytea, timestamptz) from public;
+revoke all on function ops.create_runner_registration_token(uuid, bytea, timestamptz) from public, ops_app, ops_service;
 grant execute on function ops.create_runner_registration_token(uuid, bytea, timestamptz) to ops_app;

@@ -25,5 +25,5 @@ begin
     return v_revoked;
 end
 $$;
-revoke execute on function ops.revoke_runner_registration_token(uuid, uuid) from public;
+revoke all on function ops.revoke_runner_registration_token(uuid, uuid) from public, ops_app, ops_service;
 grant execute on function ops.revoke_runner_registration_token(uuid, uuid) to ops_app;

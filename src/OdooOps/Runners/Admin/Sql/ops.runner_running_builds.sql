@@ -15,5 +15,5 @@ as $$
             or (r.org_id is null and ops.active_user_id() is not null))
      group by q.lease_owner
 $$;
-revoke execute on function ops.runner_running_builds() from public;
+revoke all on function ops.runner_running_builds() from public, ops_app, ops_service;
 grant execute on function ops.runner_running_builds() to ops_app;

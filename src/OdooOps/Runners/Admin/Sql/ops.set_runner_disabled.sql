@@ -34,5 +34,5 @@ begin
     return v_runner.disabled_at;
 end
 $$;
-revoke execute on function ops.set_runner_disabled(uuid, boolean) from public;
+revoke all on function ops.set_runner_disabled(uuid, boolean) from public, ops_app, ops_service;
 grant execute on function ops.set_runner_disabled(uuid, boolean) to ops_app;

@@ -8,4 +8,4 @@ as $$
     select case when p_org_id is null then ops.is_system_admin()
                 else ops.role_rank(ops.org_role(p_org_id)) >= ops.role_rank('admin') end
 $$;
-revoke execute on function ops_private.may_admin_runners(uuid) from public;
+revoke all on function ops_private.may_admin_runners(uuid) from public, ops_app, ops_service;

@@ -30,5 +30,5 @@ begin
     return v_inserted;
 end
 $$;
-revoke execute on function ops.append_build_logs(uuid, uuid, uuid, bigint[], timestamptz[], text[], text[], bigint) from public;
+revoke all on function ops.append_build_logs(uuid, uuid, uuid, bigint[], timestamptz[], text[], text[], bigint) from public, ops_app, ops_service;
 grant execute on function ops.append_build_logs(uuid, uuid, uuid, bigint[], timestamptz[], text[], text[], bigint) to ops_service;

@@ -16,5 +16,5 @@ begin
      where r.token_hash = p_token_hash and r.disabled_at is null;
 end
 $$;
-revoke execute on function ops.authenticate_runner(bytea) from public;
+revoke all on function ops.authenticate_runner(bytea) from public, ops_app, ops_service;
 grant execute on function ops.authenticate_runner(bytea) to ops_service;

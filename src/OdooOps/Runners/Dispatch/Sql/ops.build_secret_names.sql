@@ -15,5 +15,5 @@ begin
                       where b.id = p_build_id), '{}');
 end
 $$;
-revoke execute on function ops.build_secret_names(uuid, uuid, uuid) from public;
+revoke all on function ops.build_secret_names(uuid, uuid, uuid) from public, ops_app, ops_service;
 grant execute on function ops.build_secret_names(uuid, uuid, uuid) to ops_service;

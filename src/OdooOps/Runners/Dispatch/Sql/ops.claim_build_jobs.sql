@@ -66,5 +66,5 @@ begin
      order by l.priority desc, l.enqueued_at;
 end
 $$;
-revoke execute on function ops.claim_build_jobs(uuid, int, int) from public;
+revoke all on function ops.claim_build_jobs(uuid, int, int) from public, ops_app, ops_service;
 grant execute on function ops.claim_build_jobs(uuid, int, int) to ops_service;

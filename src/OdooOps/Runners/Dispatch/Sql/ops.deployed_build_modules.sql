@@ -29,5 +29,5 @@ begin
                        from pg_catalog.jsonb_array_elements(v_modules) m), '[]'::jsonb);
 end
 $$;
-revoke execute on function ops.deployed_build_modules(uuid, uuid, uuid) from public;
+revoke all on function ops.deployed_build_modules(uuid, uuid, uuid) from public, ops_app, ops_service;
 grant execute on function ops.deployed_build_modules(uuid, uuid, uuid) to ops_service;

@@ -18,5 +18,5 @@ begin
     select e.lease_until, (select b.cancel_requested_at is not null from ops.builds b where b.id = p_build_id) from extended e;
 end
 $$;
-revoke execute on function ops.extend_build_lease(uuid, uuid, uuid, int) from public;
+revoke all on function ops.extend_build_lease(uuid, uuid, uuid, int) from public, ops_app, ops_service;
 grant execute on function ops.extend_build_lease(uuid, uuid, uuid, int) to ops_service;

@@ -24,5 +24,5 @@ begin
      where b.id = p_build_id;
 end
 $$;
-revoke execute on function ops.finish_build_job(uuid, uuid, uuid, text, text) from public;
+revoke all on function ops.finish_build_job(uuid, uuid, uuid, text, text) from public, ops_app, ops_service;
 grant execute on function ops.finish_build_job(uuid, uuid, uuid, text, text) to ops_service;

@@ -16,5 +16,5 @@ begin
      where b.id = p_build_id;
 end
 $$;
-revoke execute on function ops.record_build_source(uuid, uuid, uuid, text, text, jsonb) from public;
+revoke all on function ops.record_build_source(uuid, uuid, uuid, text, text, jsonb) from public, ops_app, ops_service;
 grant execute on function ops.record_build_source(uuid, uuid, uuid, text, text, jsonb) to ops_service;

@@ -25,5 +25,5 @@ begin
     return v_id;
 end
 $$;
-revoke execute on function ops.register_runner(bytea, text, text[], int, text, bytea) from public;
+revoke all on function ops.register_runner(bytea, text, text[], int, text, bytea) from public, ops_app, ops_service;
 grant execute on function ops.register_runner(bytea, text, text[], int, text, bytea) to ops_service;

@@ -41,5 +41,5 @@ begin
     return v_status;
 end
 $$;
-revoke execute on function ops.release_build_job(uuid, uuid, uuid, text) from public;
+revoke all on function ops.release_build_job(uuid, uuid, uuid, text) from public, ops_app, ops_service;
 grant execute on function ops.release_build_job(uuid, uuid, uuid, text) to ops_service;

@@ -22,5 +22,5 @@ begin
     perform pg_catalog.pg_notify('ops_build_logs', p_build_id::text);
 end
 $$;
-revoke execute on function ops.report_build_step(uuid, uuid, uuid, int, text, text, int, timestamptz, bigint) from public;
+revoke all on function ops.report_build_step(uuid, uuid, uuid, int, text, text, int, timestamptz, bigint) from public, ops_app, ops_service;
 grant execute on function ops.report_build_step(uuid, uuid, uuid, int, text, text, int, timestamptz, bigint) to ops_service;

@@ -54,5 +54,5 @@ begin
     return query select v_requeued, v_failed, v_cancelled;
 end
 $$;
-revoke execute on function ops.rescue_build_leases() from public;
+revoke all on function ops.rescue_build_leases() from public, ops_app, ops_service;
 grant execute on function ops.rescue_build_leases() to ops_service;

@@ -13,5 +13,5 @@ as $$
            version = excluded.version, last_seen_at = excluded.last_seen_at
     returning ops.runners.id, ops.runners.disabled_at is not null;
 $$;
-revoke execute on function ops.start_embedded_runner(text, int, text[], text, bytea) from public;
+revoke all on function ops.start_embedded_runner(text, int, text[], text, bytea) from public, ops_app, ops_service;
 grant execute on function ops.start_embedded_runner(text, int, text[], text, bytea) to ops_service;

@@ -17,4 +17,4 @@ begin
     return v_row;
 end
 $$;
-revoke execute on function ops_private.held_lease(uuid, uuid, uuid) from public;
+revoke all on function ops_private.held_lease(uuid, uuid, uuid) from public, ops_app, ops_service;
