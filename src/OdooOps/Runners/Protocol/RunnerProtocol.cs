@@ -86,6 +86,23 @@ public static class RunnerProtocol
 
         /// <summary>Which of <c>env</c> are secrets: the runner replaces their values with *** in every log line it sends.</summary>
         public IReadOnlyList<string> SecretNames { get; init; } = [];
+
+        /// <summary>
+        /// The project's repository credential, for this build's fetch only (never in <c>repo_url</c>, never logged);
+        /// null when the repository needs none.
+        /// </summary>
+        public GitCredential? GitCredential { get; init; }
+    }
+
+    /// <summary>
+    /// A repository credential. <c>kind</c> "token": https basic authentication with <c>username</c> (default
+    /// "x-access-token") and the token as password; "ssh_key": an OpenSSH private key (PEM text) for ssh:// and scp-style
+    /// URLs. The runner hands it to git for the fetch only (askpass / a 0600 key file inside the build's sandbox).
+    /// </summary>
+    public sealed record GitCredential(string Kind, string? Username, string Secret)
+    {
+        public const string Token = "token", SshKey = "ssh_key";
+        public override string ToString() => $"GitCredential {{ Kind = {Kind}, Username = {Username}, Secret = *** }}";
     }
 
     public sealed record DeployedModule(string Name, string? Version);
