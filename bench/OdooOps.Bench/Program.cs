@@ -6,6 +6,7 @@ using OdooOps.Bench;
 //   dotnet run -c Release --project bench/OdooOps.Bench -- rollups [--small 1000000] [--history 50000000] [--repeats 7]
 //   dotnet run -c Release --project bench/OdooOps.Bench -- dispatch [--builds 200] [--pause-ms 20]
 //   dotnet run -c Release --project bench/OdooOps.Bench -- claim [--jobs 100000] [--seconds 10] [--batch 16]
+//   dotnet run -c Release --project bench/OdooOps.Bench -- sandbox [--builds 10]   (as root)
 var verb = args.FirstOrDefault() ?? "help";
 var options = BenchOptions.Parse(args.Skip(1).ToArray());
 switch (verb)
@@ -20,6 +21,8 @@ switch (verb)
         return await DispatchBench.RunAsync(options);
     case "claim":
         return await ClaimBench.RunAsync(options);
+    case "sandbox":
+        return await SandboxBench.RunAsync(options with { Builds = args.Contains("--builds") ? options.Builds : 10 });
     default:
         Console.WriteLine("""
             usage: odooops-bench <verb> [options]
@@ -28,6 +31,7 @@ switch (verb)
               rollups  [--small N] [--history N] [--repeats N]
               dispatch [--builds N] [--pause-ms N]    trigger → runner has the job (p50/p95/max), long poll woken by NOTIFY
               claim    [--jobs N] [--seconds N] [--batch N]    queue claim+finish jobs/s, 1/4/8 workers, unbatched and batched
+              sandbox  [--builds N]    a build of 20 trivial steps with and without the sandbox (as root): cost per step
             """);
         return verb == "help" ? 0 : 2;
 }

@@ -118,11 +118,12 @@ public sealed class RunnerWorld : IAsyncDisposable
 
     /// <summary>An in-process runner (the same agent `odooops runner` runs) until <paramref name="stop"/>.</summary>
     public async Task<Task> StartRunnerAsync(CancellationToken stop, string name = "test-runner", int capacity = 1, TimeSpan? killGrace = null,
-        string? odooBin = null, StepUser? stepUser = null)
+        string? odooBin = null, StepUser? stepUser = null, OdooOps.Runners.Agent.Sandbox.SandboxSettings? sandbox = null)
     {
         var client = new DispatchClient(Url, await RunnerTokenAsync(name, capacity));
         var options = new RunnerOptions(name, capacity, [], Path.Combine(WorkDir, name))
-            { KillGrace = killGrace ?? TimeSpan.FromSeconds(1), OdooBin = odooBin, StepUser = stepUser };
+            { KillGrace = killGrace ?? TimeSpan.FromSeconds(1), OdooBin = odooBin, StepUser = stepUser, AllowLocalRepositories = true,
+              Sandbox = sandbox ?? new() { LockDirectory = Path.Combine(WorkDir, "uid-locks") } };
         return Task.Run(async () =>
         {
             using (client) await new RunnerAgent(client, options, NullLogger.Instance).RunAsync(stop);

@@ -1,3 +1,4 @@
+using OdooOps.Runners.Agent.Sandbox;
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
@@ -42,10 +43,14 @@ internal static class RunnerAgentCommand
                 OdooBin = parse.GetValue(odooBin) ?? Environment.GetEnvironmentVariable(EmbeddedRunner.OdooBinKey),
                 KeepFailedWorkspaces = parse.GetValue(keepFailed),
                 StepUser = parse.GetValue(stepUser) is { Length: > 0 } user ? await StepUser.ResolveAsync(user, ct) : null,
+                Sandbox = SandboxSettings.FromEnvironment(),
+                AllowLocalRepositories = Environment.GetEnvironmentVariable(EmbeddedRunner.AllowLocalReposKey) is "1" or "true",
             };
-            var runnerToken = await ResolveTokenAsync(serverUri, parse.GetValue(token) ?? Environment.GetEnvironmentVariable("ODOOOPS_RUNNER_TOKEN"), options, ct);
-
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+            // Before registering: a host that cannot contain builds must not take any.
+            if (await SandboxProbe.RunnerMayStartAsync(options, loggers.CreateLogger("runner"), ct) is { } refusal)
+                throw new InvalidOperationException(refusal);
+            var runnerToken = await ResolveTokenAsync(serverUri, parse.GetValue(token) ?? Environment.GetEnvironmentVariable("ODOOOPS_RUNNER_TOKEN"), options, ct);
             using var client = new DispatchClient(serverUri, runnerToken);
             Console.WriteLine($"Runner {options.Name} serving {serverUri} (capacity {options.Capacity}, work dir {dir}). Ctrl+C stops it.");
             // SIGTERM (systemd, docker stop) and Ctrl+C stop the runner gracefully: running builds' steps get SIGTERM

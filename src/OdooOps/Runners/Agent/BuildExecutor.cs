@@ -1,6 +1,7 @@
 using OdooOps.Builds;
 using OdooOps.Runners.Agent.Execution;
 using OdooOps.Runners.Agent.Pipeline;
+using OdooOps.Runners.Agent.Sandbox;
 using static OdooOps.Runners.Protocol.RunnerProtocol;
 using OdooOps.Runners.Protocol;
 
@@ -23,6 +24,12 @@ internal sealed record RunnerOptions(string Name, int Capacity, IReadOnlyList<st
     /// (so a stopping `serve` or `odooops runner` takes about this long with a build running).
     /// </summary>
     public TimeSpan KillGrace { get; init; } = ProcessOptions.Default.KillGrace;
+
+    /// <summary>How builds are contained (OPS_SANDBOX_*; OPS_RUNNER_UNSANDBOXED=1 turns it off).</summary>
+    public SandboxSettings Sandbox { get; init; } = new();
+
+    /// <summary>Fetch local paths and file:// repositories (OPS_ALLOW_LOCAL_REPOS=1): demo data and tests only.</summary>
+    public bool AllowLocalRepositories { get; init; }
 }
 
 /// <summary>
@@ -33,6 +40,8 @@ internal sealed record RunnerOptions(string Name, int Capacity, IReadOnlyList<st
 /// </summary>
 internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options, ILogger log)
 {
+    readonly SandboxUids _uids = new(options.Sandbox);
+
     public async Task RunAsync(Job job, CancellationToken stopping)
     {
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(stopping); // stops the build's steps
@@ -74,6 +83,8 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
         {
             await reported.CancelAsync();
             await heartbeat;
+            // Whatever the build started ends here, before its workspace is kept or deleted.
+            if (state.Sandbox is { } sandbox) await sandbox.EndAsync(workspace.PathFor(job.BuildId));
             try { workspace.Release(job.BuildId, failed: result is not (BuildStatus.Success or BuildStatus.Warning)); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -192,8 +203,22 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
         System($"Attempt {job.Attempt} on runner {options.Name}: {job.ProjectSlug} {job.Branch} ({job.Stage}), " +
                $"{(job.CommitSha is { } sha ? $"commit {sha}" : "branch head")} of {GitRunner.Redact(job.RepoUrl)}");
 
+        if (options.Sandbox.Enabled)
+        {
+            // Odoo's own tree (where odoo-bin lives) is read by the Odoo step.
+            var settings = options.OdooBin is { Length: > 0 } odoo && Path.GetDirectoryName(Path.GetFullPath(odoo)) is { } odooTree
+                ? options.Sandbox with { ExtraReadOnlyPaths = [.. options.Sandbox.ExtraReadOnlyPaths, odooTree] }
+                : options.Sandbox;
+            state.Sandbox = await BuildSandbox.CreateAsync(settings, _uids, options.WorkDir, job.BuildId, ct);
+            System($"{state.Sandbox.Limits}; {(job.NetworkAccess ? "outbound network allowed" : "no network for the steps")}");
+        }
+        var checkoutWorkspace = new GitWorkspace(options.WorkDir, new GitWorkspaceOptions
+        {
+            KeepFailed = options.KeepFailedWorkspaces, Sandbox = state.Sandbox,
+            AllowLocalRepositories = options.AllowLocalRepositories, Credential = job.GitCredential,
+        });
         GitCheckout checkout;
-        try { checkout = await workspace.CheckoutAsync(job.BuildId, new GitSource(job.RepoUrl, job.Branch, job.CommitSha), line => logs.Add(line), ct); }
+        try { checkout = await checkoutWorkspace.CheckoutAsync(job.BuildId, new GitSource(job.RepoUrl, job.Branch, job.CommitSha), line => logs.Add(line), ct); }
         catch (GitCheckoutException e)
         {
             System(e.Message);
@@ -224,13 +249,13 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
             ["ODOOOPS_BUILD_ID"] = job.BuildId.ToString(), ["ODOOOPS_PROJECT"] = job.ProjectSlug, ["ODOOOPS_BRANCH"] = job.Branch,
             ["ODOOOPS_STAGE"] = job.Stage, ["ODOOOPS_COMMIT"] = checkout.CommitSha,
         };
-        if (options.StepUser is { } user)
+        if (state.Sandbox is null && options.StepUser is { } user)
         {
             // The steps' own HOME (pip, npm and git want one they can write), inside the workspace they now own.
             env["HOME"] = Directory.CreateDirectory(Path.Combine(checkout.Directory, ".odooops-home")).FullName;
             await user.OwnAsync(checkout.Directory, ct);
         }
-        return await new PipelineRun(client, job, logs, options).RunAsync(pipeline, checkout.Directory, env, ct);
+        return await new PipelineRun(client, job, logs, options, state.Sandbox).RunAsync(pipeline, checkout.Directory, env, ct);
     }
 
     /// <summary>
@@ -279,6 +304,7 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
         volatile bool _cancelled, _leaseLost;
         public bool Cancelled => _cancelled;
         public bool Unreachable { get; set; }
+        public BuildSandbox? Sandbox { get; set; }
         public bool IsLeaseLost => _leaseLost;
         public void Cancel() => _cancelled = true;
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using OdooOps.Auth;
 using OdooOps.Database;
 using OdooOps.Runners.Agent.Execution;
+using OdooOps.Runners.Agent.Sandbox;
 using OdooOps.Runners.Dispatch;
 using OdooOps.Runners.Protocol;
 
@@ -23,6 +24,7 @@ internal sealed class EmbeddedRunner(IHostApplicationLifetime lifetime, IServer 
     public const string WorkDirKey = "OPS_RUNNER_WORK_DIR";
     public const string OdooBinKey = "OPS_ODOO_BIN";
     public const string StepUserKey = "OPS_RUNNER_STEP_USER";
+    public const string AllowLocalReposKey = "OPS_ALLOW_LOCAL_REPOS";
 
     public static int Capacity(IConfiguration config)
     {
@@ -69,7 +71,14 @@ internal sealed class EmbeddedRunner(IHostApplicationLifetime lifetime, IServer 
             OdooBin = config[OdooBinKey],
             // Checked at start-up (ServeCommand), so a wrong user stops serve with one line instead of failing builds.
             StepUser = config[StepUserKey] is { Length: > 0 } user ? await Execution.StepUser.ResolveAsync(user, stopping) : null,
+            Sandbox = SandboxSettings.From(key => config[key]),
+            AllowLocalRepositories = config[AllowLocalReposKey] is "1" or "true",
         };
+        if (await SandboxProbe.RunnerMayStartAsync(options, log, stopping) is { } refusal)
+        {
+            log.LogError("The embedded runner takes no builds. {Refusal}", refusal);
+            return;
+        }
         var token = AccessTokens.Create(RunnerProtocol.RunnerTokenPrefix);
         await using (var conn = await database.Service.OpenConnectionAsync(stopping))
         {

@@ -13,7 +13,7 @@ namespace OdooOps.Runners.Agent;
 /// skips the rest; the pipeline's own timeout bounds the whole run; Odoo-format WARNING/ERROR/CRITICAL lines in any
 /// step's output colour the result (<see cref="BuildResult.Fold"/>).
 /// </summary>
-sealed class PipelineRun(DispatchClient client, Job job, LogBatcher logs, RunnerOptions options)
+sealed class PipelineRun(DispatchClient client, Job job, LogBatcher logs, RunnerOptions options, Sandbox.BuildSandbox? sandbox)
 {
     OdooLogLevel? _worst;
 
@@ -23,7 +23,7 @@ sealed class PipelineRun(DispatchClient client, Job job, LogBatcher logs, Runner
         var clock = Stopwatch.StartNew();
         var outcomes = new List<StepOutcome>();
         var buildTimedOut = false;
-        string? firstFailure = null;
+        string? firstFailure = null, limitReached = null;
         for (var seq = 0; seq < pipeline.Steps.Count; seq++)
         {
             var step = pipeline.Steps[seq];
@@ -54,8 +54,14 @@ sealed class PipelineRun(DispatchClient client, Job job, LogBatcher logs, Runner
 
             var stepEnv = new Dictionary<string, string>(env);
             foreach (var (k, v) in step.Env) stepEnv[k] = v;
+            var counters = sandbox?.Counters();
             var run = await StepProcess.RunAsync(new StepCommand(step.Run, directory) { Environment = stepEnv, Timeout = timeout }, OnLine,
-                ProcessOptions.Default with { KillGrace = options.KillGrace, RunAs = options.StepUser }, ct);
+                ProcessOptions.Default with
+                {
+                    KillGrace = options.KillGrace, RunAs = options.StepUser, Sandbox = sandbox?.Run(directory, job.NetworkAccess),
+                }, ct);
+            var reached = counters is { } before && !run.Succeeded ? sandbox!.LimitReached(before) : null;
+            if (reached is not null) logs.Add(LogStream.System, $"Step {seq + 1} \"{step.Name}\": {reached}", DateTimeOffset.UtcNow);
 
             var end = run.Outcome switch
             {
@@ -71,7 +77,11 @@ sealed class PipelineRun(DispatchClient client, Job job, LogBatcher logs, Runner
             logs.Add(LogStream.System, $"Step {seq + 1} \"{step.Name}\": {status} (exit code {run.ExitCode}, {run.Duration.TotalSeconds:0.0} s)", DateTimeOffset.UtcNow);
             await client.StepAsync(job, seq, new StepRequest(null, step.Name, status, run.ExitCode, started, (long)run.Duration.TotalMilliseconds), CancellationToken.None);
             outcomes.Add(new StepOutcome(end, step.ContinueOnError));
-            if (end is StepEnd.Failed or StepEnd.TimedOut && !step.ContinueOnError) firstFailure ??= step.Name;
+            if (end is StepEnd.Failed or StepEnd.TimedOut && !step.ContinueOnError)
+            {
+                firstFailure ??= step.Name;
+                limitReached ??= reached;
+            }
             if (end == StepEnd.Cancelled) break;
         }
 
@@ -79,7 +89,7 @@ sealed class PipelineRun(DispatchClient client, Job job, LogBatcher logs, Runner
         var result = BuildResult.Fold(outcomes, _worst, buildTimedOut);
         var detail = result switch
         {
-            BuildStatus.Failed when firstFailure is not null => $"Step \"{firstFailure}\" failed.",
+            BuildStatus.Failed when firstFailure is not null => $"Step \"{firstFailure}\" failed{(limitReached is null ? "" : $": {limitReached}")}.",
             BuildStatus.Failed => $"Odoo logged {_worst?.ToString().ToUpperInvariant()} lines.",
             BuildStatus.TimedOut => buildTimedOut ? "The build ran past its timeout." : $"Step \"{firstFailure}\" timed out.",
             BuildStatus.Warning => "Odoo logged WARNING lines, or a step allowed to fail failed.",

@@ -92,6 +92,12 @@ public static class RunnerProtocol
         /// null when the repository needs none.
         /// </summary>
         public GitCredential? GitCredential { get; init; }
+
+        /// <summary>
+        /// Whether the build's steps may open outbound connections (the project's switch; default true). git's fetch
+        /// always may; nothing in a build ever reaches the runner host's loopback.
+        /// </summary>
+        public bool NetworkAccess { get; init; } = true;
     }
 
     /// <summary>

@@ -94,7 +94,6 @@ public sealed class ServeTests : IDisposable
     public async Task Sigterm_during_a_build_hands_it_back_then_stops_server_and_database_within_the_step_grace()
     {
         using var repo = await TestRepository.CreateAsync();
-        var sleeper = Path.Combine(_dataDir, "sleeper.pid");
         // The step ignores SIGTERM, so it holds out for the whole grace and is SIGKILLed: the slowest clean stop.
         await repo.CommitFilesAsync("slow", (".odooops.yml", $$"""
             steps:
@@ -102,8 +101,8 @@ public sealed class ServeTests : IDisposable
                 run: |
                   trap '' TERM
                   sleep 600 &
-                  echo $! > '{{sleeper}}'
                   echo "slow step running"
+                  echo "uid=$(id -u)"
                   wait
             """));
         var port = FreePort();
@@ -112,6 +111,7 @@ public sealed class ServeTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await WaitForAsync(http, $"http://127.0.0.1:{port}/readyz", serve, output)).StatusCode);
 
         Guid build;
+        int uid;
         await using (var attached = await LocalPostgres.StartOrAttachAsync(_dataDir)) // serve holds the data dir: attach to its cluster
         {
             var owner = attached.ConnectionString();
@@ -131,9 +131,17 @@ public sealed class ServeTests : IDisposable
                 Assert.True(DateTime.UtcNow < deadline, $"the build did not start its step: {output}");
                 await Task.Delay(200);
             }
+            // The step runs in the build's sandbox, as the build's own uid: its processes are that uid's.
+            string? line;
+            while ((line = await conn.ExecuteScalarAsync<string?>(
+                       "select line from ops.build_logs where build_id = @build and line like 'uid=%'", new { build })) is null)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the step did not say its uid: {output}");
+                await Task.Delay(200);
+            }
+            uid = int.Parse(line["uid=".Length..]);
         }
-        var sleeperPid = int.Parse((await File.ReadAllTextAsync(sleeper)).Trim());
-        Assert.True(ProcessProbe.IsAlive(sleeperPid));
+        Assert.NotEmpty(ProcessProbe.ProcessesOf(uid));
 
         // SIGTERM as systemd or docker send it; Ctrl+C sends SIGINT to the foreground group, which serve treats alike
         // (the steps and the postmaster run in sessions of their own, so the terminal's signal reaches serve alone).
@@ -144,7 +152,7 @@ public sealed class ServeTests : IDisposable
         Assert.True(serve.WaitForExit(bound), $"serve still running {bound.TotalSeconds:0} s after SIGTERM: {output}");
         var stopped = clock.Elapsed;
         Assert.True(serve.ExitCode == 0, output.ToString());
-        Assert.False(ProcessProbe.IsAlive(sleeperPid), "the step's process outlived serve");
+        Assert.Empty(ProcessProbe.ProcessesOf(uid)); // the step's processes did not outlive serve
         var clusterDir = Path.Combine(Path.GetFullPath(_dataDir), "pg");
         Assert.False(File.Exists(Path.Combine(clusterDir, "postmaster.pid")), "the embedded PostgreSQL is still running");
         Assert.Empty(ProcessesMentioning(clusterDir));

@@ -22,7 +22,8 @@ public sealed class EmbeddedRunnerTests(PostgresCluster cluster)
             run: echo "embedded says hi"
         """;
 
-    static Dictionary<string, string?> Settings(string workDir) => new() { ["OPS_RUNNERS"] = "2", ["OPS_RUNNER_WORK_DIR"] = workDir };
+    static Dictionary<string, string?> Settings(string workDir) =>
+        new() { ["OPS_RUNNERS"] = "2", ["OPS_RUNNER_WORK_DIR"] = workDir, ["OPS_ALLOW_LOCAL_REPOS"] = "1" };
 
     async Task AssertRunsABuildAsync(RunnerWorld world)
     {

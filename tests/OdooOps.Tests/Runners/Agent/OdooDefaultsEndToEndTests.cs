@@ -17,10 +17,11 @@ public sealed class OdooDefaultsEndToEndTests(PostgresCluster cluster) : IAsyncL
     public async ValueTask InitializeAsync()
     {
         _world = await RunnerWorld.StartAsync(cluster);
-        Directory.CreateDirectory(_world.WorkDir);
-        var odooBin = Path.Combine(_world.WorkDir, "odoo-bin");
+        // In a folder of its own, as Odoo's source tree is: the sandbox lets builds read the folder odoo-bin is in.
+        var odooBin = Path.Combine(Directory.CreateDirectory(Path.Combine(_world.WorkDir, "odoo")).FullName, "odoo-bin");
         await File.WriteAllTextAsync(odooBin, "#!/bin/sh\necho \"odoo-bin $*\"\n");
-        File.SetUnixFileMode(odooBin, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // Readable and executable by all, as an installed Odoo is: builds run as uids of their own.
+        File.SetUnixFileMode(odooBin, (UnixFileMode)0b111_101_101);
         _runner = await _world.StartRunnerAsync(_stop.Token, odooBin: odooBin);
     }
 
@@ -37,6 +38,8 @@ public sealed class OdooDefaultsEndToEndTests(PostgresCluster cluster) : IAsyncL
     /// <summary>Builds the commit on the branch; the odoo-bin lines of its log (or the "nothing to update" line).</summary>
     async Task<string> OdooLineAsync(string branch, string commit)
     {
+        // A branch builds only its own commits: the repository's branch points at the commit, as a push would leave it.
+        if (branch != "main") await _world.Repo.GitAsync("branch", "-f", branch, commit);
         var id = await _world.QueueBuildAsync(branch, commit);
         var build = await _world.WaitForAsync(id, Patience);
         var log = await _world.LogAsync(id);

@@ -1,4 +1,5 @@
 using Dapper;
+using OdooOps.Tests.Runners.Agent.Execution;
 using System.Text.Json;
 using OdooOps.Tests.Infrastructure;
 
@@ -163,31 +164,31 @@ public sealed class RunnerEndToEndTests(PostgresCluster cluster) : IAsyncLifetim
     [Fact]
     public async Task A_runner_disabled_mid_build_stops_the_build_and_its_processes_at_the_next_heartbeat()
     {
-        var sleeper = Path.Combine(_world.WorkDir, "disabled-sleeper.pid");
-        Directory.CreateDirectory(_world.WorkDir);
-        var commit = await _world.CommitPipelineAsync($$"""
+        var commit = await _world.CommitPipelineAsync("""
             steps:
               - name: long
                 run: |
                   sleep 600 &
-                  echo $! > '{{sleeper}}'
-                  echo "long step running"
+                  echo "long step running as $(id -u)"
                   wait
             """);
         var id = await _world.QueueBuildAsync("main", commit);
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!(await _world.LogAsync(id)).Contains("stdout: long step running"))
+        string? running;
+        while ((running = (await _world.LogAsync(id)).FirstOrDefault(l => l.StartsWith("stdout: long step running as "))) is null)
         {
             Assert.True(DateTime.UtcNow < deadline, "the step never ran");
             await Task.Delay(100);
         }
-        var pid = int.Parse(File.ReadAllText(sleeper).Trim());
+        // The build's processes are those of its sandbox's uid.
+        var uid = int.Parse(running["stdout: long step running as ".Length..]);
+        Assert.NotEmpty(ProcessProbe.ProcessesOf(uid));
 
         await using (var conn = await Accounts.OpenAsync(_world.Owner))
             await conn.ExecuteAsync("update ops.runners set disabled_at = now() where name = 'test-runner'");
 
         deadline = DateTime.UtcNow.AddSeconds(15);
-        while (RunnerProcessTests.IsAlive(pid))
+        while (ProcessProbe.ProcessesOf(uid).Count > 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "the step kept running on a disabled runner");
             await Task.Delay(100);

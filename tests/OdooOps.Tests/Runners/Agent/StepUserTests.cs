@@ -19,7 +19,9 @@ public sealed class StepUserTests(PostgresCluster cluster) : IAsyncLifetime
         _world = await RunnerWorld.StartAsync(cluster);
         Directory.CreateDirectory(_world.WorkDir);
         File.SetUnixFileMode(_world.WorkDir, (UnixFileMode)0b111_101_101); // 0755, as a runner's work dir is
-        _runner = await _world.StartRunnerAsync(_stop.Token, stepUser: await StepUser.ResolveAsync("nobody"));
+        // The step user is what an unsandboxed runner (OPS_RUNNER_UNSANDBOXED=1) still offers.
+        _runner = await _world.StartRunnerAsync(_stop.Token, stepUser: await StepUser.ResolveAsync("nobody"),
+            sandbox: new OdooOps.Runners.Agent.Sandbox.SandboxSettings { Enabled = false });
     }
 
     public async ValueTask DisposeAsync()

@@ -3,7 +3,8 @@ using System.Text.RegularExpressions;
 namespace OdooOps.Runners.Agent.Execution;
 
 /// <summary>Runs git commands for one checkout, under one overall deadline, echoing them to the build log.</summary>
-internal sealed partial class GitRunner(string directory, GitWorkspaceOptions options, Action<OutputLine> onLine, CancellationToken ct)
+internal sealed partial class GitRunner(string directory, GitWorkspaceOptions options, IReadOnlyDictionary<string, string> access,
+    Action<OutputLine> onLine, CancellationToken ct)
 {
     readonly DateTimeOffset _deadline = DateTimeOffset.UtcNow + options.GitTimeout;
 
@@ -55,16 +56,10 @@ internal sealed partial class GitRunner(string directory, GitWorkspaceOptions op
     GitCheckoutException TimedOut() =>
         new(GitFailure.TimedOut, $"git did not finish within {options.GitTimeout.TotalSeconds:0} s and was stopped.");
 
+    /// <summary>What <see cref="GitAccess"/> allows, then the runner's own additions (tests: GIT_SSH_COMMAND…).</summary>
     Dictionary<string, string> Environment()
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["GIT_TERMINAL_PROMPT"] = "0",
-            // Never ask for a password or a host key on a terminal that does not exist.
-            ["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
-            ["LC_ALL"] = "C", // git's messages in English, as the build log and errors show them
-        };
-        if (System.Environment.GetEnvironmentVariable("SSH_AUTH_SOCK") is { } agent) env["SSH_AUTH_SOCK"] = agent;
+        var env = new Dictionary<string, string>(access, StringComparer.Ordinal);
         if (options.GitEnvironment is not null) foreach (var (name, value) in options.GitEnvironment) env[name] = value;
         return env;
     }

@@ -9,7 +9,7 @@ internal sealed record GitSource(string RepositoryUrl, string? Branch = null, st
 /// <summary>A checked-out workspace: its folder, the full commit SHA and the commit's subject line.</summary>
 internal sealed record GitCheckout(string Directory, string CommitSha, string Subject);
 
-internal enum GitFailure { RepositoryNotFound, BranchNotFound, CommitNotFound, TimedOut, GitFailed }
+internal enum GitFailure { RepositoryNotFound, RepositoryNotAllowed, BranchNotFound, CommitNotFound, CommitNotOnBranch, TimedOut, GitFailed }
 
 /// <summary>A checkout that failed, with a one-line message naming the repository, branch or commit.</summary>
 internal sealed class GitCheckoutException(GitFailure failure, string message) : Exception(message)
@@ -29,6 +29,15 @@ internal sealed record GitWorkspaceOptions
     public IReadOnlyDictionary<string, string>? GitEnvironment { get; init; }
 
     public ProcessOptions Process { get; init; } = ProcessOptions.Default;
+
+    /// <summary>The build's sandbox git runs in (the workspace is handed to its uid first); null: unsandboxed.</summary>
+    public Sandbox.BuildSandbox? Sandbox { get; init; }
+
+    /// <summary>Local paths and file:// URLs (OPS_ALLOW_LOCAL_REPOS): off, a tenant could fetch any repository of the host.</summary>
+    public bool AllowLocalRepositories { get; init; }
+
+    /// <summary>The project's repository credential, for this fetch only.</summary>
+    public Protocol.RunnerProtocol.GitCredential? Credential { get; init; }
 }
 
 /// <summary>
@@ -61,11 +70,23 @@ internal sealed partial class GitWorkspace(string workDir, GitWorkspaceOptions? 
         WorkspaceFolder.Delete(dir);
         File.Delete(FailedMarker(buildId));
         Directory.CreateDirectory(dir);
-
-        var git = new GitRunner(dir, _options, onLine, ct);
         var repo = GitRunner.Redact(source.RepositoryUrl);
+        var remote = RemoteFor(source.RepositoryUrl);
+        var local = LocalPath(remote);
+        if (local is not null && !_options.AllowLocalRepositories)
+            throw new GitCheckoutException(GitFailure.RepositoryNotAllowed,
+                $"Repository {repo} is on this runner's own disk: local repositories are not fetched here (the runner's operator allows them with OPS_ALLOW_LOCAL_REPOS=1).");
+        var options = _options;
+        if (options.Sandbox is { } sandbox)
+        {
+            await sandbox.OwnAsync(dir, ct);
+            options = options with { Process = options.Process with { Sandbox = sandbox.Run(dir, network: true, readOnly: local is null ? [] : [local]) } };
+        }
+
+        await using var access = await GitAccess.OpenAsync(options, ct);
+        var git = new GitRunner(dir, options, access.Environment, onLine, ct);
         await git.RequireAsync(["-c", "init.defaultBranch=workspace", "init", "-q"], "Creating the workspace repository");
-        await git.RequireAsync(["remote", "add", "origin", RemoteFor(source.RepositoryUrl)], $"Adding remote {repo}");
+        await git.RequireAsync(["remote", "add", "origin", remote], $"Adding remote {repo}");
 
         var branch = string.IsNullOrWhiteSpace(source.Branch) ? null : source.Branch.Trim();
         var sha = string.IsNullOrWhiteSpace(source.CommitSha) ? null : source.CommitSha.Trim().ToLowerInvariant();
@@ -99,6 +120,8 @@ internal sealed partial class GitWorkspace(string workDir, GitWorkspaceOptions? 
                 throw new GitCheckoutException(GitFailure.CommitNotFound, $"Commit {sha} was not found in repository {repo}.");
             target = resolved.Stdout();
         }
+
+        if (sha is not null && branch is not null) await RequireOnBranchAsync(git, sha, target, branch, repo);
 
         string[] checkout = branch is null
             ? ["-c", "advice.detachedHead=false", "checkout", "-q", "--detach", target]
@@ -149,6 +172,36 @@ internal sealed partial class GitWorkspace(string workDir, GitWorkspaceOptions? 
         var slash = url.IndexOf('/');
         if (colon > 0 && (slash < 0 || colon < slash)) return url; // scp-like ssh
         return Path.GetFullPath(url);
+    }
+
+    /// <summary>
+    /// A build of a named branch runs only a commit of that branch: otherwise anyone who can queue a build of
+    /// production (a webhook delivery, an API call) could deploy any commit of the repository — a fork's pull request
+    /// included — as production. The branch is fetched 50 commits deep first, then whole if the commit is older.
+    /// </summary>
+    static async Task RequireOnBranchAsync(GitRunner git, string sha, string commit, string branch, string repo)
+    {
+        var tracking = $"refs/remotes/origin/{branch}";
+        var fetch = await git.RunAsync(["fetch", "--depth", "50", "--no-tags", "origin", $"+refs/heads/{branch}:{tracking}"]);
+        if (fetch.ExitCode != 0)
+            throw new GitCheckoutException(GitFailure.BranchNotFound, $"Branch {branch} was not found in repository {repo}: {fetch.LastError()}");
+        if ((await git.RunAsync(["merge-base", "--is-ancestor", commit, tracking], echo: false)).ExitCode == 0) return;
+        var shallow = await git.RunAsync(["rev-parse", "--is-shallow-repository"], echo: false);
+        if (shallow.Stdout() == "true")
+        {
+            await git.RequireAsync(["fetch", "--unshallow", "--no-tags", "origin", $"+refs/heads/{branch}:{tracking}"], $"Fetching branch {branch} of {repo}");
+            if ((await git.RunAsync(["merge-base", "--is-ancestor", commit, tracking], echo: false)).ExitCode == 0) return;
+        }
+        throw new GitCheckoutException(GitFailure.CommitNotOnBranch,
+            $"Commit {sha} is not on branch {branch} of repository {repo}: a build of {branch} runs only that branch's commits.");
+    }
+
+    /// <summary>The folder of a local repository (a path or a file:// URL), to let git read it; null for a remote.</summary>
+    internal static string? LocalPath(string remote)
+    {
+        if (remote.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
+            return Uri.TryCreate(remote, UriKind.Absolute, out var uri) ? uri.LocalPath : remote["file://".Length..];
+        return Path.IsPathRooted(remote) ? remote : null;
     }
 
     [GeneratedRegex("^[0-9a-f]{4,40}$")]

@@ -43,6 +43,9 @@ internal sealed record ProcessOptions
     /// </summary>
     public StepUser? RunAs { get; init; }
 
+    /// <summary>The build's sandbox the process runs in (<see cref="RunAs"/> is then ignored); null: none (OPS_RUNNER_UNSANDBOXED=1).</summary>
+    public Sandbox.SandboxRun? Sandbox { get; init; }
+
     /// <summary>
     /// The runner's own variables a process gets; everything else (ODOOOPS_TOKEN, database URLs…) stays out.
     /// </summary>
@@ -111,16 +114,17 @@ internal static class SessionProcess
             UseShellExecute = false,
             WorkingDirectory = command.WorkingDirectory,
         };
-        if (options.RunAs is { } user)
+        // Located with the runner's PATH, so a step that sets its own PATH still starts.
+        var program = LocateProgram(command.FileName);
+        IReadOnlyDictionary<string, string> environment = ChildEnvironment(options.InheritedVariables, command.Environment);
+        using var sandboxed = options.Sandbox?.Launch(program, command.Arguments, command.WorkingDirectory, environment);
+        if (sandboxed is null && options.RunAs is { } user)
             foreach (var argument in new[] { LocateProgram("setpriv"), $"--reuid={user.Name}", $"--regid={user.Group}", "--init-groups", "--" })
                 start.ArgumentList.Add(argument);
         foreach (var argument in new[] { "/bin/sh", "-c", LifelineGuard, "odooops-step" }) start.ArgumentList.Add(argument);
-        // Located with the runner's PATH, so a step that sets its own PATH still starts.
-        start.ArgumentList.Add(LocateProgram(command.FileName));
-        foreach (var argument in command.Arguments) start.ArgumentList.Add(argument);
+        foreach (var argument in sandboxed?.Argv ?? [program, .. command.Arguments]) start.ArgumentList.Add(argument);
         start.Environment.Clear();
-        foreach (var (name, value) in ChildEnvironment(options.InheritedVariables, command.Environment))
-            start.Environment[name] = value;
+        foreach (var (name, value) in sandboxed?.Environment ?? environment) start.Environment[name] = value;
 
         var gate = new Lock();
         void Deliver(OutputLine line) { lock (gate) onLine(line); }

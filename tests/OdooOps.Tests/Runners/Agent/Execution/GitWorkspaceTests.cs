@@ -18,7 +18,9 @@ public sealed class GitWorkspaceTests : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    GitWorkspace Workspace(GitWorkspaceOptions? options = null) => new(_workDir, options);
+    // The test repositories are local folders: allowed, as OPS_ALLOW_LOCAL_REPOS=1 allows them.
+    GitWorkspace Workspace(GitWorkspaceOptions? options = null) =>
+        new(_workDir, (options ?? new GitWorkspaceOptions()) with { AllowLocalRepositories = true });
 
     Task<GitCheckout> CheckoutAsync(GitSource source, GitWorkspaceOptions? options = null, Guid? build = null) =>
         Workspace(options).CheckoutAsync(build ?? Guid.NewGuid(), source, _recorder.Add);
@@ -39,6 +41,28 @@ public sealed class GitWorkspaceTests : IAsyncLifetime
         Assert.Contains(_recorder.Lines, l => l.Stream == LogStream.Stderr && l.Text.StartsWith("From file://", StringComparison.Ordinal));
         // Only the one commit was fetched.
         Assert.True(File.Exists(Path.Combine(checkout.Directory, ".git", "shallow")));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_local_repository_is_refused_unless_the_runners_operator_allows_it(bool fileUrl)
+    {
+        var unallowed = new GitWorkspace(_workDir);
+        var e = await Assert.ThrowsAsync<GitCheckoutException>(() =>
+            unallowed.CheckoutAsync(Guid.NewGuid(), new GitSource(fileUrl ? _repo.FileUrl : _repo.Dir, Branch: "main"), _recorder.Add));
+        Assert.Equal(GitFailure.RepositoryNotAllowed, e.Failure);
+        Assert.Contains("OPS_ALLOW_LOCAL_REPOS=1", e.Message);
+        Assert.DoesNotContain(_recorder.Lines, l => l.Text.StartsWith("$ git fetch", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Git_never_runs_a_command_named_by_an_ext_url()
+    {
+        var marker = Path.Combine(_workDir, "pwned");
+        var e = await Assert.ThrowsAsync<GitCheckoutException>(() => CheckoutAsync(new GitSource($"ext::sh -c touch% {marker}", Branch: "main")));
+        Assert.Equal(GitFailure.RepositoryNotFound, e.Failure);
+        Assert.False(File.Exists(marker));
     }
 
     [Fact]

@@ -44,6 +44,42 @@ public static class ProcessProbe
         }
     }
 
+    /// <summary>Waits until <paramref name="condition"/> holds; fails with <paramref name="describe"/>'s text after <paramref name="patience"/>.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan patience, Func<string> describe)
+    {
+        var deadline = DateTime.UtcNow + patience;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail(describe());
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Live processes of <paramref name="uid"/> (a sandboxed build's processes: their pids are the sandbox's own).</summary>
+    public static List<int> ProcessesOf(int uid)
+    {
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var uidLine = File.ReadLines(Path.Combine(dir, "status")).FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+                if (uidLine?.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == uid.ToString() && IsAlive(pid)) found.Add(pid);
+            }
+            catch (IOException) { } // gone meanwhile
+        }
+        return found;
+    }
+
+    /// <summary>This host's first IPv4 address that is not loopback: reachable through a sandbox's outbound network.</summary>
+    public static System.Net.IPAddress ExternalAddress() =>
+        System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up
+                        && n.NetworkInterfaceType != System.Net.NetworkInformation.NetworkInterfaceType.Loopback)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses).Select(a => a.Address)
+            .First(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
+
     public static string NewTempDir(string prefix)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
