@@ -53,12 +53,16 @@ ensure_chromium() {
 }
 
 # The build runner checks repositories out with git, runs each step in a session of its own (setsid, util-linux)
-# and ends a dead runner's leftovers with pkill (procps).
+# and ends a dead runner's leftovers with pkill (procps). Every build runs in a sandbox: bubblewrap, slirp4netns for
+# its outbound network, python3 for the tests' memory-hog step.
 ensure_runner_tools() {
   local missing=()
   command -v git >/dev/null 2>&1 || missing+=(git)
   command -v setsid >/dev/null 2>&1 || missing+=(util-linux)
   command -v pkill >/dev/null 2>&1 || missing+=(procps)
+  command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+  command -v slirp4netns >/dev/null 2>&1 || missing+=(slirp4netns)
+  [ -x /usr/bin/python3 ] || missing+=(python3)
   if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
   fi
