@@ -144,7 +144,7 @@ public sealed class LogBatcherTests
         await Task.WhenAll(new[] { LogStream.Stdout, LogStream.Stderr }.Select(stream => Task.Run(() =>
         {
             var mine = seqs.GetOrAdd(stream, _ => []);
-            for (var i = 0; i < 5000; i++) mine.Add(batcher.Add(stream, $"{i}", DateTimeOffset.UtcNow).Seq);
+            for (var i = 0; i < 5000; i++) mine.Add(batcher.Add(stream, $"{i}", DateTimeOffset.UtcNow)!.Seq);
         })));
         await batcher.FlushAsync();
         Assert.Equal(Enumerable.Range(0, 10000).Select(i => (long)i), sender.SentSeqs);
