@@ -5,7 +5,7 @@ namespace OdooOps.Runners.Agent.Execution;
 /// being sent), the lines dropped because the queue was full, and the lines not sent because the server had cut the
 /// log. Thread-safe; a runner (or a test) reads it to see that a slow server never made a build's log grow in memory.
 /// </summary>
-internal sealed class LogQueueMeter
+public sealed class LogQueueMeter
 {
     long _peakLines, _peakBytes, _dropped, _afterCut, _cuts;
 
