@@ -58,6 +58,14 @@ public sealed class BuildLogNotifications
             foreach (var s in set.Keys) s.Wake();
     }
 
+    long _streamReads, _watcherRounds;
+
+    /// <summary>Reads made by this process's streams, and rounds of its watcher: tests compare the two.</summary>
+    internal long StreamReads => Interlocked.Read(ref _streamReads);
+    internal long WatcherRounds => Interlocked.Read(ref _watcherRounds);
+    internal void CountStreamRead() => Interlocked.Increment(ref _streamReads);
+    internal void CountWatcherRound() => Interlocked.Increment(ref _watcherRounds);
+
     /// <summary>The builds that have streams waiting now.</summary>
     internal IReadOnlyCollection<Guid> WatchedBuilds() => [.. _waiters.Keys];
 

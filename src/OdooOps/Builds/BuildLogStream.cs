@@ -42,6 +42,7 @@ internal static class BuildLogStream
             await WriteTextAsync(response, "retry: 2000\n\n", ct); // EventSource reconnects after 2 s, sending Last-Event-ID
             while (true)
             {
+                notifications.CountStreamRead();
                 var round = await db.AsUserAsync(userId, async (c, t) =>
                 {
                     if (await BuildLogStore.StateAsync(c, t, buildId) is not { } state) return null;

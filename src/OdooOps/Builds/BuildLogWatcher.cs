@@ -38,6 +38,7 @@ internal sealed class BuildLogWatcher(BuildLogNotifications notifications, OpsDa
             try
             {
                 await RoundAsync(stop);
+                notifications.CountWatcherRound();
                 _failing = false;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested) { break; }
