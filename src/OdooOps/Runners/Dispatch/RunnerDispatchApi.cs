@@ -168,13 +168,13 @@ internal static partial class RunnerDispatchApi
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         await using (var conn = await db.Service.OpenConnectionAsync(ct))
             await DispatchStore.FinishAsync(conn, Runner(http).Id, buildId, body);
-        // Log streams of this build end now rather than at their next poll (ops.finish_build_job: the finish itself no longer
+        // Log streams of this build end now rather than at the watcher's next round (ops.finish_build_job: the finish itself no longer
         // notifies). The result is in either way: a failed wake-up must not make the runner report it again.
         try { await notifications.NotifyAsync(PgNotifications.BuildLogs, buildId.ToString(), CancellationToken.None); }
         catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
         {
             http.RequestServices.GetRequiredService<ILogger<PgNotifications>>().LogWarning(
-                "Build {BuildId} finished, but its log streams could not be woken ({Message}); they see it at their next poll.", buildId, e.Message);
+                "Build {BuildId} finished, but its log streams could not be woken ({Message}); the watcher wakes them at its next round.", buildId, e.Message);
         }
         return TypedResults.NoContent();
     }
