@@ -7,8 +7,8 @@ namespace OdooOps.Builds;
 /// Fans the database's <c>ops_build_logs</c> notifications (heard by <see cref="PgNotifications"/>, the process's one
 /// LISTEN connection) out to the log streams waiting on a build. Runners' functions notify after every log batch, step
 /// report and finish (payload: the build id). A stream subscribes before it reads, so a notification arriving between
-/// its read and its wait is not lost. When the listener reconnects every subscriber is woken (it may have missed
-/// something); the streams' own poll covers the gap meanwhile.
+/// its read and its wait is not lost. What no notification announced (a reconnect of the listener, a change made
+/// without one) the <see cref="BuildLogWatcher"/> finds, with one query for all watched builds, and wakes those streams.
 /// </summary>
 public sealed class BuildLogNotifications
 {
@@ -20,7 +20,7 @@ public sealed class BuildLogNotifications
         _listener = listener;
         listener.On(PgNotifications.BuildLogs, payload =>
         {
-            if (payload is null) SignalAll();
+            if (payload is null) RequestRound(); // reconnected: anything may have been missed
             else if (Guid.TryParse(payload, out var buildId)) Signal(buildId);
         });
     }
@@ -58,11 +58,28 @@ public sealed class BuildLogNotifications
             foreach (var s in set.Keys) s.Wake();
     }
 
-    void SignalAll()
+    long _streamReads, _watcherRounds;
+
+    /// <summary>Reads made by this process's streams, and rounds of its watcher: tests compare the two.</summary>
+    internal long StreamReads => Interlocked.Read(ref _streamReads);
+    internal long WatcherRounds => Interlocked.Read(ref _watcherRounds);
+    internal void CountStreamRead() => Interlocked.Increment(ref _streamReads);
+    internal void CountWatcherRound() => Interlocked.Increment(ref _watcherRounds);
+
+    /// <summary>The builds that have streams waiting now.</summary>
+    internal IReadOnlyCollection<Guid> WatchedBuilds() => [.. _waiters.Keys];
+
+    readonly SemaphoreSlim _roundNow = new(0, 1);
+
+    /// <summary>Asks the watcher for a round now rather than at its next interval.</summary>
+    internal void RequestRound()
     {
-        foreach (var set in _waiters.Values)
-            foreach (var s in set.Keys) s.Wake();
+        try { _roundNow.Release(); }
+        catch (SemaphoreFullException) { } // already asked
     }
+
+    /// <summary>The watcher's wait: true when a round was asked for, false when <paramref name="timeout"/> passed.</summary>
+    internal Task<bool> WaitForRoundRequestAsync(TimeSpan timeout, CancellationToken ct) => _roundNow.WaitAsync(timeout, ct);
 
     /// <summary>A wake-up flag for one reader of one build: set by notifications, cleared by <see cref="WaitAsync"/>.</summary>
     public sealed class Subscription(BuildLogNotifications owner, Guid buildId) : IDisposable

@@ -5,16 +5,6 @@ using OdooOps.Database;
 
 namespace OdooOps.Builds;
 
-/// <summary>How often a log stream polls without a notification, and how often it sends a heartbeat comment.</summary>
-internal sealed class BuildLogStreamSettings(IConfiguration config)
-{
-    public const string PollKey = "OPS_BUILD_LOG_POLL_SECONDS";
-    public const string HeartbeatKey = "OPS_BUILD_LOG_HEARTBEAT_SECONDS";
-
-    public TimeSpan Poll => TimeSpan.FromSeconds(Math.Clamp(config.GetValue(PollKey, 2.0), 0.1, 60));
-    public TimeSpan Heartbeat => TimeSpan.FromSeconds(Math.Clamp(config.GetValue(HeartbeatKey, 15.0), 0.1, 300));
-}
-
 /// <summary>
 /// GET /api/ops/builds/{id}/logs/stream as Server-Sent Events. Every round reads, as the requesting user (RLS), the
 /// build's status, the lines after the last one sent and the steps, and sends what is new, in this order:
@@ -22,8 +12,9 @@ internal sealed class BuildLogStreamSettings(IConfiguration config)
 /// that changed, <c>event: status</c> (data {"status"}) when the status changed, and, once the build finished and
 /// every line was sent, <c>event: end</c> (data {"status", "result_detail", "started_at", "finished_at"}), after
 /// which the server closes.
-/// Between rounds it waits for a notification of the build (<see cref="BuildLogNotifications"/>) or the poll
-/// interval, writing a <c>: heartbeat</c> comment when nothing was sent for a while.
+/// Between rounds it waits until <see cref="BuildLogNotifications"/> wakes it — on a notification of the build, or when
+/// the server's one <see cref="BuildLogWatcher"/> saw the build change — writing a <c>: heartbeat</c> comment when
+/// nothing was sent for a while. A stream never polls the database by itself.
 /// </summary>
 internal static class BuildLogStream
 {
@@ -51,6 +42,7 @@ internal static class BuildLogStream
             await WriteTextAsync(response, "retry: 2000\n\n", ct); // EventSource reconnects after 2 s, sending Last-Event-ID
             while (true)
             {
+                notifications.CountStreamRead();
                 var round = await db.AsUserAsync(userId, async (c, t) =>
                 {
                     if (await BuildLogStore.StateAsync(c, t, buildId) is not { } state) return null;
@@ -103,11 +95,10 @@ internal static class BuildLogStream
 
     sealed record Round(BuildLogStore.BuildState State, IReadOnlyList<BuildLogLine> Lines, IReadOnlyList<BuildStep> Steps);
 
-    /// <summary>Until a notification or the poll interval; heartbeats go out whenever the stream was quiet that long.</summary>
+    /// <summary>Until woken; heartbeats go out whenever the stream was quiet that long.</summary>
     static async Task WaitAsync(HttpResponse response, BuildLogNotifications.Subscription subscription, BuildLogStreamSettings settings,
         Func<DateTime> quietSince, Action<DateTime> sent, CancellationToken ct)
     {
-        var pollUntil = DateTime.UtcNow + settings.Poll;
         while (true)
         {
             var now = DateTime.UtcNow;
@@ -118,9 +109,7 @@ internal static class BuildLogStream
                 sent(now);
                 continue;
             }
-            if (now >= pollUntil) return;
-            var wait = (heartbeatAt < pollUntil ? heartbeatAt : pollUntil) - now;
-            if (await subscription.WaitAsync(wait, ct)) return;
+            if (await subscription.WaitAsync(heartbeatAt - now, ct)) return;
         }
     }
 

@@ -24,7 +24,7 @@ internal static class BuildLogsApi
         api.MapGet("/builds/{buildId:guid}/logs/stream", Stream).WithTags("Builds")
             .Produces<string>(StatusCodes.Status200OK, BuildLogStream.ContentType)
             .ProducesValidationProblem()
-            .WithSummary("The log live as Server-Sent Events (line, step, status, end); resumes after Last-Event-ID or ?after=");
+            .WithSummary("The log live as Server-Sent Events (line, step, status, end); resumes after Last-Event-ID or ?after=; 429 past the caps on open streams");
         api.MapGet("/builds/{buildId:guid}/steps", Steps).WithTags("Builds")
             .WithSummary("The steps of the build's current attempt: name, status, exit code, duration");
         api.MapGet("/builds/{buildId:guid}/modules", Modules).WithTags("Builds")
@@ -44,7 +44,8 @@ internal static class BuildLogsApi
     }
 
     static async Task<IResult> Stream(Guid buildId, long? after, HttpContext http, ClaimsPrincipal user, OpsDatabase db,
-        BuildLogNotifications notifications, BuildLogStreamSettings settings, IOptions<JsonOptions> json, CancellationToken ct)
+        BuildLogNotifications notifications, BuildLogStreamSettings settings, BuildLogStreamLimits limits, IOptions<JsonOptions> json,
+        CancellationToken ct)
     {
         // A reconnecting EventSource sends the id of the last event it got; it wins over the ?after= of the first URL.
         var v = new Validation();
@@ -59,6 +60,13 @@ internal static class BuildLogsApi
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
 
         var userId = user.UserId();
+        // The slot first: a refused stream costs no database read, and it is held until the stream ends.
+        using var slot = limits.TryOpen(userId, out var refusal);
+        if (slot is null)
+        {
+            http.Response.Headers.RetryAfter = BuildLogStreamLimits.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem(refusal, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many live log streams");
+        }
         if (await db.AsUserAsync(userId, (c, t) => BuildLogStore.StateAsync(c, t, buildId), ct) is null) return TypedResults.NotFound();
         await BuildLogStream.WriteAsync(http, db, notifications, settings, userId, buildId, from ?? -1, json.Value.SerializerOptions);
         return TypedResults.Empty;

@@ -31,6 +31,17 @@ internal static class OpsConfiguration
             : throw new InvalidOperationException($"{key}: '{text}' is not a whole number of days between 1 and 36500.");
     }
 
+    /// <summary>A whole number from <paramref name="key"/> between <paramref name="min"/> and <paramref name="max"/>, or
+    /// <paramref name="fallback"/> when unset; anything else throws a one-line message naming the key.</summary>
+    public static long WholeNumber(IConfiguration config, string key, long fallback, long min, long max)
+    {
+        var text = config[key];
+        if (string.IsNullOrWhiteSpace(text)) return fallback;
+        return long.TryParse(text.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? n
+            : throw new InvalidOperationException($"{key}: '{text}' is not a whole number between {min} and {max}.");
+    }
+
     /// <summary>Where OdooOps keeps its embedded database, secrets and backups when nothing else is said.</summary>
     public static string ResolveDataDir(IConfiguration config)
     {

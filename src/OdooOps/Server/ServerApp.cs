@@ -37,6 +37,7 @@ public static class ServerApp
         MetricRollupJob.Job,
         MetricJobs.PartitionMaintenance,
         MetricJobs.Retention,
+        BuildLogRetentionJob.Job,
         AdvisoryScanJob.Job,
         LeaseRescueJob.Job,
     ];
@@ -53,6 +54,8 @@ public static class ServerApp
         builder.WebHost.UseUrls(urls);
         // https:// addresses work with a certificate from configuration (Kestrel:Certificates:Default:Path/Password).
         builder.WebHost.UseKestrelHttpsConfiguration();
+        var httpLimits = HttpLimits.From(builder.Configuration);
+        builder.WebHost.ConfigureKestrel(o => httpLimits.ApplyTo(o.Limits));
         builder.WebHost.UseStaticWebAssets();
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton(secrets);
@@ -70,7 +73,7 @@ public static class ServerApp
         builder.Services.AddSingleton(DispatchSettings.From(builder.Configuration));
         builder.Services.AddSingleton<PgNotifications>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PgNotifications>());
-        builder.Services.AddBuilds();
+        builder.Services.AddBuilds(builder.Configuration);
         builder.Services.AddAdvisories(config);
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>

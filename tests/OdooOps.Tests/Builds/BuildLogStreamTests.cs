@@ -9,7 +9,7 @@ using OdooOps.Tests.Infrastructure;
 namespace OdooOps.Tests.Builds;
 
 /// <summary>
-/// A real Kestrel server whose log streams poll only every 30 s (unless a test shortens it), so a line that arrives
+/// A real Kestrel server whose stream watcher looks only every 30 s (unless a test shortens it), so a line that arrives
 /// within a second came through LISTEN/NOTIFY; heartbeats every second.
 /// </summary>
 public sealed class StreamServerFixture(PostgresCluster cluster) : IAsyncLifetime
@@ -162,7 +162,7 @@ public sealed class BuildLogStreamTests(StreamServerFixture fx) : IClassFixture<
     }
 
     [Fact]
-    public async Task Without_a_notification_the_poll_still_delivers()
+    public async Task Without_a_notification_the_watcher_still_delivers()
     {
         var build = await fx.RunningBuildAsync();
         var config = fx.Server.Services.GetRequiredService<IConfiguration>();
@@ -174,7 +174,7 @@ public sealed class BuildLogStreamTests(StreamServerFixture fx) : IClassFixture<
             await using (var conn = await Accounts.OpenAsync(fx.Server.Owner)) // a plain insert: no NOTIFY
                 await conn.ExecuteAsync("insert into ops.build_logs (build_id, project_id, seq, stream, line) values (@build, @ProjectId, 0, 'system', 'polled')",
                     new { build, fx.ProjectId });
-            // Only the 0.5 s poll can bring it; the wait allows a busy machine, still short of the usual 30 s poll.
+            // Only the watcher's 0.5 s round can bring it; the wait allows a busy machine, still short of its usual 30 s.
             Assert.Equal("polled", (await NextLineAsync(sse, TimeSpan.FromSeconds(20))).Json.GetProperty("line").GetString());
         }
         finally

@@ -66,7 +66,7 @@ public sealed class TestRunner(NpgsqlConnectionStringBuilder owner, Guid runnerI
         var seqs = Enumerable.Range(0, lines.Length).Select(i => next + i).ToArray();
         await using var conn = await Accounts.OpenAsync(owner);
         await conn.ExecuteAsync("""
-            select ops.append_build_logs(@runnerId, @buildId, @lease, @seqs, @ts, @streams, @texts, 100000)
+            select ops.append_build_logs(@runnerId, @buildId, @lease, @seqs, @ts, @streams, @texts, 100000, 67108864)
             """, new
         {
             runnerId, buildId, lease, seqs,

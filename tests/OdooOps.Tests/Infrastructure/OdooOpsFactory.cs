@@ -71,8 +71,7 @@ public sealed class LiveServer : IAsyncDisposable
     {
         var owner = await cluster.CreateDatabaseAsync(prefix);
         var database = OpsDatabase.Create(await LoginRoles.EnsureAsync(owner));
-        var app = TestHosts.Build(database, "http://127.0.0.1:0",
-            settings is null ? null : b => b.Configuration.AddInMemoryCollection(settings));
+        var app = TestHosts.Build(database, "http://127.0.0.1:0", settings: settings);
         await app.StartAsync();
         return new LiveServer(app, database, owner);
     }
@@ -97,14 +96,17 @@ static class TestHosts
         [OpsSecrets.AdvisoryScanToken] = AdvisoryScanToken,
     });
 
-    public static WebApplication Build(OpsDatabase database, string urls, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="settings">Server settings on top of these defaults, seen from the start (settings read while the
+    /// host is built, such as OPS_BUILD_LOG_MAX_BYTES or the scheduler's crons, too).</param>
+    public static WebApplication Build(OpsDatabase database, string urls, Action<WebApplicationBuilder>? configure = null,
+        IDictionary<string, string?>? settings = null)
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Logging:LogLevel:Default"] = "Warning",
             ["OPS_RUNNERS"] = "0", // runner tests start their own (TestServer has no port to reach)
             ["OPS_ALLOW_LOCAL_REPOS"] = "1", // the tests' repositories are local folders
-        }).Build();
+        }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         return ServerApp.Build(urls, config, database, Secrets, configure);
     }
 }

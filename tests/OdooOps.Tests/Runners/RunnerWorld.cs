@@ -47,11 +47,7 @@ public sealed class RunnerWorld : IAsyncDisposable
         var owner = await cluster.CreateDatabaseAsync("runner");
         var database = OpsDatabase.Create(await LoginRoles.EnsureAsync(owner));
         var repo = await TestRepository.CreateAsync();
-        var app = TestHosts.Build(database, urls, b =>
-        {
-            if (settings is not null) b.Configuration.AddInMemoryCollection(settings);
-            configure?.Invoke(b);
-        });
+        var app = TestHosts.Build(database, urls, configure, settings);
         await app.StartAsync();
         var world = new RunnerWorld(app, database, owner, repo);
         world.OrgId = await Accounts.CreateOrgAsync(owner, "runner-org");
@@ -117,13 +113,16 @@ public sealed class RunnerWorld : IAsyncDisposable
     }
 
     /// <summary>An in-process runner (the same agent `odooops runner` runs) until <paramref name="stop"/>.</summary>
+    /// <param name="handler">Between the runner and the server (e.g. one that holds calls back); none: straight to it.</param>
+    /// <param name="logQueue">Where the runner's log batchers report what they held and dropped.</param>
     public async Task<Task> StartRunnerAsync(CancellationToken stop, string name = "test-runner", int capacity = 1, TimeSpan? killGrace = null,
-        string? odooBin = null, StepUser? stepUser = null, OdooOps.Runners.Agent.Sandbox.SandboxSettings? sandbox = null)
+        string? odooBin = null, StepUser? stepUser = null, HttpMessageHandler? handler = null, LogQueueMeter? logQueue = null,
+        OdooOps.Runners.Agent.Sandbox.SandboxSettings? sandbox = null)
     {
-        var client = new DispatchClient(Url, await RunnerTokenAsync(name, capacity));
+        var client = new DispatchClient(Url, await RunnerTokenAsync(name, capacity), handler);
         var options = new RunnerOptions(name, capacity, [], Path.Combine(WorkDir, name))
-            { KillGrace = killGrace ?? TimeSpan.FromSeconds(1), OdooBin = odooBin, StepUser = stepUser, AllowLocalRepositories = true,
-              Sandbox = sandbox ?? new() { LockDirectory = Path.Combine(WorkDir, "uid-locks") } };
+            { KillGrace = killGrace ?? TimeSpan.FromSeconds(1), OdooBin = odooBin, StepUser = stepUser, LogQueue = logQueue,
+              AllowLocalRepositories = true, Sandbox = sandbox ?? new() { LockDirectory = Path.Combine(WorkDir, "uid-locks") } };
         return Task.Run(async () =>
         {
             using (client) await new RunnerAgent(client, options, NullLogger.Instance).RunAsync(stop);

@@ -42,6 +42,7 @@ internal sealed class BuildLogFollower(ApiClient api, TextWriter stdout, TextWri
     public async Task<string> FollowAsync(Guid buildId, long after, CancellationToken ct)
     {
         var failures = 0;
+        var tooMany = false;
         string? lastError = null;
         while (true)
         {
@@ -64,12 +65,14 @@ internal sealed class BuildLogFollower(ApiClient api, TextWriter stdout, TextWri
                 lastError = "the server closed the stream";
             }
             catch (Exception e) when (!ct.IsCancellationRequested && e is IOException or HttpRequestException or OperationCanceledException
-                                      or ApiException { Status: null })
+                                      or ApiException { Status: null or System.Net.HttpStatusCode.TooManyRequests })
             {
                 lastError = e.Message;
+                // Too many streams open (this user's or the server's): wait as long as the server asks before trying again.
+                tooMany = e is ApiException { Status: System.Net.HttpStatusCode.TooManyRequests };
             }
             if (++failures > MaxFailures) throw new ApiException(null, $"lost the log stream of build {buildId}: {lastError}");
-            await Task.Delay(TimeSpan.FromSeconds(Math.Min(failures, 5)), ct);
+            await Task.Delay(TimeSpan.FromSeconds(tooMany ? BuildLogStreamLimits.RetryAfterSeconds : Math.Min(failures, 5)), ct);
         }
     }
 

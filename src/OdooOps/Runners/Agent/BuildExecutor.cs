@@ -30,6 +30,9 @@ internal sealed record RunnerOptions(string Name, int Capacity, IReadOnlyList<st
 
     /// <summary>Fetch local paths and file:// repositories (OPS_ALLOW_LOCAL_REPOS=1): demo data and tests only.</summary>
     public bool AllowLocalRepositories { get; init; }
+
+    /// <summary>Where the builds' log batchers report what they held and dropped (none: not measured).</summary>
+    public LogQueueMeter? LogQueue { get; init; }
 }
 
 /// <summary>
@@ -51,7 +54,7 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
         {
             try
             {
-                await client.LogsAsync(job, [.. lines.Select(l => new RunnerProtocol.LogLine(l.Seq, l.Timestamp.UtcDateTime, l.Stream, l.Text))], ct);
+                return (await client.LogsAsync(job, [.. lines.Select(l => new RunnerProtocol.LogLine(l.Seq, l.Timestamp.UtcDateTime, l.Stream, l.Text))], ct)).Cut;
             }
             catch (LeaseLostException) { state.LeaseLost(abort); }
             catch (HttpRequestException e) when (!DispatchClient.IsTransient(e))
@@ -60,7 +63,8 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
                 log.LogError("Build {BuildId}: the server refused log lines {First}–{Last} ({Message}); they are dropped.",
                     job.BuildId, lines[0].Seq, lines[^1].Seq, e.Message);
             }
-        }, job.LogSeqStart, LogOptions(job));
+            return false;
+        }, job.LogSeqStart, LogOptions(job, options.LogQueue));
         // The lease is kept alive until the result is reported, not just while steps run: cleaning up and reporting
         // may take longer than the lease, and a lease that runs out re-queues a finished build.
         var heartbeat = HeartbeatAsync(job, state, abort, reported.Token);
@@ -170,13 +174,14 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
     }
 
     /// <summary>Masks the job's secret variables in its log (<see cref="SecretMask"/>); retries wait as long as the server asks.</summary>
-    static LogBatcherOptions LogOptions(Job job)
+    static LogBatcherOptions LogOptions(Job job, LogQueueMeter? meter)
     {
         var mask = new SecretMask(job.SecretNames.Select(name => job.Env.TryGetValue(name, out var value) ? value : ""));
         var options = new LogBatcherOptions();
         return options with
         {
             Redact = mask.IsEmpty ? null : mask.Apply,
+            Meter = meter,
             RetryDelay = (e, own) => DispatchClient.NextDelay(e, own, options.MaxRetryDelay),
         };
     }

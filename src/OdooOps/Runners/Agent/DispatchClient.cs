@@ -56,9 +56,9 @@ public sealed class DispatchClient : IDisposable
     public Task SourceAsync(Job job, string commitSha, string? message, IReadOnlyList<Module> modules, CancellationToken ct) =>
         PostAsync<object>(RunnerProtocol.Source(job.BuildId), new SourceRequest(job.LeaseId, commitSha, message, modules), retry: true, ct);
 
-    /// <summary>One try: the log batcher retries the very same lines itself.</summary>
-    public Task LogsAsync(Job job, IReadOnlyList<LogLine> lines, CancellationToken ct) =>
-        PostAsync<LogsAccepted>(RunnerProtocol.Logs(job.BuildId), new LogsRequest(job.LeaseId, lines), retry: false, ct);
+    /// <summary>One try: the log batcher retries the very same lines itself. <c>cut</c>: send no more lines of this build.</summary>
+    public async Task<LogsAccepted> LogsAsync(Job job, IReadOnlyList<LogLine> lines, CancellationToken ct) =>
+        await PostAsync<LogsAccepted>(RunnerProtocol.Logs(job.BuildId), new LogsRequest(job.LeaseId, lines), retry: false, ct) ?? new LogsAccepted(0);
 
     public Task StepAsync(Job job, int seq, StepRequest step, CancellationToken ct) =>
         PostAsync<object>(RunnerProtocol.Step(job.BuildId, seq), step with { LeaseId = job.LeaseId }, retry: true, ct);

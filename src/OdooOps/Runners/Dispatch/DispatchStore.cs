@@ -70,9 +70,10 @@ public static class DispatchStore
             new { runnerId, buildId, r.LeaseId, r.CommitSha, r.CommitMessage, modules });
     }
 
-    public static async Task<int> AppendLogsAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, Guid leaseId, IReadOnlyList<LogLine> lines, long maxLines)
+    public static async Task<LogsAccepted> AppendLogsAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, Guid leaseId, IReadOnlyList<LogLine> lines,
+        long maxLines, long maxBytes)
     {
-        await using var cmd = new NpgsqlCommand("select ops.append_build_logs($1, $2, $3, $4, $5, $6, $7, $8)", c);
+        await using var cmd = new NpgsqlCommand("select stored, cut from ops.append_build_logs($1, $2, $3, $4, $5, $6, $7, $8, $9)", c);
         cmd.Parameters.Add(new() { Value = runnerId });
         cmd.Parameters.Add(new() { Value = buildId });
         cmd.Parameters.Add(new() { Value = leaseId });
@@ -81,7 +82,10 @@ public static class DispatchStore
         cmd.Parameters.Add(new() { Value = lines.Select(l => l.Stream!).ToArray() });
         cmd.Parameters.Add(new() { Value = lines.Select(l => l.Line!).ToArray() });
         cmd.Parameters.Add(new() { Value = maxLines });
-        return (int)(await cmd.ExecuteScalarAsync())!;
+        cmd.Parameters.Add(new() { Value = maxBytes });
+        await using var reader = await cmd.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return new LogsAccepted(reader.GetInt32(0), reader.GetBoolean(1));
     }
 
     public static Task ReportStepAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, int seq, StepRequest r) =>

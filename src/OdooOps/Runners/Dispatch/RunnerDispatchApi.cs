@@ -26,7 +26,7 @@ internal static partial class RunnerDispatchApi
         jobs.MapPost("/next", NextAsync).WithSummary("Long poll (up to 30 s) for leased jobs within the runner's free capacity");
         jobs.MapPost("/{buildId:guid}/extend", ExtendAsync).WithSummary("Heartbeat: renew the lease; says whether a cancel was requested");
         jobs.MapPost("/{buildId:guid}/source", SourceAsync).WithSummary("The commit checked out and the Odoo modules found");
-        jobs.MapPost("/{buildId:guid}/logs", LogsAsync).WithSummary("Numbered log lines; a batch sent twice is stored once");
+        jobs.MapPost("/{buildId:guid}/logs", LogsAsync).WithSummary("Numbered log lines; a batch sent twice is stored once; cut: the log keeps no more lines");
         jobs.MapPost("/{buildId:guid}/steps/{seq:int}", StepAsync).WithSummary("A step started or finished");
         jobs.MapPost("/{buildId:guid}/done", DoneAsync).WithSummary("The build's result; ends the lease");
         jobs.MapPost("/{buildId:guid}/release", ReleaseAsync).WithSummary("A stopping runner hands the build back: queued again at once, the attempt not counted");
@@ -145,8 +145,7 @@ internal static partial class RunnerDispatchApi
         }
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         await using var conn = await db.Service.OpenConnectionAsync(ct);
-        var stored = await DispatchStore.AppendLogsAsync(conn, Runner(http).Id, buildId, lease, lines, settings.MaxLogLines);
-        return TypedResults.Ok(new LogsAccepted(stored));
+        return TypedResults.Ok(await DispatchStore.AppendLogsAsync(conn, Runner(http).Id, buildId, lease, lines, settings.MaxLogLines, settings.MaxLogBytes));
     }
 
     static async Task<Results<NoContent, ValidationProblem>> StepAsync(Guid buildId, int seq, StepRequest body, HttpContext http, OpsDatabase db, CancellationToken ct)
@@ -169,13 +168,13 @@ internal static partial class RunnerDispatchApi
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         await using (var conn = await db.Service.OpenConnectionAsync(ct))
             await DispatchStore.FinishAsync(conn, Runner(http).Id, buildId, body);
-        // Log streams of this build end now rather than at their next poll (ops.finish_build_job: the finish itself no longer
+        // Log streams of this build end now rather than at the watcher's next round (ops.finish_build_job: the finish itself no longer
         // notifies). The result is in either way: a failed wake-up must not make the runner report it again.
         try { await notifications.NotifyAsync(PgNotifications.BuildLogs, buildId.ToString(), CancellationToken.None); }
         catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
         {
             http.RequestServices.GetRequiredService<ILogger<PgNotifications>>().LogWarning(
-                "Build {BuildId} finished, but its log streams could not be woken ({Message}); they see it at their next poll.", buildId, e.Message);
+                "Build {BuildId} finished, but its log streams could not be woken ({Message}); the watcher wakes them at its next round.", buildId, e.Message);
         }
         return TypedResults.NoContent();
     }

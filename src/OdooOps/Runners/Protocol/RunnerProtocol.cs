@@ -121,11 +121,16 @@ public static class RunnerProtocol
     public sealed record SourceRequest(Guid? LeaseId, string? CommitSha, string? CommitMessage, IReadOnlyList<Module>? Modules);
     public sealed record Module(string Name, string Path, string? Title, string? Version, IReadOnlyList<string> Depends, bool Installable);
 
-    /// <summary>POST jobs/{id}/logs. Streams: stdout, stderr, system. Answer 200 <see cref="LogsAccepted"/>; 409 lease lost.</summary>
+    /// <summary>
+    /// POST jobs/{id}/logs. Streams: stdout, stderr, system. Answer 200 <see cref="LogsAccepted"/>; 409 lease lost.
+    /// <c>cut</c> true: the build's log reached the server's cap (lines or bytes) and keeps no more lines, so the
+    /// runner stops sending them. Added later: a server without it answers <c>{"stored"}</c> (read as not cut), and a
+    /// runner that does not know it keeps sending lines the server drops.
+    /// </summary>
     public sealed record LogsRequest(Guid? LeaseId, IReadOnlyList<LogLine>? Lines);
     /// <summary>A NUL in <c>line</c> becomes U+FFFD (<see cref="LogText"/>): every other text field refuses it (400).</summary>
     public sealed record LogLine(long Seq, DateTime? Ts, string? Stream, [property: JsonConverter(typeof(LogText))] string? Line);
-    public sealed record LogsAccepted(int Stored);
+    public sealed record LogsAccepted(int Stored, bool Cut = false);
 
     /// <summary>
     /// POST jobs/{id}/steps/{seq} (seq from 0, in pipeline order). Status running when it starts; success, failed,

@@ -128,15 +128,6 @@
     if (holder) { holder.dataset.buildStatus = status; holder.replaceChildren(badge(status)); }
   }
 
-  var source = new EventSource(log.dataset.stream + "?after=" + encodeURIComponent(String(lastSeq)));
-  source.addEventListener("open", function () { setState("live", "live"); });
-  source.addEventListener("line", function (e) {
-    var following = follow;
-    addLine(JSON.parse(e.data));
-    if (following) toBottom(); else if (jump) jump.hidden = false;
-  });
-  source.addEventListener("step", function (e) { setStep(JSON.parse(e.data)); });
-  source.addEventListener("status", function (e) { setStatus(JSON.parse(e.data).status); });
   // The page's times were drawn while the build ran: the end event brings the final ones.
   function setFinalTimes(end) {
     var finished = document.querySelector('[data-fact="finished"]');
@@ -152,21 +143,38 @@
     if (took && end.started_at && end.finished_at) took.textContent = duration(Date.parse(end.finished_at) - Date.parse(end.started_at));
   }
 
-  source.addEventListener("end", function (e) {
-    source.close(); // or EventSource would reconnect once the server closes
-    var end = JSON.parse(e.data);
-    setStatus(end.status);
-    setFinalTimes(end);
-    log.dataset.finished = "true";
-    setState("complete", "complete");
-    var cancel = document.getElementById("cancel-form");
-    if (cancel) cancel.remove();
-    var pending = document.getElementById("cancel-pending");
-    if (pending) pending.remove();
-  });
-  source.addEventListener("error", function () {
-    // EventSource retries by itself while readyState is CONNECTING; CLOSED means the server refused (signed out?).
-    setState(source.readyState === EventSource.CLOSED ? "closed" : "reconnecting",
-             source.readyState === EventSource.CLOSED ? "disconnected: reload the page" : "reconnecting…");
-  });
+  var retries = 0;
+  function connect() {
+    var source = new EventSource(log.dataset.stream + "?after=" + encodeURIComponent(String(lastSeq)));
+    source.addEventListener("open", function () { retries = 0; setState("live", "live"); });
+    source.addEventListener("line", function (e) {
+      var following = follow;
+      addLine(JSON.parse(e.data));
+      if (following) toBottom(); else if (jump) jump.hidden = false;
+    });
+    source.addEventListener("step", function (e) { setStep(JSON.parse(e.data)); });
+    source.addEventListener("status", function (e) { setStatus(JSON.parse(e.data).status); });
+    source.addEventListener("end", function (e) {
+      source.close(); // or EventSource would reconnect once the server closes
+      var end = JSON.parse(e.data);
+      setStatus(end.status);
+      setFinalTimes(end);
+      log.dataset.finished = "true";
+      setState("complete", "complete");
+      var cancel = document.getElementById("cancel-form");
+      if (cancel) cancel.remove();
+      var pending = document.getElementById("cancel-pending");
+      if (pending) pending.remove();
+    });
+    source.addEventListener("error", function () {
+      // EventSource retries by itself while readyState is CONNECTING. CLOSED means the server refused: too many live
+      // logs open (429, for this user or the server), or signed out. A few later tries resume after the last line shown.
+      if (source.readyState !== EventSource.CLOSED) { setState("reconnecting", "reconnecting…"); return; }
+      if (retries >= 5) { setState("closed", "disconnected: reload the page"); return; }
+      retries++;
+      setState("reconnecting", "paused: retrying in " + (10 * retries) + " s…");
+      setTimeout(connect, 10000 * retries);
+    });
+  }
+  connect();
 })();

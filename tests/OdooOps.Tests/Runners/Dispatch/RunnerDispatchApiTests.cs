@@ -18,7 +18,7 @@ public sealed class RunnerDispatchApiTests(PostgresCluster cluster) : IAsyncLife
 {
     RunnerWorld _world = null!;
 
-    // Log streams poll only every 30 s here, so a prompt end can only come from a notification.
+    // The log streams' watcher looks only every 30 s here, so a prompt end can only come from a notification.
     public async ValueTask InitializeAsync() =>
         _world = await RunnerWorld.StartAsync(cluster, new Dictionary<string, string?> { ["OPS_BUILD_LOG_POLL_SECONDS"] = "30" });
 

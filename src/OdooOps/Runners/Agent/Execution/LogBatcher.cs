@@ -1,39 +1,26 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace OdooOps.Runners.Agent.Execution;
 
 /// <summary>A build log line with its sequence number; the server ignores a (build, seq) it already has.</summary>
 internal sealed record LogLine(long Seq, string Stream, string Text, DateTimeOffset Timestamp);
 
-internal sealed record LogBatcherOptions
-{
-    public int MaxBatchLines { get; init; } = 200;
-
-    /// <summary>How long the first waiting line may wait for more lines before a batch goes out anyway.</summary>
-    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMilliseconds(250);
-
-    public TimeSpan FirstRetryDelay { get; init; } = TimeSpan.FromMilliseconds(500);
-    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Applied to every line's text before it is numbered and sent (the build's <see cref="SecretMask"/>).</summary>
-    public Func<string, string>? Redact { get; init; }
-
-    /// <summary>The wait before re-sending, from the failure and the back-off's own wait (the runner waits out a server's Retry-After).</summary>
-    public Func<Exception, TimeSpan, TimeSpan>? RetryDelay { get; init; }
-
-    /// <summary>How long disposing waits for the last lines to be sent before giving them up.</summary>
-    public TimeSpan DisposeTimeout { get; init; } = TimeSpan.FromSeconds(30);
-}
-
 /// <summary>
 /// Numbers one build's log lines and sends them in batches: when <see cref="LogBatcherOptions.MaxBatchLines"/> are
 /// waiting or <see cref="LogBatcherOptions.MaxDelay"/> after the first waiting line, one send at a time, in order.
 /// A failed send is retried with the very same lines (same seqs), with back-off, before any newer line goes out.
 /// <see cref="Add(OutputLine)"/> may be called from several threads (stdout and stderr readers) at once.
+///
+/// Bounded: while the server is slow or away, at most <see cref="LogBatcherOptions.MaxHeldLines"/> lines and
+/// <see cref="LogBatcherOptions.MaxHeldBytes"/> are held (waiting or being sent); later lines are dropped (no seq) and
+/// counted, and once output is taken again (half the queue free) a system line says how many went missing there.
+/// The runner's own system lines may use an eighth more, so they are the last to go. Once the server answers that the
+/// build's log is cut, nothing more is sent: waiting and later lines are let go.
 /// </summary>
 internal sealed class LogBatcher : IAsyncDisposable
 {
-    readonly Func<IReadOnlyList<LogLine>, CancellationToken, Task> _send;
+    readonly Func<IReadOnlyList<LogLine>, CancellationToken, Task<bool>> _send;
     readonly LogBatcherOptions _options;
     readonly Lock _gate = new();
     readonly List<(LogLine Line, long ArrivedAt)> _waiting = [];
@@ -44,37 +31,98 @@ internal sealed class LogBatcher : IAsyncDisposable
     long _nextSeq;
     long _sentUpTo; // every seq below this was sent
     long _flushUpTo; // seqs below this go out without waiting for MaxDelay
-    bool _closing;
+    long _heldLines, _heldBytes; // waiting and being sent
+    long _droppedSinceNotice, _droppedTotal;
+    bool _closing, _cut;
 
-    /// <param name="send">Sends one batch; throwing means "not sent, retry".</param>
+    /// <param name="send">Sends one batch; answers true when the server keeps no more lines (the log is cut); throwing means "not sent, retry".</param>
     /// <param name="firstSeq">The first line's seq: 0, or one after the previous attempt's last line for a re-queued build.</param>
-    public LogBatcher(Func<IReadOnlyList<LogLine>, CancellationToken, Task> send, long firstSeq = 0, LogBatcherOptions? options = null)
+    public LogBatcher(Func<IReadOnlyList<LogLine>, CancellationToken, Task<bool>> send, long firstSeq = 0, LogBatcherOptions? options = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(firstSeq);
         _send = send;
         _options = options ?? new LogBatcherOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxBatchLines, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxHeldLines, 2, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxHeldBytes, 1, nameof(options));
         _nextSeq = _sentUpTo = _flushUpTo = firstSeq;
         _loop = Task.Run(RunAsync);
     }
 
+    /// <summary>A batcher whose server never cuts the log.</summary>
+    public LogBatcher(Func<IReadOnlyList<LogLine>, CancellationToken, Task> send, long firstSeq = 0, LogBatcherOptions? options = null)
+        : this(async (batch, ct) => { await send(batch, ct); return false; }, firstSeq, options) { }
+
     /// <summary>The seq the next added line gets.</summary>
     public long NextSeq { get { lock (_gate) return _nextSeq; } }
 
-    public LogLine Add(OutputLine line) => Add(line.Stream, line.Text, line.Timestamp);
+    public long HeldLines { get { lock (_gate) return _heldLines; } }
+    public long HeldBytes { get { lock (_gate) return _heldBytes; } }
+    public long DroppedLines { get { lock (_gate) return _droppedTotal; } }
 
-    public LogLine Add(string stream, string text, DateTimeOffset timestamp)
+    /// <summary>The server said the log is cut: nothing more is sent.</summary>
+    public bool IsCut { get { lock (_gate) return _cut; } }
+
+    public LogLine? Add(OutputLine line) => Add(line.Stream, line.Text, line.Timestamp);
+
+    /// <summary>The line as numbered, or null when it was dropped (the queue is full, or the server cut the log).</summary>
+    public LogLine? Add(string stream, string text, DateTimeOffset timestamp)
     {
         if (_options.Redact is { } redact) text = redact(text);
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_closing, this);
-            var line = new LogLine(_nextSeq++, stream, text, timestamp);
-            _waiting.Add((line, Stopwatch.GetTimestamp()));
-            // The loop sleeps until the first line's deadline: wake it to start that clock, or when a batch is full.
-            if (_waiting.Count == 1 || _waiting.Count == _options.MaxBatchLines) Wake();
-            return line;
+            if (_cut)
+            {
+                _options.Meter?.SkippedAfterCut(1);
+                return null;
+            }
+            var size = Size(text);
+            if (!Admits(stream, size))
+            {
+                _droppedSinceNotice++;
+                _droppedTotal++;
+                _options.Meter?.Dropped();
+                return null;
+            }
+            if (_droppedSinceNotice > 0) AddNotice(timestamp); // where the lines went missing
+            return Enqueue(stream, text, timestamp, size);
         }
+    }
+
+    static long Size(string text) => (long)text.Length * sizeof(char);
+
+    const long NoticeSize = 512;
+
+    bool Admits(string stream, long size)
+    {
+        if (_heldLines == 0) return true; // one line always fits, whatever its size
+        long lines = _options.MaxHeldLines, bytes = _options.MaxHeldBytes;
+        if (stream == LogStream.System) (lines, bytes) = (lines + lines / 8, bytes + bytes / 8);
+        else if (_droppedSinceNotice > 0) (lines, bytes) = (lines / 2, bytes / 2); // no notice for every line that fits again
+        var notice = _droppedSinceNotice > 0 ? 1 : 0;
+        return _heldLines + 1 + notice <= lines && _heldBytes + size + notice * NoticeSize <= bytes;
+    }
+
+    void AddNotice(DateTimeOffset timestamp)
+    {
+        var text = string.Create(CultureInfo.InvariantCulture,
+            $"{_droppedSinceNotice:N0} line(s) of output were dropped here: the server took the log more slowly than the build wrote it " +
+            $"(a runner holds at most {_options.MaxHeldLines:N0} lines or {_options.MaxHeldBytes / 2:N0} characters of a build's log).");
+        _droppedSinceNotice = 0;
+        Enqueue(LogStream.System, text, timestamp, Size(text));
+    }
+
+    LogLine Enqueue(string stream, string text, DateTimeOffset timestamp, long size)
+    {
+        var line = new LogLine(_nextSeq++, stream, text, timestamp);
+        _waiting.Add((line, Stopwatch.GetTimestamp()));
+        _heldLines++;
+        _heldBytes += size;
+        _options.Meter?.Held(_heldLines, _heldBytes);
+        // The loop sleeps until the first line's deadline: wake it to start that clock, or when a batch is full.
+        if (_waiting.Count == 1 || _waiting.Count == _options.MaxBatchLines) Wake();
+        return line;
     }
 
     /// <summary>Sends what is waiting now, without waiting for MaxDelay, and completes when every line added so far was sent.</summary>
@@ -82,6 +130,7 @@ internal sealed class LogBatcher : IAsyncDisposable
     {
         lock (_gate)
         {
+            if (_droppedSinceNotice > 0 && !_cut && !_closing) AddNotice(DateTimeOffset.UtcNow);
             if (_sentUpTo >= _nextSeq) return Task.CompletedTask;
             ObjectDisposedException.ThrowIf(_abort.IsCancellationRequested, this);
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -99,6 +148,7 @@ internal sealed class LogBatcher : IAsyncDisposable
         {
             if (!_closing)
             {
+                if (_droppedSinceNotice > 0 && !_cut) AddNotice(DateTimeOffset.UtcNow);
                 _closing = true;
                 Wake();
             }
@@ -153,10 +203,14 @@ internal sealed class LogBatcher : IAsyncDisposable
                 catch (OperationCanceledException) { return; }
                 continue;
             }
-            if (!await SendAsync(batch)) return;
+            var outcome = await SendAsync(batch);
+            if (outcome == Outcome.GaveUp) return;
             lock (_gate)
             {
                 _sentUpTo = batch[^1].Seq + 1;
+                _heldLines -= batch.Length;
+                foreach (var line in batch) _heldBytes -= Size(line.Text);
+                if (outcome == Outcome.Cut && !_cut) LetGo();
                 _flushes.RemoveAll(f =>
                 {
                     if (f.UpTo > _sentUpTo) return false;
@@ -167,8 +221,21 @@ internal sealed class LogBatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends until it works; false only when disposing gave up.</summary>
-    async Task<bool> SendAsync(LogLine[] batch)
+    /// <summary>The server keeps no more lines of this log: what waits is let go, and so is every later line.</summary>
+    void LetGo()
+    {
+        _cut = true;
+        _options.Meter?.Cut();
+        _options.Meter?.SkippedAfterCut(_waiting.Count);
+        _waiting.Clear();
+        (_heldLines, _heldBytes, _droppedSinceNotice) = (0, 0, 0);
+        _sentUpTo = _nextSeq;
+    }
+
+    enum Outcome { Sent, Cut, GaveUp }
+
+    /// <summary>Sends until it works; GaveUp only when disposing gave up.</summary>
+    async Task<Outcome> SendAsync(LogLine[] batch)
     {
         var delay = _options.FirstRetryDelay;
         while (true)
@@ -176,16 +243,15 @@ internal sealed class LogBatcher : IAsyncDisposable
             var wait = delay;
             try
             {
-                await _send(batch, _abort.Token);
-                return true;
+                return await _send(batch, _abort.Token) ? Outcome.Cut : Outcome.Sent;
             }
             catch (Exception e) when (!_abort.IsCancellationRequested) // the server or network failed: retry below
             {
                 if (_options.RetryDelay is { } asked) wait = asked(e, delay);
             }
-            catch (Exception) { return false; }
+            catch (Exception) { return Outcome.GaveUp; }
             try { await Task.Delay(wait, _abort.Token); }
-            catch (OperationCanceledException) { return false; }
+            catch (OperationCanceledException) { return Outcome.GaveUp; }
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxRetryDelay.Ticks));
         }
     }

@@ -1,34 +1,63 @@
--- Appends log lines by sequence number; a line already stored (a re-sent batch) is skipped. Lines numbered at or
--- past p_max_lines are dropped and one 'system' line at that number says so. Wakes the log streams.
+-- Appends log lines by sequence number; a line already stored (a re-sent batch) is skipped. A build's log is cut at
+-- p_max_lines lines or at p_max_bytes bytes of line text, whichever comes first: the line past the cap and every later
+-- one are dropped, and one 'system' line at that seq says so. The bytes so far and the cut are kept on the queue row,
+-- locked by the lease check. Answers the lines stored and whether the log is cut (the runner stops sending then).
+-- Wakes the log streams.
 create or replace function ops.append_build_logs(p_runner_id uuid, p_build_id uuid, p_lease_id uuid, p_seqs bigint[],
-                                      p_ts timestamptz[], p_streams text[], p_lines text[], p_max_lines bigint)
-returns integer
+                                      p_ts timestamptz[], p_streams text[], p_lines text[], p_max_lines bigint,
+                                      p_max_bytes bigint)
+returns table (stored integer, cut boolean)
 language plpgsql
 volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_lease     ops.run_queue;
-    v_inserted  int;
+    v_lease   ops.run_queue;
+    v_cut     bigint;
+    v_why     text;
+    v_stored  int;
+    v_bytes   bigint;
 begin
     v_lease := ops_private.held_lease(p_runner_id, p_build_id, p_lease_id);
-    insert into ops.build_logs (build_id, project_id, seq, ts, stream, line)
-    select p_build_id, v_lease.project_id, s.seq, coalesce(s.ts, pg_catalog.now()), s.stream, s.line
-      from rows from (pg_catalog.unnest(p_seqs), pg_catalog.unnest(p_ts), pg_catalog.unnest(p_streams), pg_catalog.unnest(p_lines))
-           as s(seq, ts, stream, line)
-     where s.seq < p_max_lines
-    on conflict do nothing;
-    get diagnostics v_inserted = row_count;
-    if exists (select 1 from pg_catalog.unnest(p_seqs) x where x >= p_max_lines) then
+    v_cut := v_lease.log_cut_at;
+    if v_cut is null then
+        -- The new lines in order, each with the bytes the log would hold with it: the first past the cap cuts.
+        select pg_catalog.min(n.seq) into v_cut
+          from (select s.seq, v_lease.log_bytes + pg_catalog.sum(pg_catalog.octet_length(s.line)) over (order by s.seq) as total
+                  from rows from (pg_catalog.unnest(p_seqs), pg_catalog.unnest(p_lines)) as s(seq, line)
+                 where s.seq < p_max_lines
+                   and not exists (select 1 from ops.build_logs g where g.build_id = p_build_id and g.seq = s.seq)) n
+         where n.total > p_max_bytes;
+        if v_cut is not null then
+            v_why := pg_catalog.format('%s (OPS_BUILD_LOG_MAX_BYTES)', pg_catalog.pg_size_pretty(p_max_bytes));
+        elsif exists (select 1 from pg_catalog.unnest(p_seqs) x where x >= p_max_lines) then
+            v_cut := p_max_lines;
+            v_why := pg_catalog.format('%s lines (OPS_BUILD_LOG_MAX_LINES)', p_max_lines);
+        end if;
+    end if;
+
+    with added as (
+        insert into ops.build_logs as t (build_id, project_id, seq, ts, stream, line)
+        select p_build_id, v_lease.project_id, s.seq, coalesce(s.ts, pg_catalog.now()), s.stream, s.line
+          from rows from (pg_catalog.unnest(p_seqs), pg_catalog.unnest(p_ts), pg_catalog.unnest(p_streams), pg_catalog.unnest(p_lines))
+               as s(seq, ts, stream, line)
+         where s.seq < p_max_lines and (v_cut is null or s.seq < v_cut)
+        on conflict do nothing
+        returning pg_catalog.octet_length(t.line) as bytes
+    )
+    select pg_catalog.count(*), coalesce(pg_catalog.sum(a.bytes), 0) into v_stored, v_bytes from added a;
+
+    if v_why is not null then
         insert into ops.build_logs (build_id, project_id, seq, stream, line)
-        values (p_build_id, v_lease.project_id, p_max_lines, 'system',
-                pg_catalog.format('The log of this build is cut at %s lines (OPS_BUILD_LOG_MAX_LINES); later lines were dropped.', p_max_lines))
+        values (p_build_id, v_lease.project_id, v_cut, 'system',
+                pg_catalog.format('The log of this build is cut at %s; later lines were dropped.', v_why))
         on conflict do nothing;
     end if;
+    update ops.run_queue q set log_bytes = q.log_bytes + v_bytes, log_cut_at = v_cut where q.build_id = p_build_id;
     perform pg_catalog.pg_notify('ops_build_logs', p_build_id::text);
-    return v_inserted;
+    return query select v_stored, v_cut is not null;
 end
 $$;
-revoke all on function ops.append_build_logs(uuid, uuid, uuid, bigint[], timestamptz[], text[], text[], bigint) from public, ops_app, ops_service;
-grant execute on function ops.append_build_logs(uuid, uuid, uuid, bigint[], timestamptz[], text[], text[], bigint) to ops_service;
+revoke all on function ops.append_build_logs(uuid, uuid, uuid, bigint[], timestamptz[], text[], text[], bigint, bigint) from public, ops_app, ops_service;
+grant execute on function ops.append_build_logs(uuid, uuid, uuid, bigint[], timestamptz[], text[], text[], bigint, bigint) to ops_service;

@@ -144,7 +144,7 @@ public sealed class LogBatcherTests
         await Task.WhenAll(new[] { LogStream.Stdout, LogStream.Stderr }.Select(stream => Task.Run(() =>
         {
             var mine = seqs.GetOrAdd(stream, _ => []);
-            for (var i = 0; i < 5000; i++) mine.Add(batcher.Add(stream, $"{i}", DateTimeOffset.UtcNow).Seq);
+            for (var i = 0; i < 5000; i++) mine.Add(batcher.Add(stream, $"{i}", DateTimeOffset.UtcNow)!.Seq);
         })));
         await batcher.FlushAsync();
         Assert.Equal(Enumerable.Range(0, 10000).Select(i => (long)i), sender.SentSeqs);
@@ -173,5 +173,100 @@ public sealed class LogBatcherTests
         Assert.Equal(Enumerable.Range(0, 1001).Select(i => (long)i), received.Select(l => l.Seq));
         Assert.Equal(Enumerable.Range(1, 1000).Select(i => $"{i}"), received.Where(l => l.Stream == LogStream.Stdout).Select(l => l.Text));
         Assert.Equal(["warning"], received.Where(l => l.Stream == LogStream.Stderr).Select(l => l.Text));
+    }
+
+    /// <summary>A 16 KiB line, as a step printing in a tight loop writes them (one instance: the test measures the queue, not its own garbage).</summary>
+    static readonly string Wide = new('x', 16 * 1024);
+
+    [Fact]
+    public async Task A_server_that_does_not_answer_leaves_the_queue_at_its_bound_and_the_dropped_lines_are_counted_and_noted()
+    {
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sent = new ConcurrentQueue<LogLine>();
+        var meter = new LogQueueMeter();
+        var options = new LogBatcherOptions { MaxDelay = TimeSpan.FromMilliseconds(1), Meter = meter };
+        await using var batcher = new LogBatcher(async (batch, ct) =>
+        {
+            await answer.Task.WaitAsync(ct); // a server that takes the lines only when the test says so
+            foreach (var line in batch) sent.Enqueue(line);
+        }, options: options);
+
+        const int Written = 20_000; // 320 MiB of output: far past the bound
+        long? heldAtHalf = null;
+        for (var i = 0; i < Written; i++)
+        {
+            batcher.Add(LogStream.Stdout, Wide, DateTimeOffset.UtcNow);
+            Assert.True(batcher.HeldLines <= options.MaxHeldLines && batcher.HeldBytes <= options.MaxHeldBytes,
+                $"after line {i}: {batcher.HeldLines} lines, {batcher.HeldBytes} bytes held");
+            if (i == Written / 2) heldAtHalf = batcher.HeldBytes;
+        }
+        // Flat: the queue held as much after half the output as after all of it, and each dropped line was counted.
+        Assert.Equal(heldAtHalf, batcher.HeldBytes);
+        Assert.Equal(options.MaxHeldBytes / (Wide.Length * 2), batcher.HeldLines);
+        Assert.Equal(Written - batcher.HeldLines, batcher.DroppedLines);
+        Assert.Equal((batcher.DroppedLines, batcher.HeldLines), (meter.DroppedLines, meter.PeakHeldLines));
+        Assert.True(meter.PeakHeldBytes <= options.MaxHeldBytes);
+
+        answer.SetResult();
+        batcher.Add(LogStream.System, "Result: success", DateTimeOffset.UtcNow);
+        await batcher.FlushAsync();
+        var lines = sent.ToList();
+        Assert.Equal(Enumerable.Range(0, lines.Count).Select(i => (long)i), lines.Select(l => l.Seq)); // dropped lines take no seq
+        var notice = lines[^2];
+        Assert.Equal(LogStream.System, notice.Stream);
+        Assert.StartsWith($"{Written - (lines.Count - 2):N0} line(s) of output were dropped here", notice.Text);
+        Assert.Equal("Result: success", lines[^1].Text);
+    }
+
+    [Fact]
+    public async Task Output_is_taken_again_once_half_the_queue_is_free_and_the_runners_own_lines_have_a_reserve()
+    {
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sent = new ConcurrentQueue<LogLine>();
+        var options = new LogBatcherOptions { MaxDelay = TimeSpan.FromSeconds(30), MaxBatchLines = 10, MaxHeldLines = 40 };
+        await using var batcher = new LogBatcher(async (batch, ct) =>
+        {
+            await answer.Task.WaitAsync(ct);
+            foreach (var line in batch) sent.Enqueue(line);
+        }, options: options);
+
+        AddLines(batcher, 45); // 40 held (the first 10 being sent), 5 dropped
+        Assert.Equal((40, 5), (batcher.HeldLines, batcher.DroppedLines));
+        Assert.NotNull(batcher.Add(LogStream.System, "Step 2 \"tests\"", DateTimeOffset.UtcNow)); // within the reserve, after the notice
+        Assert.Equal(42, batcher.HeldLines);
+        Assert.Null(batcher.Add(LogStream.Stdout, "still full", DateTimeOffset.UtcNow));
+
+        answer.SetResult();
+        await batcher.FlushAsync();
+        Assert.Equal(0, batcher.HeldLines);
+        Assert.NotNull(batcher.Add(LogStream.Stdout, "taken again", DateTimeOffset.UtcNow));
+        await batcher.FlushAsync();
+        var texts = sent.Select(l => l.Text).ToList();
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => $"stdout {i}"), texts.Take(40));
+        Assert.StartsWith("5 line(s) of output were dropped here", texts[40]);
+        Assert.Equal("Step 2 \"tests\"", texts[41]);
+        Assert.StartsWith("1 line(s) of output were dropped here", texts[42]);
+        Assert.Equal("taken again", texts[43]);
+    }
+
+    [Fact]
+    public async Task Once_the_server_says_the_log_is_cut_nothing_more_is_sent()
+    {
+        var calls = 0;
+        var meter = new LogQueueMeter();
+        await using var batcher = new LogBatcher(async (batch, ct) =>
+        {
+            await Task.Yield();
+            return Interlocked.Increment(ref calls) == 2; // the server's answer to the second batch: cut
+        }, options: NoTimer with { MaxBatchLines = 10, Meter = meter });
+
+        AddLines(batcher, 25);
+        await batcher.FlushAsync(); // the third batch was let go with the cut: nothing waits any more
+        Assert.True(batcher.IsCut);
+        Assert.Equal(2, calls);
+        Assert.Null(batcher.Add(LogStream.Stdout, "after the cut", DateTimeOffset.UtcNow));
+        await batcher.FlushAsync();
+        Assert.Equal((0L, 2), (batcher.HeldLines, calls));
+        Assert.Equal((1L, 6L), (meter.Cuts, meter.LinesAfterCut)); // 5 waiting when the cut came, 1 added after
     }
 }
