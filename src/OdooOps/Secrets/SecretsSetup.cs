@@ -49,7 +49,8 @@ internal static class SecretsSetup
             output.WriteLine($"Generated {string.Join(", ", toGenerate)} into {path} (loopback only; set them yourself before exposing OdooOps).");
         }
         var file = SecretsFile.Read(SecretsFile.DefaultPath(dataDir));
-        return new OpsSecrets(OpsSecrets.Names.ToDictionary(n => n, n => config[n] is { Length: > 0 } v ? v : file[n]));
+        return new OpsSecrets(OpsSecrets.Names.ToDictionary(n => n, n => config[n] is { Length: > 0 } v ? v : file[n]),
+            SecretsKey.Resolve(config, dataDir, output));
     }
 
     /// <summary>True when every address the server binds is a loopback one (127.0.0.0/8, ::1, localhost).</summary>
