@@ -46,7 +46,7 @@ public sealed class SecretsKey
             if (Convert.TryFromBase64String(text, buffer, out var written) && written == Length) bytes = buffer[..Length];
         }
         return bytes is null
-            ? throw new InvalidOperationException($"{source} is not a secrets key: it must be 32 bytes, written as 64 hex digits or in base64 (odooops secrets generate makes one).")
+            ? throw new InvalidOperationException($"{source} is not a secrets key: it must be 32 bytes, written as 64 hex digits or in base64 (e.g. `openssl rand -hex 32`).")
             : new SecretsKey(bytes, source);
     }
 
