@@ -60,7 +60,12 @@ public sealed class SecretsKey
     {
         if (config[Setting] is { Length: > 0 } configured) return Parse(configured, Setting);
         var path = DefaultPath(dataDir);
-        if (File.Exists(path)) return Parse(File.ReadAllText(path), path);
+        if (File.Exists(path))
+        {
+            if ((File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
+                output.WriteLine($"Warning: {path} is readable by other users than its owner: chmod 600 it.");
+            return Parse(File.ReadAllText(path), path);
+        }
         var key = Generate(path);
         Directory.CreateDirectory(dataDir);
         PrivateFile.Write(path, Convert.ToHexStringLower(key._bytes) + "\n");

@@ -6,7 +6,8 @@ namespace OdooOps.Secrets;
 /// <summary>
 /// Where each secret comes from (configuration — flags, environment, appsettings.json — then the data dir's
 /// secrets.env) and what `serve` does about a missing or weak one: on a loopback address it generates the missing
-/// ones into the data dir and says where; bound to anything else it refuses to start and names the secret.
+/// ones into the data dir and says where; bound to anything else it refuses to start and names the secret. The
+/// <see cref="SecretsKey"/> is resolved with them.
 /// </summary>
 internal static class SecretsSetup
 {
