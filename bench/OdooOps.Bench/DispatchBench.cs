@@ -50,7 +50,7 @@ public static class DispatchBench
             await using var database = OpsDatabase.Create(credentials);
             var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning", ["OPS_RUNNERS"] = "0" }).Build();
             await using var app = ServerApp.Build("http://127.0.0.1:0", config, database,
-                new OpsSecrets(OpsSecrets.Names.ToDictionary(n => n, _ => OpsSecrets.Generate())));
+                new OpsSecrets(OpsSecrets.Names.ToDictionary(n => n, _ => OpsSecrets.Generate()), SecretsKey.Generate()));
             await app.StartAsync();
             var url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 

@@ -48,7 +48,8 @@ public static class IngestBench
             await using var database = OpsDatabase.Create(credentials);
             var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning", ["OPS_RUNNERS"] = "0" }).Build();
             await using var app = ServerApp.Build("http://127.0.0.1:0", config, database,
-                new OpsSecrets(new Dictionary<string, string> { [OpsSecrets.IngestToken] = token, [OpsSecrets.AdvisoryScanToken] = OpsSecrets.Generate() }));
+                new OpsSecrets(new Dictionary<string, string> { [OpsSecrets.IngestToken] = token, [OpsSecrets.AdvisoryScanToken] = OpsSecrets.Generate() },
+                    SecretsKey.Generate()));
             await app.StartAsync();
             var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, AutomaticDecompression = DecompressionMethods.None })

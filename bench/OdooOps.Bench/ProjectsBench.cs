@@ -38,7 +38,8 @@ public static partial class ProjectsBench
             await using var database = OpsDatabase.Create(credentials);
             var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning", ["OPS_RUNNERS"] = "0" }).Build();
             await using var app = ServerApp.Build("http://127.0.0.1:0", config, database,
-                new OdooOps.Secrets.OpsSecrets(OdooOps.Secrets.OpsSecrets.Names.ToDictionary(n => n, _ => OdooOps.Secrets.OpsSecrets.Generate())));
+                new OdooOps.Secrets.OpsSecrets(OdooOps.Secrets.OpsSecrets.Names.ToDictionary(n => n, _ => OdooOps.Secrets.OpsSecrets.Generate()),
+                    OdooOps.Secrets.SecretsKey.Generate()));
             await app.StartAsync();
             var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 

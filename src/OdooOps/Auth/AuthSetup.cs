@@ -2,9 +2,6 @@ using Dapper;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.Extensions.Options;
 using OdooOps.Database;
 using OdooOps.Server;
 
@@ -22,9 +19,7 @@ internal static class AuthSetup
 
     public static IServiceCollection AddOpsAuth(this IServiceCollection services)
     {
-        services.AddDataProtection().SetApplicationName("OdooOps");
-        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
-            new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = new DatabaseKeyRepository(sp.GetRequiredService<OpsDatabase>())));
+        services.AddOpsDataProtection();
 
         services.AddAuthentication(Scheme)
             // Tokens are for the API only: console pages (and their forms) know sessions alone, so a read-scoped

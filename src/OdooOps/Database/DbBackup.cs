@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using OdooOps.Secrets;
 
 namespace OdooOps.Database;
 
@@ -17,17 +18,25 @@ internal sealed class DbBackup(NpgsqlConnectionStringBuilder owner)
         await conn.ExecuteScalarAsync<bool>("select to_regclass('registry.orgs') is not null") &&
         await conn.ExecuteScalarAsync<bool>("select exists (select 1 from registry.orgs)");
 
+    /// <summary>
+    /// The dump holds every password hash, token hash and key of the database: the file is ours and 0600 before pg_dump
+    /// opens it (pg_dump would create it with the umask's mode, 0644 as a rule), in a folder only we may enter.
+    /// </summary>
     public async Task<string> BackupAsync(string file, CancellationToken ct = default)
     {
         file = Path.GetFullPath(file);
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        var folder = Path.GetDirectoryName(file)!;
+        if (!Directory.Exists(folder)) Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        PrivateFile.Create(file);
         var args = new List<string> { "--format=custom", "--no-owner", "--file", file };
         foreach (var s in Schemas) args.AddRange(["--schema", s]);
         args.Add(owner.Database!);
         var result = await Binaries().RunClientToolAsync("pg_dump", [.. ConnectionArgs(), .. args], Env(), ct);
         if (result.ExitCode != 0)
+        {
+            File.Delete(file);
             throw new InvalidOperationException($"pg_dump failed: {result.Describe()}");
-        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
         return file;
     }
 
@@ -43,12 +52,10 @@ internal sealed class DbBackup(NpgsqlConnectionStringBuilder owner)
         var sql = Path.Combine(Path.GetTempPath(), $"odooops-restore-{Guid.NewGuid():N}.sql");
         try
         {
-            await File.WriteAllTextAsync(sql, $"drop schema if exists {string.Join(", ", Schemas)} cascade;\n", ct);
-            File.SetUnixFileMode(sql, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             var script = await bin.RunClientToolAsync("pg_restore", ["--no-owner", "--file", "-", Path.GetFullPath(file)], null, ct);
             if (script.ExitCode != 0)
                 throw new InvalidOperationException($"{file} is not a backup pg_restore can read: {script.Describe()}");
-            await File.AppendAllTextAsync(sql, script.Output, ct);
+            PrivateFile.Write(sql, $"drop schema if exists {string.Join(", ", Schemas)} cascade;\n" + script.Output);
             NpgsqlConnection.ClearAllPools();
             var result = await bin.RunClientToolAsync("psql",
                 [.. ConnectionArgs(), "--dbname", owner.Database!, "--single-transaction", "--no-psqlrc", "--quiet",

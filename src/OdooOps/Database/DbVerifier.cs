@@ -68,10 +68,7 @@ internal static class DbVerifier
             """)).ToList();
         checks.Add(new("SECURITY DEFINER functions not executable by PUBLIC", publicDefiners.Count == 0, publicDefiners.Count == 0 ? "none" : string.Join(", ", publicDefiners)));
 
-        var roles = (await conn.QueryAsync<(string Name, bool Super, bool Bypass)>(
-            "select rolname, rolsuper, rolbypassrls from pg_roles where rolname in ('ops_app', 'ops_service')")).ToList();
-        var rolesOk = roles.Count == 2 && roles.All(r => !r.Super && !r.Bypass);
-        checks.Add(new("Request roles ops_app and ops_service exist, bound by RLS", rolesOk, string.Join(", ", roles.Select(r => r.Name))));
+        checks.AddRange(await RoleChecksAsync(conn));
 
         var present = (await conn.QueryAsync<string>("select distinct p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'ops'")).ToHashSet();
         var missing = RequiredFunctions.Where(f => !present.Contains(f)).ToList();
@@ -88,6 +85,39 @@ internal static class DbVerifier
             "select to_regclass('ops_partitions.metric_samples_p' || to_char(now() at time zone 'utc', 'YYYYMMDD')) is not null");
         checks.Add(new("Metric samples partition for today exists", partition, partition ? "present" : "missing: run odooops db migrate or serve"));
         return checks;
+    }
+
+    /// <summary>This database's group roles: its own, bound by RLS, holding this database's logins only, the only ones that connect.</summary>
+    static async Task<IReadOnlyList<Check>> RoleChecksAsync(NpgsqlConnection conn)
+    {
+        var database = (await conn.ExecuteScalarAsync<string>("select current_database()"))!;
+        var names = RequestRoles.For(database);
+        string[] groups = [names.App, names.Service];
+        var roles = (await conn.QueryAsync<(string Name, bool Login, bool Super, bool Bypass)>(
+            "select rolname, rolcanlogin, rolsuper, rolbypassrls from pg_roles where rolname = any (@groups)", new { groups })).ToList();
+        var recorded = await conn.ExecuteScalarAsync<bool>($"select to_regclass('{RequestRoles.RecordTable}') is not null")
+            ? (await conn.QueryAsync<string>($"select role_name from {RequestRoles.RecordTable} order by kind")).ToList()
+            : [];
+        var rolesOk = roles.Count == 2 && roles.All(r => !r.Login && !r.Super && !r.Bypass) && recorded.SequenceEqual(groups);
+        var members = (await conn.QueryAsync<string>("""
+            select m.rolname from pg_auth_members a join pg_roles g on g.oid = a.roleid join pg_roles m on m.oid = a.member
+             where g.rolname = any (@groups) and m.rolname <> all (@logins) order by 1
+            """, new { groups, logins = LoginRoles.NamesFor(database).ToArray() })).ToList();
+        var connect = (await conn.QueryAsync<string>("""
+            select case when a.grantee = 0 then 'PUBLIC' else pg_get_userbyid(a.grantee) end
+              from pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
+             where d.datname = current_database() and a.privilege_type = 'CONNECT' and a.grantee <> d.datdba
+             order by 1
+            """)).ToList();
+        return
+        [
+            new($"Request roles {names} are this database's own, bound by RLS", rolesOk,
+                rolesOk ? "NOLOGIN, NOBYPASSRLS" : $"found {string.Join(", ", roles.Select(r => r.Name))}; recorded {string.Join(", ", recorded)} (run odooops db migrate)"),
+            new("Only this database's login roles are members of them", members.Count == 0, members.Count == 0 ? "none other" : string.Join(", ", members)),
+            // Roles an operator granted CONNECT to themselves (monitoring, backups) are named, not refused.
+            new("PUBLIC may not connect; this database's roles may", !connect.Contains("PUBLIC") && groups.All(connect.Contains),
+                $"CONNECT: owner, {string.Join(", ", connect)}" + (connect.Contains("PUBLIC") ? $" (as its owner: revoke connect on database \"{database}\" from public)" : "")),
+        ];
     }
 
     /// <summary>One home per SQL object: each function, trigger and policy is defined by one canonical file, and what runs is what the files say.</summary>

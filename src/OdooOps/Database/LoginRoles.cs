@@ -6,33 +6,45 @@ using Npgsql;
 namespace OdooOps.Database;
 
 /// <summary>
-/// Requests never run as the owner. The migrations create two NOLOGIN group roles (ops_app, bound by RLS; and
-/// ops_service, for internal SECURITY DEFINER functions); here the owner gives this database a login role in each,
-/// with a random password kept in the owner-only table ops_private.login_roles so every replica finds the same one.
-/// Names carry a hash of the database name: roles are cluster-wide, databases in one cluster must not share them.
+/// Requests never run as the owner. Each database has two NOLOGIN group roles of its own (<see cref="RequestRoles"/>:
+/// the app group, bound by RLS; the service group, for internal SECURITY DEFINER functions); here the owner gives this
+/// database a login role in each, with a random password kept in the owner-only table ops_private.login_roles so every
+/// replica finds the same one. Names carry a hash of the database name: roles are cluster-wide, databases in one
+/// cluster must not share them.
 /// </summary>
 public static class LoginRoles
 {
-    const long LockKey = Migrator.LockKey + 1;
-
     public sealed record Credentials(NpgsqlConnectionStringBuilder App, NpgsqlConnectionStringBuilder Service);
+
+    /// <summary>The login roles of a database: app, then service.</summary>
+    public static IReadOnlyList<string> NamesFor(string database)
+    {
+        var suffix = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(database)))[..10];
+        return [$"odooops_app_{suffix}", $"odooops_svc_{suffix}"];
+    }
 
     public static async Task<Credentials> EnsureAsync(NpgsqlConnectionStringBuilder owner, CancellationToken ct = default)
     {
         await using var conn = new NpgsqlConnection(owner.ConnectionString);
         await conn.OpenAsync(ct);
-        await conn.ExecuteAsync("select pg_advisory_lock(@LockKey)", new { LockKey });
+        // The migration lock: the group roles and their privileges are the migrator's too.
+        await conn.ExecuteAsync("select pg_advisory_lock(@LockKey)", new { Migrator.LockKey });
         try
         {
-            var database = await conn.ExecuteScalarAsync<string>("select current_database()");
-            var suffix = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(database!)))[..10];
-            var app = await EnsureRoleAsync(conn, $"odooops_app_{suffix}", "ops_app");
-            var service = await EnsureRoleAsync(conn, $"odooops_svc_{suffix}", "ops_service");
+            var database = (await conn.ExecuteScalarAsync<string>("select current_database()"))!;
+            var groups = RequestRoles.For(database);
+            await RequestRoles.EnsureAsync(conn, groups);
+            var names = NamesFor(database);
+            // Rows of other databases' logins (this one is a copy or a restore of theirs) are no business of this one:
+            // their passwords would let its owner into the other database.
+            await conn.ExecuteAsync("delete from ops_private.login_roles where role_name <> all (@names)", new { names = names.ToArray() });
+            var app = await EnsureRoleAsync(conn, names[0], groups.App);
+            var service = await EnsureRoleAsync(conn, names[1], groups.Service);
             return new Credentials(With(owner, app, "odooops-app"), With(owner, service, "odooops-service"));
         }
         finally
         {
-            await conn.ExecuteAsync("select pg_advisory_unlock(@LockKey)", new { LockKey });
+            await conn.ExecuteAsync("select pg_advisory_unlock(@LockKey)", new { Migrator.LockKey });
         }
     }
 
@@ -45,7 +57,7 @@ public static class LoginRoles
         // per role so an operator's own sessions keep the server default.
         if (stored is not null && exists)
         {
-            await conn.ExecuteAsync($"alter role {name} set jit = off");
+            await conn.ExecuteAsync($"alter role {name} set jit = off; grant {group} to {name}");
             return (name, stored);
         }
 

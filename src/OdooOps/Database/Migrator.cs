@@ -15,6 +15,12 @@ namespace OdooOps.Database;
 /// </summary>
 public sealed class Migrator(string ownerConnectionString)
 {
+    /// <summary>
+    /// The request roles written into the SQL instead of this database's own groups, which the migrator then leaves
+    /// alone: tests make a database as older versions did (<see cref="RequestRoles.Logical"/>, cluster-wide).
+    /// </summary>
+    internal RequestRoles.Names? FixedRoles { get; init; }
+
     /// <summary>Advisory lock key shared by every OdooOps process migrating this database.</summary>
     public const long LockKey = 0x6f646f6f6f7073; // "odooops"
 
@@ -84,7 +90,11 @@ public sealed class Migrator(string ownerConnectionString)
                     ? $"Migration {changed[0]} was changed after it was applied; migrations are forward-only: restore its original text and add a new script instead."
                     : $"Migrations {string.Join(", ", changed)} were changed after they were applied; migrations are forward-only: restore their original text and add new scripts instead.");
             var pending = status.Rows.Where(r => r.State == MigrationState.Pending).ToList();
-            var applied = pending.Count == 0 ? [] : await ApplyMigrationsAsync(lockConn, status, scripts, beforeApplying, log);
+            // The groups come first (the scripts grant to them), then what the database gave former groups becomes theirs.
+            var roles = FixedRoles ?? await RequestRoles.ForConnectionAsync(lockConn);
+            var warnings = FixedRoles is null ? await RequestRoles.EnsureAsync(lockConn, roles) : [];
+            var applied = pending.Count == 0 ? [] : await ApplyMigrationsAsync(lockConn, status, scripts, roles, beforeApplying, log);
+            if (applied.Count > 0 && FixedRoles is null) warnings = await RequestRoles.EnsureAsync(lockConn, roles);
 
             SqlObjects.Outcome? objects = null;
             var newer = status.Rows.Where(r => r.State == MigrationState.Unknown).Select(r => r.Name).ToList();
@@ -94,14 +104,14 @@ public sealed class Migrator(string ownerConnectionString)
                 objects = new(0, $"not applied: the database is newer than this binary ({string.Join(", ", newer)})");
             else if (sqlObjects.Count > 0)
             {
-                var differences = applied.Count > 0 ? ["migrations applied"] : await SqlObjects.DifferencesAsync(lockConn, sqlObjects);
+                var differences = applied.Count > 0 ? ["migrations applied"] : await SqlObjects.DifferencesAsync(lockConn, sqlObjects, roles);
                 if (differences.Count > 0)
                 {
-                    await ApplyWithRetriesAsync(sqlObjects, log, ct);
+                    await ApplyWithRetriesAsync(sqlObjects, roles, log, ct);
                     objects = new(sqlObjects.Count, string.Join(", ", differences.Take(5)) + (differences.Count > 5 ? $" and {differences.Count - 5} more" : ""));
                 }
             }
-            return new MigrationResult(applied, objects);
+            return new MigrationResult(applied, objects) { Warnings = warnings };
         }
         finally
         {
@@ -113,13 +123,13 @@ public sealed class Migrator(string ownerConnectionString)
     /// The files wait at most <see cref="SqlObjects.LockTimeout"/> for each table lock (a long reader — a backup, a
     /// report — holds them up): the whole set is tried again after a pause, a few times, rather than queueing.
     /// </summary>
-    async Task ApplyWithRetriesAsync(IReadOnlyList<SqlObjects.Script> sqlObjects, Action<string>? log, CancellationToken ct)
+    async Task ApplyWithRetriesAsync(IReadOnlyList<SqlObjects.Script> sqlObjects, RequestRoles.Names roles, Action<string>? log, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                SqlObjects.Apply(ownerConnectionString, sqlObjects);
+                SqlObjects.Apply(ownerConnectionString, sqlObjects, roles);
                 return;
             }
             catch (MigrationFailedException e) when (attempt < 5 && e.InnerException is PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable })
@@ -131,7 +141,7 @@ public sealed class Migrator(string ownerConnectionString)
     }
 
     async Task<IReadOnlyList<string>> ApplyMigrationsAsync(NpgsqlConnection lockConn, MigrationStatus status, IReadOnlyList<SqlScript> scripts,
-        Func<NpgsqlConnection, MigrationStatus, Task>? beforeApplying, Action<string>? log)
+        RequestRoles.Names roles, Func<NpgsqlConnection, MigrationStatus, Task>? beforeApplying, Action<string>? log)
     {
         if (beforeApplying is not null) await beforeApplying(lockConn, status);
 
@@ -142,6 +152,7 @@ public sealed class Migrator(string ownerConnectionString)
             .JournalTo(new MigrationJournal(done))
             .WithTransactionPerScript()
             .WithVariablesDisabled()
+            .WithPreprocessor(new RoleNames(roles))
             .WithExecutionTimeout(TimeSpan.FromMinutes(30))
             .LogTo(new ActionLog(log))
             .Build();
@@ -150,6 +161,12 @@ public sealed class Migrator(string ownerConnectionString)
             throw new MigrationFailedException(
                 $"Migration {result.ErrorScript?.Name ?? "?"} failed: {result.Error?.Message}", result.Error);
         return [.. result.Scripts.Select(s => s.Name)];
+    }
+
+    /// <summary>Scripts write ops_app / ops_service: at execution they name this database's groups (the journal keeps the text as written).</summary>
+    sealed class RoleNames(RequestRoles.Names roles) : IScriptPreprocessor
+    {
+        public string Process(string contents) => roles.Substitute(contents);
     }
 
     sealed class ActionLog(Action<string>? write) : IUpgradeLog
@@ -177,7 +194,11 @@ public sealed record MigrationStatus(IReadOnlyList<MigrationRow> Rows)
 
 /// <param name="Applied">The migrations applied.</param>
 /// <param name="SqlObjects">The canonical SQL files, when they were applied (null: they were current).</param>
-public sealed record MigrationResult(IReadOnlyList<string> Applied, SqlObjects.Outcome? SqlObjects = null);
+public sealed record MigrationResult(IReadOnlyList<string> Applied, SqlObjects.Outcome? SqlObjects = null)
+{
+    /// <summary>What the operator should know (e.g. connections to the database could not be restricted).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
 
 internal sealed class MigrationChangedException(string message) : Exception(message);
 

@@ -66,16 +66,23 @@ public static partial class SqlObjects
 
     /// <summary>
     /// A digest of every object the files make, as the catalog has it: function definitions with their privileges,
-    /// triggers, policies and the privileges on each table. Applying the files again changes none of these.
+    /// triggers, policies and the privileges on each table. Applying the files again changes none of these. This
+    /// database's group roles are digested under the names the files write, so a copy of a database whose privileges
+    /// moved to its own groups digests the same.
     /// </summary>
-    const string CatalogSql = """
+    static string CatalogSql(RequestRoles.Names roles) => CatalogTemplate
+        .Replace("md5(", "md5(" + string.Concat(Enumerable.Repeat("pg_catalog.regexp_replace(", 2)))
+        .Replace("#digest#", $@", '\m{roles.App}\M', 'ops_app', 'g'), '\m{roles.Service}\M', 'ops_service', 'g')");
+
+    // Every md5( argument ends in #digest#, where the role names are put back (see CatalogSql).
+    const string CatalogTemplate = """
         select 'function' as kind, p.oid::pg_catalog.regprocedure::text as name,
-               pg_catalog.md5(pg_catalog.pg_get_functiondef(p.oid) || coalesce(p.proacl::text, '')) as digest
+               pg_catalog.md5(pg_catalog.pg_get_functiondef(p.oid) || coalesce(p.proacl::text, '')#digest#) as digest
           from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
          where n.nspname in ('ops', 'registry', 'ops_private') and p.prokind in ('f', 'p')
         union all
         select 'trigger', t.tgrelid::pg_catalog.regclass::text || '.' || t.tgname,
-               pg_catalog.md5(pg_catalog.pg_get_triggerdef(t.oid) || t.tgenabled::text)
+               pg_catalog.md5(pg_catalog.pg_get_triggerdef(t.oid) || t.tgenabled::text#digest#)
           from pg_catalog.pg_trigger t join pg_catalog.pg_class c on c.oid = t.tgrelid
           join pg_catalog.pg_namespace n on n.oid = c.relnamespace
          where not t.tgisinternal and n.nspname in ('ops', 'registry', 'ops_private')
@@ -83,7 +90,7 @@ public static partial class SqlObjects
         select 'policy', p.polrelid::pg_catalog.regclass::text || '.' || p.polname,
                pg_catalog.md5(concat_ws('|', p.polcmd, p.polpermissive,
                    (select pg_catalog.string_agg(r.rolname, ',' order by r.rolname) from pg_catalog.pg_roles r where r.oid = any (p.polroles)),
-                   pg_catalog.pg_get_expr(p.polqual, p.polrelid), pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)))
+                   pg_catalog.pg_get_expr(p.polqual, p.polrelid), pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid))#digest#)
           from pg_catalog.pg_policy p join pg_catalog.pg_class c on c.oid = p.polrelid
           join pg_catalog.pg_namespace n on n.oid = c.relnamespace
          where n.nspname in ('ops', 'registry', 'ops_private')
@@ -91,7 +98,7 @@ public static partial class SqlObjects
         select 'privileges', c.oid::pg_catalog.regclass::text,
                pg_catalog.md5(coalesce(c.relacl::text, '') || coalesce((select pg_catalog.string_agg(a.attname || a.attacl::text, ',' order by a.attnum)
                                                          from pg_catalog.pg_attribute a
-                                                        where a.attrelid = c.oid and a.attacl is not null and not a.attisdropped), ''))
+                                                        where a.attrelid = c.oid and a.attacl is not null and not a.attisdropped), '')#digest#)
           from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
          where n.nspname in ('ops', 'registry', 'ops_private') and c.relkind in ('r', 'p', 'v', 'm')
         """;
@@ -134,36 +141,40 @@ public static partial class SqlObjects
             ? [.. await conn.QueryAsync<string>($"select name from {StateTable} where kind = 'stray' order by name")]
             : [];
 
-    static async Task<Dictionary<(string Kind, string Name), string>> CurrentAsync(NpgsqlConnection conn, IReadOnlyList<Script> scripts)
+    static async Task<Dictionary<(string Kind, string Name), string>> CurrentAsync(NpgsqlConnection conn, IReadOnlyList<Script> scripts, RequestRoles.Names roles)
     {
-        var state = (await conn.QueryAsync<(string Kind, string Name, string Digest)>(CatalogSql))
+        var state = (await conn.QueryAsync<(string Kind, string Name, string Digest)>(CatalogSql(roles)))
             .ToDictionary(r => (r.Kind, r.Name), r => r.Digest);
         foreach (var s in scripts) state[("file", s.Name)] = MigrationJournal.Checksum(s.Contents);
         return state;
     }
 
     /// <summary>What differs between the recorded state and now (files changed, objects changed or gone); empty when current.</summary>
-    public static async Task<IReadOnlyList<string>> DifferencesAsync(NpgsqlConnection conn, IReadOnlyList<Script> scripts)
+    /// <param name="roles">This database's groups (default: those of the database <paramref name="conn"/> is on).</param>
+    public static async Task<IReadOnlyList<string>> DifferencesAsync(NpgsqlConnection conn, IReadOnlyList<Script> scripts, RequestRoles.Names? roles = null)
     {
         var recorded = await RecordedAsync(conn);
         if (recorded.Count == 0) return ["never applied"];
-        var current = await CurrentAsync(conn, scripts);
+        var current = await CurrentAsync(conn, scripts, roles ?? await RequestRoles.ForConnectionAsync(conn));
         return [.. recorded.Keys.Union(current.Keys)
             .Where(k => !recorded.TryGetValue(k, out var a) || !current.TryGetValue(k, out var b) || a != b)
             .Select(k => k.Kind == "file" ? k.Name : $"{k.Kind} {k.Name}")
             .Order(StringComparer.Ordinal)];
     }
 
-    /// <summary>Applies every file in one transaction through DbUp (run-always scripts), then records the state.</summary>
-    public static void Apply(string ownerConnectionString, IReadOnlyList<Script> scripts)
+    /// <summary>
+    /// Applies every file in one transaction through DbUp (run-always scripts), then records the state. The files write
+    /// ops_app / ops_service: <paramref name="roles"/> are the groups they name here.
+    /// </summary>
+    public static void Apply(string ownerConnectionString, IReadOnlyList<Script> scripts, RequestRoles.Names roles)
     {
         var order = 0;
         var all = new List<SqlScript>
         {
             new("(prelude)", StateDdl + Prelude, RunAlways(order++)),
         };
-        all.AddRange(scripts.Select(s => new SqlScript(s.Name, s.Contents, RunAlways(order++))));
-        all.Add(new SqlScript("(record)", RecordSql(scripts), RunAlways(order)));
+        all.AddRange(scripts.Select(s => new SqlScript(s.Name, roles.Substitute(s.Contents), RunAlways(order++))));
+        all.Add(new SqlScript("(record)", RecordSql(scripts, roles), RunAlways(order)));
         var result = DeployChanges.To
             .PostgresqlDatabase(ownerConnectionString)
             .WithScripts(all)
@@ -180,10 +191,10 @@ public static partial class SqlObjects
 
     static SqlScriptOptions RunAlways(int order) => new() { ScriptType = ScriptType.RunAlways, RunGroupOrder = order };
 
-    static string RecordSql(IReadOnlyList<Script> scripts)
+    static string RecordSql(IReadOnlyList<Script> scripts, RequestRoles.Names roles)
     {
         var sql = new StringBuilder($"delete from {StateTable};\n");
-        sql.Append($"insert into {StateTable} (kind, name, digest) select kind, name, digest from (\n{CatalogSql}\n) catalog;\n");
+        sql.Append($"insert into {StateTable} (kind, name, digest) select kind, name, digest from (\n{CatalogSql(roles)}\n) catalog;\n");
         // A function this transaction did not (re)create is made by no file: an overload a migration forgot to drop, or
         // one made by hand. Recorded as a stray for `db verify`.
         sql.Append($"""

@@ -6,10 +6,13 @@ namespace OdooOps.Secrets;
 /// <summary>
 /// The shared secrets named by the original specification (OPS_INGEST_TOKEN, OPS_ADVISORY_SCAN_TOKEN), resolved
 /// once at start-up. Callers never see the values: they ask whether a presented token matches, compared in
-/// constant time over SHA-256 digests (equal lengths whatever was sent).
+/// constant time over SHA-256 digests (equal lengths whatever was sent). With them, the <see cref="SecretsKey"/>
+/// that encrypts secrets at rest (a server refuses to start without one).
 /// </summary>
-public sealed class OpsSecrets(IReadOnlyDictionary<string, string> values)
+public sealed class OpsSecrets(IReadOnlyDictionary<string, string> values, SecretsKey? key = null)
 {
+    public SecretsKey? Key { get; } = key;
+
     public const string IngestToken = "OPS_INGEST_TOKEN";
     public const string AdvisoryScanToken = "OPS_ADVISORY_SCAN_TOKEN";
 

@@ -23,7 +23,7 @@ internal static class SecretsFile
         return values;
     }
 
-    /// <summary>Writes (or updates) keys, keeping other lines; the file is created with mode 0600 before any secret is in it.</summary>
+    /// <summary>Writes (or updates) keys, keeping other lines, into a file that is 0600 before any secret is in it.</summary>
     public static void Write(string path, IReadOnlyDictionary<string, string> values)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -34,8 +34,6 @@ internal static class SecretsFile
             if (i >= 0) lines[i] = $"{key}={value}";
             else lines.Add($"{key}={value}");
         }
-        using (File.Create(path, 0, FileOptions.None)) { }
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.WriteAllLines(path, lines);
+        PrivateFile.Write(path, string.Join('\n', lines) + "\n");
     }
 }

@@ -6,7 +6,8 @@ namespace OdooOps.Secrets;
 /// <summary>
 /// Where each secret comes from (configuration — flags, environment, appsettings.json — then the data dir's
 /// secrets.env) and what `serve` does about a missing or weak one: on a loopback address it generates the missing
-/// ones into the data dir and says where; bound to anything else it refuses to start and names the secret.
+/// ones into the data dir and says where; bound to anything else it refuses to start and names the secret. The
+/// <see cref="SecretsKey"/> is resolved with them.
 /// </summary>
 internal static class SecretsSetup
 {
@@ -49,7 +50,8 @@ internal static class SecretsSetup
             output.WriteLine($"Generated {string.Join(", ", toGenerate)} into {path} (loopback only; set them yourself before exposing OdooOps).");
         }
         var file = SecretsFile.Read(SecretsFile.DefaultPath(dataDir));
-        return new OpsSecrets(OpsSecrets.Names.ToDictionary(n => n, n => config[n] is { Length: > 0 } v ? v : file[n]));
+        return new OpsSecrets(OpsSecrets.Names.ToDictionary(n => n, n => config[n] is { Length: > 0 } v ? v : file[n]),
+            SecretsKey.Resolve(config, dataDir, output));
     }
 
     /// <summary>True when every address the server binds is a loopback one (127.0.0.0/8, ::1, localhost).</summary>

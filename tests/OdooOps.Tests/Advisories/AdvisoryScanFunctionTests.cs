@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Dapper;
 using OdooOps.Advisories;
+using OdooOps.Database;
 using OdooOps.Tests.Infrastructure;
 
 namespace OdooOps.Tests.Advisories;
@@ -190,10 +191,10 @@ public sealed class AdvisoryScanFunctionTests(AdvisoryWorld world, PostgresClust
         await using var owner = await Accounts.OpenAsync(world.Owner);
         foreach (var fn in new[] { "ops.run_advisory_scan(uuid, jsonb)", "ops.advisory_scan(uuid)", "ops.advisory_rule_cpu_high(uuid[], jsonb)", "ops.ensure_system_project()" })
         {
-            var grants = await owner.QuerySingleAsync<(bool App, bool Service, bool Public)>("""
+            var grants = await owner.QuerySingleAsync<(bool App, bool Service, bool Public)>(RequestRoles.For(owner.Database).Substitute("""
                 select has_function_privilege('ops_app', @fn::regprocedure, 'execute'), has_function_privilege('ops_service', @fn::regprocedure, 'execute'),
                        has_function_privilege('public', @fn::regprocedure, 'execute')
-                """, new { fn });
+                """), new { fn });
             Assert.Equal((false, fn.Contains("scan"), false), grants);
         }
     }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Dapper;
 using Npgsql;
+using OdooOps.Database;
 using OdooOps.Tests.Infrastructure;
 
 namespace OdooOps.Tests.Database;
@@ -117,8 +118,8 @@ public sealed class InternalFunctionAccessTests(TenantDatabase db) : IClassFixtu
                      "ops.webhook_signing_key(uuid)", "ops.webhook_push(uuid, text, text, text, text, boolean, boolean, integer, inet)",
                  })
         {
-            var (app, service, pub) = await owner.QuerySingleAsync<(bool, bool, bool)>(
-                "select has_function_privilege('ops_app', @fn::regprocedure, 'execute'), has_function_privilege('ops_service', @fn::regprocedure, 'execute'), "
+            var (app, service, pub) = await owner.QuerySingleAsync<(bool, bool, bool)>(RequestRoles.For(owner.Database).Substitute(
+                "select has_function_privilege('ops_app', @fn::regprocedure, 'execute'), has_function_privilege('ops_service', @fn::regprocedure, 'execute'), ")
                 + "exists (select 1 from aclexplode((select proacl from pg_proc where oid = @fn::regprocedure)) a where a.grantee = 0)", new { fn });
             Assert.Equal((false, true, false), (app, service, pub));
         }
@@ -131,7 +132,7 @@ public sealed class InternalFunctionAccessTests(TenantDatabase db) : IClassFixtu
         {
             Assert.False(await owner.ExecuteScalarAsync<bool>(
                 "select exists (select 1 from pg_attribute where attrelid = 'ops.projects'::regclass and attname = 'webhook_secret' and not attisdropped)"));
-            Assert.False(await owner.ExecuteScalarAsync<bool>("select has_table_privilege('ops_app', 'ops_private.project_webhooks', 'select')"));
+            Assert.False(await owner.ExecuteScalarAsync<bool>(RequestRoles.For(owner.Database).Substitute("select has_table_privilege('ops_app', 'ops_private.project_webhooks', 'select')")));
         }
         await using var admin = await db.AsUserAsync(db.A.OwnerId);
         Assert.Equal("42501", (await admin.TryQueryAsync("select secret from ops_private.project_webhooks")).SqlState);

@@ -41,11 +41,11 @@ public sealed class SqlObjectsTests(PostgresCluster cluster)
         var rebuilt = await cluster.CreateDatabaseAsync("filesonly");
         await using (var conn = new NpgsqlConnection(rebuilt.ConnectionString))
         {
-            await conn.ExecuteAsync(StripEverythingTheFilesMake);
+            await conn.ExecuteAsync(RequestRoles.For(rebuilt.Database!).Substitute(StripEverythingTheFilesMake));
             Assert.Equal(0, await conn.ExecuteScalarAsync<int>(
                 "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname in ('ops', 'registry', 'ops_private')"));
         }
-        SqlObjects.Apply(rebuilt.ConnectionString, SqlObjects.EmbeddedScripts());
+        SqlObjects.Apply(rebuilt.ConnectionString, SqlObjects.EmbeddedScripts(), RequestRoles.For(rebuilt.Database!));
 
         Assert.Equal(await SchemaDump.OfAsync(reference), await SchemaDump.OfAsync(rebuilt));
     }
@@ -95,13 +95,14 @@ public sealed class SqlObjectsTests(PostgresCluster cluster)
     {
         var cs = await cluster.CreateDatabaseAsync("strays");
         await using var conn = new NpgsqlConnection(cs.ConnectionString);
-        await conn.ExecuteAsync("""
+        var roles = RequestRoles.For(cs.Database!);
+        await conn.ExecuteAsync(roles.Substitute("""
             grant execute on function ops.ensure_metric_partitions(date, int) to ops_app;
             create function ops.slugify(p_text text, p_max int) returns text language sql immutable as $$ select left(p_text, p_max) $$;
-            """);
+            """));
         Assert.NotNull((await new Migrator(cs.ConnectionString).MigrateAsync()).SqlObjects); // drift: applied again
 
-        Assert.False(await conn.ExecuteScalarAsync<bool>("select has_function_privilege('ops_app', 'ops.ensure_metric_partitions(date, int)', 'execute')"),
+        Assert.False(await conn.ExecuteScalarAsync<bool>(roles.Substitute("select has_function_privilege('ops_app', 'ops.ensure_metric_partitions(date, int)', 'execute')")),
             await conn.ExecuteScalarAsync<string>("select proacl::text || ' ' || current_user from pg_proc where proname = 'ensure_metric_partitions'"));
         var homes = (await DbVerifier.RunAsync(cs.ConnectionString)).Single(c => c.Name == "Every function has exactly one canonical file");
         Assert.False(homes.Passed);

@@ -142,7 +142,6 @@ public sealed class TenantWriteIsolationTests(TenantDatabase db) : IClassFixture
         ["registry.org_members"] = "insert into registry.org_members (org_id, user_id, role) values (@OrgId, @OutsiderId, 'viewer')",
         ["ops.projects"] = "insert into ops.projects (org_id, name, slug, repo_url) values (@OrgId, 'New', 'new-project', 'https://git.example/new.git')",
         ["ops.branches"] = "insert into ops.branches (project_id, name) values (@ProjectId, 'new-branch')",
-        ["ops.builds"] = "insert into ops.builds (project_id, branch_id, trigger) values (@ProjectId, @DevBranchId, 'manual')",
         ["ops.project_members"] = "insert into ops.project_members (project_id, user_id, role) values (@ProjectId, @OutsiderId, 'viewer')",
         ["ops.api_tokens"] = "insert into ops.api_tokens (user_id, name, token_prefix, token_hash) values (@Me, 'new', 'oo_new', @Hash)",
         ["ops.ingest_tokens"] = "insert into ops.ingest_tokens (project_id, name, token_prefix, token_hash) values (@ProjectId, 'new', 'oi_new', @Hash)",

@@ -19,7 +19,8 @@ namespace OdooOps.Tests.Infrastructure;
 /// WebApplicationFactory on an in-memory TestServer. The binary's entry point is a CLI, so the factory is
 /// handed our host directly instead of intercepting Main.
 /// </summary>
-public sealed class OdooOpsFactory(NpgsqlConnectionStringBuilder owner, LoginRoles.Credentials credentials) : WebApplicationFactory<Program>
+/// <param name="secrets">The server's secrets (default: <see cref="TestHosts.Secrets"/>).</param>
+public sealed class OdooOpsFactory(NpgsqlConnectionStringBuilder owner, LoginRoles.Credentials credentials, OpsSecrets? secrets = null) : WebApplicationFactory<Program>
 {
     OpsDatabase? _database;
 
@@ -36,7 +37,7 @@ public sealed class OdooOpsFactory(NpgsqlConnectionStringBuilder owner, LoginRol
     protected override IHost CreateHost(IHostBuilder builder)
     {
         _database = OpsDatabase.Create(credentials);
-        var app = TestHosts.Build(_database, "http://localhost", b => b.WebHost.UseTestServer());
+        var app = TestHosts.Build(_database, "http://localhost", b => b.WebHost.UseTestServer(), secrets: secrets);
         app.Start();
         return app;
     }
@@ -90,16 +91,19 @@ static class TestHosts
     public const string IngestToken = "test-ingest-token-0123456789abcdef0123456789abcdef";
     public const string AdvisoryScanToken = "test-advisory-token-0123456789abcdef0123456789abcdef";
 
+    /// <summary>The secrets key of every test server (test databases are throwaway; one key lets any server read any of them).</summary>
+    public static readonly SecretsKey SecretsKey = SecretsKey.Parse(new string('7', 64), "test secrets key");
+
     public static readonly OpsSecrets Secrets = new(new Dictionary<string, string>
     {
         [OpsSecrets.IngestToken] = IngestToken,
         [OpsSecrets.AdvisoryScanToken] = AdvisoryScanToken,
-    });
+    }, SecretsKey);
 
     /// <param name="settings">Server settings on top of these defaults, seen from the start (settings read while the
     /// host is built, such as OPS_BUILD_LOG_MAX_BYTES or the scheduler's crons, too).</param>
     public static WebApplication Build(OpsDatabase database, string urls, Action<WebApplicationBuilder>? configure = null,
-        IDictionary<string, string?>? settings = null)
+        IDictionary<string, string?>? settings = null, OpsSecrets? secrets = null)
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -107,6 +111,6 @@ static class TestHosts
             ["OPS_RUNNERS"] = "0", // runner tests start their own (TestServer has no port to reach)
             ["OPS_ALLOW_LOCAL_REPOS"] = "1", // the tests' repositories are local folders
         }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
-        return ServerApp.Build(urls, config, database, Secrets, configure);
+        return ServerApp.Build(urls, config, database, secrets ?? Secrets, configure);
     }
 }

@@ -34,12 +34,19 @@ public sealed class PostgresCluster : IAsyncLifetime
         return cs;
     }
 
-    /// <summary>A fresh, migrated database of its own.</summary>
+    /// <summary>
+    /// A fresh, migrated database of its own. A copy's privileges name the template's group roles until a start moves
+    /// them to its own (RequestRoles), as it would for a copy made by an operator; done here, as a start would.
+    /// </summary>
     public async Task<NpgsqlConnectionStringBuilder> CreateDatabaseAsync(string prefix)
     {
         var name = $"t_{Sanitize(prefix)}_{Interlocked.Increment(ref _counter)}";
         await ExecuteAsync($"create database {name} template {Template}");
-        return ConnectionString(name);
+        var cs = ConnectionString(name);
+        await using var conn = new NpgsqlConnection(cs.ConnectionString);
+        await conn.OpenAsync();
+        await RequestRoles.EnsureAsync(conn, RequestRoles.For(name));
+        return cs;
     }
 
     /// <summary>An empty database (no migrations), for migration tests.</summary>

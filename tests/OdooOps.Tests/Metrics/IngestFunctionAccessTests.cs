@@ -18,8 +18,8 @@ public sealed class IngestFunctionAccessTests(TenantDatabase db) : IClassFixture
     public async Task Only_ops_service_executes_the_batch_function()
     {
         await using var owner = await db.OpenOwnerAsync();
-        var (app, service, pub) = await owner.QuerySingleAsync<(bool, bool, bool)>(
-            "select has_function_privilege('ops_app', @f::regprocedure, 'execute'), has_function_privilege('ops_service', @f::regprocedure, 'execute'), "
+        var (app, service, pub) = await owner.QuerySingleAsync<(bool, bool, bool)>(RequestRoles.For(owner.Database).Substitute(
+            "select has_function_privilege('ops_app', @f::regprocedure, 'execute'), has_function_privilege('ops_service', @f::regprocedure, 'execute'), ")
             + "exists (select 1 from aclexplode((select proacl from pg_proc where oid = @f::regprocedure)) a where a.grantee = 0)", new { f = Function });
         Assert.Equal((false, true, false), (app, service, pub));
 

@@ -1,17 +1,24 @@
 -- Cancels a build: queued -> cancelled at once (the builds_dequeue trigger removes the queue row); running ->
 -- cancel_requested_at is set and the runner stops it; finished -> returned unchanged. Needs ops.can_build
 -- (42501 with ops.build_refusal's words).
+-- SECURITY DEFINER: the request role may not update builds itself (it could rewrite a status, a finish time or
+-- requeue a build), so a user's call is checked here (ops_private.is_request_session): a build of a project they
+-- cannot see is not found.
 create or replace function ops.cancel_build(p_build_id uuid)
 returns ops.builds
 language plpgsql
 volatile
+security definer
+set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_row  ops.builds;
+    v_row   ops.builds;
+    v_user  boolean := ops_private.is_request_session();
 begin
     -- Two rounds cover a runner claiming the build between our read and update.
     for i in 1 .. 3 loop
-        select * into v_row from ops.builds b where b.id = p_build_id;
+        select * into v_row from ops.builds b
+         where b.id = p_build_id and (not v_user or b.project_id = any (ops.visible_project_ids()));
         if not found then
             raise exception 'build % not found', p_build_id using errcode = 'P0002';
         end if;
@@ -20,7 +27,7 @@ begin
             return v_row;
         end if;
 
-        if pg_catalog.row_security_active('ops.builds') and not ops.can_build(v_row.project_id, v_row.branch_id) then
+        if v_user and not ops.can_build(v_row.project_id, v_row.branch_id) then
             raise exception '%', coalesce(ops.build_refusal(v_row.project_id, v_row.branch_id, 'cancel'), 'not allowed to cancel build ' || p_build_id)
                 using errcode = '42501';
         end if;
@@ -44,7 +51,7 @@ begin
         if found then
             return v_row;
         end if;
-        -- status moved under us (or RLS filtered the update); look again
+        -- status moved under us; look again
     end loop;
 
     raise exception 'could not cancel build % (status keeps changing or not allowed)', p_build_id

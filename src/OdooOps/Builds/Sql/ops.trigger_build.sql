@@ -9,6 +9,9 @@
 --           builds_enqueue trigger queues it) and audited as p_actor, with p_detail → 'queued'.
 -- Triggers of one branch, then of one project, run one at a time (transaction locks), so two identical requests queue
 -- one build and concurrent triggers cannot overshoot the cap.
+-- SECURITY DEFINER: the request role may not insert builds itself (a direct insert would skip the dedupe, the cap and
+-- the audit row), so a user's call is checked here (ops_private.is_request_session): a project they cannot see is
+-- not found, and ops.can_build must allow the branch.
 -- Bad arguments: 22023, unknown project or branch: P0002, archived branch: 55000, each naming its column.
 create or replace function ops.trigger_build(
     p_project_id      uuid,
@@ -24,6 +27,8 @@ create or replace function ops.trigger_build(
 returns table (outcome text, build_id uuid, queued_builds integer, cancelled_build_ids uuid[])
 language plpgsql
 volatile
+security definer
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -35,8 +40,9 @@ declare
     v_queued   integer;
     v_refusal  text;
     v_after    jsonb;
+    v_user     boolean := ops_private.is_request_session();
     -- A user is always audited as one; only the database's own callers (a push) name another actor.
-    v_actor    text := case when pg_catalog.row_security_active('ops.audit_log') then 'user' else coalesce(p_actor, 'user') end;
+    v_actor    text := case when v_user then 'user' else coalesce(p_actor, 'user') end;
 begin
     if v_trigger not in ('manual', 'push', 'api', 'schedule', 'rebuild') then
         raise exception 'invalid trigger "%"', p_trigger using errcode = '22023', column = 'trigger';
@@ -44,7 +50,8 @@ begin
     if v_sha is not null and v_sha !~ '^[0-9a-f]{4,64}$' then
         raise exception 'invalid commit_sha "%": expected 4-64 hex digits', p_commit_sha using errcode = '22023', column = 'commit_sha';
     end if;
-    select p.org_id into v_org from ops.projects p where p.id = p_project_id;
+    select p.org_id into v_org from ops.projects p
+     where p.id = p_project_id and (not v_user or p.id = any (ops.visible_project_ids()));
     if not found then
         raise exception 'project % not found', p_project_id using errcode = 'P0002', column = 'project_id';
     end if;
@@ -55,7 +62,7 @@ begin
     if v_branch.archived_at is not null then
         raise exception 'branch % is archived', p_branch_id using errcode = '55000', column = 'branch_id';
     end if;
-    if pg_catalog.row_security_active('ops.builds') then
+    if v_user then
         v_refusal := ops.build_refusal(p_project_id, p_branch_id, 'build');
         if v_refusal is not null then
             raise exception '%', v_refusal using errcode = '42501';

@@ -59,6 +59,7 @@ internal static class DbCommand
             },
             log: null,
             ct: ct);
+        foreach (var warning in result.Warnings) output.WriteLine($"Warning: {warning}");
         foreach (var name in result.Applied) output.WriteLine($"  applied {name}");
         if (result.SqlObjects is { Files: > 0 } objects)
             output.WriteLine($"  applied {objects.Files} SQL files (functions, triggers, privileges and policies): {objects.Reason}");
