@@ -39,6 +39,7 @@ public static class ServerApp
         MetricJobs.Retention,
         AdvisoryScanJob.Job,
         LeaseRescueJob.Job,
+        WebhookDeliveryJob.Job,
     ];
 
     /// <param name="configure">Tests swap the server (TestServer) or add settings here.</param>
@@ -71,6 +72,7 @@ public static class ServerApp
         builder.Services.AddSingleton<PgNotifications>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PgNotifications>());
         builder.Services.AddBuilds();
+        builder.Services.AddProjects();
         builder.Services.AddAdvisories(config);
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
@@ -110,6 +112,7 @@ public static class ServerApp
         api.MapAuthApi();
         api.MapOrgsApi();
         api.MapProjectsApi();
+        api.MapRepoCredentialsApi();
         api.MapBranchesApi();
         api.MapBuildsApi();
         api.MapMembersApi();

@@ -103,6 +103,7 @@ static class TestHosts
         {
             ["Logging:LogLevel:Default"] = "Warning",
             ["OPS_RUNNERS"] = "0", // runner tests start their own (TestServer has no port to reach)
+            ["OPS_ALLOW_LOCAL_REPOS"] = "1", // test projects' repositories are folders; tests of the rule turn it off
         }).Build();
         return ServerApp.Build(urls, config, database, Secrets, configure);
     }

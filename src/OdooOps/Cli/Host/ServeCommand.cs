@@ -30,6 +30,8 @@ internal static class ServeCommand
                 config[Runners.Agent.EmbeddedRunner.WorkDirKey] = Path.Combine(OpsConfiguration.ResolveDataDir(config), "runner");
             if (config[Runners.Agent.EmbeddedRunner.StepUserKey] is { Length: > 0 } stepUser && Runners.Agent.EmbeddedRunner.Capacity(config) > 0)
                 await Runners.Agent.Execution.StepUser.ResolveAsync(stepUser, ct); // a wrong user stops serve here, in one line
+            // The demo projects build from folders in the data dir; an explicit OPS_ALLOW_LOCAL_REPOS=0 still wins.
+            if (parse.GetValue(demo) && string.IsNullOrWhiteSpace(config[Projects.RepoSettings.AllowLocalKey])) config[Projects.RepoSettings.AllowLocalKey] = "1";
             var listen = parse.GetValue(urls) ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS") ?? ServerApp.DefaultUrls;
             // Before anything else: a server exposed beyond loopback must not start with missing or weak secrets.
             var secrets = SecretsSetup.Resolve(config, OpsConfiguration.ResolveDataDir(config), listen, Console.Out);
