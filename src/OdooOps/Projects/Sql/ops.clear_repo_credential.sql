@@ -8,7 +8,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    perform ops_private.require_project_admin(p_project_id, 'the repository credential');
+    perform ops_private.require_project_admin(p_project_id, 'Removing the repository credential');
     delete from ops_private.repo_url_credentials u where u.project_id = p_project_id;
     return query delete from ops_private.repo_credentials c where c.project_id = p_project_id returning c.kind, c.username;
 end

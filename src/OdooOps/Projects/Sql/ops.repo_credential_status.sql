@@ -8,7 +8,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    perform ops_private.require_project_admin(p_project_id, 'the repository credential');
+    perform ops_private.require_project_admin(p_project_id, 'Seeing the repository credential');
     return query
         select c.kind, c.username, c.set_at
           from (select 1) one

@@ -10,7 +10,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 begin
-    perform ops_private.require_project_admin(p_project_id, 'the repository credential');
+    perform ops_private.require_project_admin(p_project_id, 'Setting the repository credential');
     if p_kind is null or p_kind not in ('token', 'ssh_key') or p_secret is null or p_secret = ''
        or (p_username is not null and p_kind <> 'token') then
         raise exception 'a repository credential is a token (with an optional user name) or an ssh_key' using errcode = '22023';

@@ -1,5 +1,6 @@
 -- The acting user must be an admin of the project (its own role or the organisation's): P0002 when the project is not
--- theirs to see, 42501 naming their role otherwise. p_what names what needs it, in the message.
+-- theirs to see, 42501 naming their role otherwise. p_what names what needs it, in the message. For the SECURITY DEFINER
+-- functions of project admins (webhook settings, repository credential), which RLS does not guard.
 create or replace function ops_private.require_project_admin(p_project_id uuid, p_what text)
 returns void
 language plpgsql
