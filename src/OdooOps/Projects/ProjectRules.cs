@@ -31,16 +31,24 @@ internal static partial class ProjectRules
     public enum RepoKind { Remote, Local, Refused }
 
     /// <summary>
-    /// What kind of source a stored URL names, for the dispatch of a build (projects may predate these rules): a local
-    /// path; something no runner may hand to git (an option, a remote helper, a scheme git would look a helper up for);
-    /// or a remote repository.
+    /// What kind of source a stored URL names, as git reads it, for the dispatch of a build (projects may predate these
+    /// rules): something no runner may hand to git (an option, a remote helper, a scheme git would look a helper up
+    /// for); a URL of a remote transport; scp-style host:path (a ':' before any '/'); anything else is a local path.
     /// </summary>
-    public static RepoKind Kind(string url) =>
-        IsLocal(url) ? RepoKind.Local
-        : url.StartsWith('-') || url.Any(char.IsControl) || RemoteHelperPattern().IsMatch(url) ? RepoKind.Refused
-        : SchemePattern().Match(url) is { Success: true } m && m.Groups[1].Value.ToLowerInvariant() is not ("https" or "http" or "ssh" or "git+ssh" or "ssh+git" or "git")
-            ? RepoKind.Refused
-            : RepoKind.Remote;
+    public static RepoKind Kind(string url)
+    {
+        if (url.StartsWith('-') || url.Any(char.IsControl) || RemoteHelperPattern().IsMatch(url)) return RepoKind.Refused;
+        if (SchemePattern().Match(url) is { Success: true } m)
+            return m.Groups[1].Value.ToLowerInvariant() switch
+            {
+                "https" or "http" or "ssh" or "git+ssh" or "ssh+git" or "git" => RepoKind.Remote,
+                "file" => RepoKind.Local,
+                _ => RepoKind.Refused,
+            };
+        var colon = url.IndexOf(':');
+        var slash = url.IndexOf('/');
+        return colon > 0 && (slash < 0 || colon < slash) ? RepoKind.Remote : RepoKind.Local;
+    }
 
     /// <summary>Why <paramref name="url"/> is not accepted (words that follow the field's name), or null. Never quotes the URL.</summary>
     public static string? RepoUrlProblem(string url, bool allowLocal)

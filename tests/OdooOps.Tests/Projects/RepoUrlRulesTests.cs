@@ -75,6 +75,22 @@ public sealed class RepoUrlRulesTests(ApiWorld world, PostgresCluster cluster) :
         Assert.Equal(HttpStatusCode.Created, (await CreateAsync(client, "https://github.com/acme/erp.git", "local-off")).StatusCode);
     }
 
+    /// <summary>How the runner API reads a stored URL (projects may predate the rules) before it hands it to a runner.</summary>
+    [Theory]
+    [InlineData("https://github.com/acme/erp.git", "Remote")]
+    [InlineData("http://git.example.com/erp.git", "Remote")] // insecure, refused at input, but no escape from the sandbox
+    [InlineData("git@github.com:acme/erp.git", "Remote")]
+    [InlineData("ssh://git@github.com/acme/erp.git", "Remote")]
+    [InlineData("/srv/git/erp", "Local")]
+    [InlineData("file:///srv/git/erp", "Local")]
+    [InlineData("github.com/acme/erp", "Local")] // no scheme and no ':' before a '/': git reads a path
+    [InlineData("../other-project", "Local")]
+    [InlineData("ext::sh -c touch% /tmp/pwned", "Refused")]
+    [InlineData("gopher://git.example.com/erp.git", "Refused")] // git would look for a git-remote-gopher helper
+    [InlineData("-uhelp", "Refused")]
+    public void A_stored_url_is_read_as_git_reads_it(string url, string kind) =>
+        Assert.Equal(kind, OdooOps.Projects.ProjectRules.Kind(url).ToString());
+
     Task<HttpResponseMessage> CreateAsync(HttpClient client, string url, string? org = null) =>
         client.PostAsync("/api/ops/projects", ApiWorld.Body(new { org = org ?? world.A.OrgSlug, name = "Repo", slug = world.Unique("repo"), repo_url = url }));
 }
