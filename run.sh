@@ -26,7 +26,8 @@ if [ -z "${OPS_DEMO_PASSWORD:-}" ]; then
   fi
   OPS_DEMO_PASSWORD="$(cat "$password_file")"
 fi
-export OPS_DEMO_PASSWORD OPS_DATA_DIR="$data_dir"
+# The demo projects' repositories are folders in the data dir: let this (single-user) server build from local paths.
+export OPS_DEMO_PASSWORD OPS_DATA_DIR="$data_dir" OPS_ALLOW_LOCAL_REPOS="${OPS_ALLOW_LOCAL_REPOS:-1}"
 
 urls="${OPS_URLS:-http://127.0.0.1:8080}"
 cat <<MSG

@@ -16,8 +16,9 @@ internal static class ProjectCreate
     public sealed record Request(string? Name, string? Slug, string? RepoUrl, string? RuntimeVersion);
 
     /// <summary>A null slug is made from the name and a null version is 19.0; a given one must be valid as given.</summary>
-    public static Validation Validate(Request r, ProjectUpdate.FieldNames fields) => new Validation()
-        .Required(fields.Name, r.Name).Slug(fields.Slug, r.Slug).RepoUrl(fields.RepoUrl, r.RepoUrl).RuntimeVersion(fields.RuntimeVersion, r.RuntimeVersion);
+    public static Validation Validate(Request r, ProjectUpdate.FieldNames fields, RepoSettings repos) => new Validation()
+        .Required(fields.Name, r.Name).Slug(fields.Slug, r.Slug).RepoUrl(fields.RepoUrl, r.RepoUrl, repos.AllowLocal)
+        .RuntimeVersion(fields.RuntimeVersion, r.RuntimeVersion);
 
     public abstract record Outcome;
     public sealed record Created(Project Project) : Outcome;

@@ -17,11 +17,11 @@ internal static class ProjectUpdate
     public static readonly FieldNames ApiFields = new("name", "slug", "repo_url", "runtime_version");
 
     /// <summary>A null field is left as it is; a given one must pass the same rules as at creation.</summary>
-    public static Validation Validate(ProjectsApi.UpdateProject body, FieldNames fields)
+    public static Validation Validate(ProjectsApi.UpdateProject body, FieldNames fields, RepoSettings repos)
     {
         var v = new Validation().Slug(fields.Slug, body.Slug).RuntimeVersion(fields.RuntimeVersion, body.RuntimeVersion);
         if (body.Name is not null) v.Required(fields.Name, body.Name);
-        if (body.RepoUrl is not null) v.RepoUrl(fields.RepoUrl, body.RepoUrl);
+        if (body.RepoUrl is not null) v.RepoUrl(fields.RepoUrl, body.RepoUrl, repos.AllowLocal);
         return v;
     }
 

@@ -44,10 +44,10 @@ internal static class ProjectsApi
             : TypedResults.NotFound();
 
     static async Task<Results<Created<ProjectSummary>, ValidationProblem, ProblemHttpResult>> Create(
-        CreateProject body, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)
+        CreateProject body, ClaimsPrincipal user, OpsDatabase db, RepoSettings repos, HttpContext http, CancellationToken ct)
     {
         var request = new ProjectCreate.Request(body.Name, body.Slug, body.RepoUrl, body.RuntimeVersion);
-        var v = ProjectCreate.Validate(request, ProjectUpdate.ApiFields);
+        var v = ProjectCreate.Validate(request, ProjectUpdate.ApiFields, repos);
         if (body.OrgId is null && string.IsNullOrWhiteSpace(body.Org)) v.Add("org_id", "org_id (or org, the organisation's slug) is required.");
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
 
@@ -68,9 +68,9 @@ internal static class ProjectsApi
     }
 
     static async Task<Results<Ok<ProjectSummary>, ValidationProblem, NotFound, ProblemHttpResult>> Update(
-        Guid projectId, UpdateProject body, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)
+        Guid projectId, UpdateProject body, ClaimsPrincipal user, OpsDatabase db, RepoSettings repos, HttpContext http, CancellationToken ct)
     {
-        var v = ProjectUpdate.Validate(body, ProjectUpdate.ApiFields);
+        var v = ProjectUpdate.Validate(body, ProjectUpdate.ApiFields, repos);
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         var actor = Actor.Of(user, http);
         return await db.AsUserAsync<Results<Ok<ProjectSummary>, ValidationProblem, NotFound, ProblemHttpResult>>(actor.UserId, async (c, t) =>

@@ -40,6 +40,7 @@ public static class ServerApp
         BuildLogRetentionJob.Job,
         AdvisoryScanJob.Job,
         LeaseRescueJob.Job,
+        WebhookDeliveryJob.Job,
     ];
 
     /// <param name="configure">Tests swap the server (TestServer) or add settings here.</param>
@@ -74,6 +75,7 @@ public static class ServerApp
         builder.Services.AddSingleton<PgNotifications>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PgNotifications>());
         builder.Services.AddBuilds(builder.Configuration);
+        builder.Services.AddProjects();
         builder.Services.AddAdvisories(config);
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
@@ -113,6 +115,7 @@ public static class ServerApp
         api.MapAuthApi();
         api.MapOrgsApi();
         api.MapProjectsApi();
+        api.MapRepoCredentialsApi();
         api.MapBranchesApi();
         api.MapBuildsApi();
         api.MapMembersApi();

@@ -13,9 +13,12 @@ internal sealed class GitHubHook : IHookProvider
 {
     public const string SignatureHeader = "X-Hub-Signature-256";
     public const string EventHeader = "X-GitHub-Event";
+    public const string DeliveryHeader = "X-GitHub-Delivery";
     const string SignaturePrefix = "sha256=";
 
     public string Name => "github";
+    public bool BodyIsSigned => true;
+    public string? DeliveryId(IHeaderDictionary headers) => HookPayload.Header(headers, DeliveryHeader);
 
     public bool Authenticate(string? key, IHeaderDictionary headers, ReadOnlySpan<byte> body)
     {
@@ -39,7 +42,7 @@ internal sealed class GitHubHook : IHookProvider
         var other => new HookEvent.Ignored($"GitHub event '{other}' is not used: only push builds (and ping answers)."),
     };
 
-    /// <summary>ref, after, deleted (optional) and head_commit.message (head_commit is null for a deletion).</summary>
+    /// <summary>ref, after, deleted (optional) and head_commit.message and .timestamp (head_commit is null for a deletion).</summary>
     static HookEvent ReadPush(ReadOnlySpan<byte> body)
     {
         using var doc = HookPayload.Parse(body, out var invalid);
@@ -55,12 +58,17 @@ internal sealed class GitHubHook : IHookProvider
             else errors.Add("deleted", "deleted must be true or false.");
         }
         string? message = null;
+        DateTimeOffset? at = null;
         if (root.TryGetProperty("head_commit", out var head) && head.ValueKind != JsonValueKind.Null)
         {
-            if (head.ValueKind == JsonValueKind.Object) message = HookPayload.String(head, "message", "head_commit.message", errors);
+            if (head.ValueKind == JsonValueKind.Object)
+            {
+                message = HookPayload.String(head, "message", "head_commit.message", errors);
+                at = HookPayload.Time(head, "timestamp", "head_commit.timestamp", errors);
+            }
             else errors.Add("head_commit", "head_commit must be an object or null.");
         }
         if (!errors.IsValid) return new HookEvent.Invalid(errors);
-        return new GitPush(gitRef!, after!, deleted || GitPush.IsZero(after!), message).Classify();
+        return new GitPush(gitRef!, after!, deleted || GitPush.IsZero(after!), message, at).Classify();
     }
 }

@@ -14,8 +14,13 @@ internal sealed class GitLabHook : IHookProvider
 {
     public const string TokenHeader = "X-Gitlab-Token";
     public const string EventHeader = "X-Gitlab-Event";
+    /// <summary>GitLab 17.4+: the same on every retry of a delivery. Older GitLab sends only the event's UUID.</summary>
+    public const string IdempotencyHeader = "Idempotency-Key", EventUuidHeader = "X-Gitlab-Event-UUID";
 
     public string Name => "gitlab";
+    public bool BodyIsSigned => false;
+    public string? DeliveryId(IHeaderDictionary headers) =>
+        HookPayload.Header(headers, IdempotencyHeader) ?? HookPayload.Header(headers, EventUuidHeader);
 
     public bool Authenticate(string? key, IHeaderDictionary headers, ReadOnlySpan<byte> body)
     {
@@ -36,7 +41,7 @@ internal sealed class GitLabHook : IHookProvider
 
     /// <summary>
     /// ref, after, checkout_sha (the commit to build; null when the branch was deleted) and commits[] (oldest first,
-    /// at most 20): the message is that of the commit built, else of the last one.
+    /// at most 20): the message is that of the commit built, else of the last one; its time that of the commit built.
     /// </summary>
     static HookEvent ReadPush(ReadOnlySpan<byte> body)
     {
@@ -47,7 +52,7 @@ internal sealed class GitLabHook : IHookProvider
         var gitRef = HookPayload.Required(root, "ref", errors);
         var after = HookPayload.Required(root, "after", errors);
         var checkout = HookPayload.String(root, "checkout_sha", "checkout_sha", errors);
-        var commits = new List<(string? Id, string? Message)>();
+        var commits = new List<(string? Id, string? Message, DateTimeOffset? At)>();
         if (root.TryGetProperty("commits", out var list) && list.ValueKind != JsonValueKind.Null)
         {
             if (list.ValueKind != JsonValueKind.Array) errors.Add("commits", "commits must be an array.");
@@ -55,14 +60,15 @@ internal sealed class GitLabHook : IHookProvider
                 foreach (var (commit, i) in list.EnumerateArray().Select((c, i) => (c, i)))
                 {
                     if (commit.ValueKind != JsonValueKind.Object) { errors.Add($"commits[{i}]", $"commits[{i}] must be an object."); continue; }
-                    commits.Add((HookPayload.String(commit, "id", $"commits[{i}].id", errors), HookPayload.String(commit, "message", $"commits[{i}].message", errors)));
+                    commits.Add((HookPayload.String(commit, "id", $"commits[{i}].id", errors), HookPayload.String(commit, "message", $"commits[{i}].message", errors),
+                        HookPayload.Time(commit, "timestamp", $"commits[{i}].timestamp", errors)));
                 }
         }
         if (!errors.IsValid) return new HookEvent.Invalid(errors);
         var deleted = GitPush.IsZero(after!);
         var head = deleted ? after! : checkout ?? after!;
-        var message = commits.LastOrDefault(c => string.Equals(c.Id, head, StringComparison.OrdinalIgnoreCase)).Message
-                      ?? (commits.Count > 0 ? commits[^1].Message : null);
-        return new GitPush(gitRef!, head, deleted, message).Classify();
+        var built = commits.LastOrDefault(c => string.Equals(c.Id, head, StringComparison.OrdinalIgnoreCase));
+        var message = built.Message ?? (commits.Count > 0 ? commits[^1].Message : null);
+        return new GitPush(gitRef!, head, deleted, message, built.At).Classify();
     }
 }

@@ -3,10 +3,10 @@ using OdooOps.Server;
 namespace OdooOps.Webhooks;
 
 /// <summary>
-/// A push as both providers describe it: the ref, the new head (all zeros when the ref was deleted) and the head
-/// commit's message.
+/// A push as both providers describe it: the ref, the new head (all zeros when the ref was deleted), the head commit's
+/// message and its time (null when the payload does not say).
 /// </summary>
-internal sealed record GitPush(string Ref, string After, bool Deleted, string? Message)
+internal sealed record GitPush(string Ref, string After, bool Deleted, string? Message, DateTimeOffset? CommittedAt = null)
 {
     const string Heads = "refs/heads/";
     const string Tags = "refs/tags/";

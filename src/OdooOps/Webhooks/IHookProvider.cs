@@ -18,6 +18,15 @@ internal interface IHookProvider
 
     /// <summary>Only called for an authenticated request: strangers never learn how the body is judged.</summary>
     HookEvent Read(IHeaderDictionary headers, ReadOnlySpan<byte> body);
+
+    /// <summary>The id the host gives this delivery, the same on its redeliveries; null when none was sent.</summary>
+    string? DeliveryId(IHeaderDictionary headers);
+
+    /// <summary>
+    /// Whether the signature covers the whole body, so that the body itself identifies a delivery (GitHub: a replay with
+    /// another delivery header is still the same signed body). GitLab's token signs nothing.
+    /// </summary>
+    bool BodyIsSigned { get; }
 }
 
 /// <summary>What both providers share: the stand-in key for "no secret", single-valued headers, the JSON body.</summary>
@@ -66,4 +75,14 @@ internal static class HookPayload
     }
 
     public static HookEvent.Invalid Refuse(string field, string message) => new(new Validation().Add(field, message));
+
+    /// <summary>A commit's time (ISO 8601, as both hosts write it); absent or null gives null, anything else is an error.</summary>
+    public static DateTimeOffset? Time(JsonElement parent, string name, string field, Validation errors)
+    {
+        if (String(parent, name, field, errors) is not { } text) return null;
+        if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var at))
+            return at;
+        errors.Add(field, $"{field} must be an ISO 8601 time.");
+        return null;
+    }
 }

@@ -43,15 +43,18 @@ internal static class WebhookStore
     public static Task<string?> SigningKeyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid projectId) =>
         conn.ExecuteScalarAsync<string?>("select ops.webhook_signing_key(@projectId)", new { projectId }, tx);
 
+    /// <param name="deliveryId">The host's id of this delivery; <paramref name="bodySha256"/> the digest of a signed body (GitHub):
+    /// either seen in the last 24 hours makes the outcome <c>duplicate</c>, with nothing done.</param>
     public static Task<PushOutcome> PushAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid projectId, string provider, string branch,
-        GitPush push, bool cancelSuperseded, int maxQueued, IPAddress? ip) =>
+        GitPush push, bool cancelSuperseded, int maxQueued, IPAddress? ip, string? deliveryId, byte[]? bodySha256) =>
         conn.QuerySingleAsync<PushOutcome>("""
             select outcome, branch_id, branch_created, build_id, build_status, cancelled_build_ids, queued_builds
-              from ops.webhook_push(@projectId, @provider, @branch, @sha, @Message, @Deleted, @cancelSuperseded, @maxQueued, @ip::inet)
+              from ops.webhook_push(@projectId, @provider, @branch, @sha, @Message, @Deleted, @cancelSuperseded, @maxQueued, @ip::inet,
+                                    @deliveryId, @bodySha256, @committedAt)
             """,
             new
             {
                 projectId, provider, branch, sha = push.Deleted ? null : push.After, push.Message, push.Deleted, cancelSuperseded, maxQueued,
-                ip = ip?.ToString(),
+                ip = ip?.ToString(), deliveryId, bodySha256, committedAt = push.CommittedAt?.UtcDateTime,
             }, tx);
 }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Microsoft.Net.Http.Headers;
 using OdooOps.Builds;
 using OdooOps.Database;
@@ -10,7 +11,9 @@ namespace OdooOps.Webhooks;
 /// project's webhook secret. Checks run cheapest and least revealing first: content type (415), size (413), then the
 /// secret (401) — the same 401 for an unknown or archived project, a project without a secret and a wrong or
 /// missing signature, so a stranger cannot probe which projects exist — and only then the event and body (400).
-/// The key is read, the request verified and the push applied in one ops_service transaction.
+/// The key is read, the request verified and the push applied in one ops_service transaction. A push delivered again
+/// within 24 hours (the host's delivery id, or GitHub's signed body, seen before) is answered 200 "duplicate" and applied
+/// no more: a replayed delivery builds nothing.
 /// </summary>
 internal static class WebhooksApi
 {
@@ -76,7 +79,8 @@ internal static class WebhooksApi
             case HookEvent.Push { Git: var push }:
                 var branch = push.Branch!;
                 var outcome = await WebhookStore.PushAsync(conn, tx, project, provider.Name, branch, push, settings.CancelSupersededBuilds,
-                    maxQueued, request.HttpContext.Connection.RemoteIpAddress);
+                    maxQueued, request.HttpContext.Connection.RemoteIpAddress, provider.DeliveryId(request.Headers),
+                    provider.BodyIsSigned ? SHA256.HashData(body.Span) : null);
                 if (outcome.Outcome == "too_many")
                     return Problem(429, "Too many queued builds",
                         $"This project already has {outcome.QueuedBuilds} queued builds (limit {maxQueued}): nothing was queued; redeliver the hook later.");
@@ -97,6 +101,9 @@ internal static class WebhooksApi
             "queued" => TypedResults.Json(Of("queued", $"Build of {branch} at {sha![..12]} queued" +
                 (o.CancelledBuildIds.Length > 0 ? $"; {o.CancelledBuildIds.Length} queued build(s) of older commits cancelled." : ".")), statusCode: 202),
             "existing" => TypedResults.Json(Of("already_queued", $"This commit of {branch} is already being built ({o.BuildStatus}).")),
+            // 200, not an error: a host retries (and GitLab eventually disables) hooks that fail, and nothing failed here.
+            "duplicate" => TypedResults.Json(new HookAnswer("duplicate",
+                "This delivery was already received in the last 24 hours, so nothing was done (to build the commit again, rebuild it in OdooOps).", branch)),
             "archived" => TypedResults.Json(Of("archived", $"Branch {branch} was deleted in the repository, so it is archived.")),
             "unknown_branch" => TypedResults.Json(Of("ignored", $"Branch {branch} was deleted; this project has no live branch of that name.")),
             "production_branch" => TypedResults.Json(Of("ignored",

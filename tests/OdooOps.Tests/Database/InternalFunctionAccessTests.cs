@@ -22,7 +22,11 @@ public sealed class InternalFunctionAccessTests(TenantDatabase db) : IClassFixtu
         "select ops.authenticate_ingest_token(@IngestTokenHash)",
         "select * from ops.authenticate_api_token(@ApiTokenHash)",
         "select ops.webhook_signing_key(@ProjectId)",
-        "select outcome from ops.webhook_push(@ProjectId, 'github', 'feature/hook', repeat('a', 40), 'm', false, true, 20, null)",
+        "select outcome from ops.webhook_push(@ProjectId, 'github', 'feature/hook', repeat('a', 40), 'm', false, true, 20, null, null, null, null)",
+        "select ops.prune_webhook_deliveries(now())",
+        "select count(*) from ops.repo_url_credentials()",
+        "select ops.adopt_repo_url_credential(@ProjectId, 'u:p', 'u', 'ciphertext')",
+        "select count(*) from ops.build_repo_credential(gen_random_uuid(), gen_random_uuid(), gen_random_uuid())",
     ];
 
     [Fact]
@@ -64,6 +68,9 @@ public sealed class InternalFunctionAccessTests(TenantDatabase db) : IClassFixtu
         Assert.Empty(await conn.QueryAsync(InternalCalls[6], new { ApiTokenHash = RandomNumberGenerator.GetBytes(32) }, tx));
         Assert.Null(await conn.ExecuteScalarAsync<string?>(InternalCalls[7], db.A, tx)); // the fixture's projects have no webhook secret
         Assert.Equal("queued", await conn.ExecuteScalarAsync<string>(InternalCalls[8], db.A, tx));
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>(InternalCalls[9], transaction: tx)); // nothing older than now but the push just made
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>(InternalCalls[10], transaction: tx));
+        Assert.False(await conn.ExecuteScalarAsync<bool>(InternalCalls[11], db.A, tx)); // nothing waits for this project
     }
 
     [Fact]
@@ -73,7 +80,7 @@ public sealed class InternalFunctionAccessTests(TenantDatabase db) : IClassFixtu
         await using var tx = await conn.BeginTransactionAsync(); // rolled back: the class database stays as built
         await conn.ExecuteAsync("select set_config('ops.user_id', @OwnerId::text, false)", db.A, tx);
         var buildId = await conn.ExecuteScalarAsync<Guid>(
-            "select build_id from ops.webhook_push(@ProjectId, 'github', 'feature/anon', repeat('c', 40), 'm', false, true, 20, null)", db.A, tx);
+            "select build_id from ops.webhook_push(@ProjectId, 'github', 'feature/anon', repeat('c', 40), 'm', false, true, 20, null, null, null, null)", db.A, tx);
         await using var owner = await db.OpenOwnerAsync();
         await tx.CommitAsync();
         try
@@ -115,7 +122,9 @@ public sealed class InternalFunctionAccessTests(TenantDatabase db) : IClassFixtu
                  {
                      "ops.ingest_metric_batch(uuid, text[], timestamptz[], double precision[], text[], jsonb[], text, bytea)", "ops.advisory_scan(uuid)", "ops.ensure_metric_partitions(date, int)",
                      "ops.drop_metric_partitions_before(date)", "ops.authenticate_ingest_token(bytea)", "ops.authenticate_api_token(bytea)",
-                     "ops.webhook_signing_key(uuid)", "ops.webhook_push(uuid, text, text, text, text, boolean, boolean, integer, inet)",
+                     "ops.webhook_signing_key(uuid)", "ops.webhook_push(uuid, text, text, text, text, boolean, boolean, integer, inet, text, bytea, timestamptz)",
+                     "ops.prune_webhook_deliveries(timestamptz)", "ops.repo_url_credentials()", "ops.adopt_repo_url_credential(uuid, text, text, text)",
+                     "ops.build_repo_credential(uuid, uuid, uuid)", "ops.build_secret_names(uuid, uuid, uuid)",
                  })
         {
             var (app, service, pub) = await owner.QuerySingleAsync<(bool, bool, bool)>(RequestRoles.For(owner.Database).Substitute(

@@ -25,8 +25,7 @@ public static class CliRunner
         psi.Environment.Remove("OPS_DATABASE_URL");
         psi.Environment.Remove("OPS_DATA_DIR");
         psi.Environment.Remove("OPS_DEMO_PASSWORD");
-        // The tests' repositories are local folders: runners and servers started here may fetch them.
-        psi.Environment["OPS_ALLOW_LOCAL_REPOS"] = "1";
+        psi.Environment["OPS_ALLOW_LOCAL_REPOS"] = "1"; // the tests' repositories are folders (a test of the rule sets it to 0)
         if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
         return psi;
     }

@@ -109,7 +109,7 @@ static class TestHosts
         {
             ["Logging:LogLevel:Default"] = "Warning",
             ["OPS_RUNNERS"] = "0", // runner tests start their own (TestServer has no port to reach)
-            ["OPS_ALLOW_LOCAL_REPOS"] = "1", // the tests' repositories are local folders
+            ["OPS_ALLOW_LOCAL_REPOS"] = "1", // test projects' repositories are folders; tests of the rule turn it off
         }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         return ServerApp.Build(urls, config, database, secrets ?? Secrets, configure);
     }

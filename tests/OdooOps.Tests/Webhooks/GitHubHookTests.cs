@@ -46,11 +46,10 @@ public sealed class GitHubHookTests(ApiWorld world) : IClassFixture<ApiWorld>
     public async Task The_same_commit_again_answers_the_build_already_queued()
     {
         var (project, secret) = await NewProjectWithSecretAsync(world);
-        var body = GitHubPush("refs/heads/main", Sha('b'));
-        var first = await GitHubAsync(Http, project, secret, body);
+        var first = await GitHubAsync(Http, project, secret, GitHubPush("refs/heads/main", Sha('b')));
         Assert.Equal(HttpStatusCode.Accepted, first.Status);
 
-        var again = await GitHubAsync(Http, project, secret, body);
+        var again = await GitHubAsync(Http, project, secret, GitHubPush("refs/heads/main", Sha('b'))); // pushed again: another delivery
         Assert.True(again.Status == HttpStatusCode.OK, again.ToString());
         Assert.Equal("already_queued", again.Json.GetProperty("outcome").GetString());
         Assert.Equal(first.Json.GetProperty("build_id").GetGuid(), again.Json.GetProperty("build_id").GetGuid());
@@ -58,7 +57,7 @@ public sealed class GitHubHookTests(ApiWorld world) : IClassFixture<ApiWorld>
 
         // Also while it runs.
         await ScalarAsync<int>(world, "update ops.builds set status = 'running', started_at = now() where project_id = @project returning 1", new { project });
-        var running = await GitHubAsync(Http, project, secret, body);
+        var running = await GitHubAsync(Http, project, secret, GitHubPush("refs/heads/main", Sha('b')));
         Assert.Equal(HttpStatusCode.OK, running.Status);
         Assert.Equal("running", running.Json.GetProperty("build_status").GetString());
     }

@@ -5,8 +5,11 @@
 --   dedupe: the same commit (or none) already queued or running on the branch → 'existing', that build, nothing written;
 --   cap:    the project's queued builds, less those this call supersedes, at p_max_queued → 'too_many', nothing
 --           written (null: no cap; the host always passes OPS_MAX_QUEUED_BUILDS_PER_PROJECT, and so do git pushes);
---   else:   with p_supersede, the branch's queued builds of other commits are cancelled; the build is inserted (the
---           builds_enqueue trigger queues it) and audited as p_actor, with p_detail → 'queued'.
+--   else:   with p_supersede, the branch's queued builds of other commits are cancelled — unless p_commit_at (the pushed
+--           commit's time, from the push payload) is older than a commit the branch already has queued or built (a
+--           replayed or late push: it cancels nothing, 'kept_newer_builds' in its audit row); the build is inserted
+--           (the builds_enqueue trigger queues it and snapshots its stage and variables) and audited as p_actor, with
+--           p_detail → 'queued'. p_commit_at is recorded for the database's own callers only (a push), never a user's.
 -- Triggers of one branch, then of one project, run one at a time (transaction locks), so two identical requests queue
 -- one build and concurrent triggers cannot overshoot the cap.
 -- SECURITY DEFINER: the request role may not insert builds itself (a direct insert would skip the dedupe, the cap and
@@ -23,7 +26,8 @@ create or replace function ops.trigger_build(
     p_supersede       boolean default false,
     p_actor           text default 'user',
     p_detail          text default null,
-    p_ip              inet default null)
+    p_ip              inet default null,
+    p_commit_at       timestamptz default null)
 returns table (outcome text, build_id uuid, queued_builds integer, cancelled_build_ids uuid[])
 language plpgsql
 volatile
@@ -41,6 +45,8 @@ declare
     v_refusal  text;
     v_after    jsonb;
     v_user     boolean := ops_private.is_request_session();
+    v_stale    boolean := false;
+    v_at       timestamptz := case when ops_private.is_request_session() then null else p_commit_at end;
     -- A user is always audited as one; only the database's own callers (a push) name another actor.
     v_actor    text := case when v_user then 'user' else coalesce(p_actor, 'user') end;
 begin
@@ -85,7 +91,11 @@ begin
         return;
     end if;
 
-    if coalesce(p_supersede, false) then
+    if coalesce(p_supersede, false) and v_at is not null then
+        v_stale := exists (select 1 from ops.builds b
+                            where b.branch_id = p_branch_id and b.commit_at > v_at and b.commit_sha is distinct from v_sha);
+    end if;
+    if coalesce(p_supersede, false) and not v_stale then
         select coalesce(pg_catalog.array_agg(b.id order by b.created_at), '{}') into v_ids
           from ops.builds b
          where b.branch_id = p_branch_id and b.status = 'queued' and b.commit_sha is distinct from v_sha;
@@ -112,6 +122,9 @@ begin
     insert into ops.builds (project_id, branch_id, trigger, commit_sha, commit_message, triggered_by)
     values (p_project_id, p_branch_id, v_trigger, v_sha, pg_catalog.left(p_commit_message, 10000), ops.current_user_id())
     returning id into build_id;
+    if v_at is not null then
+        update ops.builds b set commit_at = v_at where b.id = build_id;
+    end if;
 
     v_after := pg_catalog.jsonb_build_object('branch', v_branch.name, 'commit_sha', v_sha, 'trigger', v_trigger);
     if p_detail is not null then
@@ -120,6 +133,9 @@ begin
     if v_trigger = 'push' then
         -- What a push cancelled (perhaps nothing) is part of what it did.
         v_after := v_after || pg_catalog.jsonb_build_object('cancelled_build_ids', cancelled_build_ids);
+        if v_stale then
+            v_after := v_after || pg_catalog.jsonb_build_object('kept_newer_builds', true);
+        end if;
     end if;
     perform ops.write_audit(v_actor, 'build.trigger', 'build', build_id::text, v_org, p_project_id, null, v_after, p_ip);
 
@@ -128,5 +144,5 @@ begin
     return next;
 end
 $$;
-revoke all on function ops.trigger_build(uuid, uuid, text, text, integer, text, boolean, text, text, inet) from public, ops_app, ops_service;
-grant execute on function ops.trigger_build(uuid, uuid, text, text, integer, text, boolean, text, text, inet) to ops_app;
+revoke all on function ops.trigger_build(uuid, uuid, text, text, integer, text, boolean, text, text, inet, timestamptz) from public, ops_app, ops_service;
+grant execute on function ops.trigger_build(uuid, uuid, text, text, integer, text, boolean, text, text, inet, timestamptz) to ops_app;

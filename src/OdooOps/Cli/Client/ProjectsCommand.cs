@@ -5,15 +5,16 @@ using OdooOps.Runners.Protocol;
 
 namespace OdooOps.Cli.Client;
 
-/// <summary>`odooops projects list|create|labels`, over the REST API with the stored token.</summary>
+/// <summary>`odooops projects list|create|labels|credential`, over the REST API with the stored token.</summary>
 internal static class ProjectsCommand
 {
     public static Command Create()
     {
-        var projects = new Command("projects", "List and create projects (needs `odooops login`).");
+        var projects = new Command("projects", "List and create projects, their runner labels and repository credential (needs `odooops login`).");
         projects.Add(List());
         projects.Add(CreateProject());
         projects.Add(RunnerLabels());
+        projects.Add(RepoCredentialCommand.Create());
         return projects;
     }
 

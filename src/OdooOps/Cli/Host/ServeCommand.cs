@@ -32,6 +32,8 @@ internal static class ServeCommand
                 await Runners.Agent.Execution.StepUser.ResolveAsync(stepUser, ct); // a wrong user stops serve here, in one line
             if (Runners.Agent.EmbeddedRunner.Capacity(config) > 0)
                 Runners.Agent.Sandbox.SandboxSettings.From(key => config[key]); // a bad OPS_SANDBOX_* stops serve here, in one line
+            // The demo projects build from folders in the data dir; an explicit OPS_ALLOW_LOCAL_REPOS=0 still wins.
+            if (parse.GetValue(demo) && string.IsNullOrWhiteSpace(config[Projects.RepoSettings.AllowLocalKey])) config[Projects.RepoSettings.AllowLocalKey] = "1";
             var listen = parse.GetValue(urls) ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS") ?? ServerApp.DefaultUrls;
             // Before anything else: a server exposed beyond loopback must not start with missing or weak secrets.
             var secrets = SecretsSetup.Resolve(config, OpsConfiguration.ResolveDataDir(config), listen, Console.Out);

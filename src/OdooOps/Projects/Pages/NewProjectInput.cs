@@ -22,7 +22,7 @@ internal sealed class NewProjectInput
     static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
     /// <summary>The same rules as POST /api/ops/projects (<see cref="ProjectCreate"/>); an empty slug is derived from the name.</summary>
-    public IDictionary<string, string[]> Validate() => ProjectCreate.Validate(Request(), Fields).Errors;
+    public IDictionary<string, string[]> Validate(RepoSettings repos) => ProjectCreate.Validate(Request(), Fields, repos).Errors;
 
     public abstract record Outcome;
     public sealed record Created(string Slug) : Outcome;
@@ -30,9 +30,9 @@ internal sealed class NewProjectInput
     public sealed record Forbidden : Outcome;
 
     /// <summary>Creates the project through <see cref="ProjectCreate"/>, as POST /api/ops/projects does.</summary>
-    public async Task<Outcome> CreateAsync(OpsDatabase db, Actor actor, Guid orgId, CancellationToken ct)
+    public async Task<Outcome> CreateAsync(OpsDatabase db, RepoSettings repos, Actor actor, Guid orgId, CancellationToken ct)
     {
-        if (Validate() is { Count: > 0 } errors) return new Invalid(errors);
+        if (Validate(repos) is { Count: > 0 } errors) return new Invalid(errors);
         return await db.AsUserAsync<Outcome>(actor.UserId, async (c, t) => await ProjectCreate.ApplyAsync(c, t, actor, orgId, Request()) switch
         {
             ProjectCreate.Created created => new Created(created.Project.Slug),

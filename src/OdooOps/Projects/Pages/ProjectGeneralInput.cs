@@ -21,9 +21,15 @@ internal sealed class ProjectGeneralInput
     public static ProjectGeneralInput From(ProjectSummary project) =>
         new() { Name = project.Name, Slug = project.Slug, RepoUrl = project.RepoUrl, RuntimeVersion = project.RuntimeVersion };
 
-    /// <summary>Blank is "" rather than null: a field left empty is an error ("… is required"), not "leave it as it is".</summary>
-    ProjectsApi.UpdateProject Body() =>
-        new((Name ?? "").Trim(), (Slug ?? "").Trim(), (RepoUrl ?? "").Trim(), (RuntimeVersion ?? "").Trim());
+    /// <summary>
+    /// Blank is "" rather than null: a field left empty is an error ("… is required"), not "leave it as it is". The
+    /// repository URL as it is stored is left alone, so a project made before today's URL rules can still be renamed.
+    /// </summary>
+    ProjectsApi.UpdateProject Body(string currentRepoUrl)
+    {
+        var repo = (RepoUrl ?? "").Trim();
+        return new((Name ?? "").Trim(), (Slug ?? "").Trim(), repo == currentRepoUrl ? null : repo, (RuntimeVersion ?? "").Trim());
+    }
 
     public abstract record Outcome;
     public sealed record Saved(string Slug) : Outcome;
@@ -31,10 +37,10 @@ internal sealed class ProjectGeneralInput
     public sealed record Forbidden(string Role) : Outcome;
     public sealed record NotFound : Outcome;
 
-    public async Task<Outcome> SaveAsync(OpsDatabase db, Actor actor, Guid projectId, CancellationToken ct)
+    public async Task<Outcome> SaveAsync(OpsDatabase db, RepoSettings repos, Actor actor, ProjectSummary project, CancellationToken ct)
     {
-        var body = Body();
-        if (ProjectUpdate.Validate(body, Fields) is { IsValid: false } v) return new Invalid(v.Errors);
+        var (projectId, body) = (project.Id, Body(project.RepoUrl));
+        if (ProjectUpdate.Validate(body, Fields, repos) is { IsValid: false } v) return new Invalid(v.Errors);
         return await db.AsUserAsync<Outcome>(actor.UserId, async (c, t) =>
             await ProjectUpdate.ApplyAsync(c, t, actor, projectId, body) switch
             {

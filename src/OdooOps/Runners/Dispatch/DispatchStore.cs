@@ -40,23 +40,29 @@ public static class DispatchStore
             JsonSerializer.Deserialize<Dictionary<string, string>>(r.env) ?? []))];
     }
 
+    /// <summary>A project's repository credential as stored: the secret is ciphertext, for the server to decrypt.</summary>
+    public sealed record StoredCredential(string Kind, string? Username, string Ciphertext);
+
     /// <summary>
     /// What the runner needs beyond the claim, in one round trip: the names of the job's secret variables (masked in its
-    /// log; ops.build_secret_names) and, for production, what the branch runs now (its last successful build's modules;
-    /// ops.deployed_build_modules).
+    /// log; ops.build_secret_names), for production what the branch runs now (its last successful build's modules;
+    /// ops.deployed_build_modules), and the project's repository credential, still encrypted (ops.build_repo_credential).
     /// </summary>
-    public static async Task<Job> CompleteAsync(NpgsqlConnection c, Guid runnerId, Job job)
+    public static async Task<(Job Job, StoredCredential? Credential)> CompleteAsync(NpgsqlConnection c, Guid runnerId, Job job)
     {
         var production = job.Stage == "production";
-        var (secrets, deployed) = await c.QuerySingleAsync<(string[] Secrets, string? Deployed)>("""
+        var (secrets, deployed, kind, username, ciphertext) = await c.QuerySingleAsync<(string[], string?, string?, string?, string?)>("""
             select ops.build_secret_names(@runnerId, @BuildId, @LeaseId),
-                   case when @production then ops.deployed_build_modules(@runnerId, @BuildId, @LeaseId)::text end
+                   case when @production then ops.deployed_build_modules(@runnerId, @BuildId, @LeaseId)::text end,
+                   r.kind, r.username, r.secret
+              from (select 1) one
+              left join ops.build_repo_credential(@runnerId, @BuildId, @LeaseId) r on true
             """, new { runnerId, job.BuildId, job.LeaseId, production });
-        return job with
+        return (job with
         {
             SecretNames = secrets,
             DeployedModules = deployed is null ? null : JsonSerializer.Deserialize<List<DeployedModule>>(deployed, Json),
-        };
+        }, kind is null ? null : new StoredCredential(kind, username, ciphertext!));
     }
 
     public static Task<Extended> ExtendAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, Guid leaseId, int leaseSeconds) =>

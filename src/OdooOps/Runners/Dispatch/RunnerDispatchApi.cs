@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OdooOps.Auth;
 using OdooOps.Database;
+using OdooOps.Projects;
 using OdooOps.Server;
 using static OdooOps.Runners.Protocol.RunnerProtocol;
 using OdooOps.Runners.Protocol;
@@ -71,7 +72,8 @@ internal static partial class RunnerDispatchApi
     }
 
     static async Task<Results<Ok<NextResponse>, NoContent, ValidationProblem>> NextAsync(NextRequest? body, HttpContext http, OpsDatabase db,
-        PgNotifications notifications, DispatchSettings settings, TimeProvider clock, IHostApplicationLifetime lifetime, CancellationToken ct)
+        PgNotifications notifications, DispatchSettings settings, TimeProvider clock, IHostApplicationLifetime lifetime,
+        RepoSettings repos, RepoCredentialProtector protector, CancellationToken ct)
     {
         var v = new Validation();
         if (body?.Max is < 1 or > 64) v.Add("max", "max must be between 1 and 64.");
@@ -87,11 +89,21 @@ internal static partial class RunnerDispatchApi
             await using (var conn = await db.Service.OpenConnectionAsync(ct))
             {
                 var jobs = await DispatchStore.ClaimAsync(conn, runner.Id, body?.Max ?? 1, lease);
-                if (jobs.Count > 0)
+                var ready = new List<Job>(jobs.Count);
+                foreach (var claimed in jobs)
                 {
-                    for (var i = 0; i < jobs.Count; i++) jobs[i] = await DispatchStore.CompleteAsync(conn, runner.Id, jobs[i]);
-                    return TypedResults.Ok(new NextResponse(jobs));
+                    var (job, stored) = await DispatchStore.CompleteAsync(conn, runner.Id, claimed);
+                    switch (JobVetting.Vet(job, stored, repos, protector))
+                    {
+                        case ({ } go, _): ready.Add(go); break;
+                        case (null, var refusal):
+                            await DispatchStore.FinishAsync(conn, runner.Id, job.BuildId, new DoneRequest(job.LeaseId, "failed", refusal));
+                            await WakeLogStreamsAsync(http, notifications, job.BuildId);
+                            break;
+                    }
                 }
+                if (ready.Count > 0) return TypedResults.Ok(new NextResponse(ready));
+                if (jobs.Count > 0) continue; // all refused: the queue has moved on, look again at once
             }
             var left = deadline - clock.GetUtcNow();
             if (left <= TimeSpan.Zero) return TypedResults.NoContent();
@@ -168,15 +180,22 @@ internal static partial class RunnerDispatchApi
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         await using (var conn = await db.Service.OpenConnectionAsync(ct))
             await DispatchStore.FinishAsync(conn, Runner(http).Id, buildId, body);
-        // Log streams of this build end now rather than at the watcher's next round (ops.finish_build_job: the finish itself no longer
-        // notifies). The result is in either way: a failed wake-up must not make the runner report it again.
+        await WakeLogStreamsAsync(http, notifications, buildId);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// Log streams of a finished build end now rather than at the watcher's next round (ops.finish_build_job: the finish itself no
+    /// longer notifies). The result is in either way: a failed wake-up must not make the runner report it again.
+    /// </summary>
+    static async Task WakeLogStreamsAsync(HttpContext http, PgNotifications notifications, Guid buildId)
+    {
         try { await notifications.NotifyAsync(PgNotifications.BuildLogs, buildId.ToString(), CancellationToken.None); }
         catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
         {
             http.RequestServices.GetRequiredService<ILogger<PgNotifications>>().LogWarning(
                 "Build {BuildId} finished, but its log streams could not be woken ({Message}); the watcher wakes them at its next round.", buildId, e.Message);
         }
-        return TypedResults.NoContent();
     }
 
     static async Task<Results<Ok<Released>, ValidationProblem>> ReleaseAsync(Guid buildId, ReleaseRequest body, HttpContext http, OpsDatabase db,

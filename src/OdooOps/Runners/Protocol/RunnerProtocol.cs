@@ -72,7 +72,7 @@ public static class RunnerProtocol
     /// <summary>
     /// A leased build. <c>commit_sha</c> null: build the head of <c>branch</c> and report the commit in
     /// <see cref="Source"/>. <c>env</c>: the stage's variables (set as the project's environment variables for
-    /// <c>stage</c>), to be given to every step along with ODOOOPS_BUILD_ID, ODOOOPS_PROJECT, ODOOOPS_BRANCH,
+    /// <c>stage</c>; stage and variables as they were when the build was queued), to be given to every step along with ODOOOPS_BUILD_ID, ODOOOPS_PROJECT, ODOOOPS_BRANCH,
     /// ODOOOPS_STAGE and ODOOOPS_COMMIT. The pipeline comes from the repository (.odooops.yml) or Odoo-aware defaults.
     /// <c>secret_names</c>: which variables of <c>env</c> are secrets, to be masked in the log.
     /// <c>deployed_modules</c> (production builds only): the modules of the branch's last successful build, which the

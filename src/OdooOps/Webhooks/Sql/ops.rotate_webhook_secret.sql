@@ -8,15 +8,9 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_role  text := ops.project_role(p_project_id);
     v_at    timestamptz;
 begin
-    if v_role is null then
-        raise exception 'project % not found', p_project_id using errcode = 'P0002';
-    end if;
-    if ops.role_rank(v_role) < ops.role_rank('admin') then
-        raise exception 'rotating the webhook secret needs the admin role (you are %)', v_role using errcode = '42501';
-    end if;
+    perform ops_private.require_project_admin(p_project_id, 'Rotating the webhook secret');
     if p_secret is null or pg_catalog.char_length(p_secret) not between 32 and 200 then
         raise exception 'a webhook secret has 32 to 200 characters' using errcode = '22023';
     end if;

@@ -1,11 +1,15 @@
 -- One verified push, all in the caller's transaction. p_commit_sha null with p_deleted: the branch was deleted.
+--   replay:   a push whose delivery id (p_delivery_id) or body digest (p_body_sha256, GitHub's signed body) this project
+--             received in the last 24 hours → 'duplicate', nothing else done. Otherwise both are recorded with the
+--             push (a push refused later in the caller's transaction, e.g. 429, is not recorded: its redelivery works).
 --   deleted:  archives the branch and cancels its queued builds → 'archived'; an unknown (or archived) branch →
 --             'unknown_branch'; the production branch is never archived by a push → 'production_branch'.
 --   pushed:   creates the branch at development if it is new (an archived one is restored at development), then
 --             queues the build through ops.trigger_build, which owns the rules: the same commit already queued or
 --             running → 'existing' (that build); the project's queue full → 'too_many' (and a branch created for it
 --             is undone: nothing is written); else the branch's queued builds of other commits are cancelled when
---             p_cancel_superseded, and the build is queued (trigger 'push') → 'queued'.
+--             p_cancel_superseded and the pushed head (p_commit_at, the payload's commit time) is not older than a commit
+--             the branch already has, and the build is queued (trigger 'push') → 'queued'.
 -- Changes are audited (ops.write_audit) with actor 'webhook', no user, and detail '<provider> push'.
 create or replace function ops.webhook_push(
     p_project_id         uuid,
@@ -16,7 +20,10 @@ create or replace function ops.webhook_push(
     p_deleted            boolean,
     p_cancel_superseded  boolean,
     p_max_queued         integer,
-    p_ip                 inet)
+    p_ip                 inet,
+    p_delivery_id        text,
+    p_body_sha256        bytea,
+    p_commit_at          timestamptz)
 returns table (outcome text, branch_id uuid, branch_created boolean, build_id uuid, build_status text,
                cancelled_build_ids uuid[], queued_builds integer)
 language plpgsql
@@ -46,6 +53,23 @@ begin
     select p.org_id into v_org from ops.projects p where p.id = p_project_id and p.archived_at is null;
     if not found then
         raise exception 'No project with this id.' using errcode = 'P0002';
+    end if;
+    if p_delivery_id is not null or p_body_sha256 is not null then
+        -- Forget this project's deliveries older than 24 h (the webhook_deliveries job prunes the rest), then claim this
+        -- one: the same delivery arriving twice at once waits here until the first commits (then it is a duplicate)
+        -- or rolls back (then it does the work itself).
+        delete from ops_private.webhook_deliveries d
+         where d.project_id = p_project_id and d.received_at < pg_catalog.now() - interval '24 hours';
+        insert into ops_private.webhook_deliveries (project_id, provider, delivery_id, body_sha256)
+        values (p_project_id, p_provider, pg_catalog.left(p_delivery_id, 200), p_body_sha256)
+        on conflict do nothing;
+        if not found then
+            outcome := 'duplicate';
+            branch_created := false;
+            cancelled_build_ids := '{}';
+            return next;
+            return;
+        end if;
     end if;
     -- A push has no user, whatever this session carries: the build and its audit rows name none.
     perform pg_catalog.set_config('ops.user_id', '', true);
@@ -87,7 +111,7 @@ begin
     if v_live then
         select q.outcome, q.build_id, q.queued_builds, q.cancelled_build_ids into v_result
           from ops.trigger_build(p_project_id, v_branch.id, 'push', v_sha, p_max_queued, p_commit_message,
-                                 coalesce(p_cancel_superseded, true), 'webhook', v_detail, p_ip) q;
+                                 coalesce(p_cancel_superseded, true), 'webhook', v_detail, p_ip, p_commit_at) q;
     else
         begin
             if v_branch.id is null then
@@ -103,7 +127,7 @@ begin
                 pg_catalog.jsonb_build_object('detail', v_detail, 'name', v_branch.name, 'stage', v_branch.stage), p_ip);
             select q.outcome, q.build_id, q.queued_builds, q.cancelled_build_ids into v_result
               from ops.trigger_build(p_project_id, v_branch.id, 'push', v_sha, p_max_queued, p_commit_message,
-                                     coalesce(p_cancel_superseded, true), 'webhook', v_detail, p_ip) q;
+                                     coalesce(p_cancel_superseded, true), 'webhook', v_detail, p_ip, p_commit_at) q;
             if v_result.outcome = 'too_many' then
                 raise exception using errcode = 'OOQ01'; -- undoes the branch: a refused push writes nothing
             end if;
@@ -124,5 +148,5 @@ begin
     return next;
 end
 $$;
-revoke all on function ops.webhook_push(uuid, text, text, text, text, boolean, boolean, integer, inet) from public, ops_app, ops_service;
-grant execute on function ops.webhook_push(uuid, text, text, text, text, boolean, boolean, integer, inet) to ops_service;
+revoke all on function ops.webhook_push(uuid, text, text, text, text, boolean, boolean, integer, inet, text, bytea, timestamptz) from public, ops_app, ops_service;
+grant execute on function ops.webhook_push(uuid, text, text, text, text, boolean, boolean, integer, inet, text, bytea, timestamptz) to ops_service;

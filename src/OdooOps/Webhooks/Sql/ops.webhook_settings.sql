@@ -6,15 +6,8 @@ stable
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-    v_role text := ops.project_role(p_project_id);
 begin
-    if v_role is null then
-        raise exception 'project % not found', p_project_id using errcode = 'P0002';
-    end if;
-    if ops.role_rank(v_role) < ops.role_rank('admin') then
-        raise exception 'the webhook settings need the admin role (you are %)', v_role using errcode = '42501';
-    end if;
+    perform ops_private.require_project_admin(p_project_id, 'Seeing the webhook settings');
     return query
         select w.project_id is not null, w.rotated_at
           from (select 1) one

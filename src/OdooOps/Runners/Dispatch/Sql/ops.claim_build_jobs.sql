@@ -3,7 +3,9 @@
 -- Order: priority (production > staging > development, manual > push; set on enqueue), then age. One statement
 -- picks and leases: SKIP LOCKED lets concurrent claims pass each other instead of queueing on the same rows, and
 -- locking the build row too keeps a claim from deadlocking with a cancel of the same build. The runner row is
--- locked first so that one runner's concurrent polls cannot together exceed its capacity.
+-- locked first so that one runner's concurrent polls cannot together exceed its capacity. The stage and variables are
+-- those of the moment the build was queued (ops_private.build_snapshots); a build queued before snapshots existed
+-- gets today's.
 create or replace function ops.claim_build_jobs(p_runner_id uuid, p_max int, p_lease_seconds int)
 returns table (build_id uuid, lease_id uuid, lease_until timestamptz, attempt int, project_id uuid, project_slug text,
                odoo_version text, repo_url text, commit_sha text, branch text, stage text, trigger text,
@@ -55,14 +57,16 @@ begin
         returning b.id, b.project_id, b.branch_id, b.commit_sha, b.trigger
     )
     select l.build_id, l.lease_id, l.lease_until, l.attempts, s.project_id, p.slug, p.runtime_version, p.repo_url,
-           s.commit_sha, br.name, br.stage, s.trigger,
+           s.commit_sha, br.name, coalesce(snap.stage, br.stage), s.trigger,
            coalesce((select pg_catalog.max(g.seq) + 1 from ops.build_logs g where g.build_id = l.build_id), 0),
-           coalesce((select pg_catalog.jsonb_object_agg(v.name, v.value) from ops.env_vars v
+           coalesce(snap.env,
+                    (select pg_catalog.jsonb_object_agg(v.name, v.value) from ops.env_vars v
                       where v.project_id = s.project_id and v.stage = br.stage), '{}'::jsonb)
       from leased l
       join started s on s.id = l.build_id
       join ops.projects p on p.id = s.project_id
       join ops.branches br on br.id = s.branch_id
+      left join ops_private.build_snapshots snap on snap.build_id = l.build_id
      order by l.priority desc, l.enqueued_at;
 end
 $$;

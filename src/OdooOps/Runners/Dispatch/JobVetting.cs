@@ -1,0 +1,30 @@
+using OdooOps.Projects;
+using static OdooOps.Runners.Protocol.RunnerProtocol;
+
+namespace OdooOps.Runners.Dispatch;
+
+/// <summary>
+/// The server's last word on a leased job before a runner gets it: the repository must be one this server lets runners
+/// fetch (a local path only with OPS_ALLOW_LOCAL_REPOS; never a remote helper), and the project's repository credential
+/// is decrypted into <see cref="Job.GitCredential"/> for this build alone. A job that cannot go is failed with the reason.
+/// </summary>
+internal static class JobVetting
+{
+    public static (Job? Ready, string? Refusal) Vet(Job job, DispatchStore.StoredCredential? stored, RepoSettings repos, RepoCredentialProtector protector)
+    {
+        switch (ProjectRules.Kind(job.RepoUrl))
+        {
+            case ProjectRules.RepoKind.Local when !repos.AllowLocal:
+                return (null, "The project's repository is a path on the runner's disk, which this server does not build from " +
+                              $"({RepoSettings.AllowLocalKey} is off): set an https:// or ssh:// repository URL in the project's settings.");
+            case ProjectRules.RepoKind.Refused:
+                return (null, "The project's repository URL is not one a runner may fetch (an option, a remote helper such as ext:: or an unknown " +
+                              "scheme): set an https:// or ssh:// repository URL in the project's settings.");
+        }
+        if (stored is null) return (job, null);
+        return protector.Unprotect(job.ProjectId, stored.Ciphertext) is { } secret
+            ? (job with { GitCredential = new GitCredential(stored.Kind, stored.Username, secret) }, null)
+            : (null, "The project's repository credential cannot be decrypted (the server's data-protection key that encrypted it is gone): " +
+                     "set it again in the project's settings.");
+    }
+}
