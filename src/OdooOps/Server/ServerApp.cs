@@ -116,6 +116,7 @@ public static class ServerApp
         api.MapOrgsApi();
         api.MapProjectsApi();
         api.MapRepoCredentialsApi();
+        api.MapBuildNetworkApi();
         api.MapBranchesApi();
         api.MapBuildsApi();
         api.MapMembersApi();

@@ -5,7 +5,7 @@ using OdooOps.Runners.Protocol;
 
 namespace OdooOps.Cli.Client;
 
-/// <summary>`odooops projects list|create|labels|credential`, over the REST API with the stored token.</summary>
+/// <summary>`odooops projects list|create|labels|network|credential`, over the REST API with the stored token.</summary>
 internal static class ProjectsCommand
 {
     public static Command Create()
@@ -14,6 +14,7 @@ internal static class ProjectsCommand
         projects.Add(List());
         projects.Add(CreateProject());
         projects.Add(RunnerLabels());
+        projects.Add(BuildNetwork());
         projects.Add(RepoCredentialCommand.Create());
         return projects;
     }
@@ -68,6 +69,33 @@ internal static class ProjectsCommand
             else Console.WriteLine(result.Labels is { Count: > 0 } l
                 ? $"{target.Slug}: builds go to runners labelled {string.Join(", ", l)}."
                 : $"{target.Slug}: any runner may take its builds.");
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>`odooops projects network PROJECT [--on | --off]`: whether the project's build steps may go out.</summary>
+    static Command BuildNetwork()
+    {
+        var project = new Argument<string>("project") { Description = "The project's slug or id." };
+        var org = OrgOption("The organisation's slug, when the project's slug is used in several.");
+        var on = new Option<bool>("--on") { Description = "Build steps may open outbound connections (project admins)." };
+        var off = new Option<bool>("--off") { Description = "Build steps have a loopback only; the checkout still fetches (project admins)." };
+        var json = JsonOption();
+        var command = new Command("network", "Show or switch whether the project's build steps may open outbound connections.") { project, org, on, off, json };
+        command.SetAction((parse, ct) => CliCommon.Guard(async () =>
+        {
+            if (parse.GetValue(on) && parse.GetValue(off)) throw new ArgumentException("--on and --off exclude each other.");
+            using var api = ApiClient.FromConfig();
+            var target = await ProjectResolver.ResolveAsync(api, parse.GetValue(project)!, parse.GetValue(org), ct);
+            var path = $"api/ops/projects/{target.Id}/build-network";
+            var result = parse.GetValue(on) || parse.GetValue(off)
+                ? await api.PutAsync<BuildNetworkApi.BuildNetwork>(path, new BuildNetworkApi.BuildNetwork(parse.GetValue(on)), ct)
+                : await api.GetAsync<BuildNetworkApi.BuildNetwork>(path, ct);
+            if (parse.GetValue(json)) ConsoleOutput.Json(result);
+            else Console.WriteLine(result.OutboundAccess == true
+                ? $"{target.Slug}: build steps may open outbound connections."
+                : $"{target.Slug}: build steps have no network (the checkout still fetches).");
             return 0;
         }));
         return command;

@@ -44,7 +44,7 @@ internal static class RunnerAgentCommand
                 KeepFailedWorkspaces = parse.GetValue(keepFailed),
                 StepUser = parse.GetValue(stepUser) is { Length: > 0 } user ? await StepUser.ResolveAsync(user, ct) : null,
                 Sandbox = SandboxSettings.FromEnvironment(),
-                AllowLocalRepositories = Environment.GetEnvironmentVariable(EmbeddedRunner.AllowLocalReposKey) is "1" or "true",
+                AllowLocalRepositories = Projects.RepoSettings.From(new ConfigurationBuilder().AddEnvironmentVariables().Build()).AllowLocal,
             };
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
             // Before registering: a host that cannot contain builds must not take any.

@@ -24,7 +24,6 @@ internal sealed class EmbeddedRunner(IHostApplicationLifetime lifetime, IServer 
     public const string WorkDirKey = "OPS_RUNNER_WORK_DIR";
     public const string OdooBinKey = "OPS_ODOO_BIN";
     public const string StepUserKey = "OPS_RUNNER_STEP_USER";
-    public const string AllowLocalReposKey = "OPS_ALLOW_LOCAL_REPOS";
 
     public static int Capacity(IConfiguration config)
     {
@@ -72,7 +71,7 @@ internal sealed class EmbeddedRunner(IHostApplicationLifetime lifetime, IServer 
             // Checked at start-up (ServeCommand), so a wrong user stops serve with one line instead of failing builds.
             StepUser = config[StepUserKey] is { Length: > 0 } user ? await Execution.StepUser.ResolveAsync(user, stopping) : null,
             Sandbox = SandboxSettings.From(key => config[key]),
-            AllowLocalRepositories = config[AllowLocalReposKey] is "1" or "true",
+            AllowLocalRepositories = Projects.RepoSettings.From(config).AllowLocal,
         };
         if (await SandboxProbe.RunnerMayStartAsync(options, log, stopping) is { } refusal)
         {

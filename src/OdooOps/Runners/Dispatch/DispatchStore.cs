@@ -46,14 +46,16 @@ public static class DispatchStore
     /// <summary>
     /// What the runner needs beyond the claim, in one round trip: the names of the job's secret variables (masked in its
     /// log; ops.build_secret_names), for production what the branch runs now (its last successful build's modules;
-    /// ops.deployed_build_modules), and the project's repository credential, still encrypted (ops.build_repo_credential).
+    /// ops.deployed_build_modules), whether its steps may go out (ops.build_network_access), and the project's repository
+    /// credential, still encrypted (ops.build_repo_credential).
     /// </summary>
     public static async Task<(Job Job, StoredCredential? Credential)> CompleteAsync(NpgsqlConnection c, Guid runnerId, Job job)
     {
         var production = job.Stage == "production";
-        var (secrets, deployed, kind, username, ciphertext) = await c.QuerySingleAsync<(string[], string?, string?, string?, string?)>("""
+        var (secrets, deployed, network, kind, username, ciphertext) = await c.QuerySingleAsync<(string[], string?, bool, string?, string?, string?)>("""
             select ops.build_secret_names(@runnerId, @BuildId, @LeaseId),
                    case when @production then ops.deployed_build_modules(@runnerId, @BuildId, @LeaseId)::text end,
+                   ops.build_network_access(@runnerId, @BuildId, @LeaseId),
                    r.kind, r.username, r.secret
               from (select 1) one
               left join ops.build_repo_credential(@runnerId, @BuildId, @LeaseId) r on true
@@ -61,6 +63,7 @@ public static class DispatchStore
         return (job with
         {
             SecretNames = secrets,
+            NetworkAccess = network,
             DeployedModules = deployed is null ? null : JsonSerializer.Deserialize<List<DeployedModule>>(deployed, Json),
         }, kind is null ? null : new StoredCredential(kind, username, ciphertext!));
     }

@@ -136,6 +136,22 @@ public sealed class SandboxedBuildTests(PostgresCluster cluster) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_project_with_its_network_cut_fetches_but_its_steps_reach_nothing()
+    {
+        using var outside = new TcpListener(ProcessProbe.ExternalAddress(), 0);
+        outside.Start();
+        var target = (IPEndPoint)outside.LocalEndpoint;
+        await using (var conn = await Accounts.OpenAsync(_world.Owner))
+            await conn.ExecuteAsync("update ops.projects set build_network = false where id = @ProjectId", new { _world.ProjectId });
+        var commit = await _world.Repo.CommitFilesAsync("offline", Pipeline(
+            $"timeout 5 bash -c 'exec 3<>/dev/tcp/{target.Address}/{target.Port}' 2>/dev/null && echo reached || echo refused"));
+        var (build, log) = await BuildAsync("main", commit);
+        Assert.True(build.Status == "success", string.Join("\n", log));
+        Assert.Contains(log, l => l.StartsWith("system: Sandbox: uid ") && l.EndsWith("; no network for the steps"));
+        Assert.Contains("stdout: refused", log);
+    }
+
+    [Fact]
     public async Task A_commit_that_is_not_on_the_branch_is_not_built_as_that_branch()
     {
         var (build, log) = await BuildAsync("main", _world.Repo.FeatureCommit);
