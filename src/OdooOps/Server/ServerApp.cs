@@ -121,6 +121,7 @@ public static class ServerApp
         api.MapBranchesApi();
         api.MapBuildsApi();
         api.MapMembersApi();
+        api.MapInvitationsApi();
         api.MapTokensApi();
         api.MapAuditApi();
         api.MapIngestTokensApi();
