@@ -1,4 +1,3 @@
-using System.Net;
 using Dapper;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -20,7 +19,7 @@ internal static class Sessions
     public static async Task SignInAsync(HttpContext http, SignInService.Success user)
     {
         var sessionId = await ServiceAsync(http, c => c.ExecuteScalarAsync<Guid>(
-            "select ops.open_session(@UserId, @ip::inet, @Idle)", new { user.UserId, ip = Address(http.Connection.RemoteIpAddress), Idle }));
+            "select ops.open_session(@UserId, @ip::inet, @Idle)", new { user.UserId, ip = SignInService.AddressOf(http.Connection.RemoteIpAddress), Idle }));
         var principal = CurrentUser.Create(user.UserId, user.Email, user.DisplayName, CookieAuthenticationDefaults.AuthenticationScheme, sessionId: sessionId);
         await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal);
     }
@@ -46,8 +45,6 @@ internal static class Sessions
 
     static Guid? SessionId(System.Security.Claims.ClaimsPrincipal? principal) =>
         Guid.TryParse(principal?.FindFirst(Claim)?.Value, out var id) ? id : null;
-
-    static string? Address(IPAddress? address) => (address?.IsIPv4MappedToIPv6 == true ? address.MapToIPv4() : address)?.ToString();
 
     static async Task<T> ServiceAsync<T>(HttpContext http, Func<Npgsql.NpgsqlConnection, Task<T>> query)
     {

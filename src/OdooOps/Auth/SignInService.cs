@@ -28,7 +28,7 @@ internal sealed class SignInService(OpsDatabase database, TimeProvider time)
 
     public async Task<Outcome> SignInAsync(string email, string password, IPAddress? address, CancellationToken ct)
     {
-        var where = Key(address);
+        var where = AddressOf(address) ?? "unknown";
         if (Throttle(where) is { } wait) return new Throttled(wait);
 
         await using var conn = await database.Service.OpenConnectionAsync(ct);
@@ -43,9 +43,9 @@ internal sealed class SignInService(OpsDatabase database, TimeProvider time)
         return ok ? new Success(user!.UserId, user.Email, user.DisplayName) : new Invalid();
     }
 
-    /// <summary>The client's address as the brakes key it (IPv4 seen through an IPv6 socket as plain IPv4).</summary>
-    static string Key(IPAddress? address) =>
-        (address?.IsIPv4MappedToIPv6 == true ? address.MapToIPv4() : address)?.ToString() ?? "unknown";
+    /// <summary>The client's address as the brakes and sessions record it (IPv4 seen through an IPv6 socket as plain IPv4).</summary>
+    public static string? AddressOf(IPAddress? address) =>
+        (address?.IsIPv4MappedToIPv6 == true ? address.MapToIPv4() : address)?.ToString();
 
     internal int TrackedAddresses => _attempts.Count;
 
