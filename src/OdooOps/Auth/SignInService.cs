@@ -28,7 +28,7 @@ internal sealed class SignInService(OpsDatabase database, TimeProvider time)
 
     public async Task<Outcome> SignInAsync(string email, string password, IPAddress? address, CancellationToken ct)
     {
-        var where = AddressOf(address) ?? "unknown";
+        var where = BrakeKey(address);
         if (Throttle(where) is { } wait) return new Throttled(wait);
 
         await using var conn = await database.Service.OpenConnectionAsync(ct);
@@ -43,9 +43,20 @@ internal sealed class SignInService(OpsDatabase database, TimeProvider time)
         return ok ? new Success(user!.UserId, user.Email, user.DisplayName) : new Invalid();
     }
 
-    /// <summary>The client's address as the brakes and sessions record it (IPv4 seen through an IPv6 socket as plain IPv4).</summary>
+    /// <summary>The client's address as sessions record it (IPv4 seen through an IPv6 socket as plain IPv4).</summary>
     public static string? AddressOf(IPAddress? address) =>
         (address?.IsIPv4MappedToIPv6 == true ? address.MapToIPv4() : address)?.ToString();
+
+    /// <summary>What the brakes count by: an IPv4 address, or an IPv6 client's /64 (one host usually holds a whole /64,
+    /// and counting single addresses would give it billions of fresh tries).</summary>
+    internal static string BrakeKey(IPAddress? address)
+    {
+        if (address?.IsIPv4MappedToIPv6 == true) address = address.MapToIPv4();
+        if (address is null) return "unknown";
+        return address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? new IPNetwork(new IPAddress([.. address.GetAddressBytes()[..8], 0, 0, 0, 0, 0, 0, 0, 0]), 64).ToString()
+            : address.ToString();
+    }
 
     internal int TrackedAddresses => _attempts.Count;
 
