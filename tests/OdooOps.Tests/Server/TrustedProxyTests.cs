@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Dapper;
+using Microsoft.Extensions.Configuration;
 using OdooOps.Auth;
 using OdooOps.Tests.Api;
 using OdooOps.Tests.Infrastructure;
@@ -94,5 +95,24 @@ public sealed class TrustedProxyTests(PostgresCluster cluster)
         Assert.Equal(HttpStatusCode.TooManyRequests, last!.StatusCode);
 
         Assert.StartsWith("http://", await WebhookUrlAsync(w, "https"));
+    }
+
+    [Theory]
+    [InlineData("10.0.0.5", "10.0.0.5/32")]
+    [InlineData(" 10.0.0.0/24 , ::1 ", "10.0.0.0/24 ::1/128")]
+    [InlineData("", "")]
+    public void Trusted_proxies_are_addresses_and_networks(string raw, string networks)
+    {
+        var settings = OdooOps.Server.WebSettings.From(new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["OPS_TRUSTED_PROXIES"] = raw }).Build());
+        Assert.Equal(networks, string.Join(" ", settings.TrustedProxies));
+    }
+
+    [Fact]
+    public void A_bad_trusted_proxy_stops_the_server_with_one_line_naming_the_setting()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => OdooOps.Server.WebSettings.From(new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["OPS_TRUSTED_PROXIES"] = "10.0.0.1, proxy.local" }).Build()));
+        Assert.StartsWith("OPS_TRUSTED_PROXIES: 'proxy.local'", e.Message);
     }
 }
