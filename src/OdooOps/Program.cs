@@ -21,6 +21,7 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
     SecretsCommand.Create(),
     RunnerAgentCommand.Create(),
     RunnerAdminCommand.Create(),
+    InvitationsCommand.Create(),
     AdvisoriesCommand.Create(),
     MetricsCommand.Create(),
 };

@@ -37,8 +37,6 @@ internal static class AuthApi
                 var actor = Audit.Actor.User(s.UserId, http.Connection.RemoteIpAddress);
                 var token = await db.AsUserAsync(s.UserId, (c, t) => PersonalTokens.CreateAsync(c, t, actor, s.UserId, tokenRequest), ct);
                 return TypedResults.Created($"/api/ops/tokens/{token.Id}", token);
-            case SignInService.Locked l:
-                return TypedResults.Problem($"This account is locked after too many failed sign-ins until {l.Until:yyyy-MM-dd HH:mm} UTC.", statusCode: 423, title: "Account locked");
             case SignInService.Throttled th:
                 http.Response.Headers.RetryAfter = ((int)Math.Ceiling(th.RetryAfter.TotalSeconds)).ToString();
                 return TypedResults.Problem("Too many sign-in attempts from this address; try again in a minute.", statusCode: 429, title: "Too many requests");

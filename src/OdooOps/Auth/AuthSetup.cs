@@ -1,4 +1,3 @@
-using Dapper;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -9,8 +8,9 @@ namespace OdooOps.Auth;
 
 /// <summary>
 /// Who is calling: a session cookie (console and API) or a personal access token (API and functions only),
-/// chosen per request by the path and the Authorization header. Cookies: HttpOnly, SameSite=Lax, Secure on HTTPS, sliding 8 h, re-validated against the
-/// database every few minutes so a deactivated user is signed out.
+/// chosen per request by the path and the Authorization header. Cookies: HttpOnly, SameSite=Lax, Secure on HTTPS (and
+/// always when the public URL is https), sliding 8 h, each naming a server-side session checked on every request
+/// (<see cref="Sessions"/>).
 /// </summary>
 internal static class AuthSetup
 {
@@ -34,7 +34,7 @@ internal static class AuthSetup
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Lax;
                 o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-                o.ExpireTimeSpan = TimeSpan.FromHours(8);
+                o.ExpireTimeSpan = Sessions.Idle;
                 o.SlidingExpiration = true;
                 o.LoginPath = "/login";
                 o.LogoutPath = "/logout";
@@ -46,7 +46,7 @@ internal static class AuthSetup
                 o.Events.OnRedirectToAccessDenied = ctx => ApiProblems.IsApiRequest(ctx.HttpContext)
                     ? ApiProblems.WriteAsync(ctx.HttpContext, 403, "Forbidden", "Your role does not allow this.")
                     : Redirect(ctx);
-                o.Events.OnValidatePrincipal = ValidateSessionAsync;
+                o.Events.OnValidatePrincipal = Sessions.ValidateAsync;
             })
             .AddScheme<AuthenticationSchemeOptions, PersonalTokenHandler>(PersonalTokenHandler.SchemeName, null);
 
@@ -63,26 +63,5 @@ internal static class AuthSetup
     {
         ctx.Response.Redirect(ctx.RedirectUri);
         return Task.CompletedTask;
-    }
-
-    const string CheckedAt = "checked_at";
-
-    /// <summary>Every 5 minutes a session asks the database whether its user is still active.</summary>
-    static async Task ValidateSessionAsync(CookieValidatePrincipalContext ctx)
-    {
-        var last = ctx.Properties.Items.TryGetValue(CheckedAt, out var v) && long.TryParse(v, out var t) ? t : 0;
-        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        if (now - last < 300) return;
-        if (ctx.Principal?.UserIdOrNull() is not { } userId) { ctx.RejectPrincipal(); return; }
-        var database = ctx.HttpContext.RequestServices.GetRequiredService<OpsDatabase>();
-        await using var conn = await database.Service.OpenConnectionAsync(ctx.HttpContext.RequestAborted);
-        if (!await conn.ExecuteScalarAsync<bool>("select ops.session_user_active(@userId)", new { userId }))
-        {
-            ctx.RejectPrincipal();
-            await ctx.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
-            return;
-        }
-        ctx.Properties.Items[CheckedAt] = now.ToString();
-        ctx.ShouldRenew = true;
     }
 }

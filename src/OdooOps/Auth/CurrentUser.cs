@@ -21,13 +21,14 @@ internal static class CurrentUser
     public static bool CanWrite(this ClaimsPrincipal principal) =>
         principal.FindFirstValue(ScopeClaim) is null or "write";
 
-    public static ClaimsPrincipal Create(Guid userId, string? email, string? name, string scheme, string? scope = null, Guid? tokenId = null)
+    public static ClaimsPrincipal Create(Guid userId, string? email, string? name, string scheme, string? scope = null, Guid? tokenId = null, Guid? sessionId = null)
     {
         var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, userId.ToString()) };
         if (email is not null) claims.Add(new Claim(ClaimTypes.Email, email));
         if (name is not null) claims.Add(new Claim(ClaimTypes.Name, name));
         if (scope is not null) claims.Add(new Claim(ScopeClaim, scope));
         if (tokenId is not null) claims.Add(new Claim(TokenIdClaim, tokenId.Value.ToString()));
+        if (sessionId is not null) claims.Add(new Claim(Sessions.Claim, sessionId.Value.ToString()));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme));
     }
 }

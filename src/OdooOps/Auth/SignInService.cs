@@ -6,13 +6,15 @@ using OdooOps.Database;
 namespace OdooOps.Auth;
 
 /// <summary>
-/// Email + password checks with two brakes: per client address (a sliding minute window, in memory) and per
-/// account (consecutive failures lock the account for a while, in the database, so it holds across replicas).
-/// Unknown emails cost the same hashing work as known ones, so timing does not reveal which emails exist.
+/// Email + password checks with two brakes: per client address (a sliding minute, in memory) and per account and
+/// address (consecutive failures from one address lock the account for that address only, in the database, so it holds
+/// across replicas and a stranger cannot lock anyone else out). The answer says "wrong email or password" alike for an
+/// unknown email, an inactive or locked account and a wrong password, and each of them costs the same work: one
+/// look-up, one password hash, one record call.
 /// </summary>
 internal sealed class SignInService(OpsDatabase database, TimeProvider time)
 {
-    public const int MaxFailuresPerAccount = 5;
+    public const int MaxFailuresPerAddress = 5;
     public static readonly TimeSpan LockDuration = TimeSpan.FromMinutes(15);
     public const int MaxAttemptsPerAddressPerMinute = 20;
 
@@ -22,30 +24,38 @@ internal sealed class SignInService(OpsDatabase database, TimeProvider time)
     public abstract record Outcome;
     public sealed record Success(Guid UserId, string Email, string? DisplayName) : Outcome;
     public sealed record Invalid : Outcome;
-    public sealed record Locked(DateTimeOffset Until) : Outcome;
     public sealed record Throttled(TimeSpan RetryAfter) : Outcome;
 
     public async Task<Outcome> SignInAsync(string email, string password, IPAddress? address, CancellationToken ct)
     {
-        if (Throttle(address?.ToString() ?? "unknown") is { } wait) return new Throttled(wait);
+        var where = BrakeKey(address);
+        if (Throttle(where) is { } wait) return new Throttled(wait);
 
         await using var conn = await database.Service.OpenConnectionAsync(ct);
         var user = await conn.QuerySingleOrDefaultAsync<LoginRow>(
-            "select user_id as UserId, email as Email, display_name as DisplayName, password_hash as PasswordHash, is_active as IsActive, locked_until as LockedUntil from ops.login_lookup(@email)",
-            new { email });
-        if (user is null || user.PasswordHash is null || !user.IsActive)
-        {
-            Passwords.Verify(DummyHash, password);
-            return new Invalid();
-        }
-        if (user.LockedUntil is { } until && until > time.GetUtcNow()) return new Locked(until);
+            "select user_id as UserId, email as Email, display_name as DisplayName, password_hash as PasswordHash, is_active as IsActive, locked as Locked from ops.login_lookup(@email, @where)",
+            new { email, where });
+        var usable = user is { PasswordHash: not null, IsActive: true, Locked: false };
+        var ok = Passwords.Verify(usable ? user!.PasswordHash! : DummyHash, password) && usable;
+        await conn.ExecuteScalarAsync<DateTime?>(
+            "select ops.record_login(@userId, @where, @ok, @MaxFailuresPerAddress, @LockDuration)",
+            new { userId = usable ? user!.UserId : (Guid?)null, where, ok, MaxFailuresPerAddress, LockDuration });
+        return ok ? new Success(user!.UserId, user.Email, user.DisplayName) : new Invalid();
+    }
 
-        var ok = Passwords.Verify(user.PasswordHash, password);
-        var lockedUntil = await conn.ExecuteScalarAsync<DateTime?>(
-            "select ops.record_login(@UserId, @ok, @MaxFailuresPerAccount, @LockDuration)",
-            new { user.UserId, ok, MaxFailuresPerAccount, LockDuration });
-        if (ok) return new Success(user.UserId, user.Email, user.DisplayName);
-        return lockedUntil is { } l ? new Locked(new DateTimeOffset(DateTime.SpecifyKind(l, DateTimeKind.Utc))) : new Invalid();
+    /// <summary>The client's address as sessions record it (IPv4 seen through an IPv6 socket as plain IPv4).</summary>
+    public static string? AddressOf(IPAddress? address) =>
+        (address?.IsIPv4MappedToIPv6 == true ? address.MapToIPv4() : address)?.ToString();
+
+    /// <summary>What the brakes count by: an IPv4 address, or an IPv6 client's /64 (one host usually holds a whole /64,
+    /// and counting single addresses would give it billions of fresh tries).</summary>
+    internal static string BrakeKey(IPAddress? address)
+    {
+        if (address?.IsIPv4MappedToIPv6 == true) address = address.MapToIPv4();
+        if (address is null) return "unknown";
+        return address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? new IPNetwork(new IPAddress([.. address.GetAddressBytes()[..8], 0, 0, 0, 0, 0, 0, 0, 0]), 64).ToString()
+            : address.ToString();
     }
 
     internal int TrackedAddresses => _attempts.Count;
@@ -73,5 +83,5 @@ internal sealed class SignInService(OpsDatabase database, TimeProvider time)
                     _attempts.TryRemove(address, out _);
     }
 
-    sealed record LoginRow(Guid UserId, string Email, string? DisplayName, string? PasswordHash, bool IsActive, DateTime? LockedUntil);
+    sealed record LoginRow(Guid UserId, string Email, string? DisplayName, string? PasswordHash, bool IsActive, bool Locked);
 }

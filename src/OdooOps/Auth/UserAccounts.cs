@@ -40,13 +40,13 @@ internal static partial class UserAccounts
         return account;
     }
 
-    /// <summary>A new password; a sign-in lockout is lifted with it.</summary>
+    /// <summary>A new password. The database then ends the user's sessions and lifts their sign-in lockouts (users_end_sessions).</summary>
     public static async Task SetPasswordAsync(NpgsqlConnection c, NpgsqlTransaction t, Actor actor, Account account, string password)
     {
-        await c.ExecuteAsync("update registry.users set password_hash = @hash, failed_logins = 0, locked_until = null where id = @Id",
+        await c.ExecuteAsync("update registry.users set password_hash = @hash where id = @Id",
             new { hash = Passwords.Hash(password), account.Id }, t);
         await AuditLog.WriteAsync(c, t, actor, new(await MemberStore.FirstOrgOfAsync(c, t, account.Id), null, "user.set_password", "user",
-            account.Id.ToString(), After: new { account.Email, lockout_cleared = true }));
+            account.Id.ToString(), After: new { account.Email, lockout_cleared = true, sessions_ended = true }));
     }
 
     [GeneratedRegex(@"^[^@\s]+@[^@\s]+$")] private static partial Regex EmailPattern();

@@ -60,9 +60,14 @@ internal sealed class ApiClient : IDisposable
 
     public Task<T> PutAsync<T>(string path, object body, CancellationToken ct) => SendAsync<T>(HttpMethod.Put, path, body, anonymous: false, ct);
 
-    public async Task DeleteAsync(string path, CancellationToken ct)
+    public Task DeleteAsync(string path, CancellationToken ct) => NoAnswerAsync(HttpMethod.Delete, path, null, ct);
+
+    /// <summary>A POST whose success has no body (204).</summary>
+    public Task PostAsync(string path, object body, CancellationToken ct) => NoAnswerAsync(HttpMethod.Post, path, body, ct);
+
+    async Task NoAnswerAsync(HttpMethod method, string path, object? body, CancellationToken ct)
     {
-        using var response = await RawAsync(HttpMethod.Delete, path, null, ct);
+        using var response = await RawAsync(method, path, body, ct);
         await EnsureSuccessAsync(response, anonymous: false, ct);
     }
 

@@ -10,14 +10,35 @@ namespace OdooOps.Members;
 /// `odooops user create` alike: the same checks, each change with its audit row in the caller's transaction. An
 /// organisation always keeps an owner. Who may do it is the database's to say (the memberships' RLS policies: admins,
 /// and only owners touch the owner role); the system actor (the admin verbs, as the database owner) may do anything.
+/// Admins add people by email (<see cref="AddByEmailAsync"/>): only a colleague of the same organisation joins at once;
+/// anyone else is invited (<see cref="Invitations"/>) and joins by accepting.
 /// </summary>
 internal static class MemberAdmin
 {
     public abstract record Outcome;
     public sealed record Done(Member Member) : Outcome;
+    public sealed record Invited(Invitation Invitation) : Outcome;
     public sealed record NotFound : Outcome;
     public sealed record Refused(int Status, string Message) : Outcome;
     public sealed record Invalid(string Field, string Message) : Outcome;
+
+    /// <summary>
+    /// An admin adds someone by email. A member of the project's own organisation joins the project at once (the admin
+    /// sees that organisation's members anyway). Everyone else is invited, whether an account has the email or not:
+    /// the answer is the same for every email the admin cannot already see, so it tells nobody which emails exist, and
+    /// nobody is put into an organisation they did not accept. Someone already a member here is Invalid, as before.
+    /// </summary>
+    public static async Task<Outcome> AddByEmailAsync(NpgsqlConnection c, NpgsqlTransaction t, Actor actor, MemberScope scope, Guid key, string email, Role role)
+    {
+        if (await MemberStore.FindByEmailAsync(c, t, scope, key, email) is { } existing)
+            return new Invalid("email", $"{existing.Email} is already a member (as {existing.Role}).");
+        if (scope == MemberScope.Org)
+            return new Invited(await Invitations.SendAsync(c, t, actor, key, null, email, role.Name()));
+        if (await ProjectStore.GetAsync(c, t, key) is not { } project) return new NotFound();
+        if (await MemberStore.FindByEmailAsync(c, t, MemberScope.Org, project.OrgId, email) is { } colleague)
+            return await AddAsync(c, t, actor, scope, key, colleague.UserId, role);
+        return new Invited(await Invitations.SendAsync(c, t, actor, project.OrgId, key, email, role.Name()));
+    }
 
     public static async Task<Outcome> AddAsync(NpgsqlConnection c, NpgsqlTransaction t, Actor actor, MemberScope scope, Guid key, Guid userId, Role role)
     {

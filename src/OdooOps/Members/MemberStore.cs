@@ -33,8 +33,13 @@ internal static class MemberStore
              where m.{scope.KeyColumn} = @key and m.user_id = @userId
             """, new { key, userId }, tx);
 
-    public static Task<Guid?> FindUserAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string email) =>
-        conn.ExecuteScalarAsync<Guid?>("select ops.user_id_by_email(@email)", new { email }, tx);
+    /// <summary>A member of this org or project by email, as the caller may see it (RLS).</summary>
+    public static Task<Member?> FindByEmailAsync(NpgsqlConnection conn, NpgsqlTransaction tx, MemberScope scope, Guid key, string email) =>
+        conn.QuerySingleOrDefaultAsync<Member>($"""
+            select m.user_id, u.email, u.display_name, m.role, m.created_at
+              from {scope.Table} m join registry.users u on u.id = m.user_id
+             where m.{scope.KeyColumn} = @key and lower(u.email) = lower(btrim(@email))
+            """, new { key, email }, tx);
 
     public static Task AddAsync(NpgsqlConnection conn, NpgsqlTransaction tx, MemberScope scope, Guid key, Guid userId, string role) =>
         conn.ExecuteAsync($"insert into {scope.Table} ({scope.KeyColumn}, user_id, role) values (@key, @userId, @role)", new { key, userId, role }, tx);

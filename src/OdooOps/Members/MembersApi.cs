@@ -8,8 +8,9 @@ using OdooOps.Server;
 namespace OdooOps.Members;
 
 /// <summary>
-/// /api/ops/orgs/{orgId}/members and /api/ops/projects/{projectId}/members — list, add (by email of an existing
-/// user), change role, remove. An organisation always keeps at least one owner.
+/// /api/ops/orgs/{orgId}/members and /api/ops/projects/{projectId}/members — list, add by email (201 with the member
+/// for a colleague of the project's organisation, else 202 with an invitation, the same for any email), change role,
+/// remove. An organisation always keeps at least one owner.
 /// </summary>
 internal static class MembersApi
 {
@@ -43,20 +44,20 @@ internal static class MembersApi
     static Validation ValidRole(MemberScope scope, string? role) =>
         new Validation().Required("role", role).OneOf("role", role, Roles.Names(scope.Roles.Reverse()));
 
-    static async Task<Results<Created<Member>, ValidationProblem, NotFound, ProblemHttpResult>> Add(
+    static async Task<Results<Created<Member>, Accepted<Invitation>, ValidationProblem, NotFound, ProblemHttpResult>> Add(
         MemberScope scope, Guid key, AddMember body, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)
     {
         var v = ValidRole(scope, body.Role).Required("email", body.Email, 320);
+        if (v.IsValid) v.Email("email", body.Email);
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         var actor = Actor.Of(user, http);
-        return await db.AsUserAsync<Results<Created<Member>, ValidationProblem, NotFound, ProblemHttpResult>>(actor.UserId, async (c, t) =>
+        return await db.AsUserAsync<Results<Created<Member>, Accepted<Invitation>, ValidationProblem, NotFound, ProblemHttpResult>>(actor.UserId, async (c, t) =>
         {
-            if (await MemberStore.FindUserAsync(c, t, body.Email!) is not { } userId)
-                return TypedResults.ValidationProblem(new Validation().Add("email", "No active user has this email; create the user first (odooops user create).").Errors);
-            var outcome = await MemberAdmin.AddAsync(c, t, actor, scope, key, userId, Roles.Parse(body.Role)!.Value);
+            var outcome = await MemberAdmin.AddByEmailAsync(c, t, actor, scope, key, body.Email!, Roles.Parse(body.Role)!.Value);
             return outcome switch
             {
-                MemberAdmin.Done done => TypedResults.Created($"{http.Request.Path}/{userId}", done.Member),
+                MemberAdmin.Done done => TypedResults.Created($"{http.Request.Path}/{done.Member.UserId}", done.Member),
+                MemberAdmin.Invited sent => TypedResults.Accepted($"{InvitationsApi.PlacePath(http)}/{sent.Invitation.Id}", sent.Invitation),
                 MemberAdmin.Invalid i => Invalid(i),
                 MemberAdmin.Refused r => Refused(r),
                 _ => TypedResults.NotFound(),

@@ -5,6 +5,7 @@ using Microsoft.Net.Http.Headers;
 using Npgsql;
 using OdooOps.Database;
 using OdooOps.Secrets;
+using OdooOps.Server;
 
 namespace OdooOps.Metrics;
 
@@ -32,6 +33,7 @@ public static class MetricsIngestApi
         app.MapPost(Route, (HttpRequest request, OpsDatabase db, OpsSecrets secrets, TimeProvider clock, CancellationToken ct) =>
                 Ingest(request, db, secrets, clock, settings, ct))
             .AllowAnonymous()
+            .OwnBodyLimit() // token-authenticated, at most 1 MiB (RequestBody)
             .WithTags("Metrics")
             .WithSummary("Store a batch of metric samples (header x-ops-ingest-token: OPS_INGEST_TOKEN or the project's oo_ing_… token)")
             // No .Accepts<…>(): its content-type matcher would answer 415 itself, before the token check and without

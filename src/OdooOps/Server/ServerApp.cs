@@ -85,15 +85,23 @@ public static class ServerApp
             return Task.CompletedTask;
         }));
         configure?.Invoke(builder);
+        // After configure: tests set OPS_PUBLIC_URL / OPS_TRUSTED_PROXIES there.
+        var web = WebSettings.From(builder.Configuration);
+        builder.Services.AddSingleton(web);
         if (EmbeddedRunner.Capacity(builder.Configuration) > 0) builder.Services.AddHostedService<EmbeddedRunner>();
 
         var app = builder.Build();
-        app.UseOpsObservability(); // first: times every request and sees its final status
+        app.UseTrustedProxyHeaders(web); // before anything reads the client's address or scheme
+        app.UseOpsObservability(); // then: times every request and sees its final status
+        app.UseSecurityHeaders(web);
         app.UseExceptionHandler();
         // Bare API errors (405, 415 …) become ProblemDetails; console pages render their own 404s.
         app.UseWhen(ApiProblems.IsApiRequest, api => api.UseStatusCodePages());
-        app.UseStaticFiles();
+        app.UseStaticFiles(SecurityHeaders.StaticFiles);
+        app.UseOpsCookiePolicy(web);
         app.UseAuthentication();
+        app.UseAnonymousBodyLimit(); // before anything reads a body
+        app.UseCookieApiForgeryCheck(web);
         app.UseAuthorization();
         app.UseNulTextRefusal(); // after sign-in and role checks (strangers get their 401 first), before antiforgery reads forms
         app.UseAntiforgery();
@@ -120,6 +128,7 @@ public static class ServerApp
         api.MapBranchesApi();
         api.MapBuildsApi();
         api.MapMembersApi();
+        api.MapInvitationsApi();
         api.MapTokensApi();
         api.MapAuditApi();
         api.MapIngestTokensApi();

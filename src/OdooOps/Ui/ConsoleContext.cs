@@ -11,7 +11,9 @@ namespace OdooOps.Ui;
 /// </summary>
 internal sealed class ConsoleContext(IHttpContextAccessor accessor, OpsDatabase db)
 {
-    public sealed record State(Guid UserId, string Email, string? DisplayName, IReadOnlyList<OrgMembership> Orgs, OrgMembership? CurrentOrg);
+    /// <param name="Invitations">Open invitations to organisations and projects, which the top bar links to.</param>
+    public sealed record State(Guid UserId, string Email, string? DisplayName, IReadOnlyList<OrgMembership> Orgs, OrgMembership? CurrentOrg,
+        int Invitations = 0);
 
     Task<State?>? _state;
 
@@ -21,13 +23,14 @@ internal sealed class ConsoleContext(IHttpContextAccessor accessor, OpsDatabase 
     {
         var http = accessor.HttpContext!;
         if (http.User.UserIdOrNull() is not { } userId) return null;
-        var (orgs, email, name) = await db.AsUserAsync(userId, async (c, t) =>
+        var (orgs, email, name, invitations) = await db.AsUserAsync(userId, async (c, t) =>
         {
             var orgs = await OrgStore.ListAsync(c, t);
             var (email, name) = await c.QuerySingleAsync<(string, string?)>(
                 "select email, display_name from registry.users where id = @userId", new { userId }, t);
-            return (orgs, email, name);
+            var invitations = await c.ExecuteScalarAsync<int>("select count(*) from ops.my_invitations()", transaction: t);
+            return (orgs, email, name, invitations);
         }, http.RequestAborted);
-        return new State(userId, email, name, orgs, UiSections.PickOrg(orgs, http.Request.Query["org"].FirstOrDefault(), http));
+        return new State(userId, email, name, orgs, UiSections.PickOrg(orgs, http.Request.Query["org"].FirstOrDefault(), http), invitations);
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Net.Http.Headers;
 using OdooOps.Builds;
 using OdooOps.Database;
 using OdooOps.Metrics;
+using OdooOps.Server;
 
 namespace OdooOps.Webhooks;
 
@@ -43,6 +44,7 @@ internal static class WebhooksApi
         app.MapPost(route, (Guid project, HttpRequest request, OpsDatabase db, BuildTrigger trigger, CancellationToken ct) =>
                 ReceiveAsync(project, request, db, provider, settings, trigger.MaxQueued, ct))
             .AllowAnonymous()
+            .OwnBodyLimit() // signed by the project's secret, at most 1 MiB (RequestBody)
             .WithTags("Webhooks")
             .WithSummary(summary)
             // No .Accepts<…>(): its content-type matcher would answer 415 itself, without the advice for form bodies.

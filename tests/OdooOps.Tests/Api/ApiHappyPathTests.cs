@@ -102,13 +102,25 @@ public sealed class ApiHappyPathTests(ApiWorld world) : IClassFixture<ApiWorld>
     }
 
     [Fact]
-    public async Task Members_add_change_remove_and_the_last_owner_stays()
+    public async Task Members_invite_accept_change_remove_and_the_last_owner_stays()
     {
         var client = world.Client("owner");
         var email = await world.NewUserEmailAsync();
-        var added = await client.PostAsync($"/api/ops/orgs/{world.A.OrgId}/members", ApiWorld.Body(new { email, role = "developer" }));
-        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
-        var userId = Parse(await added.Content.ReadAsStringAsync()).GetProperty("user_id").GetGuid();
+        var invited = await client.PostAsync($"/api/ops/orgs/{world.A.OrgId}/members", ApiWorld.Body(new { email, role = "developer" }));
+        Assert.Equal(HttpStatusCode.Accepted, invited.StatusCode);
+        var invitation = Parse(await invited.Content.ReadAsStringAsync()).GetProperty("id").GetGuid();
+        Assert.Equal($"/api/ops/orgs/{world.A.OrgId}/invitations/{invitation}", invited.Headers.Location?.OriginalString);
+        Assert.DoesNotContain(email, await client.GetStringAsync($"/api/ops/orgs/{world.A.OrgId}/members")); // not before they accept
+
+        await using (var conn = await Accounts.OpenAsync(world.Factory.Owner))
+        {
+            var invitee = world.Client(null).WithToken(await Accounts.CreateTokenAsync(world.Factory.Owner,
+                await conn.ExecuteScalarAsync<Guid>("select id from registry.users where email = @email", new { email })));
+            Assert.Contains(invitation.ToString(), await invitee.GetStringAsync("/api/ops/invitations"));
+            Assert.Equal(HttpStatusCode.OK, (await invitee.PostAsync($"/api/ops/invitations/{invitation}/accept", null)).StatusCode);
+        }
+        var userId = Parse(await client.GetStringAsync($"/api/ops/orgs/{world.A.OrgId}/members")).GetProperty("members").EnumerateArray()
+            .Single(m => m.GetProperty("email").GetString() == email).GetProperty("user_id").GetGuid();
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync($"/api/ops/orgs/{world.A.OrgId}/members", ApiWorld.Body(new { email, role = "viewer" }))).StatusCode);
 
         var changed = await client.PatchAsync($"/api/ops/orgs/{world.A.OrgId}/members/{userId}", ApiWorld.Body(new { role = "admin" }));

@@ -95,6 +95,24 @@ public sealed class ApiWorld(PostgresCluster cluster) : IAsyncLifetime
         return user;
     }
 
+    /// <summary>A viewer of the tenant's organisation, by email.</summary>
+    public async Task<string> NewOrgMemberEmailAsync(Tenant t)
+    {
+        var email = $"{Unique("om")}@x.test";
+        await Accounts.CreateUserAsync(Factory.Owner, email, t.OrgId, "viewer");
+        return email;
+    }
+
+    /// <summary>An open invitation to the tenant's organisation (or to one of its projects), made as the owner.</summary>
+    public async Task<Guid> NewInvitationAsync(Tenant t, Guid? projectId)
+    {
+        await using var conn = await Accounts.OpenAsync(Factory.Owner);
+        return await conn.ExecuteScalarAsync<Guid>("""
+            insert into ops.member_invitations (org_id, project_id, email, role, expires_at)
+            values (@OrgId, @projectId, @email, 'viewer', now() + interval '1 day') returning id
+            """, new { t.OrgId, projectId, email = $"{Unique("inv")}@x.test" });
+    }
+
     public async Task<string> NewUserEmailAsync()
     {
         var email = $"{Unique("u")}@x.test";
@@ -118,7 +136,8 @@ public sealed class ApiWorld(PostgresCluster cluster) : IAsyncLifetime
                 (select string_agg(t::text, ',' order by t.project_id, t.user_id) from ops.project_members t where t.project_id <> ops.system_project_id()),
                 (select string_agg(concat_ws(':', id, name, scope, revoked_at), ',' order by id) from ops.api_tokens),
                 (select string_agg(t::text, ',' order by t.id) from registry.orgs t where t.id <> ops.system_org_id()),
-                (select string_agg(t::text, ',' order by t.project_id) from ops_private.project_webhooks t)))
+                (select string_agg(t::text, ',' order by t.project_id) from ops_private.project_webhooks t),
+                (select string_agg(t::text, ',' order by t.id) from ops.member_invitations t)))
             """) ?? "";
     }
 

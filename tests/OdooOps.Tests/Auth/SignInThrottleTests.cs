@@ -34,4 +34,15 @@ public sealed class SignInThrottleTests
         service.Throttle("fresh");
         Assert.Equal(1, service.TrackedAddresses);
     }
+
+    [Theory]
+    [InlineData("203.0.113.7", "203.0.113.7")]
+    [InlineData("::ffff:203.0.113.7", "203.0.113.7")]
+    [InlineData("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64")]
+    [InlineData("2001:db8:1:2::1", "2001:db8:1:2::/64")]
+    public void An_ipv6_client_is_braked_by_its_whole_64(string address, string key)
+    {
+        Assert.Equal(key, SignInService.BrakeKey(System.Net.IPAddress.Parse(address)));
+        Assert.Equal("unknown", SignInService.BrakeKey(null));
+    }
 }

@@ -147,6 +147,7 @@ public sealed class TenantWriteIsolationTests(TenantDatabase db) : IClassFixture
         ["ops.ingest_tokens"] = "insert into ops.ingest_tokens (project_id, name, token_prefix, token_hash) values (@ProjectId, 'new', 'oi_new', @Hash)",
         ["ops.audit_log"] = "insert into ops.audit_log (org_id, project_id, actor_user_id, action) values (@OrgId, @ProjectId, @Me, 'test.write')",
         ["ops.env_vars"] = "insert into ops.env_vars (project_id, stage, name, value) values (@ProjectId, 'development', 'NEW_VAR', 'x')",
+        ["ops.member_invitations"] = "insert into ops.member_invitations (org_id, email, role, expires_at) values (@OrgId, 'new@elsewhere.test', 'viewer', now() + interval '1 day')",
     };
 
     /// <summary>Personal rows any signed-in user may write for themself (not tenant data): their profile, tokens, audit entries.</summary>

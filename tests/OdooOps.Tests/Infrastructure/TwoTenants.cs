@@ -38,6 +38,8 @@ public sealed class Tenant(string key)
     public Guid DevEnvVarId { get; } = Guid.NewGuid();
     public Guid ProductionEnvVarId { get; } = Guid.NewGuid();
     public Guid DeploymentId { get; } = Guid.NewGuid();
+    public Guid OrgInvitationId { get; } = Guid.NewGuid();      // to the org, for someone of no tenant
+    public Guid ProjectInvitationId { get; } = Guid.NewGuid();  // to the project
 
     public byte[] ApiTokenHash { get; } = RandomNumberGenerator.GetBytes(32);
     public byte[] IngestTokenHash { get; } = RandomNumberGenerator.GetBytes(32);
@@ -156,5 +158,8 @@ public sealed class TwoTenants
             (@ProductionEnvVarId, @ProjectId, 'production', 'SMTP_PASSWORD', 'secret-' || @Key, true);
         insert into ops.deployments (id, project_id, branch_id, build_id, stage, status, url, created_by)
             values (@DeploymentId, @ProjectId, @ProductionBranchId, @SuccessBuildId, 'production', 'success', 'https://erp.example', @OwnerId);
+        insert into ops.member_invitations (id, org_id, project_id, email, role, invited_by, expires_at) values
+            (@OrgInvitationId, @OrgId, null, @Key || '-invitee@elsewhere.test', 'developer', @OwnerId, now() + interval '1 day'),
+            (@ProjectInvitationId, @OrgId, @ProjectId, @Key || '-invitee@elsewhere.test', 'tester', @OwnerId, now() + interval '1 day');
         """;
 }

@@ -23,7 +23,7 @@ internal static partial class RunnerDispatchApi
         var v1 = app.MapGroup(Base).WithTags("Runner protocol");
         v1.MapPost("/register", RegisterAsync).WithSummary("Exchange an org admin's registration token for a runner token");
 
-        var jobs = v1.MapGroup("/jobs").AddEndpointFilter(AuthenticateAsync);
+        var jobs = v1.MapGroup("/jobs").AddEndpointFilter(AuthenticateAsync).OwnBodyLimit(); // runner token; log batches run large
         jobs.MapPost("/next", NextAsync).WithSummary("Long poll (up to 30 s) for leased jobs within the runner's free capacity");
         jobs.MapPost("/{buildId:guid}/extend", ExtendAsync).WithSummary("Heartbeat: renew the lease; says whether a cancel was requested");
         jobs.MapPost("/{buildId:guid}/source", SourceAsync).WithSummary("The commit checked out and the Odoo modules found");

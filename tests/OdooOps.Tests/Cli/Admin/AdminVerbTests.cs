@@ -123,23 +123,28 @@ public sealed class AdminVerbTests(ClassDatabase db) : IClassFixture<ClassDataba
     }
 
     [Fact]
-    public async Task Set_password_replaces_the_hash_and_lifts_a_lockout()
+    public async Task Set_password_replaces_the_hash_lifts_lockouts_and_ends_sessions()
     {
         var (owner, url) = Database;
         var org = await Accounts.CreateOrgAsync(owner, "pw-acme");
         var userId = await Accounts.CreateUserAsync(owner, "locked@acme.test", org, "admin");
         await using (var conn = await Accounts.OpenAsync(owner))
-            await conn.ExecuteAsync("update registry.users set failed_logins = 4, locked_until = now() + interval '10 minutes' where id = @userId", new { userId });
+            await conn.ExecuteAsync("""
+                insert into ops_private.sign_in_failures (user_id, address, failures, locked_until) values (@userId, '198.51.100.1', 0, now() + interval '10 minutes');
+                insert into ops_private.sessions (user_id) values (@userId);
+                """, new { userId });
 
         var r = await _sandbox.RunAsync(["user", "set-password", "--email", "LOCKED@acme.test", "--password-stdin", "--database-url", url], stdin: "brand-new-password\n");
         Assert.True(r.ExitCode == 0, r.Error);
         await using var check = await Accounts.OpenAsync(owner);
-        var row = await check.QuerySingleAsync<(string Hash, int Failed, DateTime? Locked)>(
-            "select password_hash, failed_logins, locked_until from registry.users where id = @userId", new { userId });
+        var row = await check.QuerySingleAsync<(string Hash, long Failures, long Sessions)>("""
+            select password_hash, (select count(*) from ops_private.sign_in_failures where user_id = @userId),
+                   (select count(*) from ops_private.sessions where user_id = @userId)
+              from registry.users where id = @userId
+            """, new { userId });
         Assert.True(Passwords.Verify(row.Hash, "brand-new-password"));
         Assert.False(Passwords.Verify(row.Hash, Accounts.Password));
-        Assert.Equal(0, row.Failed);
-        Assert.Null(row.Locked);
+        Assert.Equal((0L, 0L), (row.Failures, row.Sessions));
         Assert.Equal(1, await check.ExecuteScalarAsync<long>(
             "select count(*) from ops.audit_log where action = 'user.set_password' and org_id = @org and target_id = @id", new { org, id = userId.ToString() }));
 
