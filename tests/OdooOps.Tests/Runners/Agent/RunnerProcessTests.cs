@@ -1,3 +1,4 @@
+using OdooOps.Tests.Runners.Agent.Execution;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -21,13 +22,12 @@ public sealed class RunnerProcessTests(PostgresCluster cluster)
     public async Task Three_runner_processes_share_200_builds_and_run_each_exactly_once()
     {
         await using var world = await RunnerWorld.StartAsync(cluster);
-        var ledger = Path.Combine(world.WorkDir, "ledger");
-        Directory.CreateDirectory(world.WorkDir);
-        // Every execution of the step appends the build id: a build run twice would appear twice.
-        var commit = await world.CommitPipelineAsync($$"""
+        // Every execution of the step says so in its build's log (a sandboxed step writes nothing outside its
+        // workspace): a build run twice would say it twice.
+        var commit = await world.CommitPipelineAsync("""
             steps:
               - name: record
-                run: echo "$ODOOOPS_BUILD_ID" >> '{{ledger}}'
+                run: echo "executed $ODOOOPS_BUILD_ID"
             """);
         var builds = await world.QueueBuildsAsync(200, "main", commit);
 
@@ -48,9 +48,11 @@ public sealed class RunnerProcessTests(PostgresCluster cluster)
         Assert.All(rows, r => Assert.Equal(("success", 1), (r.Status, r.Attempt)));
         Assert.Equal(3, rows.Select(r => r.RunnerId).Distinct().Count()); // all three took part
 
-        var executed = File.ReadAllLines(ledger).Select(Guid.Parse).ToList();
+        var executed = (await conn.QueryAsync<(Guid BuildId, string Line)>(
+            "select build_id, line from ops.build_logs where build_id = any(@builds) and line like 'executed %'", new { builds })).ToList();
         Assert.Equal(200, executed.Count);
-        Assert.Equal(builds.Order(), executed.Order());
+        Assert.All(executed, e => Assert.Equal($"executed {e.BuildId}", e.Line));
+        Assert.Equal(builds.Order(), executed.Select(e => e.BuildId).Order());
         Assert.Equal(0, await conn.ExecuteScalarAsync<int>("""
             select count(*) from (select build_id from ops.build_logs where build_id = any(@builds) and line like 'Attempt %'
                                    group by build_id having count(*) <> 1) twice
@@ -66,30 +68,32 @@ public sealed class RunnerProcessTests(PostgresCluster cluster)
             ["OPS_RUNNER_LEASE_SECONDS"] = "3",
             ["OPS_JOB_runner_rescue"] = "* * * * * *",
         });
-        Directory.CreateDirectory(world.WorkDir);
-        var marker = Path.Combine(world.WorkDir, "first-attempt");
-        var sleeper = Path.Combine(world.WorkDir, "sleeper.pid");
+        // The step finishes once it can reach the test's gate, opened only after the first runner is gone: each
+        // attempt runs in a sandbox of its own, so nothing else of the first attempt reaches the second.
+        var gatePort = FreePort(out var host);
         var commit = await world.CommitPipelineAsync($$"""
             steps:
               - name: work
                 run: |
-                  if [ -e '{{marker}}' ]; then echo "second attempt finishing"; exit 0; fi
-                  touch '{{marker}}'
+                  if timeout 5 bash -c 'exec 3<>/dev/tcp/{{host}}/{{gatePort}}' 2>/dev/null; then echo "second attempt finishing"; exit 0; fi
                   sleep 600 &
-                  echo $! > '{{sleeper}}'
-                  echo "first attempt running"
+                  echo "first attempt running as $(id -u)"
                   wait
             """);
         var build = await world.QueueBuildAsync("main", commit);
 
         var doomed = world.StartRunnerProcess("doomed", await world.RunnerTokenAsync("doomed"));
-        await WaitUntilAsync(async () => (await world.LogAsync(build)).Contains("stdout: first attempt running"), "the first attempt to run");
-        var sleeperPid = int.Parse(File.ReadAllText(sleeper).Trim());
-        Assert.True(Directory.Exists($"/proc/{sleeperPid}"));
+        string? started = null;
+        await WaitUntilAsync(async () => (started = (await world.LogAsync(build)).FirstOrDefault(l => l.StartsWith("stdout: first attempt running as "))) is not null,
+            "the first attempt to run");
+        var uid = int.Parse(started!["stdout: first attempt running as ".Length..]);
+        Assert.NotEmpty(ProcessProbe.ProcessesOf(uid));
 
         await doomed.KillAsync(); // SIGKILL: no goodbye to the server, no cleanup of its own
-        await WaitUntilAsync(() => Task.FromResult(!IsAlive(sleeperPid)), "the dead runner's step to be killed", TimeSpan.FromSeconds(10));
+        await WaitUntilAsync(() => Task.FromResult(ProcessProbe.ProcessesOf(uid).Count == 0), "the dead runner's step to be killed", TimeSpan.FromSeconds(10));
 
+        using var gate = new System.Net.Sockets.TcpListener(host, gatePort);
+        gate.Start();
         var survivor = await world.RegisterAsync("survivor");
         world.StartRunnerProcess("survivor", survivor.Token);
         var row = await world.WaitForAsync(build, Patience);
@@ -110,27 +114,25 @@ public sealed class RunnerProcessTests(PostgresCluster cluster)
     public async Task A_runner_stopped_with_sigterm_gives_its_steps_their_grace_and_hands_the_build_back_at_once()
     {
         await using var world = await RunnerWorld.StartAsync(cluster);
-        Directory.CreateDirectory(world.WorkDir);
-        var sleeper = Path.Combine(world.WorkDir, "sleeper.pid");
-        var graceful = Path.Combine(world.WorkDir, "got-term");
-        var commit = await world.CommitPipelineAsync($$"""
+        var commit = await world.CommitPipelineAsync("""
             steps:
               - name: long
                 run: |
-                  trap 'touch "{{graceful}}"; exit 1' TERM
+                  trap 'echo "got TERM"; exit 1' TERM
                   sleep 600 &
-                  echo $! > '{{sleeper}}'
-                  echo "long step running"
+                  echo "long step running as $(id -u)"
                   wait
             """);
         var build = await world.QueueBuildAsync("main", commit);
         var runner = world.StartRunnerProcess("stopped", await world.RunnerTokenAsync("stopped"));
-        await WaitUntilAsync(async () => (await world.LogAsync(build)).Contains("stdout: long step running"), "the step to run");
-        var sleeperPid = int.Parse(File.ReadAllText(sleeper).Trim());
+        string? started = null;
+        await WaitUntilAsync(async () => (started = (await world.LogAsync(build)).FirstOrDefault(l => l.StartsWith("stdout: long step running as "))) is not null,
+            "the step to run");
+        var uid = int.Parse(started!["stdout: long step running as ".Length..]);
 
         Assert.True(await runner.TerminateAsync(TimeSpan.FromSeconds(30)), "the runner did not stop cleanly on SIGTERM:\n" + runner.Output);
-        Assert.True(File.Exists(graceful), "the step got SIGTERM (its trap ran), not a SIGKILL");
-        Assert.False(IsAlive(sleeperPid));
+        Assert.Contains("stdout: got TERM", await world.LogAsync(build)); // the step got SIGTERM (its trap ran), not a SIGKILL
+        Assert.Empty(ProcessProbe.ProcessesOf(uid));
         Assert.Contains("SIGTERM: stopping", runner.Output);
         Assert.False(Directory.Exists(Path.Combine(world.WorkDir, "stopped", "builds", build.ToString("D"))), "the workspace was cleaned up");
         // Handed back at once, the attempt not counted: the next runner runs it as attempt 1 again.
@@ -142,15 +144,12 @@ public sealed class RunnerProcessTests(PostgresCluster cluster)
     public async Task Cancel_takes_a_queued_build_off_the_queue_and_stops_a_running_one_with_its_processes()
     {
         await using var world = await RunnerWorld.StartAsync(cluster);
-        Directory.CreateDirectory(world.WorkDir);
-        var sleeper = Path.Combine(world.WorkDir, "sleeper.pid");
-        var commit = await world.CommitPipelineAsync($$"""
+        var commit = await world.CommitPipelineAsync("""
             steps:
               - name: long
                 run: |
                   sleep 600 &
-                  echo $! > '{{sleeper}}'
-                  echo "long step running"
+                  echo "long step running as $(id -u)"
                   wait
             """);
         using var api = await world.OwnerApiAsync();
@@ -163,8 +162,12 @@ public sealed class RunnerProcessTests(PostgresCluster cluster)
 
         var running = await world.QueueBuildAsync("main", commit);
         world.StartRunnerProcess("canceller", await world.RunnerTokenAsync("canceller"));
-        await WaitUntilAsync(async () => (await world.LogAsync(running)).Contains("stdout: long step running"), "the step to run");
-        var sleeperPid = int.Parse(File.ReadAllText(sleeper).Trim());
+        string? started = null;
+        await WaitUntilAsync(async () => (started = (await world.LogAsync(running)).FirstOrDefault(l => l.StartsWith("stdout: long step running as "))) is not null,
+            "the step to run");
+        // The step's processes are those of its sandbox's uid.
+        var uid = int.Parse(started!["stdout: long step running as ".Length..]);
+        Assert.NotEmpty(ProcessProbe.ProcessesOf(uid));
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using (var response = await api.PostAsync($"/api/ops/builds/{running}/cancel", null))
@@ -175,11 +178,22 @@ public sealed class RunnerProcessTests(PostgresCluster cluster)
         var row = await world.WaitForAsync(running, TimeSpan.FromSeconds(30));
         Assert.Equal("cancelled", row.Status);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"cancelled after {clock.Elapsed}");
-        Assert.False(IsAlive(sleeperPid), "the step's background process is gone");
+        Assert.Empty(ProcessProbe.ProcessesOf(uid)); // the step's background process is gone
         Assert.Equal("cancelled", Assert.Single(await world.StepsAsync(running)).Status);
 
         Assert.Equal("cancelled", (await world.BuildAsync(queued)).Status); // the queued one stayed off the runner
         Assert.DoesNotContain(await world.LogAsync(queued), l => l.StartsWith("system: Attempt", StringComparison.Ordinal));
+    }
+
+    /// <summary>A port of this host's outside address that nothing listens on yet (a sandboxed step's connect is refused).</summary>
+    static int FreePort(out System.Net.IPAddress host)
+    {
+        host = ProcessProbe.ExternalAddress();
+        var probe = new System.Net.Sockets.TcpListener(host, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
     }
 
     /// <summary>A live process (a zombie awaiting its parent counts as gone).</summary>
