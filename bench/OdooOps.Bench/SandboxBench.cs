@@ -44,7 +44,7 @@ public static class SandboxBench
                         if (!result.Succeeded) throw new InvalidOperationException($"{kind.Name}: a step failed ({result.ExitCode}).");
                         steps.Add(step.Elapsed.TotalMilliseconds);
                     }
-                    if (sandbox is not null) await sandbox.EndAsync(workspace);
+                    if (sandbox is not null) await sandbox.EndAsync();
                     WorkspaceFolder.Delete(workspace);
                     if (round < 0) continue;
                     perStep[kind.Name].AddRange(steps);

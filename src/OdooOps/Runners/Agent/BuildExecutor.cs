@@ -88,7 +88,7 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
             await reported.CancelAsync();
             await heartbeat;
             // Whatever the build started ends here, before its workspace is kept or deleted.
-            if (state.Sandbox is { } sandbox) await sandbox.EndAsync(workspace.PathFor(job.BuildId));
+            if (state.Sandbox is { } sandbox) await sandbox.EndAsync();
             try { workspace.Release(job.BuildId, failed: result is not (BuildStatus.Success or BuildStatus.Warning)); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -76,9 +76,15 @@ public sealed class SandboxedBuildTests(PostgresCluster cluster) : IAsyncLifetim
         Assert.True(build.Status == "success", string.Join("\n", log));
         Assert.DoesNotContain(log, l => l.Contains("LEAK") || l.Contains("tenant-a-secret"));
         Assert.Contains(log, l => l.StartsWith("system: Sandbox: uid 9"));
-        // The kept workspace is the runner's again, not the uid the failed build ran as.
-        var owner = await OdooOps.Database.ProcessRunner.RunAsync("stat", ["-c", "%u %a", kept], null, TestContext.Current.CancellationToken);
-        Assert.Equal("0 700", owner.Output.Trim());
+        // The kept workspace stays its build's uid's (git run there by root refuses it rather than obey its config) in
+        // the runner's own 0700 folder.
+        var owner = await OdooOps.Database.ProcessRunner.RunAsync("stat", ["-c", "%u", kept, Path.GetDirectoryName(kept)!], null, TestContext.Current.CancellationToken);
+        var owners = owner.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEqual("0", owners[0]);
+        Assert.Equal("0", owners[1]);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(kept)!));
+        var status = await OdooOps.Database.ProcessRunner.RunAsync("git", ["-C", kept, "status"], null, TestContext.Current.CancellationToken);
+        Assert.Contains("dubious ownership", status.Output + status.Describe());
     }
 
     [Fact]

@@ -66,7 +66,9 @@ internal sealed partial class GitWorkspace(string workDir, GitWorkspaceOptions? 
         if (string.IsNullOrWhiteSpace(source.CommitSha) && string.IsNullOrWhiteSpace(source.Branch))
             throw new ArgumentException("A commit SHA or a branch is required.", nameof(source));
         var dir = PathFor(buildId);
+        // The runner's alone: workspaces (kept failed ones too) belong to builds' uids, and only their own build sees one.
         Directory.CreateDirectory(BuildsDirectory);
+        File.SetUnixFileMode(BuildsDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         WorkspaceFolder.Delete(dir);
         File.Delete(FailedMarker(buildId));
         Directory.CreateDirectory(dir);

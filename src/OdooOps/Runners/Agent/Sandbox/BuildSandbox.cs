@@ -6,8 +6,8 @@ namespace OdooOps.Runners.Agent.Sandbox;
 /// <summary>
 /// The sandbox of one build, for all its processes (git and every step): a uid of its own for the build's lifetime
 /// (leased from <see cref="SandboxSettings.FirstUid"/>…, so two builds running at once never share one), a cgroup
-/// with its limits, and a private HOME kept across its steps (/tmp is each process's own). Ending it kills whatever is left, takes the
-/// workspace back from the build's uid (a kept failed workspace is readable by the runner only) and frees the uid.
+/// with its limits, and a private HOME kept across its steps (/tmp is each process's own). Ending it kills whatever is
+/// left and frees the uid.
 /// The runner must be root (<see cref="SandboxProbe"/> refuses to start otherwise). A host without writable cgroups
 /// (some containers) bounds builds by a per-uid process limit and their timeout only; <see cref="Limits"/> says so.
 /// </summary>
@@ -135,6 +135,18 @@ internal sealed class BuildSandbox : IAsyncDisposable
             if (info.LinkTarget is { } target) bwrap.AddRange(["--symlink", target, path]);
             else if (Directory.Exists(path)) bwrap.AddRange(["--ro-bind", path, path]);
         }
+        // /etc: an empty folder with the allowed entries only, and the sandbox's own passwd, group and resolv.conf.
+        bwrap.AddRange(["--perms", "0755", "--dir", "/etc"]);
+        foreach (var entry in _settings.EtcEntries)
+        {
+            var path = Path.Combine("/etc", entry);
+            if (new FileInfo(path).LinkTarget is { } target && !Path.IsPathRooted(target)) bwrap.AddRange(["--symlink", target, path]);
+            else if (File.Exists(path) || Directory.Exists(path))
+            {
+                if (entry.Contains('/')) bwrap.AddRange(["--perms", "0755", "--dir", Path.GetDirectoryName(path)!]);
+                bwrap.AddRange(["--ro-bind", path, path]);
+            }
+        }
         bwrap.AddRange(["--ro-bind", Path.Combine(_control, "passwd"), "/etc/passwd", "--ro-bind", Path.Combine(_control, "group"), "/etc/group"]);
         if (run.Network) bwrap.AddRange(["--ro-bind", Path.Combine(_control, "resolv.conf"), "/etc/resolv.conf"]);
         // /tmp first: the folders below may lie under the host's /tmp, and their mount points must then be made in
@@ -146,6 +158,11 @@ internal sealed class BuildSandbox : IAsyncDisposable
             Mount(bwrap, made, "--ro-bind", path, path);
         Mount(bwrap, made, "--bind", run.Workspace, run.Workspace);
         bwrap.AddRange(["--chdir", workingDirectory]);
+        if (SandboxSeccomp.Filter() is { } filter)
+        {
+            SandboxLauncher.WriteBytes(control + ".seccomp", filter);
+            bwrap.AddRange(["--seccomp", "6"]);
+        }
         SandboxLauncher.WriteArguments(control + ".args", bwrap);
 
         var argv = new List<string>
@@ -185,7 +202,7 @@ internal sealed class BuildSandbox : IAsyncDisposable
     /// <summary>Removes a run's control files (its argument file holds the step's secrets).</summary>
     internal static void Forget(string control)
     {
-        foreach (var suffix in new[] { ".args", ".info", ".block", ".ready", ".slirp" }) File.Delete(control + suffix);
+        foreach (var suffix in new[] { ".args", ".seccomp", ".netns", ".ready", ".slirp" }) File.Delete(control + suffix);
     }
 
     /// <summary>Counters to tell, after a process ended, whether a limit killed it.</summary>
@@ -201,20 +218,17 @@ internal sealed class BuildSandbox : IAsyncDisposable
     }
 
     /// <summary>
-    /// Kills what the build left running, takes <paramref name="workspace"/> back (root-owned, 0700: a kept failed
-    /// workspace is for the runner's operator) and frees the uid. Safe to call twice.
+    /// Kills what the build left running, removes its HOME and control files and frees the uid. A kept failed
+    /// workspace stays the build's uid's, inside the runner's 0700 builds folder: no later build sees it (each binds its
+    /// own), and git run there by root refuses a repository of another owner rather than obey its config
+    /// (core.fsmonitor, hooks) as root. Safe to call twice.
     /// </summary>
-    public async Task EndAsync(string? workspace)
+    public async Task EndAsync()
     {
         if (_cgroup is not null) await _cgroup.RemoveAsync();
-        if (workspace is not null && Directory.Exists(workspace))
-        {
-            await ProcessRunner.RunAsync("chown", ["-R", "--", "0:0", workspace], null, CancellationToken.None);
-            File.SetUnixFileMode(workspace, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
         if (Directory.Exists(_root)) Execution.WorkspaceFolder.Delete(_root);
         _uid.Dispose();
     }
 
-    public async ValueTask DisposeAsync() => await EndAsync(null);
+    public async ValueTask DisposeAsync() => await EndAsync();
 }

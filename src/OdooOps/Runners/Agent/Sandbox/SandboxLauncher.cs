@@ -9,7 +9,8 @@ namespace OdooOps.Runners.Agent.Sandbox;
 /// the step may go out, it makes the network namespace itself and has slirp4netns configure it completely before
 /// bubblewrap enters it (bubblewrap's own loopback set-up would race slirp4netns's). slirp4netns runs with
 /// <c>--disable-host-loopback</c>: outbound connections go out through the host, but nothing on the host's loopback
-/// (the databases, serve, other tenants' instances) is reachable. Inside, setpriv drops to the build's uid (no
+/// (the databases, serve, other tenants' instances) is reachable; and with its own sandbox and seccomp filter, as it
+/// parses packets a tenant made. Inside, setpriv drops to the build's uid (no
 /// capabilities, no new privileges) before the program runs. The step's variables reach bubblewrap through a 0600
 /// file (<c>--args</c>), never through the launcher's own environment (a tenant's LD_PRELOAD or PATH must not reach a
 /// root shell) nor a command line (ps shows those to the host).
@@ -33,18 +34,19 @@ internal static class SandboxLauncher
         bwrap=$1
         shift
         set -- "$bwrap" --args 5 "$@"
+        [ -e "$run.seccomp" ] && exec 6<"$run.seccomp"
         [ -n "$nproc" ] && set -- prlimit "--nproc=$nproc:$nproc" -- "$@"
         exec 5<"$run.args"
         if [ "$net" != 1 ]; then exec "$@"; fi
         mkfifo -m 600 "$run.netns" "$run.ready" || exit 125
         { unshare --net /bin/sh -c 'echo $$ > "$1"; exec sleep 2147483647' odooops-netns "$run.netns" || echo failed > "$run.netns"; } \
-          </dev/null >/dev/null 2>"$run.slirp" &
+          </dev/null >/dev/null 2>"$run.slirp" 5<&- 6<&- &
         read -r holder < "$run.netns"
         case $holder in
           ''|*[!0-9]*) echo "odooops: the build's network namespace could not be made: $(head -c 300 "$run.slirp" | tr '\n' ' ')" >&2; exit 125 ;;
         esac
-        slirp4netns --configure --mtu=65520 --disable-host-loopback --ready-fd=7 "$holder" tap0 \
-          7>"$run.ready" >/dev/null 2>>"$run.slirp" &
+        slirp4netns --configure --mtu=65520 --disable-host-loopback --enable-sandbox --enable-seccomp --ready-fd=7 "$holder" tap0 \
+          7>"$run.ready" >/dev/null 2>>"$run.slirp" 5<&- 6<&- &
         network=$!
         ready=$(head -c 1 "$run.ready")
         if [ -z "$ready" ]; then
@@ -58,20 +60,26 @@ internal static class SandboxLauncher
         exit "$status"
         """;
 
+    /// <summary>Writes a control file, 0600 from the first byte.</summary>
+    internal static void WriteBytes(string path, byte[] content)
+    {
+        using var file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        file.Write(content);
+    }
+
     /// <summary>Writes <paramref name="arguments"/> NUL-separated, 0600 from the first byte, for bwrap's --args.</summary>
     internal static void WriteArguments(string path, IEnumerable<string> arguments)
     {
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew, Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        };
-        using var file = new FileStream(path, options);
+        var bytes = new List<byte>();
         foreach (var argument in arguments)
         {
             if (argument.Contains('\0')) throw new ArgumentException("An argument holds a NUL character.", nameof(arguments));
-            file.Write(Encoding.UTF8.GetBytes(argument));
-            file.WriteByte(0);
+            bytes.AddRange(Encoding.UTF8.GetBytes(argument));
+            bytes.Add(0);
         }
+        WriteBytes(path, [.. bytes]);
     }
 }

@@ -30,8 +30,30 @@ internal static class SandboxProbe
             log.LogWarning("The step user is not used: sandboxed builds run as uids of their own ({Key}).", SandboxSettings.UidsKey);
         if (!Environment.IsPrivilegedProcess) return NeedsRoot;
         Directory.CreateDirectory(options.WorkDir);
+        // A runner that died left its builds' HOMEs and control files (a token header, a deploy key): none is running now.
+        Execution.WorkspaceFolder.Delete(Path.Combine(options.WorkDir, "sandboxes"));
+        CloseInheritedDescriptorsOnExec();
         return await CheckAsync(options.Sandbox, options.WorkDir, ct);
     }
+
+    /// <summary>
+    /// File descriptors the runner inherited (from a shell, a supervisor) would be inherited by every process it starts,
+    /// sandboxes included (neither .NET nor bubblewrap closes them): marked close-on-exec, they stay the runner's.
+    /// </summary>
+    static void CloseInheritedDescriptorsOnExec()
+    {
+        foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+            if (int.TryParse(Path.GetFileName(entry), out var fd) && fd > 2)
+            {
+                var flags = fcntl(fd, GetFd, 0);
+                if (flags >= 0) fcntl(fd, SetFd, flags | CloseOnExec);
+            }
+    }
+
+    const int GetFd = 1, SetFd = 2, CloseOnExec = 1;
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    static extern int fcntl(int fd, int cmd, int arg);
 
     /// <summary>Null when a sandbox starts here; else the one-line reason, naming what to install.</summary>
     public static async Task<string?> CheckAsync(SandboxSettings settings, string workDir, CancellationToken ct)

@@ -29,11 +29,25 @@ public sealed record SandboxSettings
     public double Cpus { get; init; } = 2;
 
     /// <summary>
-    /// What a step sees of the host, read-only: the system (programs, libraries, certificates). Missing ones are
-    /// skipped; /bin, /lib… that are symlinks into /usr stay symlinks.
+    /// What a step sees of the host, read-only: the system (programs, libraries). Missing ones are skipped; /bin, /lib…
+    /// that are symlinks into /usr stay symlinks. Not /etc nor /opt as a whole: units, service settings and keys live
+    /// there (a runner's registration token in a unit file, serve's certificate) — see <see cref="EtcEntries"/>.
     /// </summary>
     public IReadOnlyList<string> SystemPaths { get; init; } =
-        ["/usr", "/etc", "/opt", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+        ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+
+    /// <summary>
+    /// The entries of /etc a build sees (those that exist): what programs need to run, resolve names and check
+    /// certificates. passwd, group and resolv.conf are the sandbox's own.
+    /// </summary>
+    public IReadOnlyList<string> EtcEntries { get; init; } =
+    [
+        "alternatives", "ca-certificates", "ca-certificates.conf", "ssl", "pki", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
+        "nsswitch.conf", "hosts", "host.conf", "gai.conf", "networks", "protocols", "services", "localtime", "timezone",
+        "locale.alias", "locale.conf", "mime.types", "magic", "os-release", "debian_version", "lsb-release", "inputrc",
+        "bash.bashrc", "profile", "gitconfig", "python3", "python3.11", "python3.12", "python3.13", "pip.conf",
+        "fonts", "xml", "sgml", "java-17-openjdk", "ssh/ssh_config", "ssh/ssh_known_hosts", "wgetrc", "npmrc",
+    ];
 
     /// <summary>Further host folders a step may read (a shared Odoo source tree, a Python installation…).</summary>
     public IReadOnlyList<string> ExtraReadOnlyPaths { get; init; } = [];

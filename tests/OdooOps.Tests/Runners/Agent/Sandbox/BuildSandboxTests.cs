@@ -24,7 +24,7 @@ public sealed class BuildSandboxTests : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var sandbox in _sandboxes) await sandbox.EndAsync(null);
+        foreach (var sandbox in _sandboxes) await sandbox.EndAsync();
         WorkspaceFolder.Delete(_dir);
     }
 
@@ -84,6 +84,10 @@ public sealed class BuildSandboxTests : IAsyncDisposable
         await File.WriteAllTextAsync(Path.Combine(otherWorkspace, "their-code.py"), "secret = 1");
         var (sandbox, workspace) = await NewBuildAsync();
         var self = Environment.ProcessId;
+        // An operator's settings in /etc (a unit's registration token, serve's certificate) and what /opt holds.
+        var unit = $"/etc/odooops-sandbox-test-{Guid.NewGuid():N}.service";
+        await File.WriteAllTextAsync(unit, "Environment=ODOOOPS_RUNNER_TOKEN=oo_reg_leak");
+        Directory.CreateDirectory("/opt/odooops-sandbox-test");
 
         var result = await RunAsync(sandbox, workspace, string.Join("\n",
             $"cat /proc/{self}/environ /proc/{self}/cmdline 2>/dev/null && echo LEAK-proc || true",
@@ -91,9 +95,15 @@ public sealed class BuildSandboxTests : IAsyncDisposable
             $"cat '{token}' 2>/dev/null && echo LEAK-token || true",
             $"ls '{otherWorkspace}' 2>/dev/null && echo LEAK-workspace || true",
             "ps -e -o pid=,comm= | wc -l | sed 's/^/processes=/'",
-            "touch /usr/evil 2>/dev/null && echo LEAK-write || true"));
+            "touch /usr/evil 2>/dev/null && echo LEAK-write || true",
+            $"cat '{unit}' 2>/dev/null && echo LEAK-etc || true",
+            "ls /opt 2>/dev/null | grep -q odooops-sandbox-test && echo LEAK-opt || true",
+            "test -r /etc/ssl/certs/ca-certificates.crt && echo certificates-readable"));
+        File.Delete(unit);
+        Directory.Delete("/opt/odooops-sandbox-test");
         Assert.True(result.Succeeded, Output());
         Assert.DoesNotContain("LEAK", Output());
+        Assert.Contains("certificates-readable", _recorder.Texts()); // what programs need of /etc is there
         // Its own PID namespace: bubblewrap's init, bash, ps, wc and sed at most.
         Assert.Contains(_recorder.Texts(), l => l.StartsWith("processes=") && int.Parse(l["processes=".Length..]) <= 6);
         Assert.NotEqual(other.Uid, sandbox.Uid);
@@ -129,6 +139,23 @@ public sealed class BuildSandboxTests : IAsyncDisposable
         var cut = new LineRecorder();
         Assert.True((await RunAsync(sandbox, workspace, script, network: false, recorder: cut)).Succeeded);
         Assert.Equal(["loopback-refused", "gateway-refused", "outside-refused"], cut.Texts());
+    }
+
+    [Fact]
+    public async Task The_uids_kernel_keyring_is_out_of_reach_so_nothing_is_left_for_a_later_build_of_that_uid()
+    {
+        var (sandbox, workspace) = await NewBuildAsync();
+        // add_key(2) into the user keyring, which belongs to the uid and outlives the build.
+        var result = await RunAsync(sandbox, workspace, """
+            python3 -c '
+            import ctypes, os
+            libc = ctypes.CDLL(None, use_errno=True)
+            nr = {"x86_64": 248, "aarch64": 217}[os.uname().machine]
+            r = libc.syscall(nr, b"user", b"left-behind", b"secret", 6, ctypes.c_long(-4))
+            print("add_key", r, ctypes.get_errno())'
+            """);
+        Assert.True(result.Succeeded, Output());
+        Assert.Equal(["add_key -1 1"], _recorder.Texts()); // EPERM
     }
 
     [Fact]

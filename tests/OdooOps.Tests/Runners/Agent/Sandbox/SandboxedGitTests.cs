@@ -21,7 +21,7 @@ public sealed class SandboxedGitTests : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_sandbox is not null) await _sandbox.EndAsync(null);
+        if (_sandbox is not null) await _sandbox.EndAsync();
         WorkspaceFolder.Delete(_dir);
     }
 
