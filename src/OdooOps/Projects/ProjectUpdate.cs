@@ -64,6 +64,7 @@ internal static class ProjectUpdate
         }
         if (after is null) return new NotFound();
         await AuditLog.WriteAsync(c, t, actor, new(after.OrgId, after.Id, "project.update", "project", after.Id.ToString(), before, after));
+        if (before.RepoUrl != after.RepoUrl) await RepoCredentials.ForgetOnNewHostAsync(c, t, actor, projectId, before.RepoUrl, after.RepoUrl);
         return new Updated(before, after);
     }
 }

@@ -39,6 +39,27 @@ internal sealed class RepoCredentials(OpsDatabase db, RepoCredentialProtector pr
             return true;
         }, ct);
 
+    /// <summary>
+    /// Inside a project update: when the repository's host changes, the credential goes (audited), or whoever may edit
+    /// the URL could send a token an owner set to a host of their own. A new path on the same host keeps it.
+    /// </summary>
+    public static async Task ForgetOnNewHostAsync(NpgsqlConnection c, NpgsqlTransaction t, Actor actor, Guid projectId, string before, string after)
+    {
+        if (string.Equals(Host(before), Host(after), StringComparison.OrdinalIgnoreCase)) return;
+        if (await RepoCredentialStore.ClearAsync(c, t, projectId) is { } removed)
+            await AuditAsync(c, t, actor, projectId, "repo_credential.clear", new { kind = removed.Kind, username = removed.Username },
+                new { reason = "the repository moved to another host" });
+    }
+
+    /// <summary>The host (and port) a repository URL names: https://host/…, ssh://user@host:port/…, user@host:path.</summary>
+    static string Host(string url)
+    {
+        url = url.Trim();
+        if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is not "file") return uri.Authority.Split('@')[^1];
+        var colon = url.IndexOf(':');
+        return colon > 0 ? url[..colon].Split('@')[^1] : "";
+    }
+
     static async Task AuditAsync(NpgsqlConnection c, NpgsqlTransaction t, Actor actor, Guid projectId, string action, object? before, object? after)
     {
         var project = (await ProjectStore.GetAsync(c, t, projectId))!;

@@ -55,6 +55,25 @@ public sealed class RepoCredentialApiTests(ApiWorld world) : IClassFixture<ApiWo
     }
 
     [Fact]
+    public async Task Moving_the_repository_to_another_host_forgets_the_credential_and_a_new_path_keeps_it()
+    {
+        var project = await world.NewProjectAsync(world.A);
+        var admin = world.Client("admin");
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsync(Path(project), ApiWorld.Body(new { kind = "token", secret = Token }))).StatusCode);
+
+        // Same host (example.com, as the project was made): the token stays for the new path.
+        Assert.Equal(HttpStatusCode.OK, (await admin.PatchAsync($"/api/ops/projects/{project}", ApiWorld.Body(new { repo_url = "https://example.com/acme/other.git" }))).StatusCode);
+        Assert.Contains("\"set\":true", await admin.GetStringAsync(Path(project)));
+
+        // Another host: a token set for example.com must not be sent there.
+        Assert.Equal(HttpStatusCode.OK, (await admin.PatchAsync($"/api/ops/projects/{project}", ApiWorld.Body(new { repo_url = "https://attacker.test/x.git" }))).StatusCode);
+        Assert.Contains("\"set\":false", await admin.GetStringAsync(Path(project)));
+        await using var owner = await Accounts.OpenAsync(world.Factory.Owner);
+        Assert.Equal("{\"reason\": \"the repository moved to another host\"}", await owner.QuerySingleAsync<string>(
+            "select after::text from ops.audit_log where project_id = @project and action = 'repo_credential.clear'", new { project }));
+    }
+
+    [Fact]
     public async Task An_ssh_key_is_kept_and_a_public_key_or_one_with_a_passphrase_is_refused()
     {
         var project = await world.NewProjectAsync(world.A);

@@ -22,6 +22,11 @@ internal static class JobVetting
                               "scheme): set an https:// or ssh:// repository URL in the project's settings.");
         }
         if (stored is null) return (job, null);
+        // A project made before the URL rules may still name http:// or git://: its credential would cross the network in
+        // clear (or go to whoever answers), so it is not handed out for such a URL.
+        if (job.RepoUrl.TrimStart() is var url && (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("git://", StringComparison.OrdinalIgnoreCase)))
+            return (null, "The project's repository URL is http:// or git://, which would send its repository credential unencrypted: " +
+                          "set an https:// or ssh:// repository URL in the project's settings.");
         return protector.Unprotect(job.ProjectId, stored.Ciphertext) is { } secret
             ? (job with { GitCredential = new GitCredential(stored.Kind, stored.Username, secret) }, null)
             : (null, "The project's repository credential cannot be decrypted (the server's data-protection key that encrypted it is gone): " +

@@ -31,6 +31,25 @@ public sealed class JobSourceTests(PostgresCluster cluster)
         Assert.DoesNotContain(Secret, Assert.Single(jobs, j => j.BuildId == mine).ToString()); // a job logged by accident shows ***
     }
 
+    [Theory]
+    [InlineData("http://git.example.com/acme/erp.git")]
+    [InlineData("git://git.example.com/acme/erp.git")]
+    public async Task A_credential_is_never_handed_out_for_a_plain_text_url_an_older_version_accepted(string url)
+    {
+        await using var world = await RunnerWorld.StartAsync(cluster);
+        await SetCredentialAsync(world, world.ProjectId, new { kind = "token", secret = Secret });
+        await using (var conn = await Accounts.OpenAsync(world.Owner))
+            await conn.ExecuteAsync("update ops.projects set repo_url = @url where id = @ProjectId", new { url, world.ProjectId });
+        using var runner = await world.ClientAsync();
+
+        var build = await world.QueueBuildAsync("main");
+        Assert.Empty(await runner.NextAsync(1, 1, default));
+
+        var row = await world.BuildAsync(build);
+        Assert.Equal("failed", row.Status);
+        Assert.Contains("would send its repository credential unencrypted", row.ResultDetail);
+    }
+
     [Fact]
     public async Task A_credential_copied_onto_another_project_does_not_decrypt_there_and_its_build_fails_with_the_reason()
     {
