@@ -71,6 +71,9 @@ public sealed class SandboxedBuildTests(PostgresCluster cluster) : IAsyncLifetim
             $"cat '{RunnerDir}/runner-token' '{_world.WorkDir}'/* 2>/dev/null && echo LEAK-runner",
             $"cat '{kept}/secret.txt' 2>/dev/null && echo LEAK-kept",
             $"ls '{RunnerDir}/builds' | grep -x '{Path.GetFileName(kept)}' && echo LEAK-builds",
+            // serve's port and its database's, on the host's loopback
+            $"timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/{_world.Url.Port}' 2>/dev/null && echo LEAK-serve-port",
+            $"timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/{_world.Owner.Port}' 2>/dev/null && echo LEAK-database-port",
             "echo uid=$(id -u)", "true")));
         var (build, log) = await BuildAsync("main", attack);
         Assert.True(build.Status == "success", string.Join("\n", log));

@@ -66,9 +66,12 @@ internal sealed partial class GitWorkspace(string workDir, GitWorkspaceOptions? 
         if (string.IsNullOrWhiteSpace(source.CommitSha) && string.IsNullOrWhiteSpace(source.Branch))
             throw new ArgumentException("A commit SHA or a branch is required.", nameof(source));
         var dir = PathFor(buildId);
-        // The runner's alone: workspaces (kept failed ones too) belong to builds' uids, and only their own build sees one.
+        // Sandboxed, the runner's alone: workspaces (kept failed ones too) belong to builds' uids, and only their own
+        // build sees one (bound into its sandbox). Unsandboxed, a step user must reach its workspace by its path.
         Directory.CreateDirectory(BuildsDirectory);
-        File.SetUnixFileMode(BuildsDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(BuildsDirectory, _options.Sandbox is null
+            ? (UnixFileMode)0b111_101_101
+            : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         WorkspaceFolder.Delete(dir);
         File.Delete(FailedMarker(buildId));
         Directory.CreateDirectory(dir);
