@@ -9,7 +9,8 @@ namespace OdooOps.Bench;
 /// step. Each build is what the runner does: (sandboxed) the build's sandbox made — uid lease, cgroup, HOME — then 20
 /// steps of <c>true</c> through the same StepProcess path the pipeline uses, then the sandbox ended. Three kinds run
 /// in turn, so machine noise hits all of them alike: unsandboxed (OPS_RUNNER_UNSANDBOXED=1), sandboxed with the
-/// project's network cut, and sandboxed with outbound network (slirp4netns per step, the default). Needs root.
+/// project's network cut, and sandboxed with outbound network (the default: the build's namespace, configured by slirp4netns once per build,
+/// entered by each step). Needs root.
 /// </summary>
 public static class SandboxBench
 {

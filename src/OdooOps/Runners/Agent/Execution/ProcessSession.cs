@@ -57,10 +57,14 @@ internal static class ProcessSession
         var sessionId = leader.Id;
         if (!Signal(leader, sessionId, SigTerm)) return;
         var clock = Stopwatch.StartNew();
+        // Short looks first: what is left is usually already dying (a sandbox's processes go with its PID namespace),
+        // and a step should not wait a whole poll for it.
+        var wait = TimeSpan.FromMilliseconds(1);
         while (clock.Elapsed < grace)
         {
-            await Task.Delay(Poll);
+            await Task.Delay(wait);
             if (!Alive(leader, sessionId)) return;
+            wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, Poll.Ticks));
         }
         clock.Restart();
         while (Signal(leader, sessionId, SigKill) && clock.Elapsed < TimeSpan.FromSeconds(5))

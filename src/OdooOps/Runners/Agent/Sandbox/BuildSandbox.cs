@@ -19,6 +19,7 @@ internal sealed class BuildSandbox : IAsyncDisposable
     readonly SandboxSettings _settings;
     readonly SandboxUids.Lease _uid;
     readonly SandboxCgroup? _cgroup;
+    SandboxNetwork? _network;
     readonly string _root, _control;
     int _runs;
 
@@ -50,6 +51,8 @@ internal sealed class BuildSandbox : IAsyncDisposable
         try
         {
             await sandbox.PrepareAsync(ct);
+            // Every build fetches: its network is made once, for git and for the steps the project lets go out.
+            sandbox._network = await SandboxNetwork.StartAsync(cgroup?.ProcsFiles ?? [], Path.Combine(sandbox._control, "network"), ct);
             return sandbox;
         }
         catch
@@ -125,7 +128,8 @@ internal sealed class BuildSandbox : IAsyncDisposable
         {
             "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "odooops-build", "--clearenv",
         };
-        // With network, the launcher makes the namespace (configured before bubblewrap enters it); without, loopback only.
+        // With network, the launcher enters the build's namespace (configured before anything entered it); without, a
+        // namespace of its own with a loopback only.
         if (!run.Network) bwrap.Add("--unshare-net");
         foreach (var (name, value) in environment) bwrap.AddRange(["--setenv", name, value]);
         bwrap.AddRange(["--setenv", "HOME", Home, "--setenv", "TMPDIR", "/tmp", "--setenv", "USER", UserName, "--setenv", "LOGNAME", UserName]);
@@ -168,7 +172,7 @@ internal sealed class BuildSandbox : IAsyncDisposable
         var argv = new List<string>
         {
             "/bin/sh", "-c", SandboxLauncher.Script, "odooops-sandbox",
-            run.Network ? "1" : "0",
+            run.Network ? $"{_network!.Holder} {_network.Id}" : "",
             string.Join(':', _cgroup?.ProcsFiles ?? []),
             _cgroup is null ? _settings.MaxProcesses.ToString(CultureInfo.InvariantCulture) : "",
             control, _settings.BwrapProgram, "--",
@@ -202,7 +206,7 @@ internal sealed class BuildSandbox : IAsyncDisposable
     /// <summary>Removes a run's control files (its argument file holds the step's secrets).</summary>
     internal static void Forget(string control)
     {
-        foreach (var suffix in new[] { ".args", ".seccomp", ".netns", ".ready", ".slirp" }) File.Delete(control + suffix);
+        foreach (var suffix in new[] { ".args", ".seccomp" }) File.Delete(control + suffix);
     }
 
     /// <summary>Counters to tell, after a process ended, whether a limit killed it.</summary>
@@ -225,6 +229,8 @@ internal sealed class BuildSandbox : IAsyncDisposable
     /// </summary>
     public async Task EndAsync()
     {
+        if (_network is not null) await _network.DisposeAsync();
+        _network = null;
         if (_cgroup is not null) await _cgroup.RemoveAsync();
         if (Directory.Exists(_root)) Execution.WorkspaceFolder.Delete(_root);
         _uid.Dispose();

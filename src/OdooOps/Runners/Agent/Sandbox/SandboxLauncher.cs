@@ -5,12 +5,9 @@ namespace OdooOps.Runners.Agent.Sandbox;
 /// <summary>
 /// One process started inside a build's sandbox: bubblewrap (PID, mount, IPC, UTS and network namespaces; the system
 /// read-only; the workspace and HOME of the build read-write; its own /tmp, /proc and /dev) started by a small root
-/// shell, the launcher. The launcher joins the build's cgroups first, so nothing the build starts can leave them. When
-/// the step may go out, it makes the network namespace itself and has slirp4netns configure it completely before
-/// bubblewrap enters it (bubblewrap's own loopback set-up would race slirp4netns's). slirp4netns runs with
-/// <c>--disable-host-loopback</c>: outbound connections go out through the host, but nothing on the host's loopback
-/// (the databases, serve, other tenants' instances) is reachable; and with its own sandbox and seccomp filter, as it
-/// parses packets a tenant made. Inside, setpriv drops to the build's uid (no
+/// shell, the launcher. The launcher joins the build's cgroups first, so nothing the build starts can leave them; a
+/// process that may go out enters the build's network namespace (<see cref="SandboxNetwork"/>, checked to be that
+/// namespace still), any other gets one of its own with a loopback only. Inside, setpriv drops to the build's uid (no
 /// capabilities, no new privileges) before the program runs. The step's variables reach bubblewrap through a 0600
 /// file (<c>--args</c>), never through the launcher's own environment (a tenant's LD_PRELOAD or PATH must not reach a
 /// root shell) nor a command line (ps shows those to the host).
@@ -18,9 +15,10 @@ namespace OdooOps.Runners.Agent.Sandbox;
 internal static class SandboxLauncher
 {
     /// <summary>
-    /// $1 network (1/0), $2 cgroup.procs files (':'-separated), $3 process limit ("" = the cgroup's), $4 the run's
-    /// control-file prefix, then bwrap's path, its last arguments ("--", setpriv…) and the program with its arguments.
-    /// Exit 125 with one line when the sandbox could not be set up; else the program's status (128+signal if killed).
+    /// $1 the network to enter ("" for none; else "PID net:[inode]" of the build's namespace holder), $2 cgroup.procs
+    /// files (':'-separated), $3 process limit ("" = the cgroup's), $4 the run's control-file prefix, then bwrap's path,
+    /// its last arguments ("--", setpriv…) and the program with its arguments. Exit 125 with one line when the sandbox
+    /// could not be set up; else the program's status (128+signal if killed).
     /// </summary>
     internal const string Script = """
         set -u
@@ -37,27 +35,13 @@ internal static class SandboxLauncher
         [ -e "$run.seccomp" ] && exec 6<"$run.seccomp"
         [ -n "$nproc" ] && set -- prlimit "--nproc=$nproc:$nproc" -- "$@"
         exec 5<"$run.args"
-        if [ "$net" != 1 ]; then exec "$@"; fi
-        mkfifo -m 600 "$run.netns" "$run.ready" || exit 125
-        { unshare --net /bin/sh -c 'echo $$ > "$1"; exec sleep 2147483647' odooops-netns "$run.netns" || echo failed > "$run.netns"; } \
-          </dev/null >/dev/null 2>"$run.slirp" 5<&- 6<&- &
-        read -r holder < "$run.netns"
-        case $holder in
-          ''|*[!0-9]*) echo "odooops: the build's network namespace could not be made: $(head -c 300 "$run.slirp" | tr '\n' ' ')" >&2; exit 125 ;;
-        esac
-        slirp4netns --configure --mtu=65520 --disable-host-loopback --enable-sandbox --enable-seccomp --ready-fd=7 "$holder" tap0 \
-          7>"$run.ready" >/dev/null 2>>"$run.slirp" 5<&- 6<&- &
-        network=$!
-        ready=$(head -c 1 "$run.ready")
-        if [ -z "$ready" ]; then
-          echo "odooops: the build's network (slirp4netns) did not start: $(head -c 300 "$run.slirp" | tr '\n' ' ')" >&2
-          kill -KILL "$holder" 2>/dev/null
+        [ -z "$net" ] && exec "$@"
+        holder=${net%% *}
+        if [ "$(readlink "/proc/$holder/ns/net")" != "${net#* }" ]; then
+          echo "odooops: the build's network namespace is gone" >&2
           exit 125
         fi
-        nsenter "--net=/proc/$holder/ns/net" -- "$@"
-        status=$?
-        kill -KILL "$holder" "$network" 2>/dev/null
-        exit "$status"
+        exec nsenter "--net=/proc/$holder/ns/net" -- "$@"
         """;
 
     /// <summary>Writes a control file, 0600 from the first byte.</summary>
