@@ -14,6 +14,8 @@ namespace OdooOps.Tests.Runners.Agent;
 /// Whole builds on a real runner whose steps attack the platform: the server (this process), the runner's work dir
 /// and token, a kept failed workspace, another project's running build; and limits that end a build, not the runner.
 /// </summary>
+// Builds that exhaust their memory and process limits keep both cores busy: with the heavy tests, alone.
+[Collection(HeavyTests.Name)]
 public sealed class SandboxedBuildTests(PostgresCluster cluster) : IAsyncLifetime
 {
     RunnerWorld _world = null!;

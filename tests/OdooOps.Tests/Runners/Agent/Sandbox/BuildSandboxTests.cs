@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using OdooOps.Runners.Agent.Execution;
 using OdooOps.Runners.Agent.Sandbox;
+using OdooOps.Tests.Infrastructure;
 using OdooOps.Tests.Runners.Agent.Execution;
 
 namespace OdooOps.Tests.Runners.Agent.Sandbox;
@@ -10,6 +11,8 @@ namespace OdooOps.Tests.Runners.Agent.Sandbox;
 /// Attacks a tenant's step could try, run for real in bubblewrap sandboxes as the runner (root) makes them: each must
 /// fail to get through. The "platform" here is this test process, a data dir beside the work dir and a second build.
 /// </summary>
+// Builds that exhaust their memory and process limits keep both cores busy: with the heavy tests, alone.
+[Collection(HeavyTests.Name)]
 public sealed class BuildSandboxTests : IAsyncDisposable
 {
     readonly string _dir = ProcessProbe.NewTempDir("odooops-sandbox");
