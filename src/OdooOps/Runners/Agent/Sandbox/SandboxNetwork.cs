@@ -21,9 +21,13 @@ internal sealed class SandboxNetwork : IAsyncDisposable
         done
         unset IFS
         mkfifo -m 600 "$run.netns" "$run.ready" || exit 125
+        # Held open for reading before the writer starts, so its open never blocks: if this shell dies first, the writer
+        # still finishes instead of waiting for a reader forever.
+        exec 8<>"$run.netns"
         { unshare --net /bin/sh -c 'echo $$ > "$1"; exec sleep 2147483647' odooops-netns "$run.netns" || echo failed > "$run.netns"; } \
-          </dev/null >/dev/null 2>"$run.slirp" &
-        read -r holder < "$run.netns"
+          </dev/null >/dev/null 2>"$run.slirp" 8<&- &
+        read -r holder <&8
+        exec 8<&-
         case $holder in
           ''|*[!0-9]*) echo "odooops: the build's network namespace could not be made: $(head -c 300 "$run.slirp" | tr '\n' ' ')" >&2; exit 125 ;;
         esac
