@@ -1,7 +1,7 @@
 -- ops.ingest_tokens: Project admin+ list, create and revoke. The hash is never readable.
 -- The whole set: ops_private.reset_access takes every privilege and policy away first.
 select ops_private.reset_access('ops.ingest_tokens');
-grant select (id, project_id, name, token_prefix, created_by, created_at, last_used_at, revoked_at) on ops.ingest_tokens to ops_app;
+grant select (id, project_id, name, token_prefix, created_by, created_at, last_used_at, revoked_at, runner_id) on ops.ingest_tokens to ops_app;
 grant insert (id, project_id, name, token_prefix, token_hash, created_by) on ops.ingest_tokens to ops_app;
 grant update (name, revoked_at) on ops.ingest_tokens to ops_app;
 

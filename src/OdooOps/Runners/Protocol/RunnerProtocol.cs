@@ -151,6 +151,65 @@ public static class RunnerProtocol
     public sealed record ReleaseRequest(Guid? LeaseId, string? Reason);
     public sealed record Released(string Status);
 
+    // ---------------------------------------------------------------------------------------------------------------
+    // Instances: a successful build's release keeps running as an Odoo server on the runner that built it.
+    //
+    //  6. <see cref="InstancesSync"/> every <see cref="InstanceSyncSeconds"/> s (and at once after a build's result, a
+    //     start and a stop): the runner reports what its instances actually are, the server answers what they should be
+    //     (every instance placed on this runner and not yet cleaned up). The runner reconciles: starts what should run
+    //     (from releases/&lt;build id&gt;), stops what should not, restarts on a new restart_generation, deletes the
+    //     databases of retired instances, then reports them cleaned. A runner that restarts gets the whole set in its
+    //     first answer, so nothing it hosted is forgotten; one that stops syncing for <see cref="InstanceLeaseSeconds"/> s
+    //     has its instances shown as "unknown" until it is back.
+    //  7. <see cref="InstanceLogs"/>: the server's Odoo log lines, numbered from the spec's log_seq_next.
+    //  8. Metrics go through the public ingest endpoint (/api/metrics/ingest) with a per-project ingest token the
+    //     server hands to the runner in the sync answer (created for this runner; only its hash is kept).
+    // ---------------------------------------------------------------------------------------------------------------
+    public const string InstancesSync = Base + "/instances/sync";
+    public static string InstanceLogs(Guid instanceId) => $"{Base}/instances/{instanceId}/logs";
+
+    /// <summary>How often a runner syncs its instances; a start or stop asked for in the console reaches it within this.</summary>
+    public const int InstanceSyncSeconds = 2;
+
+    /// <summary>A runner not heard from for this long has its instances shown as <c>unknown</c>.</summary>
+    public const int InstanceLeaseSeconds = 60;
+
+    public static readonly string[] InstanceStates = ["starting", "running", "unhealthy", "stopping", "stopped", "failed"];
+
+    /// <summary>
+    /// POST instances/sync. <c>address</c>: the host the server reaches this runner's instance ports at (null: loopback,
+    /// the embedded runner). <c>ingest_tokens_held</c>: projects whose ingest token the runner still has.
+    /// Answer 200 <see cref="SyncResponse"/>.
+    /// </summary>
+    public sealed record SyncRequest(string? Address, IReadOnlyList<InstanceReport>? Instances, IReadOnlyList<Guid>? IngestTokensHeld);
+
+    /// <summary>
+    /// What an instance is on the runner. <c>state</c>: one of <see cref="InstanceStates"/>; <c>reason</c>: why (a crash,
+    /// a failed health check, a stop); <c>cleaned</c>: a retired instance whose processes, and database when asked, are
+    /// gone. <c>restart_generation</c>: the generation the running process was started for.
+    /// </summary>
+    public sealed record InstanceReport(Guid InstanceId, string State, string? Reason, int? HttpPort, int? GeventPort, int? Pid,
+        int Restarts, int RestartGeneration, DateTime? StartedAt, DateTime? ReadyAt, DateTime? StoppedAt, bool Cleaned = false);
+
+    public sealed record SyncResponse(IReadOnlyList<InstanceSpec> Instances, IReadOnlyDictionary<Guid, string> IngestTokens,
+        IReadOnlyList<Guid> KeepReleases);
+
+    /// <summary>
+    /// An instance as it should be. <c>desired</c>: running or stopped; <c>retired</c>: stopped for good (clean up, and
+    /// drop <c>database_name</c> when <c>drop_database</c>). <c>env</c>/<c>secret_names</c>: the stage's variables now
+    /// (secrets masked in the log); workers, cron threads, memory and CPUs: the branch's settings.
+    /// <c>keep_releases</c> (in the answer): the builds whose release folders this runner keeps; others may go.
+    /// </summary>
+    public sealed record InstanceSpec(Guid InstanceId, Guid ProjectId, string ProjectSlug, Guid BranchId, string Branch, string Stage,
+        Guid BuildId, string OdooVersion, string Desired, int RestartGeneration, bool Retired, string DatabaseName, bool DropDatabase,
+        int Workers, int CronThreads, int MemoryMb, decimal Cpus, IReadOnlyDictionary<string, string> Env, IReadOnlyList<string> SecretNames,
+        long LogSeqNext, string? BaseUrl);
+
+    /// <summary>POST instances/{id}/logs. Answer 200 <see cref="LogsAccepted"/>; 404 for an instance not on this runner.</summary>
+    public sealed record InstanceLogsRequest(IReadOnlyList<InstanceLogLine>? Lines);
+    /// <summary>One Odoo log line; <c>level</c> DEBUG, INFO, WARNING, ERROR or CRITICAL (a line Odoo did not format: INFO).</summary>
+    public sealed record InstanceLogLine(long Seq, DateTime? Ts, string? Level, [property: JsonConverter(typeof(LogText))] string? Line);
+
     /// <summary>
     /// Log text is other programs' output, relayed: a NUL in it (which PostgreSQL text cannot hold) becomes U+FFFD, as
     /// the reference runner does with step output, instead of costing the batch with its other lines.

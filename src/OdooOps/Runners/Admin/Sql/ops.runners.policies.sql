@@ -2,7 +2,8 @@
 -- anyone signed in.
 -- The whole set: ops_private.reset_access takes every privilege and policy away first.
 select ops_private.reset_access('ops.runners');
-grant select (id, org_id, name, labels, capacity, version, last_seen_at, created_at, disabled_at, embedded) on ops.runners to ops_app;
+grant select (id, org_id, name, labels, capacity, version, last_seen_at, created_at, disabled_at, embedded,
+              serves_instances, instance_capacity, instance_address, instances_seen_at) on ops.runners to ops_app;
 
 create policy runners_select on ops.runners
     for select to ops_app
