@@ -46,6 +46,7 @@ public sealed class InstanceLifecycleTests(PostgresCluster cluster) : IAsyncLife
     [Fact]
     public async Task A_development_instance_is_replaced_once_the_new_one_answers_and_expires_with_its_database()
     {
+        await _world.World.Repo.GitAsync("branch", "-f", "feature-x", "main");
         var first = await _world.DeployAsync("feature-x");
         Assert.StartsWith("oo-app-", first.DatabaseName);
         Assert.True(await DatabaseExistsAsync(first.DatabaseName));

@@ -20,6 +20,9 @@ public sealed class InstanceWorld : IAsyncDisposable
     InstanceWorld(RunnerWorld world, string odooBin, string odooDb) => (World, OdooBin, OdooDb) = (world, odooBin, odooDb);
 
     public RunnerWorld World { get; }
+
+    /// <summary>What the runner logged: shown when a wait runs out.</summary>
+    public LineLogger RunnerLog { get; } = new();
     public string OdooBin { get; }
 
     /// <summary>The Odoo admin connection (OPS_ODOO_DB) the runner uses.</summary>
@@ -53,7 +56,7 @@ public sealed class InstanceWorld : IAsyncDisposable
     public async Task StartRunnerAsync(Func<InstanceHosting, InstanceHosting>? adjust = null, string name = "host-1")
     {
         _runner = await World.StartRunnerAsync(_stop.Token, name: name, odooBin: OdooBin, instances: Hosting(adjust),
-            killGrace: TimeSpan.FromSeconds(5));
+            killGrace: TimeSpan.FromSeconds(5), log: RunnerLog);
     }
 
     public async Task StopRunnerAsync()
@@ -83,7 +86,7 @@ public sealed class InstanceWorld : IAsyncDisposable
             var row = (await InstancesAsync()).FirstOrDefault(i => i.BuildId == buildId);
             if (row is not null && condition(row)) return row;
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"instance of build {buildId}: {(row is null ? "none" : $"{row.State} ({row.Reason})")}");
+                throw new TimeoutException($"instance of build {buildId}: {(row is null ? "none" : $"{row.State} ({row.Reason})")}; runner:\n{RunnerLog.Tail()}");
             await Task.Delay(100);
         }
     }

@@ -18,7 +18,7 @@ begin
     end if;
     insert into ops.instance_logs (instance_id, project_id, seq, ts, level, line)
     select p_instance_id, v_project, x.seq, coalesce(x.ts, pg_catalog.now()), x.level, x.line
-      from pg_catalog.unnest(p_seqs, p_ts, p_levels, p_lines) as x(seq, ts, level, line)
+      from unnest(p_seqs, p_ts, p_levels, p_lines) as x(seq, ts, level, line) -- the multi-array form: unqualified
     on conflict do nothing;
     get diagnostics v_stored = row_count;
     if v_stored > 0 then

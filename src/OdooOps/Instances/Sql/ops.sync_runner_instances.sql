@@ -29,15 +29,20 @@ begin
         raise exception 'Unknown or disabled runner.' using errcode = 'OOR01';
     end if;
 
+    -- A cleaned report only says so: what the instance last was stays as reported before.
+    update ops.instances i
+       set cleaned_at = pg_catalog.now()
+      from pg_catalog.jsonb_to_recordset(coalesce(p_reports, '[]'::jsonb)) as x(instance_id uuid, cleaned boolean)
+     where i.id = x.instance_id and i.runner_id = p_runner_id and i.cleaned_at is null and i.retired_at is not null
+       and coalesce(x.cleaned, false);
     update ops.instances i
        set state = x.state, reason = pg_catalog.left(x.reason, 2000), http_port = x.http_port, gevent_port = x.gevent_port,
            pid = x.pid, restarts = greatest(x.restarts, 0), started_at = x.started_at, ready_at = x.ready_at,
-           stopped_at = x.stopped_at,
-           cleaned_at = case when coalesce(x.cleaned, false) and i.retired_at is not null then pg_catalog.now() end
+           stopped_at = x.stopped_at
       from pg_catalog.jsonb_to_recordset(coalesce(p_reports, '[]'::jsonb))
            as x(instance_id uuid, state text, reason text, http_port int, gevent_port int, pid int, restarts int,
                 started_at timestamptz, ready_at timestamptz, stopped_at timestamptz, cleaned boolean)
-     where i.id = x.instance_id and i.runner_id = p_runner_id and i.cleaned_at is null
+     where i.id = x.instance_id and i.runner_id = p_runner_id and i.cleaned_at is null and not coalesce(x.cleaned, false)
        and x.state in ('starting', 'running', 'unhealthy', 'stopping', 'stopped', 'failed');
 
     -- switch: the newest running, not yet current, instance of a development or staging branch takes over.

@@ -89,6 +89,7 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
             var release = await KeepReleaseAsync(job, state, result, logs);
             logs.Add(LogStream.System, $"Result: {result}{(detail.Length > 0 ? $" — {detail}" : "")}", DateTimeOffset.UtcNow);
             await ReportAsync(job, logs, result, detail, release);
+            if (release is not null) instances!.Protect(job.BuildId, reported: true);
             instances?.Wake();
         }
         finally
@@ -175,6 +176,7 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
         if (instances is null || state.Checkout is null || result is not (BuildStatus.Success or BuildStatus.Warning)) return null;
         try
         {
+            instances.Protect(job.BuildId, reported: false);
             await Instances.Releases.KeepAsync(options.WorkDir, job.BuildId, state.Checkout, CancellationToken.None);
             logs.Add(LogStream.System, $"Release kept on {options.Name}: its instance starts on database {state.Database}", DateTimeOffset.UtcNow);
             return new BuildRelease(state.Database);

@@ -59,12 +59,8 @@ internal static class InstanceDispatchStore
                 new { runnerId, project, prefix = AccessTokens.Preview(token), hash = AccessTokens.Hash(token) }, tx);
             tokens[project] = token;
         }
-        var keep = (await c.QueryAsync<Guid>("""
-            select build_id from (
-                select i.build_id, i.cleaned_at, row_number() over (partition by i.branch_id order by i.created_at desc) as n
-                  from ops.instances i where i.runner_id = @runnerId) kept
-             where cleaned_at is null or n <= @keep
-            """, new { runnerId, keep = KeptReleasesPerBranch }, tx)).ToList();
+        var keep = (await c.QueryAsync<Guid>("select ops.runner_kept_releases(@runnerId, @keep)",
+            new { runnerId, keep = KeptReleasesPerBranch }, tx)).ToList();
         await tx.CommitAsync();
         return new SyncResponse(
             [.. rows.Select(r => new InstanceSpec(r.InstanceId, r.ProjectId, r.ProjectSlug, r.BranchId, r.Branch, r.Stage, r.BuildId,

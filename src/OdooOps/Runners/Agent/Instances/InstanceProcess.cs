@@ -123,8 +123,9 @@ internal sealed class InstanceProcess : IAsyncDisposable
             var limit = sandbox?.LimitReached((0, 0));
             return ("exited", limit ?? $"exit code {result.ExitCode}{(lastLine is null ? "" : $" after \"{Trim(lastLine)}\"")}");
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or Npgsql.NpgsqlException)
+        catch (Exception e)
         {
+            // Whatever failed (the database, the sandbox, a port), the supervisor carries on: it says why and tries again.
             if (stop.IsCancellationRequested) return ("stopped", null);
             _log.LogWarning("Instance {InstanceId} could not start: {Message}", Spec.InstanceId, e.Message);
             return ("could not start", e.Message);

@@ -21,6 +21,8 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
     readonly Lock _gate = new();
     readonly InstanceMetrics _metrics = new(client, options.Instances, log);
     readonly PortPool _ports = new(options.Instances);
+    readonly Dictionary<Guid, long> _fresh = []; // releases being kept → the sync count after which the server knows them
+    long _syncs;
 
     sealed record Hosted(InstanceProcess Process, LogBatcher Logs, int HttpPort, int GeventPort);
 
@@ -55,11 +57,22 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
                 .Select(h => (h.Process.Spec, h.Process, h.Process.Requests))];
     }
 
+    /// <summary>
+    /// A build is keeping its release (<paramref name="reported"/> false), or has reported it (true): until a sync
+    /// that started after the report, no answer may delete it (one sent before the build's result does not list it).
+    /// </summary>
+    public void Protect(Guid buildId, bool reported)
+    {
+        lock (_gate) _fresh[buildId] = reported ? _syncs : long.MaxValue;
+    }
+
     async Task SyncOnceAsync(CancellationToken ct)
     {
         List<InstanceReport> reports;
+        long sync;
         lock (_gate)
         {
+            sync = ++_syncs;
             reports = [.. _hosted.Values.Select(h => h.Process.Report())];
             reports.AddRange(_cleaned.Select(id => new InstanceReport(id, "stopped", null, null, null, null, 0, 0, null, null, null, Cleaned: true)));
         }
@@ -68,11 +81,16 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
         _metrics.Tokens = new Dictionary<Guid, string>(_ingestTokens);
         var wanted = answer.Instances.ToDictionary(s => s.InstanceId);
         lock (_gate) _cleaned.IntersectWith(wanted.Keys); // the server forgets cleaned ones; so do we
-        foreach (var spec in answer.Instances) await ReconcileAsync(spec, ct);
-        foreach (var id in _hosted.Keys.Where(id => !wanted.ContainsKey(id)).ToList())
-            await ForgetAsync(id, "no longer placed on this runner");
+        // Each instance on its own: a slow stop (its grace) never holds up another's start.
+        List<Guid> gone;
+        lock (_gate) gone = [.. _hosted.Keys.Where(id => !wanted.ContainsKey(id))];
+        await Task.WhenAll([.. answer.Instances.Select(spec => ReconcileAsync(spec, ct)), .. gone.Select(id => ForgetAsync(id, "no longer placed on this runner"))]);
         HashSet<Guid> inUse;
-        lock (_gate) inUse = [.. _hosted.Values.Select(h => h.Process.Spec.BuildId)];
+        lock (_gate)
+        {
+            foreach (var (build, after) in _fresh.Where(f => f.Value < sync).ToList()) _fresh.Remove(build);
+            inUse = [.. _hosted.Values.Select(h => h.Process.Spec.BuildId), .. _fresh.Keys];
+        }
         Releases.Prune(options.WorkDir, answer.KeepReleases.ToHashSet(), inUse);
     }
 
@@ -82,7 +100,7 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
         lock (_gate) _hosted.TryGetValue(spec.InstanceId, out hosted);
         if (spec.Retired)
         {
-            if (_cleaned.Contains(spec.InstanceId)) return;
+            lock (_gate) if (_cleaned.Contains(spec.InstanceId)) return;
             if (hosted is not null) await ForgetAsync(spec.InstanceId, "retired");
             if (spec.DropDatabase && options.Instances.Database is { } database)
             {
@@ -135,6 +153,7 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
             {
                 log.LogWarning("Instance {InstanceId}: the server refused log lines ({Message}); they are dropped.", spec.InstanceId, e.Message);
             }
+
         }, spec.LogSeqNext, new LogBatcherOptions() with { Redact = mask.IsEmpty ? null : mask.Apply });
         var process = new InstanceProcess(new InstanceLaunch(spec, options, uids, http, gevent, logs), Wake, log);
         lock (_gate) _hosted[spec.InstanceId] = new Hosted(process, logs, http, gevent);
