@@ -66,13 +66,13 @@ public sealed class InstanceWorld : IAsyncDisposable
     }
 
     public sealed record InstanceRow(Guid Id, Guid BuildId, string Stage, string State, string? Reason, string Desired, bool IsCurrent,
-        int? HttpPort, int Restarts, DateTime? RetiredAt, DateTime? CleanedAt, string DatabaseName, long? DowntimeMs);
+        int? HttpPort, int Restarts, DateTime? RetiredAt, DateTime? CleanedAt, string DatabaseName, long? DowntimeMs, DateTime? StartedAt);
 
     public async Task<IReadOnlyList<InstanceRow>> InstancesAsync()
     {
         await using var conn = await Accounts.OpenAsync(World.Owner);
         return [.. await conn.QueryAsync<InstanceRow>("""
-            select id, build_id, stage, state, reason, desired, is_current, http_port, restarts, retired_at, cleaned_at, database_name, downtime_ms
+            select id, build_id, stage, state, reason, desired, is_current, http_port, restarts, retired_at, cleaned_at, database_name, downtime_ms, started_at
               from ops.instances where project_id = @ProjectId order by created_at
             """, new { World.ProjectId })];
     }

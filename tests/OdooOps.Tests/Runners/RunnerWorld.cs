@@ -104,6 +104,13 @@ public sealed class RunnerWorld : IAsyncDisposable
         return process;
     }
 
+    /// <summary>A runner process started elsewhere, ended with this world.</summary>
+    public RunnerProcess Track(RunnerProcess process)
+    {
+        _processes.Add(process);
+        return process;
+    }
+
     /// <summary>`odooops runner` with exactly these arguments (after the verb).</summary>
     public RunnerProcess StartRunnerProcess(params string[] arguments)
     {
