@@ -37,7 +37,7 @@ internal static class BranchInstanceCommand
                 : await api.GetAsync<BranchInstanceSettings.Settings>(path, ct);
             if (parse.GetValue(json)) { ConsoleOutput.Json(s); return 0; }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{s.Branch} ({s.Stage}): {s.Workers} workers, {s.CronThreads} cron threads, {s.MemoryMb} MB, {s.Cpus:0.##} CPUs; host: {s.RunnerName ?? "not pinned"}.")
+                $"{s.Branch} ({s.Stage}): workers {s.Workers}, cron threads {s.CronThreads}, memory {s.MemoryMb} MB, CPUs {s.Cpus:0.##}; host: {s.RunnerName ?? "not pinned"}.")
                 + (change ? " Applies at the instance's next start or restart." : ""));
             return 0;
         }));
