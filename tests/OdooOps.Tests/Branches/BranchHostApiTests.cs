@@ -1,8 +1,10 @@
 using System.Net;
 using System.Text.Json;
 using Dapper;
+using Npgsql;
 using OdooOps.Tests.Api;
 using OdooOps.Tests.Infrastructure;
+using OdooOps.Tests.Projects;
 
 namespace OdooOps.Tests.Branches;
 
@@ -184,5 +186,51 @@ public sealed class BranchHostApiTests(ApiWorld world) : IClassFixture<ApiWorld>
         Assert.Contains("does not serve instances", runners[buildsOnly].GetProperty("refusal").GetString());
         Assert.False(runners.ContainsKey(theirs));
         Assert.Equal(HttpStatusCode.NotFound, (await world.Client("b-owner").GetAsync(Path(project, staging))).StatusCode);
+    }
+
+    /// <summary>
+    /// Two admins moving two branches to a host's last place at once: the second waits for the first's lock on the
+    /// runner's row, then finds the host full. Without that lock both would see room and both would be pinned there.
+    /// </summary>
+    [Fact]
+    public async Task Two_moves_to_a_host_s_last_place_serialize_and_the_second_finds_it_full()
+    {
+        var project = await world.NewProjectAsync(world.A);
+        var (main, staging) = (await world.BranchAsync(project, "main"), await world.BranchAsync(project, "staging"));
+        var runner = await RunnerAsync(world.A.OrgId, capacity: 1);
+        await using var first = await RepoCredentialApiTests.RequestRoleAsync(world, world.A.OwnerId);
+        await using var second = await RepoCredentialApiTests.RequestRoleAsync(world, world.A.OwnerId);
+        var secondPid = await second.ExecuteScalarAsync<int>("select pg_backend_pid()");
+
+        await using var tx1 = await first.BeginTransactionAsync();
+        await first.ExecuteAsync("select ops.set_branch_runner(@project, @main, @runner)", new { project, main, runner }, tx1);
+        var racing = Task.Run(async () =>
+        {
+            await using var tx2 = await second.BeginTransactionAsync();
+            try
+            {
+                await second.ExecuteAsync("select ops.set_branch_runner(@project, @staging, @runner)", new { project, staging, runner }, tx2);
+                await tx2.CommitAsync();
+                return "pinned";
+            }
+            catch (PostgresException e) { return $"{e.SqlState} {e.MessageText}"; }
+        });
+        await using (var owner = await Accounts.OpenAsync(world.Factory.Owner))
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (await owner.ExecuteScalarAsync<int>("select cardinality(pg_blocking_pids(@secondPid))", new { secondPid }) == 0)
+            {
+                if (racing.IsCompleted) Assert.Fail($"the second move did not wait for the first: {await racing}");
+                Assert.True(DateTime.UtcNow < deadline, "the second move never waited for the first");
+                await Task.Delay(50);
+            }
+        }
+        await tx1.CommitAsync();
+
+        var outcome = await racing.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.StartsWith("22023", outcome);
+        Assert.Contains("is full: 1 of its 1 instances are taken", outcome);
+        Assert.Equal(runner, await PinAsync(main));
+        Assert.Null(await PinAsync(staging));
     }
 }
