@@ -43,7 +43,8 @@ public sealed class BranchInstanceBrowserTests(BrowserWorld world) : IClassFixtu
         await page.FillAsync("#instance-memory", "64");
         await page.ClickAsync("#save-instance-settings");
         Assert.StartsWith("memory_mb must be between 128", await page.InnerTextAsync("[data-field=memory_mb] .field-error"));
-        Assert.Equal("instance-memory", await page.EvaluateAsync<string>("document.activeElement.id"));
+        // The browser focuses an autofocus field when it next renders, not always by the time the text is there: wait for it.
+        await page.WaitForFunctionAsync("document.activeElement && document.activeElement.id === 'instance-memory'");
         Assert.Equal("0/2048/-", await StoredAsync());
 
         await page.FillAsync("#instance-memory", "4096");
