@@ -125,7 +125,9 @@ public static class ServerApp
         api.MapProjectsApi();
         api.MapRepoCredentialsApi();
         api.MapBuildNetworkApi();
+        api.MapInstanceSettingsApi();
         api.MapBranchesApi();
+        api.MapBranchInstanceApi();
         api.MapBuildsApi();
         api.MapMembersApi();
         api.MapInvitationsApi();

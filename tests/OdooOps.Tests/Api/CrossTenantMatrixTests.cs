@@ -68,7 +68,29 @@ public sealed class CrossTenantMatrixTests(ApiWorld world) : IClassFixture<ApiWo
         new("webhook settings", "GET", "admin", HttpStatusCode.OK, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/projects/{t.ProjectId}/webhook", null)),
         new("rotate webhook secret", "POST", "admin", HttpStatusCode.OK, HttpStatusCode.NotFound,
             async (w, t) => ($"/api/ops/projects/{t.ProjectId}/webhook/rotate", null)),
+        new("project instance settings", "GET", "viewer", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/instance-settings", null)),
+        new("set project instance settings", "PUT", "admin", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/instance-settings", new { max_dev_instances = 4 })),
+        new("branch instance settings", "GET", "viewer", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/branches/{await w.BranchAsync(t.ProjectId, "feature-x")}/instance-settings", null)),
+        new("size a development instance", "PUT", "developer", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/branches/{await w.NewBranchAsync(t.ProjectId)}/instance-settings", new { workers = 2 })),
+        new("branch host", "GET", "viewer", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/branches/{await w.BranchAsync(t.ProjectId, "staging")}/host", null)),
+        new("move a branch to another host", "POST", "admin", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/branches/{await w.NewBranchAsync(t.ProjectId, "staging")}/host",
+                new { runner_id = await NewRunnerAsync(w, t) })),
     ];
+
+    /// <summary>A runner of the tenant's organisation that serves instances (the owner makes it: ops_app writes no runner).</summary>
+    static async Task<Guid> NewRunnerAsync(ApiWorld w, ApiWorld.Tenant t)
+    {
+        await using var conn = await Accounts.OpenAsync(w.Factory.Owner);
+        return await Dapper.SqlMapper.ExecuteScalarAsync<Guid>(conn,
+            "insert into ops.runners (org_id, name, token_hash) values (@OrgId, @name, sha256(gen_random_uuid()::text::bytea)) returning id",
+            new { t.OrgId, name = w.Unique("matrix-host") });
+    }
 
     public static TheoryData<string, string> Cases()
     {

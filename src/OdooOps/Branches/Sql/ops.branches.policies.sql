@@ -1,9 +1,13 @@
 -- ops.branches: Developer+ create/update non-production branches; anything touching production (old or new row) needs
--- admin+; delete needs admin+.
+-- admin+; delete needs admin+. The host pin (runner_id) is written by ops.set_branch_runner only (org owner/admin, an
+-- eligible runner): neither insert nor update grants it.
 -- The whole set: ops_private.reset_access takes every privilege and policy away first.
 select ops_private.reset_access('ops.branches');
-grant select, insert, delete on ops.branches to ops_app;
-grant update (name, stage, is_production, archived_at) on ops.branches to ops_app;
+grant select, delete on ops.branches to ops_app;
+grant insert (id, project_id, name, stage, is_production, archived_at, created_at, updated_at, host_label,
+              instance_workers, instance_cron_threads, instance_memory_mb, instance_cpus) on ops.branches to ops_app;
+grant update (name, stage, is_production, archived_at,
+              instance_workers, instance_cron_threads, instance_memory_mb, instance_cpus) on ops.branches to ops_app;
 
 create policy branches_select on ops.branches
     for select to ops_app

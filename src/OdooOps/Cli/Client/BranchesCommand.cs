@@ -10,9 +10,11 @@ internal static class BranchesCommand
 
     public static Command Create()
     {
-        var branches = new Command("branches", "List branches and move them between stages (needs `odooops login`).");
+        var branches = new Command("branches", "List branches, move them between stages, size their instance and move it to another host (needs `odooops login`).");
         branches.Add(List());
         branches.Add(Move());
+        branches.Add(BranchInstanceCommand.Settings());
+        branches.Add(BranchInstanceCommand.MoveHost());
         return branches;
     }
 
@@ -56,9 +58,7 @@ internal static class BranchesCommand
             using var api = ApiClient.FromConfig();
             var p = await ProjectResolver.ResolveAsync(api, parse.GetValue(project)!, parse.GetValue(org), ct);
             var branches = (await api.GetAsync<BranchesApi.BranchList>($"api/ops/projects/{p.Id}/branches", ct)).Branches;
-            var name = parse.GetValue(branch)!;
-            var b = branches.FirstOrDefault(x => x.Name == name || (Guid.TryParse(name, out var id) && x.Id == id))
-                    ?? throw new ArgumentException($"No branch '{name}' in {p.Slug}: see odooops branches list --project {p.Slug}.");
+            var b = BranchResolver.Find(branches, p, parse.GetValue(branch)!);
             var previousProduction = branches.FirstOrDefault(x => x.IsProduction && x.Id != b.Id);
 
             var moved = await api.PostAsync<Branch>($"api/ops/projects/{p.Id}/branches/{b.Id}/stage", new BranchesApi.MoveBranch(target), ct);

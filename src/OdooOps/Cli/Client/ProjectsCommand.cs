@@ -5,7 +5,7 @@ using OdooOps.Runners.Protocol;
 
 namespace OdooOps.Cli.Client;
 
-/// <summary>`odooops projects list|create|labels|network|credential`, over the REST API with the stored token.</summary>
+/// <summary>`odooops projects list|create|labels|network|instances|credential`, over the REST API with the stored token.</summary>
 internal static class ProjectsCommand
 {
     public static Command Create()
@@ -15,6 +15,7 @@ internal static class ProjectsCommand
         projects.Add(CreateProject());
         projects.Add(RunnerLabels());
         projects.Add(BuildNetwork());
+        projects.Add(ProjectInstancesCommand.Create());
         projects.Add(RepoCredentialCommand.Create());
         return projects;
     }

@@ -5,7 +5,7 @@ using OdooOps.Runners.Admin;
 namespace OdooOps.Cli.Client;
 
 /// <summary>
-/// `odooops runners list|token|tokens|revoke-token|disable|enable`: an org's runners over the REST API with the stored
+/// `odooops runners list|token|tokens|revoke-token|disable|enable|hosting`: an org's runners over the REST API with the stored
 /// token (`odooops runner`, singular, is the runner itself).
 /// </summary>
 internal static class RunnerAdminCommand
@@ -19,6 +19,7 @@ internal static class RunnerAdminCommand
         runners.Add(RevokeToken());
         runners.Add(SetDisabled("disable", true));
         runners.Add(SetDisabled("enable", false));
+        runners.Add(RunnerHostingCommand.Create());
         return runners;
     }
 
@@ -36,9 +37,10 @@ internal static class RunnerAdminCommand
             var o = await ResolveOrgAsync(api, parse.GetValue(org), ct);
             var list = await api.GetAsync<RunnerAdminApi.RunnerList>($"api/ops/orgs/{o.Id}/runners", ct);
             if (parse.GetValue(json)) { ConsoleOutput.Json(list); return 0; }
-            ConsoleOutput.Table(["runner", "name", "owner", "state", "running", "labels", "version", "last seen"],
+            ConsoleOutput.Table(["runner", "name", "owner", "state", "running", "instances", "labels", "version", "last seen"],
                 list.Runners.Select(r => (IReadOnlyList<string?>)[
                     r.Id.ToString(), r.Name, r.Shared ? "shared" : o.Slug, State(r), $"{r.RunningBuilds}/{r.Capacity}",
+                    r.ServesInstances ? $"{r.InstancesPlaced}/{r.InstanceCapacity}" : "builds only",
                     r.Labels.Length == 0 ? "—" : string.Join(",", r.Labels), r.Version ?? "—", r.LastSeenAt is null ? "never" : ConsoleOutput.Ago(r.LastSeenAt)]));
             if (list.Runners.Count == 0) Console.Error.WriteLine($"No runners for {o.Slug}: an admin adds one with `odooops runners token --org {o.Slug}`.");
             return 0;
@@ -156,7 +158,7 @@ internal static class RunnerAdminCommand
                ?? throw new ArgumentException($"No organisation '{slugOrId}' among yours ({string.Join(", ", orgs.Select(o => o.Slug))}).");
     }
 
-    static async Task<RunnerInfo> ResolveRunnerAsync(ApiClient api, OrgMembership org, string idOrName, CancellationToken ct)
+    public static async Task<RunnerInfo> ResolveRunnerAsync(ApiClient api, OrgMembership org, string idOrName, CancellationToken ct)
     {
         var runners = (await api.GetAsync<RunnerAdminApi.RunnerList>($"api/ops/orgs/{org.Id}/runners", ct)).Runners;
         if (Guid.TryParse(idOrName, out var id))

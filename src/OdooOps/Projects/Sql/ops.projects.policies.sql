@@ -3,7 +3,8 @@
 -- The whole set: ops_private.reset_access takes every privilege and policy away first.
 select ops_private.reset_access('ops.projects');
 grant select, insert, delete on ops.projects to ops_app;
-grant update (name, slug, repo_url, runtime_version, archived_at, memory_limit_mb, runner_labels, build_network) on ops.projects to ops_app;
+grant update (name, slug, repo_url, runtime_version, archived_at, memory_limit_mb, runner_labels, build_network,
+              dev_instance_ttl, max_dev_instances) on ops.projects to ops_app;
 
 create policy projects_select on ops.projects
     for select to ops_app

@@ -17,6 +17,8 @@ internal static class RunnerAdminApi
     public sealed record RunnerList(IReadOnlyList<RunnerInfo> Runners);
     public sealed record RegistrationTokenList(IReadOnlyList<RegistrationTokenInfo> Tokens);
     public sealed record CreateRegistrationToken(int? ExpiresInHours);
+    /// <summary>A change of a runner's instance hosting: a value left out (null) stays as it is.</summary>
+    public sealed record InstanceHosting(bool? ServesInstances, int? InstanceCapacity);
 
     /// <param name="config">OPS_PUBLIC_URL (read once here) is the server address put into the register command.</param>
     public static RouteGroupBuilder MapRunnerAdminApi(this RouteGroupBuilder api, IConfiguration config)
@@ -33,6 +35,9 @@ internal static class RunnerAdminApi
                 SetDisabled(orgId, runnerId, false, user, db, http, ct))
             .RequireAuthorization(AccessPolicies.Org(Role.Admin), AccessPolicies.Write)
             .WithSummary("Enable a disabled runner again");
+        org.MapPut("/runners/{runnerId:guid}/instance-hosting", SetInstanceHosting)
+            .RequireAuthorization(AccessPolicies.Org(Role.Admin), AccessPolicies.Write)
+            .WithSummary("Whether a runner hosts Odoo instances (serves_instances) and how many at most (instance_capacity, 0–1000); instances already there stay");
         org.MapGet("/runner-tokens", ListTokens).RequireAuthorization(AccessPolicies.Org(Role.Admin))
             .WithSummary("The org's runner registration tokens (unused, used, expired, revoked), never the tokens themselves");
         org.MapPost("/runner-tokens", (Guid orgId, CreateRegistrationToken? body, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct) =>
@@ -52,6 +57,17 @@ internal static class RunnerAdminApi
         await RunnerAdmin.SetDisabledAsync(db, user.UserId(), orgId, runnerId, disabled, http.Connection.RemoteIpAddress, ct) is { Runner: { } runner }
             ? TypedResults.Ok(runner)
             : TypedResults.NotFound();
+
+    static async Task<Results<Ok<RunnerInfo>, ValidationProblem, NotFound>> SetInstanceHosting(Guid orgId, Guid runnerId, InstanceHosting body,
+        ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)
+    {
+        if (RunnerInstanceHosting.Validate(body.ServesInstances, body.InstanceCapacity) is { IsValid: false } v)
+            return TypedResults.ValidationProblem(v.Errors);
+        return await RunnerInstanceHosting.SetAsync(db, user.UserId(), orgId, runnerId, body.ServesInstances, body.InstanceCapacity,
+                http.Connection.RemoteIpAddress, ct) is { Runner: { } runner }
+            ? TypedResults.Ok(runner)
+            : TypedResults.NotFound();
+    }
 
     static async Task<Ok<RegistrationTokenList>> ListTokens(Guid orgId, ClaimsPrincipal user, OpsDatabase db, CancellationToken ct) =>
         TypedResults.Ok(new RegistrationTokenList(await db.AsUserAsync(user.UserId(), (c, t) => RunnerAdminStore.ListTokensAsync(c, t, orgId), ct)));

@@ -28,6 +28,15 @@ internal sealed record RunnerInfo
     public DateTime? DisabledAt { get; init; }
     /// <summary>Builds it holds a lease on now, whoever's they are.</summary>
     public int RunningBuilds { get; init; }
+    /// <summary>Whether Odoo instances may be placed on it, and how many at most (<see cref="RunnerInstanceHosting"/>).</summary>
+    public bool ServesInstances { get; init; }
+    public int InstanceCapacity { get; init; }
+    /// <summary>Instances on it not yet retired, whoever's they are.</summary>
+    public int InstancesPlaced { get; init; }
+    /// <summary>Where the proxy reaches its instances' ports (null: 127.0.0.1, the runner inside serve).</summary>
+    public string? InstanceAddress { get; init; }
+    /// <summary>When it last reported its instances.</summary>
+    public DateTime? InstancesSeenAt { get; init; }
     public DateTime CreatedAt { get; init; }
 }
 
@@ -54,15 +63,21 @@ internal static class RunnerAdminStore
         r.id, r.org_id, r.name, r.labels, r.capacity, r.version, r.last_seen_at,
         coalesce(r.last_seen_at > now() - interval '{OnlineSeconds} seconds', false) as online,
         r.org_id is null as shared, r.embedded, r.disabled_at is not null as disabled, r.disabled_at,
-        coalesce(b.running, 0) as running_builds, r.created_at
+        coalesce(b.running, 0) as running_builds, r.created_at,
+        r.serves_instances, r.instance_capacity, coalesce(i.placed, 0) as instances_placed, r.instance_address, r.instances_seen_at
+        """;
+
+    const string RunnerFrom = """
+        ops.runners r
+        left join ops.runner_running_builds() b on b.runner_id = r.id
+        left join ops.runner_placed_instances() i on i.runner_id = r.id
         """;
 
     /// <summary>The org's runners and the shared ones: the org's first, then by name.</summary>
     public static async Task<IReadOnlyList<RunnerInfo>> ListAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid orgId) =>
         [.. await c.QueryAsync<RunnerInfo>($"""
             select {RunnerColumns}
-              from ops.runners r
-              left join ops.runner_running_builds() b on b.runner_id = r.id
+              from {RunnerFrom}
              where r.org_id = @orgId or r.org_id is null
              order by r.org_id is null, r.name, r.id
             """, new { orgId }, t)];
@@ -71,8 +86,7 @@ internal static class RunnerAdminStore
     public static Task<RunnerInfo?> GetAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid orgId, Guid runnerId) =>
         c.QuerySingleOrDefaultAsync<RunnerInfo>($"""
             select {RunnerColumns}
-              from ops.runners r
-              left join ops.runner_running_builds() b on b.runner_id = r.id
+              from {RunnerFrom}
              where r.id = @runnerId and (r.org_id = @orgId or r.org_id is null)
             """, new { orgId, runnerId }, t);
 
@@ -83,6 +97,10 @@ internal static class RunnerAdminStore
     /// <summary>Disables or enables (the function checks the role: 42501, or P0002 for a runner the caller cannot see).</summary>
     public static Task SetDisabledAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid runnerId, bool disabled) =>
         c.ExecuteAsync("select ops.set_runner_disabled(@runnerId, @disabled)", new { runnerId, disabled }, t);
+
+    /// <summary>Hosting on or off and the capacity, null for either leaves it (the function checks the role: 42501, or P0002).</summary>
+    public static Task SetInstanceHostingAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid runnerId, bool? serves, int? capacity) =>
+        c.ExecuteAsync("select ops.set_runner_instance_hosting(@runnerId, @serves, @capacity)", new { runnerId, serves, capacity }, t);
 
     const string TokenColumns = """
         t.id, t.org_id, t.created_by, u.email as created_by_email, t.created_at, t.expires_at, t.used_at, t.revoked_at,

@@ -11,17 +11,7 @@ as $$
 declare
     v_runner ops.runners;
 begin
-    select * into v_runner from ops.runners r where r.id = p_runner_id for update;
-    if not found
-       or (v_runner.org_id is null and ops.active_user_id() is null)
-       or (v_runner.org_id is not null and ops.org_role(v_runner.org_id) is null) then
-        raise exception 'No such runner.' using errcode = 'P0002';
-    end if;
-    if not ops_private.may_admin_runners(v_runner.org_id) then
-        raise exception '%', case when v_runner.org_id is null then 'Shared runners are changed by system administrators only.'
-                                  else 'Disabling or enabling runners needs the admin role in this org.' end
-              using errcode = '42501';
-    end if;
+    v_runner := ops_private.runner_for_admin(p_runner_id, 'Disabling or enabling runners');
     if p_disabled then
         update ops.runners r set disabled_at = coalesce(r.disabled_at, pg_catalog.now()) where r.id = p_runner_id
         returning r.disabled_at into v_runner.disabled_at;
