@@ -1,10 +1,11 @@
 -- ops.branches: Developer+ create/update non-production branches; anything touching production (old or new row) needs
 -- admin+; delete needs admin+. The host pin (runner_id) is written by ops.set_branch_runner only (org owner/admin, an
--- eligible runner): neither insert nor update grants it.
+-- eligible runner), and the host label by the first instance (ops.record_build_release): neither insert nor update
+-- grants them.
 -- The whole set: ops_private.reset_access takes every privilege and policy away first.
 select ops_private.reset_access('ops.branches');
 grant select, delete on ops.branches to ops_app;
-grant insert (id, project_id, name, stage, is_production, archived_at, created_at, updated_at, host_label,
+grant insert (id, project_id, name, stage, is_production, archived_at, created_at, updated_at,
               instance_workers, instance_cron_threads, instance_memory_mb, instance_cpus) on ops.branches to ops_app;
 grant update (name, stage, is_production, archived_at,
               instance_workers, instance_cron_threads, instance_memory_mb, instance_cpus) on ops.branches to ops_app;
