@@ -9,7 +9,7 @@ namespace OdooOps.Instances;
 /// asked for (<see cref="Desired"/>), what its runner reports (<see cref="State"/> with its <see cref="Reason"/>, ports,
 /// restarts, times), and the caller's right to act on it (<see cref="CanManage"/>, ops.can_manage_instance).
 /// </summary>
-internal sealed record Instance
+public sealed record Instance
 {
     public Guid Id { get; init; }
     public Guid ProjectId { get; init; }
