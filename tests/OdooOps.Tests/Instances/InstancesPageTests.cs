@@ -34,7 +34,7 @@ public sealed class InstancesPageTests(ConsoleWorld world) : IClassFixture<Conso
         Assert.Contains("class=\"badge success\" data-status=\"running\"", row);
         Assert.Contains($"href=\"app/projects/{slug}/builds/{build}\"", row);
         Assert.Contains("abcdef01", row);
-        Assert.Matches(@"data-label=""Uptime"">3 min 0\d s<", row);
+        Assert.Matches(@"data-label=""Uptime"" class=""nowrap"">3 min \d\d s<", row);
         Assert.Contains($"href=\"app/projects/{slug}/instances/{main}\"", row);
         var failed = Row(html, feature);
         Assert.Contains("class=\"badge danger\" data-status=\"failed\"", failed);
