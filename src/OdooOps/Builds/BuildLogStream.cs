@@ -44,11 +44,7 @@ internal static class BuildLogStream
 
                 var more = round.Lines.Count > Batch;
                 // Lines first: a client sees a finished status only after the lines that led to it.
-                foreach (var line in round.Lines.Take(Batch))
-                {
-                    sse.Event("line", line.Seq, JsonSerializer.Serialize(line, json));
-                    after = line.Seq;
-                }
+                after = sse.Lines(round.Lines.Take(Batch), l => l.Seq, json, after);
                 foreach (var step in round.Steps.Where(s => !steps.TryGetValue(s.Seq, out var sent) || sent != s))
                 {
                     steps[step.Seq] = step;

@@ -44,11 +44,7 @@ internal static class InstanceLogStream
                 if (round is null) return; // deleted, or no longer the user's to see
 
                 var more = round.Lines.Count > Batch;
-                foreach (var line in round.Lines.Take(Batch))
-                {
-                    sse.Event("line", line.Seq, JsonSerializer.Serialize(line, json));
-                    after = line.Seq;
-                }
+                after = sse.Lines(round.Lines.Take(Batch), l => l.Seq, json, after!.Value);
                 if (!more && round.State != sent)
                 {
                     sent = round.State;

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using OdooOps.Database;
 
@@ -56,6 +57,18 @@ internal sealed class SseWriter
         if (id is { } seq) _pending.Append("id: ").Append(seq).Append('\n');
         _pending.Append("event: ").Append(name).Append('\n');
         _pending.Append("data: ").Append(data).Append("\n\n");
+    }
+
+    /// <summary>Adds a <c>line</c> event (id: its seq, data: the line as JSON) for each of <paramref name="lines"/>; returns
+    /// the seq of the last one, or <paramref name="after"/> when there is none.</summary>
+    public long Lines<T>(IEnumerable<T> lines, Func<T, long> seq, JsonSerializerOptions json, long after)
+    {
+        foreach (var line in lines)
+        {
+            after = seq(line);
+            Event("line", after, JsonSerializer.Serialize(line, json));
+        }
+        return after;
     }
 
     /// <summary>Sends the events added since the last flush, if any.</summary>

@@ -21,15 +21,6 @@ public sealed class InstancesCommandTests(ClientServerFixture fx) : IClassFixtur
     Task<string> DesiredAsync(Guid instance) =>
         InstanceRows.ScalarAsync<string>(fx.Server.Owner, "select desired || ':' || restart_generation from ops.instances where id = @instance", new { instance });
 
-    static string OneLineError(CliRunner.Result r)
-    {
-        Assert.NotEqual(0, r.ExitCode);
-        var lines = r.Error.Trim().Split('\n');
-        Assert.True(lines.Length == 1, r.Error);
-        Assert.StartsWith("error: ", lines[0]);
-        return lines[0];
-    }
-
     [Fact]
     public async Task List_and_show_tell_state_url_and_release()
     {
@@ -61,7 +52,7 @@ public sealed class InstancesCommandTests(ClientServerFixture fx) : IClassFixtur
         Assert.Contains("failed: crashed 5 times in 10 minutes", show.Output);
         Assert.Contains("feature-x (development, current)", show.Output);
 
-        Assert.Contains("No instance with the id", OneLineError(await RunAsync(fx.ViewerToken, "instances", "show", Guid.NewGuid().ToString())));
+        Assert.Contains("No instance with the id", CliSandbox.OneLineError(await RunAsync(fx.ViewerToken, "instances", "show", Guid.NewGuid().ToString())));
     }
 
     [Fact]
@@ -71,7 +62,7 @@ public sealed class InstancesCommandTests(ClientServerFixture fx) : IClassFixtur
         foreach (var action in new[] { "stop", "restart" })
         {
             var refused = await RunAsync(fx.AdminToken, "instances", action, production.ToString());
-            Assert.Contains("production instance of main", OneLineError(refused));
+            Assert.Contains("production instance of main", CliSandbox.OneLineError(refused));
             Assert.Contains("--yes", refused.Error);
         }
         Assert.Equal("running:0", await DesiredAsync(production));
@@ -88,7 +79,7 @@ public sealed class InstancesCommandTests(ClientServerFixture fx) : IClassFixtur
         Assert.Equal(staging, JsonDocument.Parse(restarted.Output).RootElement.GetProperty("id").GetGuid());
         Assert.Equal("running:1", await DesiredAsync(staging));
 
-        Assert.Contains("you are viewer", OneLineError(await RunAsync(fx.ViewerToken, "instances", "restart", staging.ToString())));
+        Assert.Contains("you are viewer", CliSandbox.OneLineError(await RunAsync(fx.ViewerToken, "instances", "restart", staging.ToString())));
         Assert.Equal("running:1", await DesiredAsync(staging));
     }
 
@@ -105,7 +96,7 @@ public sealed class InstancesCommandTests(ClientServerFixture fx) : IClassFixtur
         var json = await RunAsync(fx.ViewerToken, "instances", "logs", instance.ToString(), "--json", "-n", "2");
         Assert.Equal(["WARNING", "ERROR"], json.Output.Trim().Split('\n').Select(l => JsonDocument.Parse(l).RootElement.GetProperty("level").GetString()));
 
-        Assert.Contains("level must be one of", OneLineError(await RunAsync(fx.ViewerToken, "instances", "logs", instance.ToString(), "--level", "LOUD")));
+        Assert.Contains("level must be one of", CliSandbox.OneLineError(await RunAsync(fx.ViewerToken, "instances", "logs", instance.ToString(), "--level", "LOUD")));
 
         using var follow = Process.Start(CliRunner.StartInfo(["instances", "logs", instance.ToString(), "--follow", "--level", "ERROR"], _sandbox.Env(As(fx.ViewerToken))))!;
         try
