@@ -54,7 +54,8 @@ ensure_chromium() {
 
 # The build runner checks repositories out with git, runs each step in a session of its own (setsid, util-linux)
 # and ends a dead runner's leftovers with pkill (procps). Every build runs in a sandbox: bubblewrap, slirp4netns for
-# its outbound network, python3 for the tests' memory-hog step.
+# its outbound network, python3 for the tests' memory-hog step, and psycopg2 (Debian's, the driver Odoo uses) for the
+# tests' stand-in odoo-bin (tests/odoo-standin).
 ensure_runner_tools() {
   local missing=()
   command -v git >/dev/null 2>&1 || missing+=(git)
@@ -63,6 +64,7 @@ ensure_runner_tools() {
   command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
   command -v slirp4netns >/dev/null 2>&1 || missing+=(slirp4netns)
   [ -x /usr/bin/python3 ] || missing+=(python3)
+  /usr/bin/python3 -c 'import psycopg2' >/dev/null 2>&1 || missing+=(python3-psycopg2)
   if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
   fi

@@ -229,6 +229,9 @@ public sealed class LocalPostgres : IAsyncDisposable
         catch (SocketException) { return false; }
     }
 
+    /// <summary>The folder of the cluster's Unix socket (.s.PGSQL.&lt;port&gt;).</summary>
+    public string SocketDirectory => SocketDir();
+
     /// <summary>A unix socket path must stay under ~107 bytes; deep data dirs get a short folder in /tmp.</summary>
     string SocketDir()
     {

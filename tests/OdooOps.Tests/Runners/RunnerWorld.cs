@@ -117,15 +117,16 @@ public sealed class RunnerWorld : IAsyncDisposable
     /// <param name="logQueue">Where the runner's log batchers report what they held and dropped.</param>
     public async Task<Task> StartRunnerAsync(CancellationToken stop, string name = "test-runner", int capacity = 1, TimeSpan? killGrace = null,
         string? odooBin = null, StepUser? stepUser = null, HttpMessageHandler? handler = null, LogQueueMeter? logQueue = null,
-        OdooOps.Runners.Agent.Sandbox.SandboxSettings? sandbox = null)
+        OdooOps.Runners.Agent.Sandbox.SandboxSettings? sandbox = null, OdooOps.Runners.Agent.Instances.InstanceHosting? instances = null, Microsoft.Extensions.Logging.ILogger? log = null)
     {
         var client = new DispatchClient(Url, await RunnerTokenAsync(name, capacity), handler);
         var options = new RunnerOptions(name, capacity, [], Path.Combine(WorkDir, name))
             { KillGrace = killGrace ?? TimeSpan.FromSeconds(1), OdooBin = odooBin, StepUser = stepUser, LogQueue = logQueue,
-              AllowLocalRepositories = true, Sandbox = sandbox ?? new() { LockDirectory = Path.Combine(WorkDir, "uid-locks") } };
+              AllowLocalRepositories = true, Sandbox = sandbox ?? new() { LockDirectory = Path.Combine(WorkDir, "uid-locks") },
+              Instances = instances ?? new() { Enabled = false } };
         return Task.Run(async () =>
         {
-            using (client) await new RunnerAgent(client, options, NullLogger.Instance).RunAsync(stop);
+            using (client) await new RunnerAgent(client, options, log ?? NullLogger.Instance).RunAsync(stop);
         });
     }
 

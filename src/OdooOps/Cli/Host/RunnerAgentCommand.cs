@@ -45,6 +45,7 @@ internal static class RunnerAgentCommand
                 StepUser = parse.GetValue(stepUser) is { Length: > 0 } user ? await StepUser.ResolveAsync(user, ct) : null,
                 Sandbox = SandboxSettings.FromEnvironment(),
                 AllowLocalRepositories = Projects.RepoSettings.From(new ConfigurationBuilder().AddEnvironmentVariables().Build()).AllowLocal,
+                Instances = Runners.Agent.Instances.InstanceHosting.From(Environment.GetEnvironmentVariable),
             };
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
             // Before registering: a host that cannot contain builds must not take any.

@@ -41,6 +41,9 @@ internal static class ServeCommand
             Console.WriteLine($"Database: {target.Describe()}");
             await DbCommand.MigrateAsync(target, noBackup: false, Console.Out, ct);
             var credentials = await LoginRoles.EnsureAsync(target.Owner, ct);
+            // The embedded default for instances: their databases in the embedded cluster, under a role of their own.
+            if (target.Local is { } local && string.IsNullOrWhiteSpace(config[Runners.Agent.Instances.OdooDatabaseServer.ConnectionKey]))
+                config[Runners.Agent.Instances.OdooDatabaseServer.ConnectionKey] = await EmbeddedOdooRole.EnsureAsync(local, target.DataDir, ct);
             if (parse.GetValue(demo))
                 await DemoData.SeedAsync(target.Owner.ConnectionString, config[OpsConfiguration.DemoPassword], Console.Out, ct,
                     Path.Combine(OpsConfiguration.ResolveDataDir(config), "demo-repos"));

@@ -31,6 +31,12 @@ internal sealed record RunnerOptions(string Name, int Capacity, IReadOnlyList<st
     /// <summary>Fetch local paths and file:// repositories (OPS_ALLOW_LOCAL_REPOS=1): demo data and tests only.</summary>
     public bool AllowLocalRepositories { get; init; }
 
+    /// <summary>How this runner hosts instances (OPS_RUNNER_INSTANCES, OPS_INSTANCE_*, OPS_ODOO_DB).</summary>
+    public Instances.InstanceHosting Instances { get; init; } = new() { Enabled = false };
+
+    /// <summary>Whether this runner can host instances: enabled, with Odoo and a database server for it.</summary>
+    public bool HostsInstances => Instances.Enabled && OdooBin is { Length: > 0 } && Instances.Database is not null;
+
     /// <summary>Where the builds' log batchers report what they held and dropped (none: not measured).</summary>
     public LogQueueMeter? LogQueue { get; init; }
 }
@@ -41,7 +47,7 @@ internal sealed record RunnerOptions(string Name, int Capacity, IReadOnlyList<st
 /// kills the steps and reports <c>cancelled</c> when a cancel is requested; when the runner itself stops, kills the
 /// steps and hands the build back (queued again at once); the rescuer covers a hand-back that does not get through.
 /// </summary>
-internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options, ILogger log)
+internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options, ILogger log, Instances.InstanceSupervisor? instances = null)
 {
     readonly SandboxUids _uids = new(options.Sandbox);
 
@@ -80,11 +86,15 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
                 if (!state.IsLeaseLost && !state.Unreachable) await HandBackAsync(job, logs);
                 return;
             }
+            var release = await KeepReleaseAsync(job, state, result, logs);
             logs.Add(LogStream.System, $"Result: {result}{(detail.Length > 0 ? $" — {detail}" : "")}", DateTimeOffset.UtcNow);
-            await ReportAsync(job, logs, result, detail);
+            await ReportAsync(job, logs, result, detail, release);
+            if (release is not null) instances!.Protect(job.BuildId, reported: true);
+            instances?.Wake();
         }
         finally
         {
+            if (state.Paused is { } paused) await paused.DisposeAsync();
             await reported.CancelAsync();
             await heartbeat;
             // Whatever the build started ends here, before its workspace is kept or deleted.
@@ -157,8 +167,29 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
         }
     }
 
+    /// <summary>
+    /// A successful build's checkout becomes its release, which this runner then runs as an instance on the build's
+    /// database; null when the runner hosts no instances (or the release could not be kept: the build log says why).
+    /// </summary>
+    async Task<BuildRelease?> KeepReleaseAsync(Job job, JobState state, string result, LogBatcher logs)
+    {
+        if (instances is null || state.Checkout is null || result is not (BuildStatus.Success or BuildStatus.Warning)) return null;
+        try
+        {
+            instances.Protect(job.BuildId, reported: false);
+            await Instances.Releases.KeepAsync(options.WorkDir, job.BuildId, state.Checkout, CancellationToken.None);
+            logs.Add(LogStream.System, $"Release kept on {options.Name}: its instance starts on database {state.Database}", DateTimeOffset.UtcNow);
+            return new BuildRelease(state.Database);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logs.Add(LogStream.System, $"The release could not be kept ({e.Message}): no instance starts for this build", DateTimeOffset.UtcNow);
+            return null;
+        }
+    }
+
     /// <summary>The last log lines (given at most half a minute), then the result.</summary>
-    async Task ReportAsync(Job job, LogBatcher logs, string result, string detail)
+    async Task ReportAsync(Job job, LogBatcher logs, string result, string detail, BuildRelease? release = null)
     {
         try
         {
@@ -167,7 +198,7 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
                 try { await logs.FlushAsync(flush.Token); }
                 catch (OperationCanceledException) { log.LogWarning("Build {BuildId}: the last log lines could not be sent in time.", job.BuildId); }
             }
-            await client.DoneAsync(job, result, detail, CancellationToken.None);
+            await client.DoneAsync(job, result, detail, CancellationToken.None, release);
         }
         catch (LeaseLostException) { log.LogWarning("Build {BuildId}: the lease was lost before the result was reported.", job.BuildId); }
         catch (HttpRequestException e) { log.LogError("Build {BuildId}: the result could not be reported ({Message}).", job.BuildId, e.Message); }
@@ -236,12 +267,14 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
         await client.SourceAsync(job, checkout.CommitSha, checkout.Subject,
             [.. scan.Modules.Select(m => new Module(m.Name, m.Path, m.Title, m.Version, m.Depends, m.Installable))], ct);
 
+        var database = OdooDatabaseName(job.ProjectSlug, (job.Stage == "production" ? job.ProjectId : job.BuildId).ToString("N"));
+        (state.Checkout, state.Database) = (checkout.Directory, database);
         PipelineDefinition pipeline;
         try
         {
             pipeline = PipelineFile.TryLoad(checkout.Directory) ?? OdooDefaultPipeline.Build(job.Stage, scan.Modules,
-                File.Exists(Path.Combine(checkout.Directory, "requirements.txt")), options.OdooBin, OdooDatabaseName(job.ProjectSlug, (job.Stage == "production" ? job.ProjectId : job.BuildId).ToString("N")),
-                [.. (job.DeployedModules ?? []).Select(m => new ModuleVersion(m.Name, m.Version))]);
+                File.Exists(Path.Combine(checkout.Directory, "requirements.txt")), options.OdooBin, database,
+                [.. (job.DeployedModules ?? []).Select(m => new ModuleVersion(m.Name, m.Version))], keepDatabase: instances is not null);
         }
         catch (PipelineFileException e)
         {
@@ -254,6 +287,15 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
             ["ODOOOPS_BUILD_ID"] = job.BuildId.ToString(), ["ODOOOPS_PROJECT"] = job.ProjectSlug, ["ODOOOPS_BRANCH"] = job.Branch,
             ["ODOOOPS_STAGE"] = job.Stage, ["ODOOOPS_COMMIT"] = checkout.CommitSha,
         };
+        if (instances is not null && options.Instances.Database is { } odooDb)
+        {
+            // The build's Odoo works on the database its instance will run on, as the project's own database role.
+            await odooDb.EnsureDatabaseAsync(job.ProjectId, database, ct);
+            foreach (var (name, value) in odooDb.OdooEnvironment(job.ProjectId)) env[name] = value;
+            state.Sandbox?.AlsoBind(odooDb.SocketBinds);
+            if (job.Stage == "production")
+                state.Paused = await instances.PauseForUpdateAsync(job.ProjectId, job.Branch, job.BuildId);
+        }
         if (state.Sandbox is null && options.StepUser is { } user)
         {
             // The steps' own HOME (pip, npm and git want one they can write), inside the workspace they now own.
@@ -310,6 +352,11 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
         public bool Cancelled => _cancelled;
         public bool Unreachable { get; set; }
         public BuildSandbox? Sandbox { get; set; }
+        public string? Checkout { get; set; }
+        public string? Database { get; set; }
+
+        /// <summary>The production instance stopped for this build's update, started again (or replaced) when it ends.</summary>
+        public IAsyncDisposable? Paused { get; set; }
         public bool IsLeaseLost => _leaseLost;
         public void Cancel() => _cancelled = true;
 

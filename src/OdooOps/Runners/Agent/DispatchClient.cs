@@ -63,8 +63,28 @@ public sealed class DispatchClient : IDisposable
     public Task StepAsync(Job job, int seq, StepRequest step, CancellationToken ct) =>
         PostAsync<object>(RunnerProtocol.Step(job.BuildId, seq), step with { LeaseId = job.LeaseId }, retry: true, ct);
 
-    public Task DoneAsync(Job job, string result, string? detail, CancellationToken ct) =>
-        PostAsync<object>(RunnerProtocol.Done(job.BuildId), new DoneRequest(job.LeaseId, result, detail), retry: true, ct);
+    public Task DoneAsync(Job job, string result, string? detail, CancellationToken ct, BuildRelease? release = null) =>
+        PostAsync<object>(RunnerProtocol.Done(job.BuildId), new DoneRequest(job.LeaseId, result, detail) { Release = release }, retry: true, ct);
+
+    /// <summary>One try: the supervisor syncs again a moment later anyway.</summary>
+    public async Task<SyncResponse> SyncInstancesAsync(SyncRequest request, CancellationToken ct) =>
+        (await PostAsync<SyncResponse>(InstancesSync, request, retry: false, ct))!;
+
+    /// <summary>One try: the instance's log batcher retries the very same lines itself.</summary>
+    public async Task<LogsAccepted> InstanceLogsAsync(Guid instanceId, IReadOnlyList<InstanceLogLine> lines, CancellationToken ct) =>
+        await PostAsync<LogsAccepted>(RunnerProtocol.InstanceLogs(instanceId), new InstanceLogsRequest(lines), retry: false, ct) ?? new LogsAccepted(0);
+
+    /// <summary>An instance's samples through the public ingest endpoint, with the project's ingest token (not the runner's).</summary>
+    public async Task PostMetricsAsync(string ingestToken, object batch, CancellationToken ct)
+    {
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        call.CancelAfter(CallTimeout);
+        using var request = new HttpRequestMessage(HttpMethod.Post, Metrics.MetricsIngestApi.Route) { Content = JsonContent.Create(batch, options: Json) };
+        request.Headers.Authorization = null;
+        request.Headers.Add(Metrics.MetricsIngestApi.TokenHeader, ingestToken);
+        using var response = await _http.SendAsync(request, call.Token);
+        await EnsureAsync(response, call.Token);
+    }
 
     /// <summary>Hands an unfinished build back (the runner is stopping): queued again at once. One try: the rescuer covers a miss.</summary>
     public async Task<string> ReleaseAsync(Job job, string reason, CancellationToken ct) =>

@@ -72,6 +72,7 @@ internal sealed class EmbeddedRunner(IHostApplicationLifetime lifetime, IServer 
             StepUser = config[StepUserKey] is { Length: > 0 } user ? await Execution.StepUser.ResolveAsync(user, stopping) : null,
             Sandbox = SandboxSettings.From(key => config[key]),
             AllowLocalRepositories = Projects.RepoSettings.From(config).AllowLocal,
+            Instances = Instances.InstanceHosting.From(key => config[key]),
         };
         if (await SandboxProbe.RunnerMayStartAsync(options, log, stopping) is { } refusal)
         {

@@ -14,7 +14,13 @@ internal sealed class RunnerAgent(DispatchClient client, RunnerOptions options, 
 
     public async Task RunAsync(CancellationToken stopping)
     {
-        var executor = new BuildExecutor(client, options, log);
+        // A runner that hosts instances supervises them beside its builds; they stop when it stops.
+        var supervisor = options.HostsInstances ? new Instances.InstanceSupervisor(client, options, new Sandbox.SandboxUids(options.Sandbox), log) : null;
+        var supervising = supervisor?.RunAsync(stopping) ?? Task.CompletedTask;
+        if (supervisor is null && options.Instances.Enabled)
+            log.LogInformation("Runner {Name} hosts no instances: {Why}.", options.Name,
+                options.OdooBin is not { Length: > 0 } ? $"no odoo-bin ({EmbeddedRunner.OdooBinKey})" : $"no database server for Odoo ({Instances.OdooDatabaseServer.ConnectionKey})");
+        var executor = new BuildExecutor(client, options, log, supervisor);
         var running = new List<Task>();
         var stopped = Task.Delay(Timeout.Infinite, stopping); // one registration on the token, not one per wait
         var backoff = TimeSpan.FromSeconds(1);
@@ -50,6 +56,7 @@ internal sealed class RunnerAgent(DispatchClient client, RunnerOptions options, 
             }
         }
         await Task.WhenAll(running);
+        await supervising;
     }
 
     async Task RunOneAsync(BuildExecutor executor, Job job, CancellationToken stopping)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using OdooOps.Builds;
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
@@ -105,7 +106,15 @@ public static class DispatchStore
         c.ExecuteScalarAsync<string>("select ops.release_build_job(@runnerId, @buildId, @LeaseId, @Reason)",
             new { runnerId, buildId, r.LeaseId, r.Reason })!;
 
-    public static Task FinishAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, DoneRequest r) =>
-        c.ExecuteAsync("select ops.finish_build_job(@runnerId, @buildId, @LeaseId, @Result, @Detail)",
-            new { runnerId, buildId, r.LeaseId, r.Result, r.Detail });
+    /// <summary>The result, and with a kept release of a successful build its instance, in one transaction.</summary>
+    public static async Task FinishAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, DoneRequest r)
+    {
+        await using var tx = await c.BeginTransactionAsync();
+        if (r.Release is { } release && r.Result is BuildStatus.Success or BuildStatus.Warning)
+            await c.ExecuteAsync("select ops.record_build_release(@runnerId, @buildId, @LeaseId, @DatabaseName)",
+                new { runnerId, buildId, r.LeaseId, release.DatabaseName }, tx);
+        await c.ExecuteAsync("select ops.finish_build_job(@runnerId, @buildId, @LeaseId, @Result, @Detail)",
+            new { runnerId, buildId, r.LeaseId, r.Result, r.Detail }, tx);
+        await tx.CommitAsync();
+    }
 }

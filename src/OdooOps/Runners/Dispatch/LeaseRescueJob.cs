@@ -7,7 +7,8 @@ namespace OdooOps.Runners.Dispatch;
 /// <summary>
 /// The <c>runner_rescue</c> job (every 30 s): builds whose runner stopped renewing its lease are re-queued (up to
 /// their last attempt), failed with "runner lost", or — when a cancel was pending — cancelled. See
-/// ops.rescue_build_leases.
+/// ops.rescue_build_leases. Instances of runners not heard from for the instance lease are then shown as unknown
+/// (ops.mark_lost_instances).
 /// </summary>
 internal static class LeaseRescueJob
 {
@@ -16,6 +17,8 @@ internal static class LeaseRescueJob
         await using var conn = await services.GetRequiredService<OpsDatabase>().Service.OpenConnectionAsync(ct);
         var r = await conn.QuerySingleAsync<(int Requeued, int Failed, int Cancelled)>(
             new CommandDefinition("select requeued, failed, cancelled from ops.rescue_build_leases()", cancellationToken: ct));
-        return $"{r.Requeued} re-queued, {r.Failed} failed (runner lost), {r.Cancelled} cancelled";
+        var lost = await conn.ExecuteScalarAsync<int>(new CommandDefinition("select ops.mark_lost_instances(make_interval(secs => @seconds))",
+            new { seconds = Protocol.RunnerProtocol.InstanceLeaseSeconds }, cancellationToken: ct));
+        return $"{r.Requeued} re-queued, {r.Failed} failed (runner lost), {r.Cancelled} cancelled; {lost} instance(s) unknown";
     });
 }

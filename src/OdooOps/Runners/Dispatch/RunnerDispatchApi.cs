@@ -31,6 +31,7 @@ internal static partial class RunnerDispatchApi
         jobs.MapPost("/{buildId:guid}/steps/{seq:int}", StepAsync).WithSummary("A step started or finished");
         jobs.MapPost("/{buildId:guid}/done", DoneAsync).WithSummary("The build's result; ends the lease");
         jobs.MapPost("/{buildId:guid}/release", ReleaseAsync).WithSummary("A stopping runner hands the build back: queued again at once, the attempt not counted");
+        MapInstanceCalls(v1);
         return app;
     }
 

@@ -139,8 +139,17 @@ public static class RunnerProtocol
     public sealed record StepRequest(Guid? LeaseId, string? Name, string? Status, int? ExitCode, DateTime? StartedAt, long? DurationMs);
     public static readonly string[] StepStatuses = ["running", "success", "warning", "failed", "skipped", "cancelled", "timed_out"];
 
-    /// <summary>POST jobs/{id}/done. Result: success, warning, failed, cancelled, timed_out. Answer 204; 409 lease lost.</summary>
-    public sealed record DoneRequest(Guid? LeaseId, string? Result, string? Detail);
+    /// <summary>
+    /// POST jobs/{id}/done. Result: success, warning, failed, cancelled, timed_out. Answer 204; 409 lease lost.
+    /// <c>release</c>: with success or warning, the runner kept the checkout as this build's release and will run it as
+    /// an instance on <c>database_name</c> (null: it hosts no instances).
+    /// </summary>
+    public sealed record DoneRequest(Guid? LeaseId, string? Result, string? Detail)
+    {
+        public BuildRelease? Release { get; init; }
+    }
+
+    public sealed record BuildRelease(string? DatabaseName);
     public static readonly IReadOnlyList<string> BuildResults = BuildStatus.Final;
 
     /// <summary>
@@ -162,7 +171,7 @@ public static class RunnerProtocol
     //     first answer, so nothing it hosted is forgotten; one that stops syncing for <see cref="InstanceLeaseSeconds"/> s
     //     has its instances shown as "unknown" until it is back.
     //  7. <see cref="InstanceLogs"/>: the server's Odoo log lines, numbered from the spec's log_seq_next.
-    //  8. Metrics go through the public ingest endpoint (/api/metrics/ingest) with a per-project ingest token the
+    //  8. Metrics go through the public ingest endpoint (/functions/v1/ops-metrics-ingest) with a per-project ingest token the
     //     server hands to the runner in the sync answer (created for this runner; only its hash is kept).
     // ---------------------------------------------------------------------------------------------------------------
     public const string InstancesSync = Base + "/instances/sync";

@@ -25,7 +25,8 @@ internal static class OdooDefaultPipeline
         bool hasRequirements,
         string? odooBin,
         string database,
-        IReadOnlyList<ModuleVersion>? previousProduction = null)
+        IReadOnlyList<ModuleVersion>? previousProduction = null,
+        bool keepDatabase = false)
     {
         if (stage is not (Development or Staging or Production))
             throw new ArgumentException($"unknown stage '{stage}' (development, staging or production)", nameof(stage));
@@ -33,11 +34,12 @@ internal static class OdooDefaultPipeline
         var steps = new List<PipelineStep>();
         if (hasRequirements) steps.Add(Step(RequirementsStep, "python3 -m pip install -r requirements.txt"));
         steps.Add(Odoo(stage, modules.Where(m => m.Installable).OrderBy(m => m.Name, StringComparer.Ordinal).ToList(),
-            string.IsNullOrWhiteSpace(odooBin) ? null : odooBin, database, previousProduction ?? []));
+            string.IsNullOrWhiteSpace(odooBin) ? null : odooBin, database, previousProduction ?? [], keepDatabase));
         return new PipelineDefinition(BuildTimeout, steps);
     }
 
-    static PipelineStep Odoo(string stage, List<OdooModule> modules, string? odooBin, string database, IReadOnlyList<ModuleVersion> previous)
+    static PipelineStep Odoo(string stage, List<OdooModule> modules, string? odooBin, string database, IReadOnlyList<ModuleVersion> previous,
+        bool keepDatabase)
     {
         var what = stage switch { Development => "test", Staging => "install", _ => "update" };
         if (modules.Count == 0)
@@ -51,9 +53,10 @@ internal static class OdooDefaultPipeline
             return Skip($"Odoo is not installed on this runner (set the runner's odoo-bin path): skipping the Odoo {what} step");
 
         var script = new OdooScript(odooBin, database, modules);
-        // A development or staging build's database exists for that build only: dropped when the step ends, however it
-        // ends (dropdb from postgresql-client, with the same PG* variables Odoo connects with; quietly skipped without it).
-        if (stage != Production) script.DropDatabaseOnExit();
+        // Without instances, a development or staging build's database exists for that build only: dropped when the step
+        // ends, however it ends (dropdb from postgresql-client, with the same PG* variables Odoo connects with; quietly
+        // skipped without it). With instances, the build's instance runs on it; the runner drops it when that retires.
+        if (stage != Production && !keepDatabase) script.DropDatabaseOnExit();
         var names = modules.Select(m => m.Name).ToList();
         switch (stage)
         {

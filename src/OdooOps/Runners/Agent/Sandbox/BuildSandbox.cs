@@ -36,12 +36,12 @@ internal sealed class BuildSandbox : IAsyncDisposable
     public string Limits { get; }
 
     public static async Task<BuildSandbox> CreateAsync(SandboxSettings settings, SandboxUids uids, string workDir, Guid buildId,
-        CancellationToken ct)
+        CancellationToken ct, SandboxHosting? hosting = null)
     {
         var root = Path.Combine(Path.GetFullPath(workDir), "sandboxes", buildId.ToString("D"));
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true); // an earlier attempt's
         if (!Environment.IsPrivilegedProcess) throw new InvalidOperationException(SandboxProbe.NeedsRoot);
-        var uid = uids.Acquire();
+        var uid = uids.Acquire(hosting?.UidKey);
         var cgroup = SandboxCgroup.TryCreate(buildId.ToString("N"), settings, out var noCgroup);
         var limits = cgroup is not null
             ? $"memory {settings.MemoryBytes >> 20} MiB, {settings.MaxProcesses} processes, {settings.Cpus.ToString(CultureInfo.InvariantCulture)} CPUs"
@@ -52,7 +52,8 @@ internal sealed class BuildSandbox : IAsyncDisposable
         {
             await sandbox.PrepareAsync(ct);
             // Every build fetches: its network is made once, for git and for the steps the project lets go out.
-            sandbox._network = await SandboxNetwork.StartAsync(cgroup?.ProcsFiles ?? [], Path.Combine(sandbox._control, "network"), ct);
+            sandbox._network = await SandboxNetwork.StartAsync(cgroup?.ProcsFiles ?? [], Path.Combine(sandbox._control, "network"), ct,
+                hosting?.Ports ?? []);
             return sandbox;
         }
         catch
@@ -91,6 +92,20 @@ internal sealed class BuildSandbox : IAsyncDisposable
     {
         var chown = await ProcessRunner.RunAsync("chown", ["-R", "--", $"{Uid}:{Uid}", .. directories], null, ct);
         if (chown.ExitCode != 0) throw new IOException($"Could not hand {string.Join(", ", directories)} to uid {Uid}: {chown.Describe()}");
+    }
+
+    readonly List<(string Source, string Target)> _binds = [];
+
+    /// <summary>Host files every later process of this sandbox sees read-only at another path (the database's socket).</summary>
+    public void AlsoBind(IEnumerable<(string Source, string Target)> binds) => _binds.AddRange(binds);
+
+    /// <summary>Hands a folder kept across sandboxes (an instance's filestore) to this sandbox's uid, when it is another's.</summary>
+    public async Task OwnIfNeededAsync(string directory, CancellationToken ct)
+    {
+        var stat = await ProcessRunner.RunAsync("stat", ["-c", "%u", "--", directory], null, ct);
+        if (stat.ExitCode == 0 && stat.Output.Trim() == Uid.ToString(CultureInfo.InvariantCulture)) return;
+        await OwnAsync([directory], ct);
+        File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     /// <summary>
@@ -160,6 +175,7 @@ internal sealed class BuildSandbox : IAsyncDisposable
         Mount(bwrap, made, "--bind", HostHome, Home);
         foreach (var path in _settings.ExtraReadOnlyPaths.Concat(run.ReadOnly).Where(p => Directory.Exists(p) || File.Exists(p)))
             Mount(bwrap, made, "--ro-bind", path, path);
+        foreach (var (source, target) in _binds.Concat(run.Binds)) Mount(bwrap, made, "--ro-bind", source, target);
         Mount(bwrap, made, "--bind", run.Workspace, run.Workspace);
         bwrap.AddRange(["--chdir", workingDirectory]);
         if (SandboxSeccomp.Filter() is { } filter)
@@ -208,6 +224,9 @@ internal sealed class BuildSandbox : IAsyncDisposable
     {
         foreach (var suffix in new[] { ".args", ".seccomp" }) File.Delete(control + suffix);
     }
+
+    /// <summary>The processes in the sandbox now (its cgroups'; none without cgroups).</summary>
+    public IReadOnlyList<int> Processes() => _cgroup?.Processes() ?? [];
 
     /// <summary>Counters to tell, after a process ended, whether a limit killed it.</summary>
     public (long OomKills, long ProcessLimitHits) Counters() => (_cgroup?.OomKills() ?? 0, _cgroup?.ProcessLimitHits() ?? 0);

@@ -76,6 +76,9 @@ internal sealed class SandboxCgroup
     /// <summary>Times a fork was refused at the process limit so far.</summary>
     public long ProcessLimitHits() => Counter(_v2 ? _folders[0] : _folders[1], "pids.events", "max");
 
+    /// <summary>The processes in the group now.</summary>
+    public IReadOnlyList<int> Processes() => [.. _folders.SelectMany(Members).Distinct()];
+
     /// <summary>SIGKILLs every process still in the group (what escaped the PID namespace's end: slirp4netns, a stuck launcher).</summary>
     public async Task KillAllAsync()
     {

@@ -4,7 +4,8 @@ namespace OdooOps.Runners.Agent.Sandbox;
 /// Leases the uid a build runs as. A lease is an exclusive lock (flock, via <see cref="FileShare.None"/>) on a file named
 /// after the uid in a host-wide folder, so two builds — of this runner or of another runner process on the host — never
 /// share a uid at the same time, and a runner that dies lets its leases go with it. Uids are tried from a random
-/// start, so a uid freed a moment ago is rarely the next one taken.
+/// start, so a uid freed a moment ago is rarely the next one taken; an instance asks for the same uid at every start
+/// (<paramref name="preferred"/>: its key), so its filestore stays its own without a chown each time.
 /// </summary>
 internal sealed class SandboxUids(SandboxSettings settings)
 {
@@ -14,11 +15,13 @@ internal sealed class SandboxUids(SandboxSettings settings)
         public void Dispose() => lockFile.Dispose();
     }
 
-    public Lease Acquire()
+    public Lease Acquire(Guid? preferred = null)
     {
         Directory.CreateDirectory(settings.LockDirectory);
         File.SetUnixFileMode(settings.LockDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var start = Random.Shared.Next(settings.UidCount);
+        var start = preferred is { } key
+            ? (int)(BitConverter.ToUInt32(System.Security.Cryptography.SHA256.HashData(key.ToByteArray())) % (uint)settings.UidCount)
+            : Random.Shared.Next(settings.UidCount);
         for (var i = 0; i < settings.UidCount; i++)
         {
             var uid = settings.FirstUid + (start + i) % settings.UidCount;

@@ -5,7 +5,9 @@
 -- locking the build row too keeps a claim from deadlocking with a cancel of the same build. The runner row is
 -- locked first so that one runner's concurrent polls cannot together exceed its capacity. The stage and variables are
 -- those of the moment the build was queued (ops_private.build_snapshots); a build queued before snapshots existed
--- gets today's.
+-- gets today's. Placement: a branch pinned to a runner host (its production or staging instance's filestore lives
+-- there) is built by that runner only; a runner whose instance slots are all taken builds only pinned branches (their
+-- new instance replaces the one it hosts).
 create or replace function ops.claim_build_jobs(p_runner_id uuid, p_max int, p_lease_seconds int)
 returns table (build_id uuid, lease_id uuid, lease_until timestamptz, attempt int, project_id uuid, project_slug text,
                odoo_version text, repo_url text, commit_sha text, branch text, stage text, trigger text,
@@ -19,6 +21,7 @@ as $$
 declare
     v_runner  ops.runners;
     v_free    int;
+    v_full    boolean;
 begin
     select * into v_runner from ops.runners r where r.id = p_runner_id and r.disabled_at is null for update;
     if not found then
@@ -29,6 +32,8 @@ begin
     if v_free = 0 then
         return;
     end if;
+    v_full := v_runner.serves_instances and v_runner.instance_capacity <=
+              (select pg_catalog.count(*) from ops.instances i where i.runner_id = p_runner_id and i.retired_at is null);
 
     return query
     with picked as (
@@ -39,6 +44,8 @@ begin
            and q.labels operator(pg_catalog.<@) v_runner.labels
            and (v_runner.org_id is null
                 or exists (select 1 from ops.projects p where p.id = q.project_id and p.org_id = v_runner.org_id))
+           and not exists (select 1 from ops.branches pin where pin.id = b.branch_id and pin.runner_id <> p_runner_id)
+           and (not v_full or exists (select 1 from ops.branches pin where pin.id = b.branch_id and pin.runner_id = p_runner_id))
          order by q.priority desc, q.enqueued_at
          limit v_free
            for update of q, b skip locked

@@ -1,0 +1,49 @@
+using Npgsql;
+using OdooOps.Secrets;
+
+namespace OdooOps.Database;
+
+/// <summary>
+/// The embedded default for instances' databases: the embedded cluster also holds the Odoo databases, administered
+/// by a role of their own (odooops_odoo: LOGIN CREATEDB CREATEROLE, never superuser, never one of OdooOps' roles) whose
+/// password lives in the data dir (odoo-db-password, 0600). The embedded runner reaches it over the cluster's Unix
+/// socket, which its sandboxes see as one socket file. OdooOps' own database and the maintenance database are closed
+/// to PUBLIC, so the per-project roles the runner makes cannot even connect to them.
+/// </summary>
+internal static class EmbeddedOdooRole
+{
+    public const string Name = "odooops_odoo";
+
+    /// <summary>Makes (or updates) the role; answers the connection string the embedded runner uses (OPS_ODOO_DB).</summary>
+    public static async Task<string> EnsureAsync(LocalPostgres local, string dataDir, CancellationToken ct)
+    {
+        var file = Path.Combine(dataDir, "odoo-db-password");
+        if (!File.Exists(file)) PrivateFile.Write(file, Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)));
+        var password = File.ReadAllText(file).Trim();
+        var owner = local.ConnectionString("postgres");
+        await using var conn = new NpgsqlConnection(owner.ConnectionString);
+        await conn.OpenAsync(ct);
+        var ops = LocalPostgres.DatabaseName;
+        var statements = new List<string>
+        {
+            $"do $$ begin if not exists (select 1 from pg_roles where rolname = '{Name}') then create role {Name} login createdb createrole; end if; end $$",
+            // The password is hex: nothing to escape in the literal (ALTER ROLE takes no parameters).
+            $"alter role {Name} with login createdb createrole nosuperuser password '{password}'",
+            $"revoke connect on database {ops} from public",
+            "revoke connect on database postgres from public",
+            $"grant connect on database postgres to {Name}",
+        };
+        // OdooOps' login roles keep their way in (a cluster where OdooOps has not run yet has none).
+        statements.AddRange(LoginRoles.NamesFor(ops).Select(role =>
+            $"do $$ begin if exists (select 1 from pg_roles where rolname = '{role}') then grant connect on database {ops} to {role}; end if; end $$"));
+        foreach (var sql in statements)
+        {
+            await using var cmd = new NpgsqlCommand(sql, conn);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        return new NpgsqlConnectionStringBuilder
+        {
+            Host = local.SocketDirectory, Port = local.Port, Username = Name, Password = password, Database = "postgres",
+        }.ConnectionString;
+    }
+}

@@ -1,0 +1,96 @@
+-- A runner's instance sync: what it reports its instances are, then what they should be. Reports about instances
+-- not placed on this runner, or already cleaned up, change nothing. Then, in this order:
+--   switch:  a development or staging instance that now runs becomes its branch's current one, and the one it
+--            replaces is retired (its database dropped with it); a production instance that now runs records the
+--            downtime of its deploy (the old server's stop to the new one's first good answer);
+--   expiry:  development instances past their time to live are retired;
+--   answer:  every instance placed on this runner and not yet cleaned up, with its branch's settings and its stage's
+--            variables as they are now (a restart picks up changes).
+-- The runner row remembers when it last synced (ops.mark_lost_instances shows its instances as unknown after that).
+create or replace function ops.sync_runner_instances(p_runner_id uuid, p_address text, p_reports jsonb)
+returns table (instance_id uuid, project_id uuid, project_slug text, branch_id uuid, branch text, stage text, build_id uuid,
+               odoo_version text, desired text, restart_generation int, retired boolean, database_name text,
+               drop_database boolean, workers int, cron_threads int, memory_mb int, cpus numeric, env jsonb,
+               secret_names text[], log_seq_next bigint, host_name text)
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+#variable_conflict use_column
+declare
+    v_new ops.instances;
+begin
+    update ops.runners r
+       set instances_seen_at = pg_catalog.now(), last_seen_at = pg_catalog.now(),
+           instance_address = case when p_address ~ '^[A-Za-z0-9.:\[\]-]{1,253}$' then p_address end
+     where r.id = p_runner_id and r.disabled_at is null;
+    if not found then
+        raise exception 'Unknown or disabled runner.' using errcode = 'OOR01';
+    end if;
+
+    -- A cleaned report only says so: what the instance last was stays as reported before.
+    update ops.instances i
+       set cleaned_at = pg_catalog.now()
+      from pg_catalog.jsonb_to_recordset(coalesce(p_reports, '[]'::jsonb)) as x(instance_id uuid, cleaned boolean)
+     where i.id = x.instance_id and i.runner_id = p_runner_id and i.cleaned_at is null and i.retired_at is not null
+       and coalesce(x.cleaned, false);
+    update ops.instances i
+       set state = x.state, reason = pg_catalog.left(x.reason, 2000), http_port = x.http_port, gevent_port = x.gevent_port,
+           pid = x.pid, restarts = greatest(x.restarts, 0), started_at = x.started_at, ready_at = x.ready_at,
+           stopped_at = x.stopped_at
+      from pg_catalog.jsonb_to_recordset(coalesce(p_reports, '[]'::jsonb))
+           as x(instance_id uuid, state text, reason text, http_port int, gevent_port int, pid int, restarts int,
+                started_at timestamptz, ready_at timestamptz, stopped_at timestamptz, cleaned boolean)
+     where i.id = x.instance_id and i.runner_id = p_runner_id and i.cleaned_at is null and not coalesce(x.cleaned, false)
+       and x.state in ('starting', 'running', 'unhealthy', 'stopping', 'stopped', 'failed');
+
+    -- switch: the newest running, not yet current, instance of a development or staging branch takes over.
+    for v_new in
+        select distinct on (n.branch_id) n.*
+          from ops.instances n
+         where n.runner_id = p_runner_id and n.state = 'running' and not n.is_current and n.retired_at is null
+           and n.stage <> 'production' and n.desired = 'running'
+         order by n.branch_id, n.created_at desc
+    loop
+        continue when exists (select 1 from ops.instances c where c.branch_id = v_new.branch_id and c.is_current
+                                 and c.created_at > v_new.created_at);
+        update ops.instances o
+           set is_current = false, desired = 'stopped', retired_at = pg_catalog.now(),
+               reason = 'superseded by build ' || v_new.build_id::text
+         where o.branch_id = v_new.branch_id and o.id <> v_new.id and o.retired_at is null and o.created_at < v_new.created_at;
+        update ops.instances n set is_current = true where n.id = v_new.id;
+    end loop;
+
+    update ops.instances n
+       set downtime_ms = greatest(0, (extract(epoch from n.ready_at - o.stopped_at) * 1000)::bigint)
+      from ops.instances o
+     where n.runner_id = p_runner_id and n.stage = 'production' and n.state = 'running' and n.downtime_ms is null
+       and n.replaces_id = o.id and o.stopped_at is not null and n.ready_at is not null;
+
+    update ops.instances i
+       set desired = 'stopped', retired_at = pg_catalog.now(), is_current = false,
+           reason = 'expired: development instances live ' || pg_catalog.justify_interval(p.dev_instance_ttl)::text
+      from ops.projects p
+     where p.id = i.project_id and i.runner_id = p_runner_id and i.retired_at is null
+       and i.expires_at is not null and i.expires_at <= pg_catalog.now();
+
+    return query
+    select i.id, i.project_id, p.slug, i.branch_id, br.name, i.stage, i.build_id, p.runtime_version, i.desired,
+           i.restart_generation, i.retired_at is not null, i.database_name, i.drop_database, br.instance_workers,
+           br.instance_cron_threads, br.instance_memory_mb, br.instance_cpus,
+           coalesce((select pg_catalog.jsonb_object_agg(v.name, v.value) from ops.env_vars v
+                      where v.project_id = i.project_id and v.stage = i.stage), '{}'::jsonb),
+           coalesce((select pg_catalog.array_agg(v.name order by v.name) from ops.env_vars v
+                      where v.project_id = i.project_id and v.stage = i.stage and v.is_secret), '{}'),
+           greatest(i.log_seq_next, coalesce((select pg_catalog.max(l.seq) + 1 from ops.instance_logs l where l.instance_id = i.id), 0)),
+           br.host_label || '.' || p.host_label
+      from ops.instances i
+      join ops.projects p on p.id = i.project_id
+      join ops.branches br on br.id = i.branch_id
+     where i.runner_id = p_runner_id and i.cleaned_at is null
+     order by i.created_at;
+end
+$$;
+revoke all on function ops.sync_runner_instances(uuid, text, jsonb) from public, ops_app, ops_service;
+grant execute on function ops.sync_runner_instances(uuid, text, jsonb) to ops_service;

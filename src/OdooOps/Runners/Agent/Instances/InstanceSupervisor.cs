@@ -1,0 +1,211 @@
+using OdooOps.Runners.Agent.Execution;
+using OdooOps.Runners.Agent.Sandbox;
+using static OdooOps.Runners.Protocol.RunnerProtocol;
+
+namespace OdooOps.Runners.Agent.Instances;
+
+/// <summary>
+/// The runner's instances: every <see cref="InstanceHosting.SyncInterval"/> (or at once when something changed) it
+/// reports them to the server and reconciles with the answer — starts what should run, stops what should not, restarts
+/// on a new restart generation, cleans up retired ones (their database dropped when asked), deletes releases no longer
+/// kept. Nothing outlives the runner: its servers run under the same lifeline as build steps, and a stopping runner
+/// stops them; a runner that starts again gets the whole set in its first answer and starts them again.
+/// </summary>
+internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions options, SandboxUids uids, ILogger log) : IAsyncDisposable
+{
+    readonly Dictionary<Guid, Hosted> _hosted = [];
+    readonly HashSet<Guid> _cleaned = [];
+    readonly HashSet<Guid> _paused = [];
+    readonly Dictionary<Guid, string> _ingestTokens = [];
+    readonly SemaphoreSlim _wake = new(0);
+    readonly Lock _gate = new();
+    readonly InstanceMetrics _metrics = new(client, options.Instances, log);
+    readonly PortPool _ports = new(options.Instances);
+    readonly Dictionary<Guid, long> _fresh = []; // releases being kept → the sync count after which the server knows them
+    long _syncs;
+
+    sealed record Hosted(InstanceProcess Process, LogBatcher Logs, int HttpPort, int GeventPort);
+
+    /// <summary>Something changed (a build's result, a state): sync now rather than at the next tick.</summary>
+    public void Wake()
+    {
+        if (_wake.CurrentCount == 0) _wake.Release();
+    }
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        var metrics = _metrics.RunAsync(Running, stopping);
+        while (!stopping.IsCancellationRequested)
+        {
+            try { await SyncOnceAsync(stopping); }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested) { break; }
+            catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException or TaskCanceledException or IOException)
+            {
+                log.LogWarning("Instance sync failed ({Message}); trying again shortly.", e.Message);
+            }
+            try { await _wake.WaitAsync(options.Instances.SyncInterval, stopping); }
+            catch (OperationCanceledException) { break; }
+        }
+        await metrics;
+        await StopAllAsync("the runner is stopping");
+    }
+
+    IReadOnlyList<(InstanceSpec Spec, InstanceProcess Process, RequestStats Requests)> Running()
+    {
+        lock (_gate)
+            return [.. _hosted.Values.Where(h => h.Process.State is "running" or "unhealthy")
+                .Select(h => (h.Process.Spec, h.Process, h.Process.Requests))];
+    }
+
+    /// <summary>
+    /// A build is keeping its release (<paramref name="reported"/> false), or has reported it (true): until a sync
+    /// that started after the report, no answer may delete it (one sent before the build's result does not list it).
+    /// </summary>
+    public void Protect(Guid buildId, bool reported)
+    {
+        lock (_gate) _fresh[buildId] = reported ? _syncs : long.MaxValue;
+    }
+
+    async Task SyncOnceAsync(CancellationToken ct)
+    {
+        List<InstanceReport> reports;
+        long sync;
+        lock (_gate)
+        {
+            sync = ++_syncs;
+            reports = [.. _hosted.Values.Select(h => h.Process.Report())];
+            reports.AddRange(_cleaned.Select(id => new InstanceReport(id, "stopped", null, null, null, null, 0, 0, null, null, null, Cleaned: true)));
+        }
+        var answer = await client.SyncInstancesAsync(new SyncRequest(options.Instances.AdvertisedAddress, reports, [.. _ingestTokens.Keys]), ct);
+        foreach (var (project, token) in answer.IngestTokens) _ingestTokens[project] = token;
+        _metrics.Tokens = new Dictionary<Guid, string>(_ingestTokens);
+        var wanted = answer.Instances.ToDictionary(s => s.InstanceId);
+        lock (_gate) _cleaned.IntersectWith(wanted.Keys); // the server forgets cleaned ones; so do we
+        // Each instance on its own: a slow stop (its grace) never holds up another's start.
+        List<Guid> gone;
+        lock (_gate) gone = [.. _hosted.Keys.Where(id => !wanted.ContainsKey(id))];
+        await Task.WhenAll([.. answer.Instances.Select(spec => ReconcileAsync(spec, ct)), .. gone.Select(id => ForgetAsync(id, "no longer placed on this runner"))]);
+        HashSet<Guid> inUse;
+        lock (_gate)
+        {
+            foreach (var (build, after) in _fresh.Where(f => f.Value < sync).ToList()) _fresh.Remove(build);
+            inUse = [.. _hosted.Values.Select(h => h.Process.Spec.BuildId), .. _fresh.Keys];
+        }
+        Releases.Prune(options.WorkDir, answer.KeepReleases.ToHashSet(), inUse);
+    }
+
+    async Task ReconcileAsync(InstanceSpec spec, CancellationToken ct)
+    {
+        Hosted? hosted;
+        lock (_gate) _hosted.TryGetValue(spec.InstanceId, out hosted);
+        if (spec.Retired)
+        {
+            lock (_gate) if (_cleaned.Contains(spec.InstanceId)) return;
+            if (hosted is not null) await ForgetAsync(spec.InstanceId, "retired");
+            if (spec.DropDatabase && options.Instances.Database is { } database)
+            {
+                try { await database.DropDatabaseAsync(spec.DatabaseName, ct); }
+                catch (Npgsql.NpgsqlException e)
+                {
+                    log.LogWarning("Instance {InstanceId}: its database {Database} could not be dropped yet ({Message}).", spec.InstanceId, spec.DatabaseName, e.Message);
+                    return;
+                }
+            }
+            lock (_gate) _cleaned.Add(spec.InstanceId);
+            Wake();
+            return;
+        }
+        bool paused;
+        lock (_gate) paused = _paused.Contains(spec.InstanceId);
+        var shouldRun = spec.Desired == "running" && !paused;
+        if (hosted is null)
+        {
+            if (shouldRun) Start(spec);
+            return;
+        }
+        var process = hosted.Process;
+        if (!shouldRun)
+        {
+            if (process.State != "stopped") await process.StopAsync(paused ? "stopped for a production update" : "stopped on request");
+            return;
+        }
+        // A new restart generation, or a start asked for after a stop or a failure: a fresh server.
+        if (spec.RestartGeneration != process.Generation || process.State == "stopped"
+            || (process.State == "failed" && spec.RestartGeneration != process.Generation))
+        {
+            await ForgetAsync(spec.InstanceId, "restarting on request");
+            Start(spec);
+        }
+    }
+
+    void Start(InstanceSpec spec)
+    {
+        var (http, gevent) = _ports.Take();
+        var mask = new SecretMask(spec.SecretNames.Select(name => spec.Env.TryGetValue(name, out var value) ? value : ""));
+        var logs = new LogBatcher(async (lines, ct) =>
+        {
+            try
+            {
+                await client.InstanceLogsAsync(spec.InstanceId, [.. lines.Select(l => new InstanceLogLine(l.Seq, l.Timestamp.UtcDateTime,
+                    Pipeline.OdooLogLine.Level(l.Text)?.ToString().ToUpperInvariant() ?? "INFO", l.Text))], ct);
+            }
+            catch (HttpRequestException e) when (!DispatchClient.IsTransient(e))
+            {
+                log.LogWarning("Instance {InstanceId}: the server refused log lines ({Message}); they are dropped.", spec.InstanceId, e.Message);
+            }
+
+        }, spec.LogSeqNext, new LogBatcherOptions() with { Redact = mask.IsEmpty ? null : mask.Apply });
+        var process = new InstanceProcess(new InstanceLaunch(spec, options, uids, http, gevent, logs), Wake, log);
+        lock (_gate) _hosted[spec.InstanceId] = new Hosted(process, logs, http, gevent);
+        log.LogInformation("Instance {InstanceId} of {Project}/{Branch} (build {BuildId}) starting on ports {Http}/{Gevent}.",
+            spec.InstanceId, spec.ProjectSlug, spec.Branch, spec.BuildId, http, gevent);
+        process.Start();
+    }
+
+    async Task ForgetAsync(Guid id, string reason)
+    {
+        Hosted? hosted;
+        lock (_gate) _hosted.Remove(id, out hosted);
+        if (hosted is null) return;
+        await hosted.Process.StopAsync(reason);
+        await hosted.Process.DisposeAsync();
+        await hosted.Logs.DisposeAsync();
+        _ports.Give(hosted.HttpPort, hosted.GeventPort);
+    }
+
+    /// <summary>
+    /// Stops the production server of a branch for its update (the existing update step then runs on its database) and
+    /// keeps it stopped until the handle is disposed; the server decides what runs next (the new release, or this one
+    /// again when the build failed).
+    /// </summary>
+    public async Task<IAsyncDisposable> PauseForUpdateAsync(Guid projectId, string branch, Guid buildId)
+    {
+        List<Hosted> targets;
+        lock (_gate)
+        {
+            targets = [.. _hosted.Values.Where(h => h.Process.Spec is { Stage: "production", Retired: false } s && s.ProjectId == projectId && s.Branch == branch)];
+            foreach (var target in targets) _paused.Add(target.Process.Spec.InstanceId);
+        }
+        foreach (var target in targets) await target.Process.StopAsync($"stopped for the update of build {buildId}");
+        return new Resume(this, [.. targets.Select(t => t.Process.Spec.InstanceId)]);
+    }
+
+    sealed class Resume(InstanceSupervisor supervisor, IReadOnlyList<Guid> ids) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            lock (supervisor._gate) supervisor._paused.ExceptWith(ids);
+            supervisor.Wake();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    async Task StopAllAsync(string reason)
+    {
+        List<Guid> ids;
+        lock (_gate) ids = [.. _hosted.Keys];
+        await Task.WhenAll(ids.Select(id => ForgetAsync(id, reason)));
+    }
+
+    public async ValueTask DisposeAsync() => await StopAllAsync("the runner is stopping");
+}

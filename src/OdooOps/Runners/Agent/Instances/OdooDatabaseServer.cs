@@ -1,0 +1,108 @@
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
+using OdooOps.Database;
+
+namespace OdooOps.Runners.Agent.Instances;
+
+/// <summary>
+/// The PostgreSQL server the runner host's Odoo databases live on (OPS_ODOO_DB), reached through an administrative
+/// role with CREATEDB and CREATEROLE that never leaves the runner. Each project gets a login role of its own that owns
+/// its databases, whose CONNECT is revoked from PUBLIC: one tenant's Odoo cannot open another's database. Its password
+/// is derived from the admin's (HMAC-SHA256 of the project id), so every runner sharing the server agrees on it without
+/// storing it, and it is set again at each use. Odoo gets the project role only, through PG* variables (never a command
+/// line, which `ps` shows to the host). A server reached over a Unix socket is shown to the sandbox as that one socket
+/// file at /run/postgresql; over TCP the sandbox's outbound network reaches it (not on the runner's loopback).
+/// </summary>
+public sealed class OdooDatabaseServer
+{
+    public const string ConnectionKey = "OPS_ODOO_DB";
+
+    /// <summary>Where the socket is shown inside the sandbox.</summary>
+    public const string SandboxSocketDir = "/run/postgresql";
+
+    /// <summary>The group every project role is in (pg_hba rules and grants can name it).</summary>
+    public const string TenantGroup = "odooops_odoo_tenants";
+
+    readonly NpgsqlConnectionStringBuilder _admin;
+
+    public OdooDatabaseServer(NpgsqlConnectionStringBuilder admin) => _admin = admin;
+
+    public static OdooDatabaseServer? From(string? connection) =>
+        string.IsNullOrWhiteSpace(connection) ? null : new OdooDatabaseServer(DatabaseUrl.Parse(connection.Trim()));
+
+    bool OverSocket => _admin.Host is { } host && host.StartsWith('/');
+    int Port => _admin.Port;
+
+    /// <summary>The socket file to bind into the sandbox (source on the host, target inside); none over TCP.</summary>
+    public IReadOnlyList<(string Source, string Target)> SocketBinds => OverSocket
+        ? [(Path.Combine(_admin.Host!, $".s.PGSQL.{Port}"), Path.Combine(SandboxSocketDir, $".s.PGSQL.{Port}"))]
+        : [];
+
+    public static string ProjectRole(Guid projectId) => "oo_" + projectId.ToString("N");
+
+    string ProjectPassword(Guid projectId) =>
+        Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(_admin.Password ?? ""),
+            Encoding.UTF8.GetBytes("odooops-project-role:" + projectId.ToString("D")))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>The variables Odoo (libpq under psycopg2) connects with: the project's role on this server.</summary>
+    public IReadOnlyDictionary<string, string> OdooEnvironment(Guid projectId) => new Dictionary<string, string>
+    {
+        ["PGHOST"] = OverSocket ? SandboxSocketDir : _admin.Host ?? "localhost",
+        ["PGPORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["PGUSER"] = ProjectRole(projectId),
+        ["PGPASSWORD"] = ProjectPassword(projectId),
+        ["PGDATABASE"] = "postgres",
+    };
+
+    /// <summary>The project's role (made or given its password again) and the database, owned by it, private to it.</summary>
+    public async Task EnsureDatabaseAsync(Guid projectId, string database, CancellationToken ct)
+    {
+        var role = ProjectRole(projectId);
+        await using var conn = await OpenAsync(ct);
+        await ExecAsync(conn, $"""
+            do $$
+            begin
+                if not exists (select 1 from pg_roles where rolname = '{TenantGroup}') then
+                    create role {TenantGroup} nologin;
+                end if;
+                if not exists (select 1 from pg_roles where rolname = '{role}') then
+                    create role {role} login nocreatedb nocreaterole in role {TenantGroup};
+                end if;
+            end $$
+            """, ct);
+        // The password is a literal in the statement (ALTER ROLE takes no parameters): it is base64url, nothing to escape.
+        await ExecAsync(conn, $"alter role {role} with login inherit password '{ProjectPassword(projectId)}'", ct);
+        // CREATE DATABASE … OWNER needs the admin to be a member of the owner.
+        await ExecAsync(conn, $"grant {role} to current_user", ct, ignore: "42710");
+        await using (var exists = new NpgsqlCommand("select 1 from pg_database where datname = $1", conn) { Parameters = { new() { Value = database } } })
+            if (await exists.ExecuteScalarAsync(ct) is null)
+                await ExecAsync(conn, $"create database {Quote(database)} owner {role} template template0 encoding 'UTF8'", ct, ignore: "42P04");
+        await ExecAsync(conn, $"revoke connect, temporary on database {Quote(database)} from public", ct);
+        await ExecAsync(conn, $"grant connect, temporary on database {Quote(database)} to {role}", ct);
+    }
+
+    /// <summary>Drops a retired instance's database, ending its sessions first.</summary>
+    public async Task DropDatabaseAsync(string database, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await ExecAsync(conn, $"drop database if exists {Quote(database)} with (force)", ct);
+    }
+
+    async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(_admin.ConnectionString) { Database = _admin.Database ?? "postgres", Pooling = false };
+        var conn = new NpgsqlConnection(builder.ConnectionString);
+        await conn.OpenAsync(ct);
+        return conn;
+    }
+
+    static async Task ExecAsync(NpgsqlConnection conn, string sql, CancellationToken ct, string? ignore = null)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        try { await cmd.ExecuteNonQueryAsync(ct); }
+        catch (PostgresException e) when (e.SqlState == ignore) { }
+    }
+
+    static string Quote(string name) => "\"" + name.Replace("\"", "\"\"") + "\"";
+}
