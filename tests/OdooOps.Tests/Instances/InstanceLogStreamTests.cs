@@ -54,7 +54,8 @@ public sealed class InstanceLogStreamTests(InstanceStreamFixture fx) : IClassFix
     [Fact]
     public async Task A_line_appended_after_subscribing_arrives_by_notification()
     {
-        var instance = await InstanceRows.InsertAsync(fx.Server.Owner, fx.ProjectId, "main");
+        var runner = await TestRunner.RegisterAsync(fx.Server.Owner, null, "instance-host");
+        var instance = await InstanceRows.InsertAsync(fx.Server.Owner, fx.ProjectId, "main", new(RunnerId: runner.Id));
         await InstanceRows.AppendAsync(fx.Server.Owner, instance, ("INFO", "before the stream"));
         await using var sse = await SseClient.OpenAsync(fx.Client(), $"/api/ops/instances/{instance}/logs/stream");
         Assert.Equal("text/event-stream", sse.Response.Content.Headers.ContentType?.MediaType);
@@ -62,7 +63,7 @@ public sealed class InstanceLogStreamTests(InstanceStreamFixture fx) : IClassFix
         Assert.Equal("running", state.Json.GetProperty("state").GetString());
 
         var clock = Stopwatch.StartNew();
-        var seq = await InstanceRows.AppendAsync(fx.Server.Owner, instance, ("ERROR", "odoo.http: boom"));
+        var seq = await InstanceRows.AppendAsRunnerAsync(fx.Server.Owner, runner.Id, instance, ("ERROR", "odoo.http: boom")); // the runner's own function
         var line = await NextAsync(sse, "line", TimeSpan.FromSeconds(20)); // well inside the watcher's 30 s: the notification brought it
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20));
         Assert.Equal(seq.ToString(), line.Id);

@@ -58,6 +58,20 @@ public static class InstanceRows
         return last;
     }
 
+    /// <summary>Appends lines the way the instance's runner does, through ops.append_instance_logs (which notifies itself); returns the last seq.</summary>
+    public static async Task<long> AppendAsRunnerAsync(NpgsqlConnectionStringBuilder owner, Guid runnerId, Guid instanceId, params (string Level, string Line)[] lines)
+    {
+        await using var conn = await Accounts.OpenAsync(owner);
+        var next = await conn.ExecuteScalarAsync<long>("select coalesce(max(seq), -1) + 1 from ops.instance_logs where instance_id = @instanceId", new { instanceId });
+        var seqs = Enumerable.Range(0, lines.Length).Select(i => next + i).ToArray();
+        await conn.ExecuteAsync("select ops.append_instance_logs(@runnerId, @instanceId, @seqs, @ts, @levels, @texts)", new
+        {
+            runnerId, instanceId, seqs, ts = lines.Select(_ => DateTime.UtcNow).ToArray(),
+            levels = lines.Select(l => l.Level).ToArray(), texts = lines.Select(l => l.Line).ToArray(),
+        });
+        return seqs[^1];
+    }
+
     public static async Task<T> ScalarAsync<T>(NpgsqlConnectionStringBuilder owner, string sql, object? args = null)
     {
         await using var conn = await Accounts.OpenAsync(owner);
