@@ -17,6 +17,7 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
     ProjectsCommand.Create(),
     BranchesCommand.Create(),
     BuildsCommand.Create(),
+    InstancesCommand.Create(),
     DoctorCommand.Create(),
     SecretsCommand.Create(),
     RunnerAgentCommand.Create(),

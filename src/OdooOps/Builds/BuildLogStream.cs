@@ -1,7 +1,6 @@
-using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.Features;
 using OdooOps.Database;
+using OdooOps.Server;
 
 namespace OdooOps.Builds;
 
@@ -18,7 +17,7 @@ namespace OdooOps.Builds;
 /// </summary>
 internal static class BuildLogStream
 {
-    public const string ContentType = "text/event-stream";
+    public const string ContentType = SseWriter.ContentType;
     const int Batch = 500;
 
     /// <summary>Writes the stream until the build ends, it becomes invisible to the user, or the client goes away.</summary>
@@ -26,20 +25,12 @@ internal static class BuildLogStream
         Guid userId, Guid buildId, long after, JsonSerializerOptions json)
     {
         var ct = http.RequestAborted;
-        var response = http.Response;
-        response.ContentType = $"{ContentType}; charset=utf-8";
-        response.Headers.CacheControl = "no-cache, no-transform";
-        response.Headers["X-Accel-Buffering"] = "no"; // nginx and friends: pass each event on as it comes
-        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-
         using var subscription = notifications.Subscribe(buildId); // before the first read: nothing slips in between
         string? status = null;
         var steps = new Dictionary<int, BuildStep>();
-        var quietSince = DateTime.UtcNow;
         try
         {
-            await response.StartAsync(ct);
-            await WriteTextAsync(response, "retry: 2000\n\n", ct); // EventSource reconnects after 2 s, sending Last-Event-ID
+            var sse = await SseWriter.StartAsync(http, () => settings.Heartbeat, ct);
             while (true)
             {
                 notifications.CountStreamRead();
@@ -51,37 +42,28 @@ internal static class BuildLogStream
                 }, ct);
                 if (round is null) return; // deleted, or no longer the user's to see
 
-                var text = new StringBuilder();
                 var more = round.Lines.Count > Batch;
                 // Lines first: a client sees a finished status only after the lines that led to it.
-                foreach (var line in round.Lines.Take(Batch))
-                {
-                    Event(text, "line", line.Seq, JsonSerializer.Serialize(line, json));
-                    after = line.Seq;
-                }
+                after = sse.Lines(round.Lines.Take(Batch), l => l.Seq, json, after);
                 foreach (var step in round.Steps.Where(s => !steps.TryGetValue(s.Seq, out var sent) || sent != s))
                 {
                     steps[step.Seq] = step;
-                    Event(text, "step", null, JsonSerializer.Serialize(step, json));
+                    sse.Event("step", null, JsonSerializer.Serialize(step, json));
                 }
                 if (!more && round.State.Status != status) // not while lines from before the change are still to come
                 {
                     status = round.State.Status;
-                    Event(text, "status", null, JsonSerializer.Serialize(new { status }, json));
+                    sse.Event("status", null, JsonSerializer.Serialize(new { status }, json));
                 }
                 if (!more && round.State.IsFinished)
                 {
                     var s = round.State;
-                    Event(text, "end", null, JsonSerializer.Serialize(new { status = s.Status, result_detail = s.ResultDetail, started_at = s.StartedAt, finished_at = s.FinishedAt }, json));
+                    sse.Event("end", null, JsonSerializer.Serialize(new { status = s.Status, result_detail = s.ResultDetail, started_at = s.StartedAt, finished_at = s.FinishedAt }, json));
                 }
-                if (text.Length > 0)
-                {
-                    await WriteTextAsync(response, text.ToString(), ct);
-                    quietSince = DateTime.UtcNow;
-                }
+                await sse.FlushAsync(ct);
                 if (more) continue;
                 if (round.State.IsFinished) return;
-                await WaitAsync(response, subscription, settings, () => quietSince, t => quietSince = t, ct);
+                await sse.WaitAsync(subscription, ct);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -94,36 +76,4 @@ internal static class BuildLogStream
     }
 
     sealed record Round(BuildLogStore.BuildState State, IReadOnlyList<BuildLogLine> Lines, IReadOnlyList<BuildStep> Steps);
-
-    /// <summary>Until woken; heartbeats go out whenever the stream was quiet that long.</summary>
-    static async Task WaitAsync(HttpResponse response, BuildLogNotifications.Subscription subscription, BuildLogStreamSettings settings,
-        Func<DateTime> quietSince, Action<DateTime> sent, CancellationToken ct)
-    {
-        while (true)
-        {
-            var now = DateTime.UtcNow;
-            var heartbeatAt = quietSince() + settings.Heartbeat;
-            if (now >= heartbeatAt)
-            {
-                await WriteTextAsync(response, ": heartbeat\n\n", ct);
-                sent(now);
-                continue;
-            }
-            if (await subscription.WaitAsync(heartbeatAt - now, ct)) return;
-        }
-    }
-
-    /// <summary>One event; data is JSON, so it is one line (JSON escapes line breaks in strings).</summary>
-    static void Event(StringBuilder text, string name, long? id, string data)
-    {
-        if (id is { } seq) text.Append("id: ").Append(seq).Append('\n');
-        text.Append("event: ").Append(name).Append('\n');
-        text.Append("data: ").Append(data).Append("\n\n");
-    }
-
-    static async Task WriteTextAsync(HttpResponse response, string text, CancellationToken ct)
-    {
-        await response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), ct);
-        await response.Body.FlushAsync(ct);
-    }
 }

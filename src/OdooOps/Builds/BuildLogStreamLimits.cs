@@ -17,6 +17,18 @@ internal sealed class BuildLogStreamLimits(BuildLogStreamSettings settings)
     /// <summary>Streams open in this process now.</summary>
     public int Open { get { lock (_gate) return _open; } }
 
+    /// <summary>A slot for one more stream of <paramref name="userId"/>, or null and the answer to give instead: 429 with
+    /// Retry-After and the reason.</summary>
+    public Slot? TryOpen(HttpContext http, Guid userId, out IResult? refused)
+    {
+        var slot = TryOpen(userId, out var refusal);
+        refused = null;
+        if (slot is not null) return slot;
+        http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        refused = TypedResults.Problem(refusal, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many live log streams");
+        return null;
+    }
+
     /// <summary>A slot for one more stream of <paramref name="userId"/>, or null and why not.</summary>
     public Slot? TryOpen(Guid userId, out string refusal)
     {

@@ -1,74 +1,11 @@
-using System.Diagnostics;
-using Dapper;
 using OdooOps.Database;
 
 namespace OdooOps.Builds;
 
 /// <summary>
-/// The fallback behind the notifications, one per server process: every OPS_BUILD_LOG_POLL_SECONDS (and at once after
-/// the listener reconnected) one query, <c>ops.build_log_marks</c>, over the builds that have live streams here, and a
-/// wake-up for the streams of each build whose status, last line or steps changed since the previous round (or that it
-/// sees for the first time). Streams read the database only when woken, so the database's load from live logs grows
-/// with the lines written, not with the streams open. Runs as ops_service; the woken streams read as their users.
+/// The build log streams' fallback behind the notifications: every OPS_BUILD_LOG_POLL_SECONDS one query,
+/// <c>ops.build_log_marks</c> (status, last line, steps), over the builds that have live streams here.
 /// </summary>
 internal sealed class BuildLogWatcher(BuildLogNotifications notifications, OpsDatabase db, BuildLogStreamSettings settings,
-    ILogger<BuildLogWatcher> log) : BackgroundService
-{
-    static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
-    const string Gone = "";
-    readonly Dictionary<Guid, string> _marks = [];
-    bool _failing;
-
-    protected override async Task ExecuteAsync(CancellationToken stop)
-    {
-        var last = Stopwatch.GetTimestamp();
-        while (!stop.IsCancellationRequested)
-        {
-            var left = settings.Poll - Stopwatch.GetElapsedTime(last);
-            if (left > TimeSpan.Zero)
-            {
-                // A second at a time at most, so that a changed interval applies without a restart.
-                try
-                {
-                    if (!await notifications.WaitForRoundRequestAsync(left < Tick ? left : Tick, stop)) continue;
-                }
-                catch (OperationCanceledException) { break; }
-            }
-            last = Stopwatch.GetTimestamp();
-            try
-            {
-                await RoundAsync(stop);
-                notifications.CountWatcherRound();
-                _failing = false;
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested) { break; }
-            catch (Exception e)
-            {
-                // The database may be down: the streams keep their clients and heartbeats, and the next round tries again.
-                if (!_failing) log.LogWarning("Looking for build log changes failed ({Message}); trying again every round.", e.Message);
-                _failing = true;
-            }
-        }
-    }
-
-    async Task RoundAsync(CancellationToken ct)
-    {
-        var watched = notifications.WatchedBuilds();
-        foreach (var id in _marks.Keys.Where(id => !watched.Contains(id)).ToList()) _marks.Remove(id);
-        if (watched.Count == 0) return;
-
-        Dictionary<Guid, string> marks;
-        await using (var conn = await db.Service.OpenConnectionAsync(ct))
-            marks = (await conn.QueryAsync<(Guid Id, string Mark)>(new CommandDefinition(
-                    "select build_id, mark from ops.build_log_marks(@ids)", new { ids = watched.ToArray() }, cancellationToken: ct)))
-                .ToDictionary(m => m.Id, m => m.Mark);
-        foreach (var id in watched)
-        {
-            // A build deleted meanwhile wakes its streams once: their read finds nothing and ends them.
-            var mark = marks.GetValueOrDefault(id, Gone);
-            if (_marks.TryGetValue(id, out var seen) && seen == mark) continue;
-            _marks[id] = mark;
-            notifications.Signal(id);
-        }
-    }
-}
+    ILogger<BuildLogWatcher> log)
+    : MarkWatcher(notifications, db, () => settings.Poll, log, "select build_id, mark from ops.build_log_marks(@ids)", "build log");

@@ -49,24 +49,14 @@ internal static class BuildLogsApi
     {
         // A reconnecting EventSource sends the id of the last event it got; it wins over the ?after= of the first URL.
         var v = new Validation();
-        long? from = after;
-        var lastEventId = http.Request.Headers["Last-Event-ID"].ToString();
-        if (lastEventId.Length > 0)
-        {
-            if (long.TryParse(lastEventId, out var seq)) from = seq;
-            else v.Add("Last-Event-ID", "Last-Event-ID must be the seq of a line.");
-        }
+        var from = SseWriter.ResumeAfter(http.Request, after, v);
         if (from is < -1) v.Add("after", "after must be -1 (from the start) or a line's seq.");
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
 
         var userId = user.UserId();
         // The slot first: a refused stream costs no database read, and it is held until the stream ends.
-        using var slot = limits.TryOpen(userId, out var refusal);
-        if (slot is null)
-        {
-            http.Response.Headers.RetryAfter = BuildLogStreamLimits.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return TypedResults.Problem(refusal, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many live log streams");
-        }
+        using var slot = limits.TryOpen(http, userId, out var refused);
+        if (slot is null) return refused!;
         if (await db.AsUserAsync(userId, (c, t) => BuildLogStore.StateAsync(c, t, buildId), ct) is null) return TypedResults.NotFound();
         await BuildLogStream.WriteAsync(http, db, notifications, settings, userId, buildId, from ?? -1, json.Value.SerializerOptions);
         return TypedResults.Empty;

@@ -5,8 +5,8 @@ namespace OdooOps.Database;
 
 /// <summary>
 /// The server process's one LISTEN connection, for every NOTIFY channel OdooOps uses: <c>ops_run_queue</c> (an
-/// enqueue: runners' long polls wake) and <c>ops_build_logs</c> (a build's log, steps or status changed: its log
-/// streams wake). Waiters take <see cref="Next"/> before they read the database, so a notification in between is not
+/// enqueue: runners' long polls wake), <c>ops_build_logs</c> (a build's log, steps or status changed: its log
+/// streams wake), <c>instance_logs</c> (an instance's log grew) and <c>instance_actions</c> (a person's instance action). Waiters take <see cref="Next"/> before they read the database, so a notification in between is not
 /// missed; channel handlers (<see cref="On"/>) fan payloads out further. When the connection drops every waiter and
 /// handler is woken (it may have missed something) and the service reconnects; waits also end at their timeouts, so a
 /// notification lost meanwhile only delays a reader, never strands it.
@@ -15,7 +15,11 @@ public sealed class PgNotifications(OpsDatabase database, ILogger<PgNotification
 {
     public const string RunQueue = "ops_run_queue";
     public const string BuildLogs = "ops_build_logs";
-    static readonly string[] Channels = [RunQueue, BuildLogs];
+    /// <summary>An instance's Odoo log grew (ops.append_instance_logs; payload: the instance id): its log streams wake.</summary>
+    public const string InstanceLogs = "instance_logs";
+    /// <summary>Someone started, stopped or restarted an instance (ops.request_instance_action; payload: the runner id).</summary>
+    public const string InstanceActions = "instance_actions";
+    static readonly string[] Channels = [RunQueue, BuildLogs, InstanceLogs, InstanceActions];
 
     /// <summary>The listener's application_name, so an operator (or a test) finds it in pg_stat_activity.</summary>
     public const string ApplicationName = "odooops listener";

@@ -6,6 +6,7 @@ using OdooOps.Branches;
 using OdooOps.Builds;
 using OdooOps.Database;
 using OdooOps.Health;
+using OdooOps.Instances;
 using OdooOps.Members;
 using OdooOps.Metrics;
 using OdooOps.Observability;
@@ -38,6 +39,7 @@ public static class ServerApp
         MetricJobs.PartitionMaintenance,
         MetricJobs.Retention,
         BuildLogRetentionJob.Job,
+        InstanceLogRetentionJob.Job,
         AdvisoryScanJob.Job,
         LeaseRescueJob.Job,
         WebhookDeliveryJob.Job,
@@ -75,13 +77,14 @@ public static class ServerApp
         builder.Services.AddSingleton<PgNotifications>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PgNotifications>());
         builder.Services.AddBuilds(builder.Configuration);
+        builder.Services.AddInstances(builder.Configuration);
         builder.Services.AddProjects();
         builder.Services.AddAdvisories(config);
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "OdooOps API";
-            doc.Info.Description = "Projects, branches, builds, members and tokens. Authenticate with a session cookie or 'Authorization: Bearer oo_pat_…'. Errors are RFC 9457 ProblemDetails.";
+            doc.Info.Description = "Projects, branches, builds, instances, members and tokens. Authenticate with a session cookie or 'Authorization: Bearer oo_pat_…'. Errors are RFC 9457 ProblemDetails.";
             return Task.CompletedTask;
         }));
         configure?.Invoke(builder);
@@ -129,6 +132,7 @@ public static class ServerApp
         api.MapBranchesApi();
         api.MapBranchInstanceApi();
         api.MapBuildsApi();
+        api.MapInstancesApi();
         api.MapMembersApi();
         api.MapInvitationsApi();
         api.MapTokensApi();

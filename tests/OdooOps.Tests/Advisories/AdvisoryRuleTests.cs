@@ -188,4 +188,51 @@ public sealed class AdvisoryRuleTests(AdvisoryWorld world) : IClassFixture<Advis
         world.Probe.Next = RuleScenario.Healthy;
         Assert.Equal(1, (await world.ScanAsync(RuleScenario.SystemProject)).GetProperty("advisories_resolved").GetInt32());
     }
+
+    [Fact]
+    public async Task Instance_failed_says_why_is_a_warning_off_production_and_ignores_instances_stopped_on_purpose()
+    {
+        var project = await world.NewProjectAsync();
+        var (main, staging, feature) = (await world.BranchAsync(project, "main"), await world.BranchAsync(project, "staging"), await world.BranchAsync(project, "feature-x"));
+        var args = new { project, main, staging, feature };
+        await world.Execute(RuleScenario.Instance("@staging", "staging", "failed", reason: "out of memory", restarts: 3), args);
+        await world.Execute(RuleScenario.Instance("@feature", "development", "failed", desired: "stopped", restarts: 2), args); // stopped on purpose since
+        await world.Execute(RuleScenario.Instance("@main", "production", "failed", restarts: 4) + "; update ops.instances set retired_at = now() where branch_id = @main", args);
+
+        await world.ScanAsync(project);
+
+        var advisory = Assert.Single(await world.AdvisoriesAsync(project, "instance_failed"));
+        Assert.Equal(("warning", staging, $"instance_failed:{staging}", 3d), (advisory.Severity, advisory.BranchId, advisory.Fingerprint, advisory.MeasuredValue));
+        Assert.Equal("Odoo instance of staging failed", advisory.Title);
+        Assert.Contains("The staging instance of staging (build ", advisory.Detail);
+        Assert.Contains("commit abc1234def) failed after 3 restart(s): out of memory.", advisory.Detail);
+
+        // Stopping it on purpose is an answer too.
+        await world.Execute("update ops.instances set desired = 'stopped' where branch_id = @staging", args);
+        Assert.Equal(1, (await world.ScanAsync(project)).GetProperty("advisories_resolved").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("update ops.instances set desired = 'stopped' where branch_id = @main")]
+    [InlineData("update ops.instances set desired = 'stopped', retired_at = now() where branch_id = @main")]
+    public async Task Metrics_missing_holds_its_peace_for_a_production_instance_stopped_on_purpose(string stopSql)
+    {
+        var s = RuleScenario.Named("metrics_missing");
+        var project = await world.NewProjectAsync();
+        var main = await world.BranchAsync(project, "main");
+        var args = new { project, main };
+        await world.Execute(RuleScenario.Instance("@main", "production", "running"), args);
+        await world.Execute(s.RaiseSql!, args);
+        await world.ScanAsync(project);
+        Assert.Single(await world.AdvisoriesAsync(project, "metrics_missing"), a => a.Status == "open");
+
+        await world.Execute(stopSql, args);
+        Assert.Equal(1, (await world.ScanAsync(project)).GetProperty("advisories_resolved").GetInt32());
+        Assert.DoesNotContain(await world.AdvisoriesAsync(project, "metrics_missing"), a => a.Status != "resolved");
+
+        // A current instance that should run but sends nothing is news again.
+        await world.Execute("update ops.instances set desired = 'running', retired_at = null where branch_id = @main", args);
+        await world.ScanAsync(project);
+        Assert.Single(await world.AdvisoriesAsync(project, "metrics_missing"), a => a.Status == "open");
+    }
 }

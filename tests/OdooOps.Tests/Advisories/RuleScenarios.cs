@@ -33,6 +33,14 @@ public sealed record RuleScenario(
             return $"(@project, {branch}, '{b.Status}', 'push', '{i + 1:x4}abc', {at}, {at}, {at}, {at})";
         }));
 
+    /// <summary>A successful build of <paramref name="branch"/> and its instance, as the runner side leaves them.</summary>
+    public static string Instance(string branch, string stage, string state, string desired = "running", string? reason = null, int restarts = 0) => $"""
+        insert into ops.builds (project_id, branch_id, status, trigger, commit_sha) values (@project, {branch}, 'success', 'push', 'abc1234def');
+        insert into ops.instances (project_id, branch_id, build_id, stage, state, reason, desired, restarts, database_name, is_current)
+        select @project, {branch}, id, '{stage}', '{state}', {(reason is null ? "null" : $"'{reason}'")}, '{desired}', {restarts}, 'odoo_' || substr(md5(random()::text), 1, 8), true
+          from ops.builds where branch_id = {branch} order by created_at desc limit 1
+        """;
+
     public static readonly IReadOnlyList<RuleScenario> All =
     [
         new("cpu_high", "main", "critical", "CPU averaged 93.5% over the last 15 minutes", 93.5,
@@ -44,6 +52,9 @@ public sealed record RuleScenario(
         new("metrics_missing", "main", "warning", "The last sample arrived 90 minutes ago", 90,
             RaiseSql: Samples("cpu_pct", 10, fromMinutesAgo: 120, toMinutesAgo: 90),
             ClearSql: Samples("cpu_pct", 10, fromMinutesAgo: 1, toMinutesAgo: 1)),
+        new("instance_failed", "main", "critical", "(build ", 5,
+            RaiseSql: Instance("@main", "production", "failed", reason: "crashed 5 times in 10 minutes", restarts: 5),
+            ClearSql: "update ops.instances set state = 'running', reason = null where project_id = @project"),
         new("production_build_failed", "main", "critical", "2 production build(s) in a row did not succeed", 2,
             RaiseSql: Builds("@main", ("success", 180), ("failed", 60), ("timed_out", 30)),
             ClearSql: Builds("@main", ("success", 1))),

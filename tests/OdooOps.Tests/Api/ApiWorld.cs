@@ -82,6 +82,14 @@ public sealed class ApiWorld(PostgresCluster cluster) : IAsyncLifetime
             """, new { t.ProjectId, status, sha = $"{Interlocked.Increment(ref _counter):x8}" });
     }
 
+    /// <summary>A running instance of the tenant's production branch, whichever it is now (the branch's current one from now on).</summary>
+    public async Task<Guid> NewProductionInstanceAsync(Tenant t)
+    {
+        await using var conn = await Accounts.OpenAsync(Factory.Owner);
+        var branch = await conn.ExecuteScalarAsync<string>("select name from ops.branches where project_id = @ProjectId and is_production", t);
+        return await Instances.InstanceRows.InsertAsync(Factory.Owner, t.ProjectId, branch!);
+    }
+
     public async Task<Guid> NewProjectAsync(Tenant t) => await Accounts.CreateProjectAsync(Factory.Owner, t.OrgId, Unique("p"));
 
     public async Task<Guid> NewOrgMemberAsync(Tenant t, string role = "viewer") =>
@@ -132,6 +140,7 @@ public sealed class ApiWorld(PostgresCluster cluster) : IAsyncLifetime
                 (select string_agg(t::text, ',' order by t.id) from ops.projects t where t.id <> ops.system_project_id()),
                 (select string_agg(t::text, ',' order by t.id) from ops.branches t),
                 (select string_agg(t::text, ',' order by t.id) from ops.builds t),
+                (select string_agg(t::text, ',' order by t.id) from ops.instances t),
                 (select string_agg(t::text, ',' order by t.org_id, t.user_id) from registry.org_members t),
                 (select string_agg(t::text, ',' order by t.project_id, t.user_id) from ops.project_members t where t.project_id <> ops.system_project_id()),
                 (select string_agg(concat_ws(':', id, name, scope, revoked_at), ',' order by id) from ops.api_tokens),

@@ -33,6 +33,16 @@ public sealed class CliSandbox : IDisposable
         return env;
     }
 
+    /// <summary>The CLI's error contract: a non-zero exit and exactly one "error: …" line on stderr, returned.</summary>
+    public static string OneLineError(CliRunner.Result r)
+    {
+        Assert.NotEqual(0, r.ExitCode);
+        var lines = r.Error.Trim().Split('\n');
+        Assert.True(lines.Length == 1, r.Error);
+        Assert.StartsWith("error: ", lines[0]);
+        return lines[0];
+    }
+
     public Task<CliRunner.Result> RunAsync(IEnumerable<string> args, IDictionary<string, string>? env = null, string? stdin = null) =>
         stdin is null ? CliRunner.RunAsync(args, Env(env)) : RunWithStdinAsync(args, Env(env), stdin);
 

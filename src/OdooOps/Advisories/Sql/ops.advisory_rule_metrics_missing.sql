@@ -1,5 +1,6 @@
 -- metrics_missing (warning): a production branch sent samples in the last metrics_lookback_hours (24) but none
--- in the last metrics_missing_minutes (15). Two steps, so that a healthy branch costs one index probe: the newest
+-- in the last metrics_missing_minutes (15), unless its current instance was stopped on purpose (desired 'stopped',
+-- or retired): a stopped instance sends nothing, and that is no news. Two steps, so that a healthy branch costs one index probe: the newest
 -- sample in the primary key's own order (project, metric, ts) is found at the first entry of a backward scan; only
 -- the few silent branches then have their last 24 hours searched for the latest sample.
 create or replace function ops.advisory_rule_metrics_missing(p_project_ids uuid[], p_inputs jsonb)
@@ -9,6 +10,8 @@ as $$
         select b.project_id, b.id, b.name
           from ops.branches b
          where b.project_id = any (p_project_ids) and b.stage = 'production' and b.archived_at is null
+           and not exists (select 1 from ops.instances i
+                            where i.branch_id = b.id and i.is_current and (i.desired = 'stopped' or i.retired_at is not null))
            and (select s.ts from ops.metric_samples s
                  where s.project_id = b.project_id and s.branch_id = b.id
                    and s.ts > now() - make_interval(mins => ops.advisory_threshold(p_inputs, 'metrics_missing_minutes', 15)::int)

@@ -36,15 +36,6 @@ public sealed class ClientVerbTests(ClientServerFixture fx) : IClassFixture<Clie
 
     Dictionary<string, string> As(string token) => new() { ["ODOOOPS_URL"] = fx.Server.Url, ["ODOOOPS_TOKEN"] = token };
 
-    static string OneLineError(CliRunner.Result r)
-    {
-        Assert.NotEqual(0, r.ExitCode);
-        var lines = r.Error.Trim().Split('\n');
-        Assert.True(lines.Length == 1, r.Error);
-        Assert.StartsWith("error: ", lines[0]);
-        return lines[0];
-    }
-
     [Fact]
     public async Task Login_with_a_password_stores_a_working_token_readable_by_the_user_alone_and_logout_revokes_it()
     {
@@ -83,20 +74,20 @@ public sealed class ClientVerbTests(ClientServerFixture fx) : IClassFixture<Clie
         Assert.Contains("revoked", logout.Output);
         Assert.False(JsonDocument.Parse(File.ReadAllText(_sandbox.ConfigFile)).RootElement.TryGetProperty("token", out _));
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/ops/me")).StatusCode);
-        Assert.Contains("not signed in: run odooops login", OneLineError(await _sandbox.RunAsync(["projects", "list"])));
+        Assert.Contains("not signed in: run odooops login", CliSandbox.OneLineError(await _sandbox.RunAsync(["projects", "list"])));
     }
 
     [Fact]
     public async Task Login_errors_are_one_line()
     {
         var wrong = await _sandbox.RunAsync(["login", "--url", fx.Server.Url, "--email", "admin@acme.test", "--password-stdin"], stdin: "not the password\n");
-        Assert.Contains("Wrong email or password", OneLineError(wrong));
+        Assert.Contains("Wrong email or password", CliSandbox.OneLineError(wrong));
         Assert.False(File.Exists(_sandbox.ConfigFile));
 
         var badToken = await _sandbox.RunAsync(["login", "--url", fx.Server.Url, "--token", "oo_pat_not-a-real-token"]);
-        Assert.Contains("refused the token", OneLineError(badToken));
+        Assert.Contains("refused the token", CliSandbox.OneLineError(badToken));
         var noTerminal = await _sandbox.RunAsync(["login", "--url", fx.Server.Url, "--email", "admin@acme.test"]);
-        Assert.Contains("--password-stdin", OneLineError(noTerminal));
+        Assert.Contains("--password-stdin", CliSandbox.OneLineError(noTerminal));
     }
 
     [Fact]
@@ -108,14 +99,14 @@ public sealed class ClientVerbTests(ClientServerFixture fx) : IClassFixture<Clie
 
         // ODOOOPS_TOKEN wins over the stored (viewer) token: the admin may create, the viewer may not.
         var asViewer = await _sandbox.RunAsync(["projects", "create", "--org", "acme", "--name", "Viewer Try", "--repo-url", "https://git.example/v.git"]);
-        Assert.Contains("Only organisation owners and admins", OneLineError(asViewer));
+        Assert.Contains("Only organisation owners and admins", CliSandbox.OneLineError(asViewer));
         var asAdmin = await _sandbox.RunAsync(["projects", "create", "--org", "acme", "--name", "Env Admin", "--repo-url", "https://git.example/e.git"],
             new Dictionary<string, string> { ["ODOOOPS_TOKEN"] = fx.AdminToken });
         Assert.True(asAdmin.ExitCode == 0, asAdmin.Error);
 
         // ODOOOPS_URL elsewhere: the stored token belongs to its own server and is not sent anywhere else.
         var elsewhere = await _sandbox.RunAsync(["projects", "list"], new Dictionary<string, string> { ["ODOOOPS_URL"] = "http://127.0.0.1:9" });
-        Assert.Contains("not signed in", OneLineError(elsewhere));
+        Assert.Contains("not signed in", CliSandbox.OneLineError(elsewhere));
     }
 
     [Fact]
@@ -144,9 +135,9 @@ public sealed class ClientVerbTests(ClientServerFixture fx) : IClassFixture<Clie
         Assert.Contains("shop-front", slugs);
 
         var duplicate = await _sandbox.RunAsync(["projects", "create", "--org", "acme", "--name", "Again", "--slug", "erp", "--repo-url", "https://git.example/a.git"], As(fx.AdminToken));
-        Assert.Contains("slug 'erp' is already used", OneLineError(duplicate));
+        Assert.Contains("slug 'erp' is already used", CliSandbox.OneLineError(duplicate));
         var noOrg = await _sandbox.RunAsync(["projects", "list", "--org", "nope"], As(fx.AdminToken));
-        Assert.Contains("org: No such organisation", OneLineError(noOrg));
+        Assert.Contains("org: No such organisation", CliSandbox.OneLineError(noOrg));
     }
 
     [Fact]
@@ -165,7 +156,7 @@ public sealed class ClientVerbTests(ClientServerFixture fx) : IClassFixture<Clie
 
         // A viewer may not; the API's refusal comes through as one line.
         var refused = await _sandbox.RunAsync(["branches", "move", "--project", "erp", "--branch", "staging", "--stage", "production"], As(fx.ViewerToken));
-        Assert.Contains("developer role", OneLineError(refused));
+        Assert.Contains("developer role", CliSandbox.OneLineError(refused));
 
         var moved = await _sandbox.RunAsync(["branches", "move", "--project", "erp", "--branch", "staging", "--stage", "production"], As(fx.AdminToken));
         Assert.True(moved.ExitCode == 0, moved.Error);
@@ -178,8 +169,8 @@ public sealed class ClientVerbTests(ClientServerFixture fx) : IClassFixture<Clie
         Assert.True(back.ExitCode == 0, back.Error);
         Assert.True(JsonDocument.Parse(back.Output).RootElement.GetProperty("is_production").GetBoolean());
 
-        Assert.Contains("--stage must be one of", OneLineError(await _sandbox.RunAsync(["branches", "move", "--project", "erp", "--branch", "main", "--stage", "prod"], As(fx.AdminToken))));
-        Assert.Contains("No branch 'nope'", OneLineError(await _sandbox.RunAsync(["branches", "move", "--project", "erp", "--branch", "nope", "--stage", "staging"], As(fx.AdminToken))));
-        Assert.Contains("No project 'ghost'", OneLineError(await _sandbox.RunAsync(["branches", "list", "--project", "ghost"], As(fx.AdminToken))));
+        Assert.Contains("--stage must be one of", CliSandbox.OneLineError(await _sandbox.RunAsync(["branches", "move", "--project", "erp", "--branch", "main", "--stage", "prod"], As(fx.AdminToken))));
+        Assert.Contains("No branch 'nope'", CliSandbox.OneLineError(await _sandbox.RunAsync(["branches", "move", "--project", "erp", "--branch", "nope", "--stage", "staging"], As(fx.AdminToken))));
+        Assert.Contains("No project 'ghost'", CliSandbox.OneLineError(await _sandbox.RunAsync(["branches", "list", "--project", "ghost"], As(fx.AdminToken))));
     }
 }

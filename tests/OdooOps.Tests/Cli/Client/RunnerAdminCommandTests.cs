@@ -16,15 +16,6 @@ public sealed partial class RunnerAdminCommandTests(RunnerAdminWorld world) : IC
     Task<CliRunner.Result> RunAs(string actor, params string[] args) =>
         _sandbox.RunAsync(["runners", .. args], env: new Dictionary<string, string> { ["ODOOOPS_URL"] = world.Server.Url, ["ODOOOPS_TOKEN"] = world.Tokens[actor] });
 
-    static string OneLineError(CliRunner.Result r)
-    {
-        Assert.NotEqual(0, r.ExitCode);
-        var lines = r.Error.Trim().Split('\n');
-        Assert.True(lines.Length == 1, r.Error);
-        Assert.StartsWith("error: ", lines[0]);
-        return lines[0];
-    }
-
     [GeneratedRegex("^oo_reg_[0-9A-Za-z]{43}$")]
     private static partial Regex RegistrationToken();
 
@@ -92,7 +83,7 @@ public sealed partial class RunnerAdminCommandTests(RunnerAdminWorld world) : IC
 
         Assert.True(revoked.ExitCode == 0, revoked.Error);
         Assert.NotNull(await world.ScalarAsync<DateTime?>("select revoked_at from ops.runner_registration_tokens where id = @Id", created));
-        Assert.Contains("No registration token", OneLineError(await RunAs("admin", "revoke-token", Guid.NewGuid().ToString(), "--org", "acme")));
+        Assert.Contains("No registration token", CliSandbox.OneLineError(await RunAs("admin", "revoke-token", Guid.NewGuid().ToString(), "--org", "acme")));
     }
 
     [Fact]
@@ -100,12 +91,12 @@ public sealed partial class RunnerAdminCommandTests(RunnerAdminWorld world) : IC
     {
         var count = await world.ScalarAsync<long>("select count(*) from ops.runner_registration_tokens");
 
-        Assert.Contains("admin", OneLineError(await RunAs("viewer", "token", "--org", "acme")));
-        Assert.Contains("--expires-in-hours must be between 1 and 720", OneLineError(await RunAs("admin", "token", "--org", "acme", "--expires-in-hours", "0")));
-        Assert.Contains("No organisation 'globex'", OneLineError(await RunAs("admin", "token", "--org", "globex")));
-        Assert.Contains("No runner named 'nope'", OneLineError(await RunAs("admin", "disable", "nope", "--org", "acme")));
+        Assert.Contains("admin", CliSandbox.OneLineError(await RunAs("viewer", "token", "--org", "acme")));
+        Assert.Contains("--expires-in-hours must be between 1 and 720", CliSandbox.OneLineError(await RunAs("admin", "token", "--org", "acme", "--expires-in-hours", "0")));
+        Assert.Contains("No organisation 'globex'", CliSandbox.OneLineError(await RunAs("admin", "token", "--org", "globex")));
+        Assert.Contains("No runner named 'nope'", CliSandbox.OneLineError(await RunAs("admin", "disable", "nope", "--org", "acme")));
         var guarded = await world.InsertRunnerAsync(world.OrgA, world.Unique("cli-guarded"), DateTime.UtcNow);
-        Assert.Contains("you are developer", OneLineError(await RunAs("developer", "disable", guarded.Id.ToString(), "--org", "acme")));
+        Assert.Contains("you are developer", CliSandbox.OneLineError(await RunAs("developer", "disable", guarded.Id.ToString(), "--org", "acme")));
         Assert.Null(await world.ScalarAsync<DateTime?>("select disabled_at from ops.runners where id = @Id", guarded));
 
         Assert.Equal(count, await world.ScalarAsync<long>("select count(*) from ops.runner_registration_tokens"));
