@@ -11,7 +11,7 @@ create or replace function ops.sync_runner_instances(p_runner_id uuid, p_address
 returns table (instance_id uuid, project_id uuid, project_slug text, branch_id uuid, branch text, stage text, build_id uuid,
                odoo_version text, desired text, restart_generation int, retired boolean, database_name text,
                drop_database boolean, workers int, cron_threads int, memory_mb int, cpus numeric, env jsonb,
-               secret_names text[], log_seq_next bigint, host_name text)
+               secret_names text[], log_seq_next bigint, branch_label text, project_label text)
 language plpgsql
 volatile
 security definer
@@ -84,7 +84,7 @@ begin
            coalesce((select pg_catalog.array_agg(v.name order by v.name) from ops.env_vars v
                       where v.project_id = i.project_id and v.stage = i.stage and v.is_secret), '{}'),
            greatest(i.log_seq_next, coalesce((select pg_catalog.max(l.seq) + 1 from ops.instance_logs l where l.instance_id = i.id), 0)),
-           br.host_label || '.' || p.host_label
+           br.host_label, p.host_label
       from ops.instances i
       join ops.projects p on p.id = i.project_id
       join ops.branches br on br.id = i.branch_id

@@ -33,21 +33,22 @@ internal static class InstanceDispatchStore
         public string Env { get; init; } = "{}";
         public string[] SecretNames { get; init; } = [];
         public long LogSeqNext { get; init; }
-        public string? HostName { get; init; }
+        public string? BranchLabel { get; init; }
+        public string? ProjectLabel { get; init; }
     }
 
     /// <summary>
     /// Reports in, specs out, in one transaction; then a fresh ingest token for every project the runner hosts and holds
     /// none of (its hash stored, the token itself only in this answer).
     /// </summary>
-    public static async Task<SyncResponse> SyncAsync(NpgsqlConnection c, Guid runnerId, SyncRequest request, Func<string?, string?> baseUrl)
+    public static async Task<SyncResponse> SyncAsync(NpgsqlConnection c, Guid runnerId, SyncRequest request, Func<string?, string?, string?> baseUrl)
     {
         var reports = JsonSerializer.Serialize(request.Instances ?? [], Json);
         await using var tx = await c.BeginTransactionAsync();
         var rows = (await c.QueryAsync<SpecRow>("""
             select instance_id, project_id, project_slug, branch_id, branch, stage, build_id, odoo_version, desired, restart_generation,
                    retired, database_name, drop_database, workers, cron_threads, memory_mb, cpus, env::text as env, secret_names,
-                   log_seq_next, host_name
+                   log_seq_next, branch_label, project_label
               from ops.sync_runner_instances(@runnerId, @address, @reports::jsonb)
             """, new { runnerId, address = request.Address, reports }, tx)).ToList();
         var tokens = new Dictionary<Guid, string>();
@@ -66,7 +67,7 @@ internal static class InstanceDispatchStore
             [.. rows.Select(r => new InstanceSpec(r.InstanceId, r.ProjectId, r.ProjectSlug, r.BranchId, r.Branch, r.Stage, r.BuildId,
                 r.OdooVersion, r.Desired, r.RestartGeneration, r.Retired, r.DatabaseName, r.DropDatabase, r.Workers, r.CronThreads,
                 r.MemoryMb, r.Cpus, JsonSerializer.Deserialize<Dictionary<string, string>>(r.Env) ?? [], r.SecretNames, r.LogSeqNext,
-                baseUrl(r.HostName)))],
+                baseUrl(r.BranchLabel, r.ProjectLabel)))],
             tokens, keep);
     }
 

@@ -18,7 +18,7 @@ internal static partial class RunnerDispatchApi
     }
 
     static async Task<Results<Ok<SyncResponse>, ValidationProblem>> SyncAsync(SyncRequest body, HttpContext http, OpsDatabase db,
-        IConfiguration config, CancellationToken ct)
+        Instances.InstanceUrls urls, CancellationToken ct)
     {
         var v = new Validation();
         var reports = body.Instances ?? [];
@@ -31,10 +31,9 @@ internal static partial class RunnerDispatchApi
         if (body.Address is { } address && (address.Length > 253 || !address.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or ':' or '-' or '[' or ']')))
             v.Add("address", "address must be a host name or an IP address.");
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
-        var domain = config["OPS_INSTANCES_DOMAIN"] is { Length: > 0 } d ? d.Trim().TrimEnd('.') : "localhost";
         await using var conn = await db.Service.OpenConnectionAsync(ct);
         return TypedResults.Ok(await InstanceDispatchStore.SyncAsync(conn, Runner(http).Id, body,
-            host => host is null ? null : $"{http.Request.Scheme}://{host}.{domain}{(http.Request.Host.Port is { } port ? $":{port}" : "")}"));
+            (branch, project) => urls.For(http.Request, branch, project)));
     }
 
     static async Task<Results<Ok<LogsAccepted>, ValidationProblem>> InstanceLogsAsync(Guid instanceId, InstanceLogsRequest body, HttpContext http,

@@ -5,12 +5,16 @@ namespace OdooOps.Runners.Agent.Instances;
 
 /// <summary>
 /// The host ports instances get (OPS_INSTANCE_PORTS): two per instance (HTTP and Odoo's gevent port), taken from a
-/// random place in the range, skipping those in use by this runner or bound by anything else on the host.
+/// random place in the range, skipping those in use by this runner or bound by anything else on the host. A port given
+/// back rests for a while before another instance gets it: until the server has seen the old instance stop, its route
+/// may still point there, and must not reach another tenant's server.
 /// </summary>
 internal sealed class PortPool(InstanceHosting hosting)
 {
     readonly HashSet<int> _taken = [];
+    readonly Dictionary<int, DateTime> _resting = [];
     readonly Lock _gate = new();
+    static readonly TimeSpan Rest = TimeSpan.FromMinutes(2);
 
     public (int Http, int Gevent) Take()
     {
@@ -19,7 +23,11 @@ internal sealed class PortPool(InstanceHosting hosting)
 
     public void Give(params int[] ports)
     {
-        lock (_gate) _taken.ExceptWith(ports);
+        lock (_gate)
+        {
+            _taken.ExceptWith(ports);
+            foreach (var port in ports) _resting[port] = DateTime.UtcNow + Rest;
+        }
     }
 
     int One()
@@ -29,7 +37,8 @@ internal sealed class PortPool(InstanceHosting hosting)
         for (var i = 0; i < count; i++)
         {
             var port = hosting.FirstPort + (start + i) % count;
-            if (_taken.Contains(port) || !Free(port)) continue;
+            if (_taken.Contains(port) || (_resting.TryGetValue(port, out var until) && until > DateTime.UtcNow) || !Free(port)) continue;
+            _resting.Remove(port);
             _taken.Add(port);
             return port;
         }
