@@ -6,7 +6,8 @@ namespace OdooOps.Database;
 /// <summary>
 /// The server process's one LISTEN connection, for every NOTIFY channel OdooOps uses: <c>ops_run_queue</c> (an
 /// enqueue: runners' long polls wake) and <c>ops_build_logs</c> (a build's log, steps or status changed: its log
-/// streams wake). Waiters take <see cref="Next"/> before they read the database, so a notification in between is not
+/// streams wake) and <c>ops_instance_routes</c> (an instance, a domain or a host label changed: the instance proxy's
+/// route cache is dropped). Waiters take <see cref="Next"/> before they read the database, so a notification in between is not
 /// missed; channel handlers (<see cref="On"/>) fan payloads out further. When the connection drops every waiter and
 /// handler is woken (it may have missed something) and the service reconnects; waits also end at their timeouts, so a
 /// notification lost meanwhile only delays a reader, never strands it.
@@ -15,7 +16,8 @@ public sealed class PgNotifications(OpsDatabase database, ILogger<PgNotification
 {
     public const string RunQueue = "ops_run_queue";
     public const string BuildLogs = "ops_build_logs";
-    static readonly string[] Channels = [RunQueue, BuildLogs];
+    public const string InstanceRoutes = "ops_instance_routes";
+    static readonly string[] Channels = [RunQueue, BuildLogs, InstanceRoutes];
 
     /// <summary>The listener's application_name, so an operator (or a test) finds it in pg_stat_activity.</summary>
     public const string ApplicationName = "odooops listener";
