@@ -68,11 +68,13 @@ public sealed class LiveServer : IAsyncDisposable
     }
 
     /// <param name="settings">Server settings for this test (e.g. shorter intervals), on top of the test defaults.</param>
-    public static async Task<LiveServer> StartAsync(PostgresCluster cluster, string prefix = "web", IDictionary<string, string?>? settings = null)
+    /// <param name="configure">Services to swap (e.g. a DNS resolver of the test's own).</param>
+    public static async Task<LiveServer> StartAsync(PostgresCluster cluster, string prefix = "web", IDictionary<string, string?>? settings = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var owner = await cluster.CreateDatabaseAsync(prefix);
         var database = OpsDatabase.Create(await LoginRoles.EnsureAsync(owner));
-        var app = TestHosts.Build(database, "http://127.0.0.1:0", settings: settings);
+        var app = TestHosts.Build(database, "http://127.0.0.1:0", configure, settings);
         await app.StartAsync();
         return new LiveServer(app, database, owner);
     }

@@ -85,6 +85,8 @@ internal static class InstanceProxySetup
     public static IServiceCollection AddInstanceProxy(this IServiceCollection services, IConfiguration config, WebSettings web)
     {
         services.AddHttpForwarder();
+        // The proxy logs an instance that does not answer in one line of its own; YARP would add a stack trace per request.
+        services.AddLogging(b => b.AddFilter("Yarp.ReverseProxy", LogLevel.Error));
         services.AddSingleton(InstanceProxySettings.From(config, web));
         services.AddSingleton<InstanceRoutes>();
         services.AddSingleton<InstanceProxy>();
