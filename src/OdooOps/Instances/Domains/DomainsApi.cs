@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OdooOps.Audit;
 using OdooOps.Auth;
@@ -72,6 +73,10 @@ internal static class DomainsApi
 
 internal static class DomainsSetup
 {
-    public static IServiceCollection AddInstanceDomains(this IServiceCollection services, IConfiguration config) =>
-        services.AddSingleton(DomainChecker.From(config));
+    /// <summary>The checker is made at start (a bad OPS_PUBLIC_ADDRESSES stops serve); a test's own stays.</summary>
+    public static IServiceCollection AddInstanceDomains(this IServiceCollection services, IConfiguration config)
+    {
+        services.TryAddSingleton(DomainChecker.From(config));
+        return services;
+    }
 }
