@@ -68,6 +68,15 @@ public sealed class CrossTenantMatrixTests(ApiWorld world) : IClassFixture<ApiWo
         new("webhook settings", "GET", "admin", HttpStatusCode.OK, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/projects/{t.ProjectId}/webhook", null)),
         new("rotate webhook secret", "POST", "admin", HttpStatusCode.OK, HttpStatusCode.NotFound,
             async (w, t) => ($"/api/ops/projects/{t.ProjectId}/webhook/rotate", null)),
+        // A development branch's domains: testers may manage them (not a production branch's: see DomainsApiTests).
+        new("list domains", "GET", "viewer", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/branches/{(await w.NewDomainAsync(t)).Branch}/domains", null)),
+        new("add domain", "POST", "tester", HttpStatusCode.Created, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/branches/{await w.NewBranchAsync(t.ProjectId)}/domains", new { name = w.Unique("new") + ".example.test" })),
+        new("remove domain", "DELETE", "tester", HttpStatusCode.NoContent, HttpStatusCode.NotFound,
+            async (w, t) => await w.NewDomainAsync(t) is var (b, d) ? ($"/api/ops/projects/{t.ProjectId}/branches/{b}/domains/{d}", null) : default),
+        new("check domain", "POST", "tester", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => await w.NewDomainAsync(t) is var (b, d) ? ($"/api/ops/projects/{t.ProjectId}/branches/{b}/domains/{d}/check", null) : default),
     ];
 
     public static TheoryData<string, string> Cases()
