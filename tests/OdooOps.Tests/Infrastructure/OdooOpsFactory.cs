@@ -113,6 +113,11 @@ static class TestHosts
             ["OPS_RUNNERS"] = "0", // runner tests start their own (TestServer has no port to reach)
             ["OPS_ALLOW_LOCAL_REPOS"] = "1", // test projects' repositories are folders; tests of the rule turn it off
         }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
-        return ServerApp.Build(urls, config, database, secrets ?? Secrets, configure);
+        // Domain checks resolve through the tests' own map, never the network; a test's configure may bring another.
+        return ServerApp.Build(urls, config, database, secrets ?? Secrets, b =>
+        {
+            b.Services.AddSingleton(OdooOps.Tests.Instances.Domains.TestDns.Default);
+            configure?.Invoke(b);
+        });
     }
 }

@@ -4,8 +4,11 @@ using Npgsql;
 namespace OdooOps.Instances.Domains;
 
 /// <param name="Verified">The name points at this server (its last conclusive check said so): the proxy routes it.</param>
-internal sealed record InstanceDomain(Guid Id, Guid ProjectId, Guid BranchId, string Name, bool Verified, DateTime? VerifiedAt,
+public sealed record InstanceDomain(Guid Id, Guid ProjectId, Guid BranchId, string Name, bool Verified, DateTime? VerifiedAt,
     DateTime? CheckedAt, string? CheckError, DateTime CreatedAt);
+
+/// <summary>A branch as the Domains page shows it.</summary>
+public sealed record DomainBranch(Guid Id, string Name, string Stage);
 
 /// <summary>Domains as the user sees them (RLS: projects they see); writes go through the ops.*_instance_domain functions.</summary>
 internal static class DomainStore
@@ -37,6 +40,12 @@ internal static class DomainStore
     /// <summary>Why the user may not manage this branch's domains (ops.domain_refusal); null when they may.</summary>
     public static Task<string?> RefusalAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid projectId, Guid branchId) =>
         c.ExecuteScalarAsync<string?>("select ops.domain_refusal(@projectId, @branchId)", new { projectId, branchId }, t);
+
+    /// <summary>The project's branches whose domains the user may manage (ops.domain_refusal has nothing to say).</summary>
+    public static async Task<IReadOnlyList<Guid>> ManageableBranchesAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid projectId) =>
+        (await c.QueryAsync<Guid>(
+            "select b.id from ops.branches b where b.project_id = @projectId and b.archived_at is null and ops.domain_refusal(@projectId, b.id) is null",
+            new { projectId }, t)).AsList();
 
     public static Task<Guid> OrgOfAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid projectId) =>
         c.ExecuteScalarAsync<Guid>("select org_id from ops.projects where id = @projectId", new { projectId }, t);
