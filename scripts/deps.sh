@@ -52,6 +52,15 @@ ensure_chromium() {
   fi
 }
 
+# The instance proxy's TLS example (docs/examples/nginx.conf) is tested with a real nginx in front of serve. The
+# package's own service is stopped at once: the test starts nginx with the example on ports of its own.
+ensure_nginx() {
+  if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+    apt_install nginx-light
+    if command -v service >/dev/null 2>&1; then service nginx stop >/dev/null 2>&1 || true; fi
+  fi
+}
+
 # The build runner checks repositories out with git, runs each step in a session of its own (setsid, util-linux)
 # and ends a dead runner's leftovers with pkill (procps). Every build runs in a sandbox: bubblewrap, slirp4netns for
 # its outbound network, python3 for the tests' memory-hog step.

@@ -148,6 +148,7 @@ public static class ServerApp
         api.MapRunnerLabelsApi();
         api.MapRunnerAdminApi(app.Configuration);
         api.MapDomainsApi();
+        app.MapInstanceTlsAsk();
 
         app.MapUi();
         return app;
