@@ -262,6 +262,30 @@ public sealed class InstanceProxyTests(PostgresCluster cluster)
         await WaitForAsync(async () => (await w.GetAsync("erp-a.example.com", "/healthz")).StatusCode == HttpStatusCode.OK, "the removed domain (the console's again)");
     }
 
+    [Fact]
+    public async Task The_tls_ask_endpoint_vouches_for_served_names_only_and_answers_the_proxy_only()
+    {
+        await using var w = await ProxyWorld.StartAsync(cluster, new Dictionary<string, string?>
+        {
+            ["OPS_PUBLIC_URL"] = "https://ops.example.test", ["OPS_TRUSTED_PROXIES"] = "127.0.0.1",
+        });
+        async Task<HttpStatusCode> AskAsync(string domain, string? forwardedFor = null)
+        {
+            var request = w.Request("127.0.0.1", $"/internal/tls-ask?domain={Uri.EscapeDataString(domain)}");
+            if (forwardedFor is not null) request.Headers.Add("X-Forwarded-For", forwardedFor);
+            return (await w.Http.SendAsync(request)).StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await AskAsync(HostA));
+        Assert.Equal(HttpStatusCode.OK, await AskAsync("ops.example.test"));
+        foreach (var name in new[] { "nope.erp-a.localhost", "erp-a.example.com" /* not verified */, "random.test", "localhost", "127.0.0.1", "" })
+            Assert.True(await AskAsync(name) == HttpStatusCode.NotFound, name);
+        await w.SqlAsync("update ops.instance_domains set verified_at = now()");
+        await WaitForAsync(async () => await AskAsync("erp-a.example.com") == HttpStatusCode.OK, "the verified domain vouched for");
+        // A client that came through the proxy is not the proxy.
+        Assert.Equal(HttpStatusCode.Forbidden, await AskAsync(HostA, forwardedFor: "198.51.100.7"));
+    }
+
     /// <summary>Polls a condition with a generous bound: a loaded machine may take seconds to deliver a notification.</summary>
     internal static async Task WaitForAsync(Func<Task<bool>> condition, string what)
     {
