@@ -52,12 +52,19 @@ ensure_chromium() {
   fi
 }
 
-# The instance proxy's TLS example (docs/examples/nginx.conf) is tested with a real nginx in front of serve. The
-# package's own service is stopped at once: the test starts nginx with the example on ports of its own.
-ensure_nginx() {
-  if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
-    apt_install nginx-light
-    if command -v service >/dev/null 2>&1; then service nginx stop >/dev/null 2>&1 || true; fi
+# The instance proxy's TLS examples (docs/examples/nginx.conf, Caddyfile) are tested with a real nginx and a real
+# Caddy in front of serve. The packages' own services are stopped at once: the tests start each with the example on
+# loopback ports of their own.
+ensure_proxies() {
+  local missing=()
+  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
+  command -v caddy >/dev/null 2>&1 || missing+=(caddy)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    apt_install "${missing[@]}"
+    if command -v service >/dev/null 2>&1; then
+      service nginx stop >/dev/null 2>&1 || true
+      service caddy stop >/dev/null 2>&1 || true
+    fi
   fi
 }
 
