@@ -7,8 +7,10 @@ namespace OdooOps.Instances.Domains;
 /// <summary>
 /// Does a name point at this server? It resolves the name (A and AAAA, as browsers would) and compares every address
 /// with this server's: OPS_PUBLIC_ADDRESSES (comma-separated addresses the names must point at, e.g. the public address
-/// of a NAT or load balancer in front), by default the addresses of this machine's interfaces that are up, loopback and
-/// link-local left out (a name resolving to 127.0.0.1 reaches each visitor's own machine, not this one). Every address
+/// of a NAT or load balancer in front), by default the public addresses of this machine's interfaces that are up:
+/// loopback, link-local and private ranges left out — a name resolving to 127.0.0.1 reaches each visitor's own machine,
+/// and a private address is most likely a name of the operator's own network (one the runners or a load balancer may
+/// use to reach the console), which a tenant must not be able to claim. Every address
 /// must be ours: a name that also points elsewhere sends part of its visitors there. Conclusive answers verify or
 /// unverify; a failed look-up (timeout, server failure) says so and decides nothing.
 /// </summary>
@@ -68,11 +70,20 @@ internal sealed class DomainChecker(Func<string, CancellationToken, Task<IPAddre
         return list;
     }
 
+    static readonly IPNetwork[] NotPublic =
+    [
+        IPNetwork.Parse("0.0.0.0/8"), IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("100.64.0.0/10"), IPNetwork.Parse("127.0.0.0/8"),
+        IPNetwork.Parse("169.254.0.0/16"), IPNetwork.Parse("172.16.0.0/12"), IPNetwork.Parse("192.168.0.0/16"),
+        IPNetwork.Parse("::1/128"), IPNetwork.Parse("fc00::/7"), IPNetwork.Parse("fe80::/10"),
+    ];
+
+    public static bool IsPublic(IPAddress a) => !NotPublic.Any(n => n.Contains(Plain(a)));
+
     static IReadOnlyList<IPAddress> InterfaceAddresses() =>
     [
         .. NetworkInterface.GetAllNetworkInterfaces()
             .Where(n => n.OperationalStatus == OperationalStatus.Up)
             .SelectMany(n => n.GetIPProperties().UnicastAddresses.Select(u => u.Address))
-            .Where(a => !IPAddress.IsLoopback(a) && !a.IsIPv6LinkLocal && !(a.AddressFamily == AddressFamily.InterNetwork && a.GetAddressBytes() is [169, 254, ..])),
+            .Where(IsPublic),
     ];
 }
