@@ -9,6 +9,7 @@ ensure_dotnet
 ensure_postgres
 ensure_runner_tools
 ensure_chromium
+ensure_proxies
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

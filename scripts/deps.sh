@@ -52,6 +52,22 @@ ensure_chromium() {
   fi
 }
 
+# The instance proxy's TLS examples (docs/examples/nginx.conf, Caddyfile) are tested with a real nginx and a real
+# Caddy in front of serve. The packages' own services are stopped at once: the tests start each with the example on
+# loopback ports of their own.
+ensure_proxies() {
+  local missing=()
+  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
+  command -v caddy >/dev/null 2>&1 || missing+=(caddy)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    apt_install "${missing[@]}"
+    if command -v service >/dev/null 2>&1; then
+      service nginx stop >/dev/null 2>&1 || true
+      service caddy stop >/dev/null 2>&1 || true
+    fi
+  fi
+}
+
 # The build runner checks repositories out with git, runs each step in a session of its own (setsid, util-linux)
 # and ends a dead runner's leftovers with pkill (procps). Every build runs in a sandbox: bubblewrap, slirp4netns for
 # its outbound network, python3 for the tests' memory-hog step, and psycopg2 (Debian's, the driver Odoo uses) for the

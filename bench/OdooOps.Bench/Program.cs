@@ -7,6 +7,7 @@ using OdooOps.Bench;
 //   dotnet run -c Release --project bench/OdooOps.Bench -- dispatch [--builds 200] [--pause-ms 20]
 //   dotnet run -c Release --project bench/OdooOps.Bench -- claim [--jobs 100000] [--seconds 10] [--batch 16]
 //   dotnet run -c Release --project bench/OdooOps.Bench -- sandbox [--builds 10]   (as root)
+//   dotnet run -c Release --project bench/OdooOps.Bench -- proxy [--seconds 10] [--clients 32] [--pause-ms 0]
 var verb = args.FirstOrDefault() ?? "help";
 var options = BenchOptions.Parse(args.Skip(1).ToArray());
 switch (verb)
@@ -23,6 +24,8 @@ switch (verb)
         return await ClaimBench.RunAsync(options);
     case "sandbox":
         return await SandboxBench.RunAsync(options with { Builds = args.Contains("--builds") ? options.Builds : 10 });
+    case "proxy":
+        return await ProxyBench.RunAsync(options with { PauseMs = args.Contains("--pause-ms") ? options.PauseMs : 0 });
     default:
         Console.WriteLine("""
             usage: odooops-bench <verb> [options]
@@ -32,6 +35,7 @@ switch (verb)
               dispatch [--builds N] [--pause-ms N]    trigger → runner has the job (p50/p95/max), long poll woken by NOTIFY
               claim    [--jobs N] [--seconds N] [--batch N]    queue claim+finish jobs/s, 1/4/8 workers, unbatched and batched
               sandbox  [--builds N]    a build of 20 trivial steps with and without the sandbox (as root): cost per step
+              proxy    [--seconds N] [--clients N] [--pause-ms N]    an instance's page (answered after N ms) straight and through serve's proxy by host name: p50/p95, req/s
             """);
         return verb == "help" ? 0 : 2;
 }

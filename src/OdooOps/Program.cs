@@ -16,6 +16,7 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
     LoginCommand.Logout(),
     ProjectsCommand.Create(),
     BranchesCommand.Create(),
+    DomainsCommand.Create(),
     BuildsCommand.Create(),
     InstancesCommand.Create(),
     DoctorCommand.Create(),

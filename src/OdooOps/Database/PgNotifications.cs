@@ -6,7 +6,9 @@ namespace OdooOps.Database;
 /// <summary>
 /// The server process's one LISTEN connection, for every NOTIFY channel OdooOps uses: <c>ops_run_queue</c> (an
 /// enqueue: runners' long polls wake), <c>ops_build_logs</c> (a build's log, steps or status changed: its log
-/// streams wake), <c>instance_logs</c> (an instance's log grew) and <c>instance_actions</c> (a person's instance action). Waiters take <see cref="Next"/> before they read the database, so a notification in between is not
+/// streams wake), <c>instance_logs</c> (an instance's log grew), <c>instance_actions</c> (a person's instance action) and
+/// <c>ops_instance_routes</c> (an instance, a domain or a host label changed: the instance proxy's route cache is
+/// dropped). Waiters take <see cref="Next"/> before they read the database, so a notification in between is not
 /// missed; channel handlers (<see cref="On"/>) fan payloads out further. When the connection drops every waiter and
 /// handler is woken (it may have missed something) and the service reconnects; waits also end at their timeouts, so a
 /// notification lost meanwhile only delays a reader, never strands it.
@@ -19,7 +21,9 @@ public sealed class PgNotifications(OpsDatabase database, ILogger<PgNotification
     public const string InstanceLogs = "instance_logs";
     /// <summary>Someone started, stopped or restarted an instance (ops.request_instance_action; payload: the runner id).</summary>
     public const string InstanceActions = "instance_actions";
-    static readonly string[] Channels = [RunQueue, BuildLogs, InstanceLogs, InstanceActions];
+    /// <summary>An instance, a domain, a host label or a runner's address changed: the instance proxy's route cache is dropped.</summary>
+    public const string InstanceRoutes = "ops_instance_routes";
+    static readonly string[] Channels = [RunQueue, BuildLogs, InstanceLogs, InstanceActions, InstanceRoutes];
 
     /// <summary>The listener's application_name, so an operator (or a test) finds it in pg_stat_activity.</summary>
     public const string ApplicationName = "odooops listener";

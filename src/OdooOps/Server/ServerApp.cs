@@ -7,6 +7,8 @@ using OdooOps.Builds;
 using OdooOps.Database;
 using OdooOps.Health;
 using OdooOps.Instances;
+using OdooOps.Instances.Domains;
+using OdooOps.Instances.Proxy;
 using OdooOps.Members;
 using OdooOps.Metrics;
 using OdooOps.Observability;
@@ -91,11 +93,14 @@ public static class ServerApp
         // After configure: tests set OPS_PUBLIC_URL / OPS_TRUSTED_PROXIES there.
         var web = WebSettings.From(builder.Configuration);
         builder.Services.AddSingleton(web);
+        builder.Services.AddInstanceProxy(builder.Configuration, web);
+        builder.Services.AddInstanceDomains(builder.Configuration);
         if (EmbeddedRunner.Capacity(builder.Configuration) > 0) builder.Services.AddHostedService<EmbeddedRunner>();
 
         var app = builder.Build();
         app.UseTrustedProxyHeaders(web); // before anything reads the client's address or scheme
         app.UseOpsObservability(); // then: times every request and sees its final status
+        app.UseInstanceProxy(); // then: an instance's name is the instance's, whatever the path (nothing below applies)
         app.UseSecurityHeaders(web);
         app.UseExceptionHandler();
         // Bare API errors (405, 415 …) become ProblemDetails; console pages render their own 404s.
@@ -148,6 +153,8 @@ public static class ServerApp
         root.MapRunnerDispatchApi();
         api.MapRunnerLabelsApi();
         api.MapRunnerAdminApi(app.Configuration);
+        api.MapDomainsApi();
+        app.MapInstanceTlsAsk();
 
         app.MapUi();
         return app;

@@ -132,6 +132,17 @@ public sealed class ApiWorld(PostgresCluster cluster) : IAsyncLifetime
     /// A digest of every row that an API call could change (token use times excluded: reads update them; so is the
     /// built-in system project, which the server's scheduled advisory scan creates whenever its 5-minute tick comes).
     /// </summary>
+    /// <summary>A custom domain (unverified) on a new development branch of the project; its branch and id.</summary>
+    public async Task<(Guid Branch, Guid Domain)> NewDomainAsync(Tenant t)
+    {
+        var branch = await NewBranchAsync(t.ProjectId);
+        await using var conn = await Accounts.OpenAsync(Factory.Owner);
+        var domain = await conn.ExecuteScalarAsync<Guid>(
+            "insert into ops.instance_domains (project_id, branch_id, name) values (@ProjectId, @branch, @name) returning id",
+            new { t.ProjectId, branch, name = Unique("shop") + ".example.test" });
+        return (branch, domain);
+    }
+
     public async Task<string> FingerprintAsync()
     {
         await using var conn = await Accounts.OpenAsync(Factory.Owner);
@@ -146,7 +157,8 @@ public sealed class ApiWorld(PostgresCluster cluster) : IAsyncLifetime
                 (select string_agg(concat_ws(':', id, name, scope, revoked_at), ',' order by id) from ops.api_tokens),
                 (select string_agg(t::text, ',' order by t.id) from registry.orgs t where t.id <> ops.system_org_id()),
                 (select string_agg(t::text, ',' order by t.project_id) from ops_private.project_webhooks t),
-                (select string_agg(t::text, ',' order by t.id) from ops.member_invitations t)))
+                (select string_agg(t::text, ',' order by t.id) from ops.member_invitations t),
+                (select string_agg(t::text, ',' order by t.id) from ops.instance_domains t)))
             """) ?? "";
     }
 

@@ -89,6 +89,15 @@ public sealed class CrossTenantMatrixTests(ApiWorld world) : IClassFixture<ApiWo
         new("move a branch to another host", "POST", "admin", HttpStatusCode.OK, HttpStatusCode.NotFound,
             async (w, t) => ($"/api/ops/projects/{t.ProjectId}/branches/{await w.NewBranchAsync(t.ProjectId, "staging")}/host",
                 new { runner_id = await NewRunnerAsync(w, t) })),
+        // A development branch's domains: testers may manage them (not a production branch's: see DomainsApiTests).
+        new("list domains", "GET", "viewer", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/branches/{(await w.NewDomainAsync(t)).Branch}/domains", null)),
+        new("add domain", "POST", "tester", HttpStatusCode.Created, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/branches/{await w.NewBranchAsync(t.ProjectId)}/domains", new { name = w.Unique("new") + ".example.test" })),
+        new("remove domain", "DELETE", "tester", HttpStatusCode.NoContent, HttpStatusCode.NotFound,
+            async (w, t) => await w.NewDomainAsync(t) is var (b, d) ? ($"/api/ops/projects/{t.ProjectId}/branches/{b}/domains/{d}", null) : default),
+        new("check domain", "POST", "tester", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => await w.NewDomainAsync(t) is var (b, d) ? ($"/api/ops/projects/{t.ProjectId}/branches/{b}/domains/{d}/check", null) : default),
     ];
 
     /// <summary>A runner of the tenant's organisation that serves instances (the owner makes it: ops_app writes no runner).</summary>

@@ -68,11 +68,13 @@ public sealed class LiveServer : IAsyncDisposable
     }
 
     /// <param name="settings">Server settings for this test (e.g. shorter intervals), on top of the test defaults.</param>
-    public static async Task<LiveServer> StartAsync(PostgresCluster cluster, string prefix = "web", IDictionary<string, string?>? settings = null)
+    /// <param name="configure">Services to swap (e.g. a DNS resolver of the test's own).</param>
+    public static async Task<LiveServer> StartAsync(PostgresCluster cluster, string prefix = "web", IDictionary<string, string?>? settings = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var owner = await cluster.CreateDatabaseAsync(prefix);
         var database = OpsDatabase.Create(await LoginRoles.EnsureAsync(owner));
-        var app = TestHosts.Build(database, "http://127.0.0.1:0", settings: settings);
+        var app = TestHosts.Build(database, "http://127.0.0.1:0", configure, settings);
         await app.StartAsync();
         return new LiveServer(app, database, owner);
     }
@@ -111,6 +113,11 @@ static class TestHosts
             ["OPS_RUNNERS"] = "0", // runner tests start their own (TestServer has no port to reach)
             ["OPS_ALLOW_LOCAL_REPOS"] = "1", // test projects' repositories are folders; tests of the rule turn it off
         }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
-        return ServerApp.Build(urls, config, database, secrets ?? Secrets, configure);
+        // Domain checks resolve through the tests' own map, never the network; a test's configure may bring another.
+        return ServerApp.Build(urls, config, database, secrets ?? Secrets, b =>
+        {
+            b.Services.AddSingleton(OdooOps.Tests.Instances.Domains.TestDns.Default);
+            configure?.Invoke(b);
+        });
     }
 }

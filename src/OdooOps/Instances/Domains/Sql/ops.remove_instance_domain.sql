@@ -1,0 +1,23 @@
+-- Removes a branch's custom domain and answers the row as it was (P0002 when the project has no such domain the
+-- user can see). The proxy stops routing the name at once (instance_domains_routes).
+create or replace function ops.remove_instance_domain(p_project_id uuid, p_domain_id uuid)
+returns ops.instance_domains
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_row ops.instance_domains;
+begin
+    select * into v_row from ops.instance_domains d where d.id = p_domain_id and d.project_id = p_project_id;
+    if not found then
+        raise exception 'domain % not found', p_domain_id using errcode = 'P0002';
+    end if;
+    perform ops_private.require_domain_access(p_project_id, v_row.branch_id);
+    delete from ops.instance_domains d where d.id = p_domain_id;
+    return v_row;
+end
+$$;
+revoke all on function ops.remove_instance_domain(uuid, uuid) from public, ops_app, ops_service;
+grant execute on function ops.remove_instance_domain(uuid, uuid) to ops_app;
