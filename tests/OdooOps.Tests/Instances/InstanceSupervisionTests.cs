@@ -54,7 +54,8 @@ public sealed class InstanceSupervisionTests(PostgresCluster cluster) : IAsyncLi
         var instance = await _world.DeployAsync("main");
         await PostAsync(instance.HttpPort!.Value, "/standin/hang");
         var restarted = await _world.WaitForInstanceAsync(instance.BuildId, i => i.Restarts >= 1);
-        Assert.Contains("stopped answering", (await LogLinesAsync(instance.Id)).Last(l => l.StartsWith("odooops:", StringComparison.Ordinal)));
+        await ProcessProbe.WaitUntilAsync(() => LogLinesAsync(instance.Id).Result.Any(l => l.StartsWith("odooops: the server stopped answering", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60), () => "no line says the server stopped answering");
         await _world.WaitForInstanceAsync(instance.BuildId, i => i.State == "running" && i.Restarts == restarted.Restarts);
     }
 

@@ -150,7 +150,7 @@ public sealed class OdooStandInTests(PostgresCluster cluster) : IAsyncLifetime
     {
         var role = $"nocreate_{Guid.NewGuid():N}"[..20];
         await using (var conn = await _world.SuperConnectAsync("postgres"))
-            await Dapper.SqlMapper.ExecuteAsync(conn, $"create role {role} login password 'pw'");
+            await Dapper.SqlMapper.ExecuteAsync(conn, $"create role {role} login password 'pw'; grant connect on database postgres to {role}");
         var env = _world.Env();
         env["PGUSER"] = role;
         env["PGPASSWORD"] = "pw";

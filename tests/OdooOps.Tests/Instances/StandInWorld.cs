@@ -48,6 +48,9 @@ public sealed class StandInWorld : IAsyncDisposable
         var world = new StandInWorld(cluster, root);
         await using var conn = await world.SuperConnectAsync("postgres");
         await conn.ExecuteAsync($"create role {world.Role} login createdb password '{world.Password}'");
+        // Odoo's maintenance connection (creating and listing databases) goes to "postgres", which the embedded
+        // default closes to PUBLIC once an instance test class has set it up in this shared cluster.
+        await conn.ExecuteAsync($"grant connect on database postgres to {world.Role}");
         world.SocketDir = (await conn.ExecuteScalarAsync<string>("show unix_socket_directories"))!.Split(',')[0].Trim();
         return world;
     }

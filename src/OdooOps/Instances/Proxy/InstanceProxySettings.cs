@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using OdooOps.Configuration;
 using OdooOps.Server;
 
@@ -14,20 +13,15 @@ namespace OdooOps.Instances.Proxy;
 /// known domain answer 404. <see cref="RouteCacheTtl"/>: how long a looked-up route is kept at most (notifications
 /// drop it as soon as it changes; this only bounds what a lost one could leave).
 /// </summary>
-internal sealed partial record InstanceProxySettings(string Domain, long MaxBodyBytes, string? ConsoleHost, TimeSpan RouteCacheTtl)
+internal sealed record InstanceProxySettings(string Domain, long MaxBodyBytes, string? ConsoleHost, TimeSpan RouteCacheTtl)
 {
-    public const string DomainKey = "OPS_INSTANCES_DOMAIN";
+    public const string DomainKey = InstanceHostSettings.DomainKey;
     public const string MaxBodyKey = "OPS_INSTANCES_MAX_BODY_MB";
     public const string RouteCacheKey = "OPS_INSTANCES_ROUTE_CACHE_SECONDS";
-    public const string DefaultDomain = "localhost";
 
     public static InstanceProxySettings From(IConfiguration config, WebSettings web)
     {
-        var domain = (config[DomainKey] ?? "").Trim().TrimEnd('.').ToLowerInvariant();
-        if (domain.Length == 0) domain = DefaultDomain;
-        if (domain.Length > 200 || !DnsName().IsMatch(domain))
-            throw new InvalidOperationException(
-                $"{DomainKey} must be a DNS name such as apps.example.com or localhost (got '{config[DomainKey]}').");
+        var domain = InstanceHostSettings.From(config).Domain;
         var consoleHost = web.PublicUrl?.IdnHost.TrimEnd('.').ToLowerInvariant();
         // The console under the instances' domain would be routed as an instance, and instances could set cookies for it.
         if (consoleHost is not null && consoleHost.EndsWith("." + domain, StringComparison.Ordinal))
@@ -37,7 +31,4 @@ internal sealed partial record InstanceProxySettings(string Domain, long MaxBody
         var ttl = TimeSpan.FromSeconds(OpsConfiguration.WholeNumber(config, RouteCacheKey, 10, 1, 3600));
         return new InstanceProxySettings(domain, maxBody, consoleHost, ttl);
     }
-
-    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")]
-    private static partial Regex DnsName();
 }
