@@ -24,7 +24,7 @@ public sealed partial class NulTextTests(ApiWorld world) : IClassFixture<ApiWorl
     }
 
     /// <summary>Log lines are relayed program output: their NUL is replaced, not refused (the runner log tests).</summary>
-    static readonly string[] Replaced = ["POST /api/runner/v1/jobs/{buildId}/logs lines[0].line"];
+    static readonly string[] Replaced = ["POST /api/runner/v1/jobs/{buildId}/logs lines[0].line", "POST /api/runner/v1/instances/{instanceId}/logs lines[0].line"];
 
     [Fact]
     public async Task Every_text_field_of_every_endpoint_refuses_a_nul_naming_the_field_and_changes_nothing()
@@ -43,7 +43,8 @@ public sealed partial class NulTextTests(ApiWorld world) : IClassFixture<ApiWorl
         {
             using var request = new HttpRequestMessage(new HttpMethod(c.Method), Fill(c.Path) + c.Query);
             if (c.Body is not null) request.Content = new StringContent(c.Body, Encoding.UTF8, "application/json");
-            if (c.Path.StartsWith("/api/runner/v1/jobs", StringComparison.Ordinal)) request.Headers.Authorization = new("Bearer", runner);
+            if (c.Path.StartsWith("/api/runner/v1/", StringComparison.Ordinal) && c.Path != RunnerProtocol.Register)
+                request.Headers.Authorization = new("Bearer", runner);
             else if (c.Path != RunnerProtocol.Register) request.Headers.Authorization = new("Bearer", world.Tokens["owner"]);
             using var response = await world.Client(null).SendAsync(request);
             var text = await response.Content.ReadAsStringAsync();

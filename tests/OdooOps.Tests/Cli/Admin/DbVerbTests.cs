@@ -47,7 +47,8 @@ public sealed class DbVerbTests(PostgresCluster cluster)
     {
         var cs = await cluster.CreateEmptyDatabaseAsync("clibackup");
         var scripts = Migrator.EmbeddedScripts();
-        await new Migrator(cs.ConnectionString).MigrateAsync(scripts: [.. scripts.Take(scripts.Count - 1)]);
+        // The schema of the previous version: its migrations only (today's SQL files may name tables it does not have yet).
+        await new Migrator(cs.ConnectionString).MigrateAsync(scripts: [.. scripts.Take(scripts.Count - 1)], sqlObjects: []);
         await using var conn = new NpgsqlConnection(cs.ConnectionString);
         await conn.ExecuteAsync("insert into registry.orgs (name) values ('Keep Me')");
         var dataDir = Path.Combine(Path.GetTempPath(), $"odooops-cli-{Guid.NewGuid():N}");

@@ -54,8 +54,8 @@ public sealed class InstanceHostsTests(PostgresCluster cluster)
 
     [Theory]
     [InlineData("example.test", "https://ops.example.test", "must not be a parent of the console's host")]
-    [InlineData("Not A Domain", null, "OPS_INSTANCES_DOMAIN must be a DNS name")]
-    [InlineData("-apps.example.test", null, "OPS_INSTANCES_DOMAIN must be a DNS name")]
+    [InlineData("Not A Domain", null, "is not a domain name")]
+    [InlineData("-apps.example.test", null, "is not a domain name")]
     public void A_bad_instances_domain_stops_the_server_with_one_line(string domain, string? publicUrl, string message)
     {
         var e = Assert.Throws<InvalidOperationException>(() => Settings(domain, publicUrl));
