@@ -44,8 +44,14 @@ public sealed class InstanceSupervisionTests(PostgresCluster cluster) : IAsyncLi
         Assert.Contains("exited 3 times within 10 minutes", failed.Reason);
         Assert.Contains("exit code 1", failed.Reason);
         await using var conn = await Accounts.OpenAsync(_world.World.Owner);
-        Assert.Contains(await conn.QueryAsync<string>("select line from ops.instance_logs where instance_id = @Id order by seq", new { instance.Id }),
-            line => line.StartsWith("odooops: the server exited", StringComparison.Ordinal));
+        await ProcessProbe.WaitUntilAsync(() => LogLinesAsync(instance.Id).Result.Any(l => l.StartsWith("odooops: the server exited", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60), () => "no line says the server exited");
+
+        // The advisory scan opens instance_failed for the production branch, critical, with the reason.
+        await _world.World.Service<OdooOps.Advisories.AdvisoryScanner>().ScanAsync(_world.World.ProjectId, CancellationToken.None);
+        var (severity, status) = await conn.QuerySingleAsync<(string, string)>(
+            "select severity, status from ops.advisories where project_id = @ProjectId and rule = 'instance_failed'", new { _world.World.ProjectId });
+        Assert.Equal(("critical", "open"), (severity, status));
     }
 
     [Fact]
@@ -62,17 +68,22 @@ public sealed class InstanceSupervisionTests(PostgresCluster cluster) : IAsyncLi
     [Fact]
     public async Task Its_log_and_its_samples_reach_the_server()
     {
+        await using (var setup = await Accounts.OpenAsync(_world.World.Owner))
+            await setup.ExecuteAsync(
+                "insert into ops.env_vars (project_id, stage, name, value, is_secret) values (@ProjectId, 'production', 'SMTP_PASSWORD', 'hunter2-secret', true)",
+                new { _world.World.ProjectId });
         var instance = await _world.DeployAsync("main");
         using (var http = new HttpClient())
             for (var i = 0; i < 5; i++) (await http.GetAsync($"http://127.0.0.1:{instance.HttpPort}/web/login")).EnsureSuccessStatusCode();
-        await PostAsync(instance.HttpPort!.Value, "/standin/log?level=ERROR&msg=boom");
+        await PostAsync(instance.HttpPort!.Value, "/standin/log?level=ERROR&msg=boom-hunter2-secret");
 
         await ProcessProbe.WaitUntilAsync(() => LogLinesAsync(instance.Id).Result.Any(l => l.Contains("\"GET /web/login HTTP/1.1\" 200")),
             TimeSpan.FromSeconds(60), () => "no werkzeug line in ops.instance_logs");
         await using var conn = await Accounts.OpenAsync(_world.World.Owner);
         await ProcessProbe.WaitUntilAsync(() => conn.ExecuteScalar<int>(
-                "select count(*) from ops.instance_logs where instance_id = @Id and level = 'ERROR' and line like '%boom%'", new { instance.Id }) == 1,
-            TimeSpan.FromSeconds(60), () => "the ERROR line is not stored with its level");
+                "select count(*) from ops.instance_logs where instance_id = @Id and level = 'ERROR' and line like '%boom-***%'", new { instance.Id }) == 1,
+            TimeSpan.FromSeconds(60), () => "the ERROR line is not stored with its level and its secret masked");
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*) from ops.instance_logs where line like '%hunter2%'"));
 
         // Samples every second (the test's interval): CPU, memory of the process tree, requests of the werkzeug lines.
         await ProcessProbe.WaitUntilAsync(() => conn.ExecuteScalar<int>(
