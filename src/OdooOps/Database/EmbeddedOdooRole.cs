@@ -7,8 +7,9 @@ namespace OdooOps.Database;
 /// The embedded default for instances' databases: the embedded cluster also holds the Odoo databases, administered
 /// by a role of their own (odooops_odoo: LOGIN CREATEDB CREATEROLE, never superuser, never one of OdooOps' roles) whose
 /// password lives in the data dir (odoo-db-password, 0600). The embedded runner reaches it over the cluster's Unix
-/// socket, which its sandboxes see as one socket file. OdooOps' own database and the maintenance database are closed
-/// to PUBLIC, so the per-project roles the runner makes cannot even connect to them.
+/// socket, which its sandboxes see as one socket file. OdooOps' own database is closed to PUBLIC, so the per-project
+/// roles the runner makes cannot even connect to it; the maintenance database ("postgres") only to their group, as Odoo
+/// needs it.
 /// </summary>
 internal static class EmbeddedOdooRole
 {
@@ -32,6 +33,10 @@ internal static class EmbeddedOdooRole
             $"revoke connect on database {ops} from public",
             "revoke connect on database postgres from public",
             $"grant connect on database postgres to {Name}",
+            // Odoo connects to "postgres" to look its database up and list databases (it cannot run without): the
+            // projects' roles may, and can do nothing there (no CREATE on its public schema since PostgreSQL 15).
+            $"do $$ begin if not exists (select 1 from pg_roles where rolname = '{Runners.Agent.Instances.OdooDatabaseServer.TenantGroup}') then create role {Runners.Agent.Instances.OdooDatabaseServer.TenantGroup} nologin; end if; end $$",
+            $"grant connect on database postgres to {Runners.Agent.Instances.OdooDatabaseServer.TenantGroup}",
         };
         // OdooOps' login roles keep their way in (a cluster where OdooOps has not run yet has none).
         statements.AddRange(LoginRoles.NamesFor(ops).Select(role =>

@@ -25,33 +25,38 @@ public sealed class InstanceIsolationTests(PostgresCluster cluster) : IAsyncLife
         var server = OdooDatabaseServer.From(_world.OdooDb)!;
         var (a, b) = (Guid.NewGuid(), Guid.NewGuid());
         var (dbA, dbB) = ($"oo-iso-{a:N}", $"oo-iso-{b:N}");
-        await server.EnsureDatabaseAsync(a, dbA, CancellationToken.None);
-        await server.EnsureDatabaseAsync(b, dbB, CancellationToken.None);
+        await server.EnsureDatabaseAsync(a, false, dbA, CancellationToken.None);
+        await server.EnsureDatabaseAsync(b, false, dbB, CancellationToken.None);
+        var prodA = $"oo-isop-{a:N}";
+        await server.EnsureDatabaseAsync(a, true, prodA, CancellationToken.None);
 
-        async Task<string> ConnectAsync(Guid project, string database)
+        async Task<string> ConnectAsync(Guid project, string database, bool production = false)
         {
-            var env = server.OdooEnvironment(project);
+            var env = server.OdooEnvironment(project, production);
             var builder = new NpgsqlConnectionStringBuilder
             {
                 Host = cluster.Server.SocketDirectory, Port = cluster.Server.Port, Username = env["PGUSER"], Password = env["PGPASSWORD"],
                 Database = database, Pooling = false,
             };
-            try
-            {
-                await using var conn = new NpgsqlConnection(builder.ConnectionString);
-                await conn.OpenAsync();
-                await conn.ExecuteAsync("create table if not exists t (id int)"); // it owns its database: Odoo makes its tables
-                return "ok";
-            }
+            await using var conn = new NpgsqlConnection(builder.ConnectionString);
+            try { await conn.OpenAsync(); }
             catch (PostgresException e) { return e.SqlState; }
+            try { await conn.ExecuteAsync("create table if not exists t (id int)"); } // it owns its database: Odoo makes its tables
+            catch (PostgresException e) { return "connected, " + e.SqlState; }
+            return "ok";
         }
 
         Assert.Equal("ok", await ConnectAsync(a, dbA));
         Assert.Equal("42501", await ConnectAsync(a, dbB)); // permission denied for database
         Assert.Equal("42501", await ConnectAsync(b, dbA));
         Assert.Equal("42501", await ConnectAsync(a, "odooops")); // OdooOps' own database
-        Assert.Equal("42501", await ConnectAsync(a, "postgres"));
+        // The maintenance database, which Odoo connects to for its database look-ups: open, and nothing to write there.
+        Assert.Equal("connected, 42501", await ConnectAsync(a, "postgres"));
         Assert.Equal("ok", await ConnectAsync(b, dbB));
+        // Production's data has a role of its own: the project's development and staging code cannot open it.
+        Assert.Equal("42501", await ConnectAsync(a, prodA));
+        Assert.Equal("ok", await ConnectAsync(a, prodA, production: true));
+        Assert.Equal("42501", await ConnectAsync(a, dbA, production: true));
     }
 
     [Fact]

@@ -117,4 +117,32 @@ public sealed class InstancePlacementTests(PostgresCluster cluster) : IAsyncLife
             Assert.Equal(System.Net.HttpStatusCode.NotFound, refused.StatusCode);
         }
     }
+    [Fact]
+    public async Task An_organisations_runner_cannot_point_the_proxy_at_loopback_metadata_or_another_runners_address()
+    {
+        var (orgRunnerId, orgRunner) = await RunnerAsync("tenant-host");
+        var (_, second) = await RunnerAsync("tenant-host-2");
+        using (orgRunner) using (second)
+        {
+            var instance = await InstanceAsync(orgRunnerId, "main", "production");
+            await ExecAsync("update ops.instances set is_current = true, http_port = 23001 where id = @instance", new { instance });
+            await ExecAsync("update ops.projects set host_label = 'app' where id = @ProjectId; update ops.branches set host_label = 'main' where project_id = @ProjectId and name = 'main'",
+                new { _world.ProjectId });
+            foreach (var address in new[] { "169.254.169.254", "127.0.0.1", "::1", "0.0.0.0", "metadata.google.internal" })
+            {
+                var refused = await Assert.ThrowsAsync<HttpRequestException>(() => orgRunner.SyncInstancesAsync(new SyncRequest(address, [], []), CancellationToken.None));
+                Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+            }
+            // Without an address, its instances are not routed: the proxy never guesses this host's loopback.
+            await orgRunner.SyncInstancesAsync(new SyncRequest(null, [], []), CancellationToken.None);
+            await using var conn = await Accounts.OpenAsync(_world.Owner);
+            Assert.Null(await conn.ExecuteScalarAsync<string?>("select address from ops.resolve_instance_host('app', 'main', null)"));
+
+            await orgRunner.SyncInstancesAsync(new SyncRequest("10.20.30.40", [], []), CancellationToken.None);
+            Assert.Equal("10.20.30.40", await conn.ExecuteScalarAsync<string?>("select address from ops.resolve_instance_host('app', 'main', null)"));
+            // Another runner cannot claim the same address (and so reach the first one's instances under its own names).
+            var taken = await Assert.ThrowsAsync<LeaseLostException>(() => second.SyncInstancesAsync(new SyncRequest("10.20.30.40", [], []), CancellationToken.None));
+            Assert.Contains("Another runner advertises 10.20.30.40", taken.Message); // 409
+        }
+    }
 }

@@ -56,7 +56,7 @@ public sealed class InstanceWorld : IAsyncDisposable
     public async Task StartRunnerAsync(Func<InstanceHosting, InstanceHosting>? adjust = null, string name = "host-1")
     {
         _runner = await World.StartRunnerAsync(_stop.Token, name: name, odooBin: OdooBin, instances: Hosting(adjust),
-            killGrace: TimeSpan.FromSeconds(5), log: RunnerLog);
+            killGrace: TimeSpan.FromSeconds(5), log: RunnerLog, shared: true); // the operator's: reached over loopback
     }
 
     public async Task StopRunnerAsync()

@@ -62,14 +62,18 @@ public sealed class RunnerWorld : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>An org registration token (oo_reg_…), as an org admin would create it.</summary>
-    public async Task<string> RegistrationTokenAsync(Guid? orgId = null)
+    public async Task<string> RegistrationTokenAsync(Guid? orgId = null, bool shared = false)
     {
         var token = AccessTokens.Create(RunnerProtocol.RegistrationTokenPrefix);
         await using var conn = await Accounts.OpenAsync(Owner);
         await conn.ExecuteAsync("insert into ops.runner_registration_tokens (org_id, token_hash) values (@org, @hash)",
-            new { org = orgId ?? OrgId, hash = AccessTokens.Hash(token) });
+            new { org = shared ? (Guid?)null : orgId ?? OrgId, hash = AccessTokens.Hash(token) });
         return token;
     }
+
+    /// <summary>A shared runner (the operator's, for every organisation): its instances may be reached over loopback.</summary>
+    public async Task<RunnerProtocol.Registered> RegisterSharedAsync(string name) =>
+        await DispatchClient.RegisterAsync(Url, new RunnerProtocol.RegisterRequest(await RegistrationTokenAsync(shared: true), name, [], 1, "test"));
 
     /// <summary>A registered runner's token (through the protocol's register call).</summary>
     public async Task<string> RunnerTokenAsync(string name = "test-runner", int capacity = 1, params string[] labels) =>
@@ -124,9 +128,10 @@ public sealed class RunnerWorld : IAsyncDisposable
     /// <param name="logQueue">Where the runner's log batchers report what they held and dropped.</param>
     public async Task<Task> StartRunnerAsync(CancellationToken stop, string name = "test-runner", int capacity = 1, TimeSpan? killGrace = null,
         string? odooBin = null, StepUser? stepUser = null, HttpMessageHandler? handler = null, LogQueueMeter? logQueue = null,
-        OdooOps.Runners.Agent.Sandbox.SandboxSettings? sandbox = null, OdooOps.Runners.Agent.Instances.InstanceHosting? instances = null, Microsoft.Extensions.Logging.ILogger? log = null)
+        OdooOps.Runners.Agent.Sandbox.SandboxSettings? sandbox = null, OdooOps.Runners.Agent.Instances.InstanceHosting? instances = null, Microsoft.Extensions.Logging.ILogger? log = null,
+        bool shared = false)
     {
-        var client = new DispatchClient(Url, await RunnerTokenAsync(name, capacity), handler);
+        var client = new DispatchClient(Url, shared ? (await RegisterSharedAsync(name)).Token : await RunnerTokenAsync(name, capacity), handler);
         var options = new RunnerOptions(name, capacity, [], Path.Combine(WorkDir, name))
             { KillGrace = killGrace ?? TimeSpan.FromSeconds(1), OdooBin = odooBin, StepUser = stepUser, LogQueue = logQueue,
               AllowLocalRepositories = true, Sandbox = sandbox ?? new() { LockDirectory = Path.Combine(WorkDir, "uid-locks") },

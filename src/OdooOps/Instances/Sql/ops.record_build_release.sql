@@ -29,7 +29,10 @@ begin
     select * into v_build from ops.builds b where b.id = p_build_id;
     select * into v_branch from ops.branches br where br.id = v_build.branch_id for update;
     select * into v_project from ops.projects p where p.id = v_build.project_id for update;
-    if v_branch.archived_at is not null or v_project.archived_at is not null then
+    -- A runner marked as serving no instances (builds only) gets none, nor an archived branch; the release the runner
+    -- kept is then not among the ones it keeps, and goes at its next sync.
+    if v_branch.archived_at is not null or v_project.archived_at is not null
+       or not (select r.serves_instances from ops.runners r where r.id = p_runner_id) then
         return null;
     end if;
     if exists (select 1 from ops.instances i where i.build_id = p_build_id) then

@@ -19,15 +19,37 @@ set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
-    v_new ops.instances;
+    v_new      ops.instances;
+    v_runner   ops.runners;
+    v_address  text;
+    v_inet     inet;
 begin
-    update ops.runners r
-       set instances_seen_at = pg_catalog.now(), last_seen_at = pg_catalog.now(),
-           instance_address = case when p_address ~ '^[A-Za-z0-9.:\[\]-]{1,253}$' then p_address end
-     where r.id = p_runner_id and r.disabled_at is null;
+    select * into v_runner from ops.runners r where r.id = p_runner_id and r.disabled_at is null for update;
     if not found then
         raise exception 'Unknown or disabled runner.' using errcode = 'OOR01';
     end if;
+    -- The proxy connects where the runner says: an organisation's runner (run by a tenant) may name neither this
+    -- host's loopback, link-local (cloud metadata) nor unspecified addresses, nor an address another runner holds;
+    -- without one its instances are not routed. The embedded runner and shared runners (the operator's) may use loopback.
+    v_address := nullif(pg_catalog.btrim(p_address), '');
+    if v_address is not null and v_runner.org_id is not null and not v_runner.embedded then
+        if v_address !~ '^[0-9a-fA-F.:]{2,45}$' then
+            raise exception 'An organisation''s runner advertises an IP address (OPS_INSTANCE_ADDRESS), not "%".', v_address
+                using errcode = '22023', column = 'address';
+        end if;
+        v_inet := v_address::inet;
+        if v_inet <<= '127.0.0.0/8' or v_inet <<= '169.254.0.0/16' or v_inet <<= '0.0.0.0/8' or v_inet <<= '224.0.0.0/4'
+           or v_inet = '::1' or v_inet <<= 'fe80::/10' or v_inet = '::' or v_inet <<= 'ff00::/8' then
+            raise exception 'An organisation''s runner cannot advertise % (loopback, link-local, unspecified or multicast).', v_address
+                using errcode = '22023', column = 'address';
+        end if;
+        if exists (select 1 from ops.runners o where o.instance_address = v_address and o.id <> p_runner_id) then
+            raise exception 'Another runner advertises %.', v_address using errcode = '23505', column = 'address';
+        end if;
+    end if;
+    update ops.runners r
+       set instances_seen_at = pg_catalog.now(), last_seen_at = pg_catalog.now(), instance_address = v_address
+     where r.id = p_runner_id;
 
     -- A cleaned report only says so: what the instance last was stays as reported before.
     update ops.instances i
@@ -43,7 +65,8 @@ begin
            as x(instance_id uuid, state text, reason text, http_port int, gevent_port int, pid int, restarts int,
                 started_at timestamptz, ready_at timestamptz, stopped_at timestamptz, cleaned boolean)
      where i.id = x.instance_id and i.runner_id = p_runner_id and i.cleaned_at is null and not coalesce(x.cleaned, false)
-       and x.state in ('starting', 'running', 'unhealthy', 'stopping', 'stopped', 'failed');
+       and x.state in ('starting', 'running', 'unhealthy', 'stopping', 'stopped', 'failed')
+       and coalesce(x.http_port, 1024) between 1024 and 65535 and coalesce(x.gevent_port, 1024) between 1024 and 65535;
 
     -- switch: the newest running, not yet current, instance of a development or staging branch takes over.
     for v_new in
@@ -74,6 +97,20 @@ begin
       from ops.projects p
      where p.id = i.project_id and i.runner_id = p_runner_id and i.retired_at is null
        and i.expires_at is not null and i.expires_at <= pg_catalog.now();
+
+    -- Instances of archived branches or projects stop for good (nothing routes to them any more).
+    update ops.instances i
+       set desired = 'stopped', retired_at = pg_catalog.now(), is_current = false,
+           reason = 'stopped: its branch or project was archived'
+      from ops.branches b join ops.projects p on p.id = b.project_id
+     where b.id = i.branch_id and i.runner_id = p_runner_id and i.retired_at is null
+       and (b.archived_at is not null or p.archived_at is not null);
+
+    -- The runner's ingest tokens of projects it no longer hosts stop working.
+    update ops.ingest_tokens t set revoked_at = pg_catalog.now()
+     where t.runner_id = p_runner_id and t.revoked_at is null
+       and not exists (select 1 from ops.instances i where i.runner_id = p_runner_id and i.project_id = t.project_id
+                          and i.retired_at is null);
 
     return query
     select i.id, i.project_id, p.slug, i.branch_id, br.name, i.stage, i.build_id, p.runtime_version, i.desired,

@@ -34,8 +34,11 @@ internal sealed record RunnerOptions(string Name, int Capacity, IReadOnlyList<st
     /// <summary>How this runner hosts instances (OPS_RUNNER_INSTANCES, OPS_INSTANCE_*, OPS_ODOO_DB).</summary>
     public Instances.InstanceHosting Instances { get; init; } = new() { Enabled = false };
 
-    /// <summary>Whether this runner can host instances: enabled, with Odoo and a database server for it.</summary>
-    public bool HostsInstances => Instances.Enabled && OdooBin is { Length: > 0 } && Instances.Database is not null;
+    /// <summary>
+    /// Whether this runner can host instances: enabled, with Odoo and a database server for it, and sandboxed (a tenant's
+    /// server for days as the runner's own user would read its token and its host).
+    /// </summary>
+    public bool HostsInstances => Instances.Enabled && OdooBin is { Length: > 0 } && Instances.Database is not null && Sandbox.Enabled;
 
     /// <summary>Where the builds' log batchers report what they held and dropped (none: not measured).</summary>
     public LogQueueMeter? LogQueue { get; init; }
@@ -89,12 +92,19 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
             var release = await KeepReleaseAsync(job, state, result, logs);
             logs.Add(LogStream.System, $"Result: {result}{(detail.Length > 0 ? $" — {detail}" : "")}", DateTimeOffset.UtcNow);
             await ReportAsync(job, logs, result, detail, release);
+            state.ReleaseRecorded = release is not null;
             if (release is not null) instances!.Protect(job.BuildId, reported: true);
             instances?.Wake();
         }
         finally
         {
             if (state.Paused is { } paused) await paused.DisposeAsync();
+            if (state.DatabaseMade && !state.ReleaseRecorded && options.Instances.Database is { } odooDb)
+            {
+                // A failed, cancelled or handed-back build's own database: no instance will run on it.
+                try { await odooDb.DropDatabaseAsync(state.Database!, CancellationToken.None); }
+                catch (Npgsql.NpgsqlException e) { log.LogWarning("Build {BuildId}: its database {Database} could not be dropped ({Message}).", job.BuildId, state.Database, e.Message); }
+            }
             await reported.CancelAsync();
             await heartbeat;
             // Whatever the build started ends here, before its workspace is kept or deleted.
@@ -290,8 +300,10 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
         if (instances is not null && options.Instances.Database is { } odooDb)
         {
             // The build's Odoo works on the database its instance will run on, as the project's own database role.
-            await odooDb.EnsureDatabaseAsync(job.ProjectId, database, ct);
-            foreach (var (name, value) in odooDb.OdooEnvironment(job.ProjectId)) env[name] = value;
+            var production = job.Stage == "production";
+            await odooDb.EnsureDatabaseAsync(job.ProjectId, production, database, ct);
+            state.DatabaseMade = !production;
+            foreach (var (name, value) in odooDb.OdooEnvironment(job.ProjectId, production)) env[name] = value;
             state.Sandbox?.AlsoBind(odooDb.SocketBinds);
             if (job.Stage == "production")
                 state.Paused = await instances.PauseForUpdateAsync(job.ProjectId, job.Branch, job.BuildId);
@@ -354,6 +366,10 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
         public BuildSandbox? Sandbox { get; set; }
         public string? Checkout { get; set; }
         public string? Database { get; set; }
+
+        /// <summary>The runner made a development or staging database for this build: it goes unless an instance took it.</summary>
+        public bool DatabaseMade { get; set; }
+        public bool ReleaseRecorded { get; set; }
 
         /// <summary>The production instance stopped for this build's update, started again (or replaced) when it ends.</summary>
         public IAsyncDisposable? Paused { get; set; }

@@ -19,7 +19,9 @@ internal sealed class RunnerAgent(DispatchClient client, RunnerOptions options, 
         var supervising = supervisor?.RunAsync(stopping) ?? Task.CompletedTask;
         if (supervisor is null && options.Instances.Enabled)
             log.LogInformation("Runner {Name} hosts no instances: {Why}.", options.Name,
-                options.OdooBin is not { Length: > 0 } ? $"no odoo-bin ({EmbeddedRunner.OdooBinKey})" : $"no database server for Odoo ({Instances.OdooDatabaseServer.ConnectionKey})");
+                options.OdooBin is not { Length: > 0 } ? $"no odoo-bin ({EmbeddedRunner.OdooBinKey})"
+                : options.Instances.Database is null ? $"no database server for Odoo ({Instances.OdooDatabaseServer.ConnectionKey})"
+                : $"it runs unsandboxed ({Sandbox.SandboxSettings.UnsandboxedKey})");
         var executor = new BuildExecutor(client, options, log, supervisor);
         var running = new List<Task>();
         var stopped = Task.Delay(Timeout.Infinite, stopping); // one registration on the token, not one per wait

@@ -3,7 +3,8 @@
 -- belongs to one branch of one project, and projects.host_label and instance_domains.name are unique across all
 -- organisations). No row: nobody owns the name. A row: the branch (archived projects and branches own nothing),
 -- whether the name is verified (labels always are), and its current instance, if any: state, reason and where its
--- ports are (address null when no runner holds it: never guess a host).
+-- ports are (address null when no runner holds it, or when an organisation's runner advertised none: never guess a
+-- host; loopback only for the embedded runner and shared runners, which the server's operator runs).
 -- SECURITY DEFINER for the service login, which has no table privileges; it sees names and ports, nothing else.
 create or replace function ops.resolve_instance_host(p_project_label text, p_branch_label text, p_domain text)
 returns table (branch_id uuid, verified boolean, instance_id uuid, state text, reason text, address text,
@@ -32,7 +33,9 @@ as $$
            and b.archived_at is null
     )
     select o.id, o.verified, i.id, i.state, i.reason,
-           case when r.id is null then null else coalesce(r.instance_address, '127.0.0.1') end,
+           case when r.id is null then null
+                when r.instance_address is not null then r.instance_address
+                when r.embedded or r.org_id is null then '127.0.0.1' end,
            i.http_port, i.gevent_port
       from owner o
       left join ops.instances i on i.branch_id = o.id and i.project_id = o.project_id and i.is_current and i.retired_at is null

@@ -23,10 +23,19 @@ internal sealed class InstanceLaunch
     {
         (Spec, _options, _uids, HttpPort, GeventPort, Logs) = (spec, options, uids, httpPort, geventPort, logs);
         ReleaseDir = Releases.Folder(options.WorkDir, spec.BuildId);
-        DataDir = Path.Combine(Path.GetFullPath(options.WorkDir), "instances", spec.BranchId.ToString("D"), "data");
+        DataDir = DataDirOf(options.WorkDir, spec);
     }
 
+    /// <summary>
+    /// The filestore's folder: production's is the branch's, kept across releases (they share the database);
+    /// a development or staging instance has its own database, so its own folder, deleted with it.
+    /// </summary>
+    public static string DataDirOf(string workDir, InstanceSpec spec) =>
+        Path.Combine(Path.GetFullPath(workDir), "instances", spec.BranchId.ToString("D"),
+            spec.Stage == "production" ? "data" : spec.InstanceId.ToString("D"));
+
     public InstanceSpec Spec { get; }
+    bool Production => Spec.Stage == "production";
     public InstanceHosting Hosting => _options.Instances;
     public int HttpPort { get; }
     public int GeventPort { get; }
@@ -53,7 +62,7 @@ internal sealed class InstanceLaunch
             throw new InvalidOperationException($"No database server for Odoo is configured on this runner ({OdooDatabaseServer.ConnectionKey}).");
         if (!Directory.Exists(ReleaseDir)) throw new InvalidOperationException($"The release of build {Spec.BuildId} is not on this runner any more.");
         Directory.CreateDirectory(DataDir);
-        await database.EnsureDatabaseAsync(Spec.ProjectId, Spec.DatabaseName, ct);
+        await database.EnsureDatabaseAsync(Spec.ProjectId, Production, Spec.DatabaseName, ct);
         if (!_options.Sandbox.Enabled) return null;
         var settings = _options.Sandbox with
         {
@@ -100,7 +109,7 @@ internal sealed class InstanceLaunch
             ["ODOOOPS_PROJECT"] = Spec.ProjectSlug, ["ODOOOPS_BRANCH"] = Spec.Branch, ["ODOOOPS_STAGE"] = Spec.Stage,
         };
         if (Spec.BaseUrl is { } url) env["ODOOOPS_URL"] = url;
-        foreach (var (name, value) in Hosting.Database!.OdooEnvironment(Spec.ProjectId)) env[name] = value;
+        foreach (var (name, value) in Hosting.Database!.OdooEnvironment(Spec.ProjectId, Production)) env[name] = value;
         return new ProcessCommand(_options.OdooBin!, arguments, ReleaseDir) { Environment = env };
     }
 

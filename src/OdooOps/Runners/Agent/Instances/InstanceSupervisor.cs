@@ -15,7 +15,7 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
 {
     readonly Dictionary<Guid, Hosted> _hosted = [];
     readonly HashSet<Guid> _cleaned = [];
-    readonly HashSet<Guid> _paused = [];
+    readonly HashSet<string> _paused = []; // production branches being updated (project/branch)
     readonly Dictionary<Guid, string> _ingestTokens = [];
     readonly SemaphoreSlim _wake = new(0);
     readonly Lock _gate = new();
@@ -39,7 +39,7 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
         {
             try { await SyncOnceAsync(stopping); }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested) { break; }
-            catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException or TaskCanceledException or IOException)
+            catch (Exception e) when (e is HttpRequestException or LeaseLostException or System.Text.Json.JsonException or TaskCanceledException or IOException)
             {
                 log.LogWarning("Instance sync failed ({Message}); trying again shortly.", e.Message);
             }
@@ -78,20 +78,33 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
         }
         var answer = await client.SyncInstancesAsync(new SyncRequest(options.Instances.AdvertisedAddress, reports, [.. _ingestTokens.Keys]), ct);
         foreach (var (project, token) in answer.IngestTokens) _ingestTokens[project] = token;
+        // A project no longer hosted here has its token revoked by the server: forget it, to be given a new one later.
+        var hosted = answer.Instances.Where(s => !s.Retired).Select(s => s.ProjectId).ToHashSet();
+        foreach (var project in _ingestTokens.Keys.Where(p => !hosted.Contains(p)).ToList()) _ingestTokens.Remove(project);
         _metrics.Tokens = new Dictionary<Guid, string>(_ingestTokens);
         var wanted = answer.Instances.ToDictionary(s => s.InstanceId);
         lock (_gate) _cleaned.IntersectWith(wanted.Keys); // the server forgets cleaned ones; so do we
         // Each instance on its own: a slow stop (its grace) never holds up another's start.
         List<Guid> gone;
         lock (_gate) gone = [.. _hosted.Keys.Where(id => !wanted.ContainsKey(id))];
-        await Task.WhenAll([.. answer.Instances.Select(spec => ReconcileAsync(spec, ct)), .. gone.Select(id => ForgetAsync(id, "no longer placed on this runner"))]);
-        HashSet<Guid> inUse;
+        await Task.WhenAll([.. answer.Instances.Select(spec => GuardedAsync(spec, ct)), .. gone.Select(id => ForgetAsync(id, "no longer placed on this runner"))]);
         lock (_gate)
-        {
             foreach (var (build, after) in _fresh.Where(f => f.Value < sync).ToList()) _fresh.Remove(build);
-            inUse = [.. _hosted.Values.Select(h => h.Process.Spec.BuildId), .. _fresh.Keys];
+        // Asked per folder, under the lock: a build may keep its release while the folders are being read.
+        Releases.Prune(options.WorkDir, answer.KeepReleases.ToHashSet(), build =>
+        {
+            lock (_gate) return _fresh.ContainsKey(build) || _hosted.Values.Any(h => h.Process.Spec.BuildId == build);
+        });
+    }
+
+    /// <summary>One instance's trouble (no free port, a database error) is that instance's: the others, and the loop, go on.</summary>
+    async Task GuardedAsync(InstanceSpec spec, CancellationToken ct)
+    {
+        try { await ReconcileAsync(spec, ct); }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            log.LogError(e, "Instance {InstanceId}: {Message}", spec.InstanceId, e.Message);
         }
-        Releases.Prune(options.WorkDir, answer.KeepReleases.ToHashSet(), inUse);
     }
 
     async Task ReconcileAsync(InstanceSpec spec, CancellationToken ct)
@@ -111,12 +124,13 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
                     return;
                 }
             }
+            if (spec.DropDatabase) Execution.WorkspaceFolder.Delete(InstanceLaunch.DataDirOf(options.WorkDir, spec));
             lock (_gate) _cleaned.Add(spec.InstanceId);
             Wake();
             return;
         }
         bool paused;
-        lock (_gate) paused = _paused.Contains(spec.InstanceId);
+        lock (_gate) paused = spec.Stage == "production" && _paused.Contains(BranchKey(spec.ProjectId, spec.Branch));
         var shouldRun = spec.Desired == "running" && !paused;
         if (hosted is null)
         {
@@ -180,21 +194,26 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
     /// </summary>
     public async Task<IAsyncDisposable> PauseForUpdateAsync(Guid projectId, string branch, Guid buildId)
     {
+        // By branch, not by the process hosted now: a restart in progress or the first sync after a runner restart
+        // must not start the old server while the update runs on its database.
+        var key = BranchKey(projectId, branch);
         List<Hosted> targets;
         lock (_gate)
         {
+            _paused.Add(key);
             targets = [.. _hosted.Values.Where(h => h.Process.Spec is { Stage: "production", Retired: false } s && s.ProjectId == projectId && s.Branch == branch)];
-            foreach (var target in targets) _paused.Add(target.Process.Spec.InstanceId);
         }
         foreach (var target in targets) await target.Process.StopAsync($"stopped for the update of build {buildId}");
-        return new Resume(this, [.. targets.Select(t => t.Process.Spec.InstanceId)]);
+        return new Resume(this, key);
     }
 
-    sealed class Resume(InstanceSupervisor supervisor, IReadOnlyList<Guid> ids) : IAsyncDisposable
+    static string BranchKey(Guid projectId, string branch) => $"{projectId:N}/{branch}";
+
+    sealed class Resume(InstanceSupervisor supervisor, string key) : IAsyncDisposable
     {
         public ValueTask DisposeAsync()
         {
-            lock (supervisor._gate) supervisor._paused.ExceptWith(ids);
+            lock (supervisor._gate) supervisor._paused.Remove(key);
             supervisor.Wake();
             return ValueTask.CompletedTask;
         }

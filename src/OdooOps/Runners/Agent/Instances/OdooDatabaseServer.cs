@@ -39,26 +39,26 @@ public sealed class OdooDatabaseServer
         ? [(Path.Combine(_admin.Host!, $".s.PGSQL.{Port}"), Path.Combine(SandboxSocketDir, $".s.PGSQL.{Port}"))]
         : [];
 
-    public static string ProjectRole(Guid projectId) => "oo_" + projectId.ToString("N");
+    public static string ProjectRole(Guid projectId, bool production) => "oo_" + projectId.ToString("N") + (production ? "_prod" : "");
 
-    string ProjectPassword(Guid projectId) =>
+    string ProjectPassword(Guid projectId, bool production) =>
         Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(_admin.Password ?? ""),
-            Encoding.UTF8.GetBytes("odooops-project-role:" + projectId.ToString("D")))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+            Encoding.UTF8.GetBytes("odooops-project-role:" + ProjectRole(projectId, production)))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     /// <summary>The variables Odoo (libpq under psycopg2) connects with: the project's role on this server.</summary>
-    public IReadOnlyDictionary<string, string> OdooEnvironment(Guid projectId) => new Dictionary<string, string>
+    public IReadOnlyDictionary<string, string> OdooEnvironment(Guid projectId, bool production) => new Dictionary<string, string>
     {
         ["PGHOST"] = OverSocket ? SandboxSocketDir : _admin.Host ?? "localhost",
         ["PGPORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["PGUSER"] = ProjectRole(projectId),
-        ["PGPASSWORD"] = ProjectPassword(projectId),
+        ["PGUSER"] = ProjectRole(projectId, production),
+        ["PGPASSWORD"] = ProjectPassword(projectId, production),
         ["PGDATABASE"] = "postgres",
     };
 
     /// <summary>The project's role (made or given its password again) and the database, owned by it, private to it.</summary>
-    public async Task EnsureDatabaseAsync(Guid projectId, string database, CancellationToken ct)
+    public async Task EnsureDatabaseAsync(Guid projectId, bool production, string database, CancellationToken ct)
     {
-        var role = ProjectRole(projectId);
+        var role = ProjectRole(projectId, production);
         await using var conn = await OpenAsync(ct);
         await ExecAsync(conn, $"""
             do $$
@@ -72,7 +72,7 @@ public sealed class OdooDatabaseServer
             end $$
             """, ct);
         // The password is a literal in the statement (ALTER ROLE takes no parameters): it is base64url, nothing to escape.
-        await ExecAsync(conn, $"alter role {role} with login inherit password '{ProjectPassword(projectId)}'", ct);
+        await ExecAsync(conn, $"alter role {role} with login inherit password '{ProjectPassword(projectId, production)}'", ct);
         // CREATE DATABASE … OWNER needs the admin to be a member of the owner.
         await ExecAsync(conn, $"grant {role} to current_user", ct, ignore: "42710");
         await using (var exists = new NpgsqlCommand("select 1 from pg_database where datname = $1", conn) { Parameters = { new() { Value = database } } })

@@ -49,8 +49,9 @@ internal sealed class PortPool(InstanceHosting hosting)
     {
         try
         {
-            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            probe.Bind(new IPEndPoint(IPAddress.TryParse(hosting.BindAddress, out var address) ? address : IPAddress.Loopback, port));
+            var address = IPAddress.TryParse(hosting.BindAddress, out var parsed) ? parsed : IPAddress.Loopback;
+            using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            probe.Bind(new IPEndPoint(address, port));
             return true;
         }
         catch (SocketException) { return false; }

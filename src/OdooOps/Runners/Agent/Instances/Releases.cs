@@ -30,14 +30,14 @@ internal static class Releases
     }
 
     /// <summary>Deletes the releases not in <paramref name="keep"/> nor in use; answers how many went.</summary>
-    public static int Prune(string workDir, IReadOnlySet<Guid> keep, IReadOnlySet<Guid> inUse)
+    public static int Prune(string workDir, IReadOnlySet<Guid> keep, Func<Guid, bool> inUse)
     {
         var root = Root(workDir);
         if (!Directory.Exists(root)) return 0;
         var deleted = 0;
         foreach (var folder in Directory.EnumerateDirectories(root))
         {
-            if (!Guid.TryParse(Path.GetFileName(folder), out var id) || keep.Contains(id) || inUse.Contains(id)) continue;
+            if (!Guid.TryParse(Path.GetFileName(folder), out var id) || keep.Contains(id) || inUse(id)) continue;
             try { Execution.WorkspaceFolder.Delete(folder); deleted++; }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
