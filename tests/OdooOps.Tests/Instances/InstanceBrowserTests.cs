@@ -41,7 +41,8 @@ public sealed class InstanceBrowserTests(BrowserWorld world) : IClassFixture<Bro
         Assert.Equal("_blank", await connect.GetAttributeAsync("target"));
         Assert.Equal("noopener", await connect.GetAttributeAsync("rel"));
         Assert.Equal("running", await row.Locator(".badge").InnerTextAsync());
-        Assert.Contains("crashed 5 times in 10 minutes", await page.Locator("tr[data-state='failed']").InnerTextAsync());
+        // Other tests of the shared console world add instances of their own: the failed one of this test, by its reason.
+        Assert.True(await page.Locator("tr[data-state='failed']", new() { HasText = "crashed 5 times in 10 minutes" }).CountAsync() >= 1);
         await BrowserWorld.ScreenshotAsync(page, "40-instances");
 
         await row.Locator("a[data-action='restart']").ClickAsync();
