@@ -69,6 +69,11 @@ public static class InstanceIdleBench
                  where i.project_id = @project and l.ts >= @windowStart
                 """, new { project, windowStart });
             Console.WriteLine($"  instance log lines stored during the window: {lines} ({lines * 60.0 / idleSeconds:F0}/min), of which /web/health requests: {health}");
+            var samples = await conn.QueryAsync<(string, long, double)>("""
+                select metric, count(*), avg(value) from ops.metric_samples where project_id = @project and received_at >= @windowStart
+                 group by metric order by metric
+                """, new { project, windowStart });
+            Console.WriteLine($"  metric samples received during the window (count, mean): {string.Join(", ", samples.Select(m => $"{m.Item1} {m.Item2} × {m.Item3:0.##}"))}");
         }
         Report(instances, baseline, loaded);
 
