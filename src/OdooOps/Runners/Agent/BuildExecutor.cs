@@ -147,7 +147,8 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
             state.Unreachable = true;
             return ("", "");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException
+                                   or Npgsql.NpgsqlException)
         {
             log.LogError(e, "Build {BuildId} failed inside the runner.", job.BuildId);
             logs.Add(LogStream.System, $"The runner failed: {e.Message}", DateTimeOffset.UtcNow);

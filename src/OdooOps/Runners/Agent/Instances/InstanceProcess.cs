@@ -103,8 +103,11 @@ internal sealed class InstanceProcess : IAsyncDisposable
             sandbox = await _launch.PrepareAsync(stop);
             _sandbox = sandbox;
             string? lastLine = null;
+            var ownCheck = $"\"GET {_launch.HealthPath} HTTP/";
             var server = SessionProcess.RunAsync(_launch.Command(), line =>
                 {
+                    // The runner's own health checks are neither the instance's traffic nor worth a log line each.
+                    if (line.Text.Contains(ownCheck, StringComparison.Ordinal) && line.Text.Contains("werkzeug:", StringComparison.Ordinal)) return;
                     lastLine = line.Text;
                     _launch.Logs.Add(line);
                     _launch.Requests.Observe(line.Text);
@@ -150,7 +153,8 @@ internal sealed class InstanceProcess : IAsyncDisposable
         var hosting = _launch.Hosting;
         var started = Stopwatch.StartNew();
         var misses = 0;
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Min(hosting.HealthInterval.TotalMilliseconds, 500)));
+        // Often while it starts (a production deploy's downtime ends at its first good answer), then at the interval.
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Min(hosting.HealthInterval.TotalMilliseconds, 100)));
         try
         {
             while (!server.IsCompleted && await timer.WaitForNextTickAsync(end.Token))

@@ -26,6 +26,9 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
 
     sealed record Hosted(InstanceProcess Process, LogBatcher Logs, int HttpPort, int GeventPort);
 
+    /// <summary>How long a replaced development or staging server keeps answering after the switch.</summary>
+    static readonly TimeSpan SwitchGrace = TimeSpan.FromSeconds(3);
+
     /// <summary>Something changed (a build's result, a state): sync now rather than at the next tick.</summary>
     public void Wake()
     {
@@ -114,6 +117,9 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
         if (spec.Retired)
         {
             lock (_gate) if (_cleaned.Contains(spec.InstanceId)) return;
+            // Replaced by a newer instance that now answers (development, staging): requests already routed here, and
+            // proxies whose route has not been dropped yet, finish first.
+            if (hosted is not null && spec.Stage != "production" && hosted.Process.State == "running") await Task.Delay(SwitchGrace, ct);
             if (hosted is not null) await ForgetAsync(spec.InstanceId, "retired");
             if (spec.DropDatabase && options.Instances.Database is { } database)
             {

@@ -60,6 +60,9 @@ public sealed class OdooDatabaseServer
     {
         var role = ProjectRole(projectId, production);
         await using var conn = await OpenAsync(ct);
+        // Roles are the cluster's, and two builds or starts making the same one at once fail ("tuple concurrently
+        // updated"): one at a time, across every runner of this server (released with the connection).
+        await ExecAsync(conn, "select pg_advisory_lock(hashtext('odooops: odoo roles'))", ct);
         await ExecAsync(conn, $"""
             do $$
             begin
