@@ -61,8 +61,9 @@ public static class InstanceBench
         var figures = new List<(double Client, long Server, double BuildMs)>();
         Console.WriteLine("  ms: client = last good answer of the old release → first of the new; server = ops.instances.downtime_ms (old stopped_at → new ready_at);");
         Console.WriteLine("      then the client's downtime in steps: last old answer → SIGTERM (the old server's 'Initiating shutdown' line) → old stopped_at");
-        Console.WriteLine("      (the runner's report: its whole tree and sandbox gone) → new started_at (the update ran between) → new ready_at → first new answer");
-        Console.WriteLine($"  {"#",3} {"build",6} {"client",7} {"server",7} | {"→SIGTERM",8} {"→stopped",8} {"→started",8} {"→ready",7} {"→answer",7} | {"failed/asked",12}");
+        Console.WriteLine("      (the runner's report: its whole tree and sandbox gone) → new started_at (the update ran between) → the new server listening");
+        Console.WriteLine("      (its 'HTTP service (werkzeug) running' line) → new ready_at (its first good health check) → first new answer through the proxy");
+        Console.WriteLine($"  {"#",3} {"build",6} {"client",7} {"server",7} | {"→SIGTERM",8} {"→stopped",8} {"→started",8} {"→listening",10} {"→ready",7} {"→answer",7} | {"failed/asked",12}");
         for (var i = 1; i <= deploys; i++)
         {
             var sha = await world.Repo.CommitFilesAsync($"release {i}", InstanceBenchWorld.Manifest("sale_extra", $"19.0.1.{i}.0"));
@@ -79,12 +80,13 @@ public static class InstanceBench
             var firstNew = answers.Where(a => a.Good && a.Release == build.ToString()).Min(a => a.At);
             var old = (await world.InstanceOfAsync(current))!;
             var sigterm = await world.LoggedAsync(old.Id, "%Initiating shutdown%", started) ?? lastOld;
+            var listening = await world.LoggedAsync(row.Id, "%HTTP service (werkzeug) running on%", started);
             var client = (firstNew - lastOld).TotalMilliseconds;
             var buildMs = await BuildMsAsync(world, build);
             figures.Add((client, row.DowntimeMs!.Value, buildMs));
             static string Ms(DateTime? from, DateTime? to) => from is null || to is null ? "?" : $"{(to.Value - from.Value).TotalMilliseconds:F0}";
             Console.WriteLine($"  {i,3} {buildMs,6:F0} {client,7:F0} {row.DowntimeMs,7} | {Ms(lastOld, sigterm),8} {Ms(sigterm, old.StoppedAt),8} " +
-                              $"{Ms(old.StoppedAt, row.StartedAt),8} {Ms(row.StartedAt, row.ReadyAt),7} {Ms(row.ReadyAt, firstNew),7} | " +
+                              $"{Ms(old.StoppedAt, row.StartedAt),8} {Ms(row.StartedAt, listening),10} {Ms(listening, row.ReadyAt),7} {Ms(row.ReadyAt, firstNew),7} | " +
                               $"{$"{answers.Count(a => !a.Good)}/{answers.Count}",12}");
             current = build;
         }

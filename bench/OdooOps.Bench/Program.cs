@@ -39,7 +39,7 @@ switch (verb)
               claim    [--jobs N] [--seconds N] [--batch N]    queue claim+finish jobs/s, 1/4/8 workers, unbatched and batched
               sandbox  [--builds N]    a build of 20 trivial steps with and without the sandbox (as root): cost per step
               proxy    [--seconds N] [--clients N] [--pause-ms N]    an instance's page (answered after N ms) straight and through serve's proxy by host name: p50/p95, req/s
-              instances [--deploys N] [--instances N] [--idle-seconds N] [--build-capacity N] [--parts 1,2,3]    (as root) stand-in Odoo servers in
+              instances [--deploys N] [--instances N] [--idle-seconds N] [--baseline-seconds N] [--build-capacity N] [--runner-env K=V] [--parts 1,2,3]    (as root) stand-in Odoo servers in
                        sandboxes: 1. production deploy downtime seen through the proxy (p50/max) and as recorded; 2. failed requests while a
                        development branch switches releases; 3. `odooops runner` idle with N instances: its CPU and memory
             """);
