@@ -106,7 +106,8 @@ public sealed class InstanceBenchWorld : IAsyncDisposable
     {
         var registration = AccessTokens.Create(RunnerProtocol.RegistrationTokenPrefix);
         await using var conn = await OpenAsync();
-        await conn.ExecuteAsync("insert into ops.runner_registration_tokens (org_id, token_hash) values (@OrgId, @hash)",
+        // A shared runner (the operator's, on serve's host): its instances are reached over loopback.
+        await conn.ExecuteAsync("insert into ops.runner_registration_tokens (org_id, token_hash) values (null, @hash)",
             new { OrgId, hash = AccessTokens.Hash(registration) });
         var registered = await DispatchClient.RegisterAsync(Url, new RunnerProtocol.RegisterRequest(registration, name, [], capacity, "bench"));
         await conn.ExecuteAsync("update ops.runners set instance_capacity = @instances where id = @RunnerId", new { instances, registered.RunnerId });
