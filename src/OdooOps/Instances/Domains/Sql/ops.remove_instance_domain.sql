@@ -10,11 +10,7 @@ as $$
 declare
     v_row ops.instance_domains;
 begin
-    select * into v_row from ops.instance_domains d where d.id = p_domain_id and d.project_id = p_project_id;
-    if not found then
-        raise exception 'domain % not found', p_domain_id using errcode = 'P0002';
-    end if;
-    perform ops_private.require_domain_access(p_project_id, v_row.branch_id);
+    v_row := ops_private.domain_for_write(p_project_id, p_domain_id);
     delete from ops.instance_domains d where d.id = p_domain_id;
     return v_row;
 end

@@ -140,9 +140,7 @@ internal sealed class InstanceProcess : IAsyncDisposable
         }
     }
 
-    static string Trim(string line) => AnsiEscapesTrim(line.Length > 300 ? line[..300] + "…" : line);
-
-    static string AnsiEscapesTrim(string line) => Pipeline.AnsiEscapes.Strip(line);
+    static string Trim(string line) => Pipeline.AnsiEscapes.Strip(line.Length > 300 ? line[..300] + "…" : line);
 
     /// <summary>
     /// Health checks while the server runs: running once it answers, unhealthy after a few misses, given up on (the
