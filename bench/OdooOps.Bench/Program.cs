@@ -7,7 +7,7 @@ using OdooOps.Bench;
 //   dotnet run -c Release --project bench/OdooOps.Bench -- dispatch [--builds 200] [--pause-ms 20]
 //   dotnet run -c Release --project bench/OdooOps.Bench -- claim [--jobs 100000] [--seconds 10] [--batch 16]
 //   dotnet run -c Release --project bench/OdooOps.Bench -- sandbox [--builds 10]   (as root)
-//   dotnet run -c Release --project bench/OdooOps.Bench -- proxy [--seconds 10] [--clients 32] [--pause-ms 0]
+//   dotnet run -c Release --project bench/OdooOps.Bench -- proxy [--seconds 10] [--clients 32] [--pause-ms 0 | --standin [--workers 2]]
 //   dotnet run -c Release --project bench/OdooOps.Bench -- instances [--deploys 20] [--instances 50] [--idle-seconds 60] [--parts 1,2,3]   (as root)
 var verb = args.FirstOrDefault() ?? "help";
 var options = BenchOptions.Parse(args.Skip(1).ToArray());
@@ -26,7 +26,7 @@ switch (verb)
     case "sandbox":
         return await SandboxBench.RunAsync(options with { Builds = args.Contains("--builds") ? options.Builds : 10 });
     case "proxy":
-        return await ProxyBench.RunAsync(options with { PauseMs = args.Contains("--pause-ms") ? options.PauseMs : 0 });
+        return await ProxyBench.RunAsync(options with { PauseMs = args.Contains("--pause-ms") ? options.PauseMs : 0 }, args);
     case "instances":
         return await InstanceBench.RunAsync(options, args);
     default:
@@ -38,7 +38,8 @@ switch (verb)
               dispatch [--builds N] [--pause-ms N]    trigger → runner has the job (p50/p95/max), long poll woken by NOTIFY
               claim    [--jobs N] [--seconds N] [--batch N]    queue claim+finish jobs/s, 1/4/8 workers, unbatched and batched
               sandbox  [--builds N]    a build of 20 trivial steps with and without the sandbox (as root): cost per step
-              proxy    [--seconds N] [--clients N] [--pause-ms N]    an instance's page (answered after N ms) straight and through serve's proxy by host name: p50/p95, req/s
+              proxy    [--seconds N] [--clients N] [--pause-ms N | --standin [--workers N]]    an instance's page (answered after N ms, or by the
+                       stand-in odoo-bin from its database) straight and through serve's proxy by host name: p50/p95, req/s
               instances [--deploys N] [--instances N] [--idle-seconds N] [--baseline-seconds N] [--build-capacity N] [--runner-env K=V] [--parts 1,2,3]    (as root) stand-in Odoo servers in
                        sandboxes: 1. production deploy downtime seen through the proxy (p50/max) and as recorded; 2. failed requests while a
                        development branch switches releases; 3. `odooops runner` idle with N instances: its CPU and memory

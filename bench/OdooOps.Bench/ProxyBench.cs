@@ -20,14 +20,18 @@ namespace OdooOps.Bench;
 /// The instance is a small Kestrel server answering a 4 KiB page (about Odoo's login page without its assets), at once
 /// or after --pause-ms (Odoo's own time for a request: Python renders for milliseconds; at once, the run measures the
 /// cost of a second HTTP hop on a machine whose cores the client, the proxy and the instance share);
+/// or (--standin [--workers N]) the stand-in odoo-bin itself, serving its login page from its database as Odoo does;
 /// everything runs on this machine (embedded PostgreSQL, serve in-process, the clients).
 /// </summary>
 public static class ProxyBench
 {
     const string Host = "main.bench.localhost";
 
-    public static async Task<int> RunAsync(BenchOptions o)
+    public static async Task<int> RunAsync(BenchOptions o, string[] args)
     {
+        var standIn = args.Contains("--standin");
+        var at = Array.IndexOf(args, "--workers");
+        var workers = at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1]) : 2;
         var dir = Path.Combine(Path.GetTempPath(), $"odooops-bench-{Guid.NewGuid():N}"[..28]);
         await using var pg = await LocalPostgres.StartAsync(dir);
         try
@@ -35,8 +39,10 @@ public static class ProxyBench
             var owner = pg.ConnectionString();
             await new Migrator(owner.ConnectionString).MigrateAsync();
             var credentials = await LoginRoles.EnsureAsync(owner);
-            await using var upstream = await StartUpstreamAsync(o.PauseMs);
-            var upstreamUrl = Address(upstream);
+            await using var upstream = standIn
+                ? await StandInUpstream.StartAsync(pg, dir, workers)
+                : (IAsyncDisposable)await StartUpstreamAsync(o.PauseMs);
+            var upstreamUrl = upstream is StandInUpstream s ? s.Url : Address((WebApplication)upstream);
             await SeedAsync(owner, new Uri(upstreamUrl).Port);
 
             await using var database = OpsDatabase.Create(credentials);
@@ -49,7 +55,8 @@ public static class ProxyBench
                     OdooOps.Secrets.SecretsKey.Generate()));
             await app.StartAsync();
             var serveUrl = Address(app);
-            Console.WriteLine($"Upstream {upstreamUrl} (answers after {o.PauseMs} ms), serve {serveUrl} (Host: {Host}); {o.Clients} clients, {o.Seconds} s per run, {o.Warmup} s warm-up.");
+            var what = standIn ? $"the stand-in odoo-bin, --workers {workers}" : $"answers after {o.PauseMs} ms";
+            Console.WriteLine($"Upstream {upstreamUrl} ({what}), serve {serveUrl} (Host: {Host}); {o.Clients} clients, {o.Seconds} s per run, {o.Warmup} s warm-up.");
 
             using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false, MaxConnectionsPerServer = o.Clients });
             var direct = await LoadAsync(client, new Uri(upstreamUrl + "/web/login"), null, o);
