@@ -157,13 +157,18 @@ public sealed class TwoTenants
             (@DevEnvVarId, @ProjectId, 'development', 'DB_HOST', 'db-dev', false),
             (@ProductionEnvVarId, @ProjectId, 'production', 'SMTP_PASSWORD', 'secret-' || @Key, true);
         insert into ops.deployments (id, project_id, branch_id, build_id, stage, status, url, created_by)
-            values (@DeploymentId, @ProjectId, @ProductionBranchId, @SuccessBuildId, 'production', 'success', 'https://erp.example', @OwnerId);
+            values (@DeploymentId, @ProjectId, @ProductionBranchId, @SuccessBuildId, 'production', 'live', 'https://erp.example', @OwnerId);
         insert into ops.instances (project_id, branch_id, build_id, runner_id, stage, state, is_current, database_name)
             values (@ProjectId, @ProductionBranchId, @SuccessBuildId, @RunnerId, 'production', 'running', true, 'oo-erp-' || @Key);
         insert into ops.instance_logs (instance_id, project_id, seq, level, line)
             select i.id, @ProjectId, 0, 'INFO', 'odoo: Odoo version 19.0' from ops.instances i where i.branch_id = @ProductionBranchId;
         insert into ops.instance_domains (project_id, branch_id, name, created_by)
             values (@ProjectId, @ProductionBranchId, 'erp-' || lower(@Key) || '.example.com', @OwnerId);
+        with backup as (insert into ops.backups (project_id, branch_id, kind, status, requested_by)
+                        values (@ProjectId, @ProductionBranchId, 'manual', 'succeeded', @OwnerId) returning id),
+             task as (insert into ops.runner_tasks (project_id, branch_id, kind, backup_id, runner_id)
+                      select @ProjectId, @ProductionBranchId, 'verify', id, @RunnerId from backup returning id)
+        insert into ops.runner_task_logs (task_id, project_id, seq, line) select id, @ProjectId, 0, 'pg_restore: done' from task;
         insert into ops.member_invitations (id, org_id, project_id, email, role, invited_by, expires_at) values
             (@OrgInvitationId, @OrgId, null, @Key || '-invitee@elsewhere.test', 'developer', @OwnerId, now() + interval '1 day'),
             (@ProjectInvitationId, @OrgId, @ProjectId, @Key || '-invitee@elsewhere.test', 'tester', @OwnerId, now() + interval '1 day');

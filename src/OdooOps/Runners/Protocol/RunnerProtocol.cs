@@ -32,7 +32,7 @@ namespace OdooOps.Runners.Protocol;
 /// changes nothing: the runner must stop that build at once and report nothing more. That is how a build is never
 /// completed twice. 401 means the runner token is unknown or the runner was disabled.
 /// </summary>
-public static class RunnerProtocol
+public static partial class RunnerProtocol
 {
     public const string Base = "/api/runner/v1";
 
@@ -98,7 +98,25 @@ public static class RunnerProtocol
         /// always may; nothing in a build ever reaches the runner host's loopback.
         /// </summary>
         public bool NetworkAccess { get; init; } = true;
+
+        /// <summary>
+        /// Production: the SHA-256 of requirements.txt at the branch's last successful build (null: none, or no file); a
+        /// change, like a module's version, makes the runner take a pre-deploy backup first (12.).
+        /// </summary>
+        public string? DeployedRequirementsSha256 { get; init; }
+
+        /// <summary>
+        /// Staging: what the build's database and filestore start from before its update, then neutralised: a production
+        /// backup (<c>backup_id</c>) or the production database itself (<c>live_database</c>, on this runner's database
+        /// server). Null: start empty (no production yet).
+        /// </summary>
+        public StagingCopy? StagingSource { get; init; }
+
+        /// <summary>The branch's URL (web.base.url of a neutralised staging database).</summary>
+        public string? BaseUrl { get; init; }
     }
+
+    public sealed record StagingCopy(Guid? BackupId, string? LiveDatabase, Guid? LiveInstanceId);
 
     /// <summary>
     /// A repository credential. <c>kind</c> "token": https basic authentication with <c>username</c> (default
@@ -118,7 +136,11 @@ public static class RunnerProtocol
     public sealed record Extended(DateTime LeaseUntil, bool CancelRequested);
 
     /// <summary>POST jobs/{id}/source. Answer 204; 409 lease lost.</summary>
-    public sealed record SourceRequest(Guid? LeaseId, string? CommitSha, string? CommitMessage, IReadOnlyList<Module>? Modules);
+    public sealed record SourceRequest(Guid? LeaseId, string? CommitSha, string? CommitMessage, IReadOnlyList<Module>? Modules)
+    {
+        /// <summary>SHA-256 (hex) of the checkout's requirements.txt; null without one.</summary>
+        public string? RequirementsSha256 { get; init; }
+    }
     public sealed record Module(string Name, string Path, string? Title, string? Version, IReadOnlyList<string> Depends, bool Installable);
 
     /// <summary>
@@ -147,6 +169,9 @@ public static class RunnerProtocol
     public sealed record DoneRequest(Guid? LeaseId, string? Result, string? Detail)
     {
         public BuildRelease? Release { get; init; }
+
+        /// <summary>A failed production update the runner undid (12., below).</summary>
+        public BuildRevert? Reverted { get; init; }
     }
 
     public sealed record BuildRelease(string? DatabaseName);
@@ -173,6 +198,7 @@ public static class RunnerProtocol
     //  7. <see cref="InstanceLogs"/>: the server's Odoo log lines, numbered from the spec's log_seq_next.
     //  8. Metrics go through the public ingest endpoint (/functions/v1/ops-metrics-ingest) with a per-project ingest token the
     //     server hands to the runner in the sync answer (created for this runner; only its hash is kept).
+    //  9.–12. Tasks (backups, their verification, restores) and a build's pre-deploy backup: RunnerProtocol.Tasks.cs.
     // ---------------------------------------------------------------------------------------------------------------
     public const string InstancesSync = Base + "/instances/sync";
     public static string InstanceLogs(Guid instanceId) => $"{Base}/instances/{instanceId}/logs";
@@ -201,7 +227,11 @@ public static class RunnerProtocol
         int Restarts, int RestartGeneration, DateTime? StartedAt, DateTime? ReadyAt, DateTime? StoppedAt, bool Cleaned = false);
 
     public sealed record SyncResponse(IReadOnlyList<InstanceSpec> Instances, IReadOnlyDictionary<Guid, string> IngestTokens,
-        IReadOnlyList<Guid> KeepReleases);
+        IReadOnlyList<Guid> KeepReleases)
+    {
+        /// <summary>Tasks leased to this runner with this answer (9., below); a server without tasks sends none.</summary>
+        public IReadOnlyList<RunnerTask> Tasks { get; init; } = [];
+    }
 
     /// <summary>
     /// An instance as it should be. <c>desired</c>: running or stopped; <c>retired</c>: stopped for good (clean up, and
