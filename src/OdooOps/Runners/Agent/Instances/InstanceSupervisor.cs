@@ -15,7 +15,7 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
 {
     readonly Dictionary<Guid, Hosted> _hosted = [];
     readonly HashSet<Guid> _cleaned = [];
-    readonly HashSet<string> _paused = []; // production branches being updated (project/branch)
+    readonly HashSet<string> _paused = []; // branches whose database is being changed: a production update, a restore (project/branch)
     readonly Dictionary<Guid, string> _ingestTokens = [];
     readonly SemaphoreSlim _wake = new(0);
     readonly Lock _gate = new();
@@ -136,7 +136,7 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
             return;
         }
         bool paused;
-        lock (_gate) paused = spec.Stage == "production" && _paused.Contains(BranchKey(spec.ProjectId, spec.Branch));
+        lock (_gate) paused = _paused.Contains(BranchKey(spec.ProjectId, spec.Branch));
         var shouldRun = spec.Desired == "running" && !paused;
         if (hosted is null)
         {
@@ -146,7 +146,7 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
         var process = hosted.Process;
         if (!shouldRun)
         {
-            if (process.State != "stopped") await process.StopAsync(paused ? "stopped for a production update" : "stopped on request");
+            if (process.State != "stopped") await process.StopAsync(paused ? "stopped while its database changes" : "stopped on request");
             return;
         }
         // A new restart generation, or a start asked for after a stop or a failure: a fresh server.
@@ -198,19 +198,31 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
     /// keeps it stopped until the handle is disposed; the server decides what runs next (the new release, or this one
     /// again when the build failed).
     /// </summary>
-    public async Task<IAsyncDisposable> PauseForUpdateAsync(Guid projectId, string branch, Guid buildId)
+    public Task<IAsyncDisposable> PauseForUpdateAsync(Guid projectId, string branch, Guid buildId) =>
+        PauseBranchAsync(projectId, branch, $"stopped for the update of build {buildId}");
+
+    /// <summary>
+    /// Stops every server of a branch and keeps them stopped until the handle is disposed: its database is being
+    /// changed (a production update, a restore). By branch, not by the process hosted now: a restart in progress or the
+    /// first sync after a runner restart must not start a server while its database is replaced under it.
+    /// </summary>
+    public async Task<IAsyncDisposable> PauseBranchAsync(Guid projectId, string branch, string reason)
     {
-        // By branch, not by the process hosted now: a restart in progress or the first sync after a runner restart
-        // must not start the old server while the update runs on its database.
         var key = BranchKey(projectId, branch);
         List<Hosted> targets;
         lock (_gate)
         {
             _paused.Add(key);
-            targets = [.. _hosted.Values.Where(h => h.Process.Spec is { Stage: "production", Retired: false } s && s.ProjectId == projectId && s.Branch == branch)];
+            targets = [.. _hosted.Values.Where(h => h.Process.Spec is { Retired: false } s && s.ProjectId == projectId && s.Branch == branch)];
         }
-        foreach (var target in targets) await target.Process.StopAsync($"stopped for the update of build {buildId}");
+        foreach (var target in targets) await target.Process.StopAsync(reason);
         return new Resume(this, key);
+    }
+
+    /// <summary>The spec of an instance this runner hosts (its data dir, its release), if it hosts it now.</summary>
+    public InstanceSpec? HostedSpec(Guid instanceId)
+    {
+        lock (_gate) return _hosted.TryGetValue(instanceId, out var hosted) ? hosted.Process.Spec : null;
     }
 
     static string BranchKey(Guid projectId, string branch) => $"{projectId:N}/{branch}";

@@ -92,6 +92,26 @@ public sealed class OdooDatabaseServer
         await ExecAsync(conn, $"drop database if exists {Quote(database)} with (force)", ct);
     }
 
+    /// <summary>
+    /// Puts <paramref name="restored"/> in the place of <paramref name="live"/> in one transaction (both renames or
+    /// neither): the live name never points at a half-restored database, and a crash leaves one or the other whole.
+    /// The old database keeps living as <paramref name="previous"/> until the caller drops it. Sessions on either end first.
+    /// </summary>
+    public async Task ReplaceDatabaseAsync(string live, string restored, string previous, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using (var end = new NpgsqlCommand("select pg_terminate_backend(pid) from pg_stat_activity where datname = any($1) and pid <> pg_backend_pid()", conn)
+                         { Parameters = { new() { Value = new[] { live, restored } } } })
+            await end.ExecuteNonQueryAsync(ct);
+        await ExecAsync(conn, $"drop database if exists {Quote(previous)} with (force)", ct); // a leftover of an earlier try (DROP cannot be in the transaction)
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var exists = new NpgsqlCommand("select 1 from pg_database where datname = $1", conn) { Parameters = { new() { Value = live } } })
+            if (await exists.ExecuteScalarAsync(ct) is not null)
+                await ExecAsync(conn, $"alter database {Quote(live)} rename to {Quote(previous)}", ct);
+        await ExecAsync(conn, $"alter database {Quote(restored)} rename to {Quote(live)}", ct);
+        await tx.CommitAsync(ct);
+    }
+
     async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
     {
         var builder = new NpgsqlConnectionStringBuilder(_admin.ConnectionString) { Database = _admin.Database ?? "postgres", Pooling = false };
