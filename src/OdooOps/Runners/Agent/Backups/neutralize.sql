@@ -36,18 +36,39 @@ begin
     end if;
 end $$;
 
+-- A column set where a condition (OdooOps' own text, never a user's) holds: the rows changed; null without the column.
+create function pg_temp.odooops_set(p_table text, p_column text, p_value text, p_where text) returns bigint
+language plpgsql as $$
+declare
+    v_count bigint;
+begin
+    if not pg_temp.odooops_has(p_table, p_column) then return null; end if;
+    execute format('update public.%I set %I = %L where %s', p_table, p_column, p_value, p_where);
+    get diagnostics v_count = row_count;
+    return v_count;
+end $$;
+
+-- The rows where a condition holds; null without the column.
+create function pg_temp.odooops_count(p_table text, p_column text, p_where text) returns bigint
+language plpgsql as $$
+declare
+    v_count bigint;
+begin
+    if not pg_temp.odooops_has(p_table, p_column) then return null; end if;
+    execute format('select count(*) from public.%I where %s', p_table, p_where) into v_count;
+    return v_count;
+end $$;
+
 create function pg_temp.odooops_neutralize(p_base_url text, p_all boolean)
 returns table (item text, changed bigint)
 language plpgsql as $$
 declare
     v_columns text;
     v_values text;
-    v_table text;
 begin
     if p_all then
-        if pg_temp.odooops_has('ir_mail_server', 'active') then
-            update public.ir_mail_server set active = false where active and smtp_host is distinct from 'invalid';
-            get diagnostics changed = row_count;
+        changed := pg_temp.odooops_set('ir_mail_server', 'active', 'false', 'active and smtp_host is distinct from ''invalid''');
+        if changed is not null then
             item := 'outgoing mail servers deactivated'; return next;
             -- A catch-all as Odoo's own: without an active server Odoo would fall back to its --smtp options.
             if not exists (select 1 from public.ir_mail_server where active and smtp_host = 'invalid') then
@@ -59,34 +80,19 @@ begin
                 item := 'catch-all mail server added (invalid:1025)'; changed := 1; return next;
             end if;
         end if;
-        if pg_temp.odooops_has('fetchmail_server', 'active') then
-            update public.fetchmail_server set active = false where active;
-            get diagnostics changed = row_count;
-            item := 'incoming mail servers deactivated'; return next;
-        end if;
-        if pg_temp.odooops_has('ir_cron', 'active') then
-            update public.ir_cron set active = false where active and id not in (select pg_temp.odooops_kept_crons());
-            get diagnostics changed = row_count;
-            item := 'scheduled actions deactivated (the auto-vacuum kept)'; return next;
-        end if;
-        -- Disabled, as Odoo 16's own neutralisation does: before 16.0 a provider's "test" state keeps its keys, and
-        -- some (Stripe) charge for real with a live key whatever the state.
-        foreach v_table in array array['payment_provider', 'payment_acquirer'] loop
-            if pg_temp.odooops_has(v_table, 'state') then
-                execute format('update public.%I set state = %L where state = %L', v_table, 'disabled', 'enabled');
-                get diagnostics changed = row_count;
-                item := v_table || ': providers disabled'; return next;
-            elsif pg_temp.odooops_has(v_table, 'environment') then
-                execute format('update public.%I set environment = %L where environment = %L', v_table, 'test', 'prod');
-                get diagnostics changed = row_count;
-                item := v_table || ': providers put in test mode'; return next;
-            end if;
-        end loop;
-        if pg_temp.odooops_has('delivery_carrier', 'prod_environment') then
-            update public.delivery_carrier set prod_environment = false where prod_environment;
-            get diagnostics changed = row_count;
-            item := 'delivery carriers put in test mode'; return next;
-        end if;
+        -- Payment providers disabled, as Odoo 16's own neutralisation does: before 16.0 a provider's "test" state
+        -- keeps its keys, and some (Stripe) charge for real with a live key whatever the state.
+        return query
+            select v.item, v.n from (values
+                ('incoming mail servers deactivated', pg_temp.odooops_set('fetchmail_server', 'active', 'false', 'active')),
+                ('scheduled actions deactivated (the auto-vacuum kept)',
+                    pg_temp.odooops_set('ir_cron', 'active', 'false', 'active and id not in (select pg_temp.odooops_kept_crons())')),
+                ('payment_provider: providers disabled', pg_temp.odooops_set('payment_provider', 'state', 'disabled', 'state = ''enabled''')),
+                ('payment_acquirer: providers disabled', pg_temp.odooops_set('payment_acquirer', 'state', 'disabled', 'state = ''enabled''')),
+                ('payment_acquirer: providers put in test mode',
+                    pg_temp.odooops_set('payment_acquirer', 'environment', 'test', 'environment = ''prod''')),
+                ('delivery carriers put in test mode', pg_temp.odooops_set('delivery_carrier', 'prod_environment', 'false', 'prod_environment'))
+            ) v (item, n) where v.n is not null;
         perform pg_temp.odooops_set_param('database.is_neutralized', 'true');
         item := 'database.is_neutralized set'; changed := 1; return next;
     end if;
@@ -96,73 +102,36 @@ begin
     item := 'web.base.url set to ' || p_base_url; changed := 1; return next;
 end $$;
 
+-- One check from a count: none is a pass; null (no such table in this version) is a pass too.
+create function pg_temp.odooops_verdict(p_name text, p_count bigint, p_ok text, p_failed text, p_table text)
+returns table (name text, passed boolean, detail text)
+language sql immutable as $$
+    select p_name, coalesce(p_count, 0) = 0,
+           case when p_count is null then 'no ' || p_table || ' table' when p_count = 0 then p_ok else p_count || ' ' || p_failed end
+$$;
+
 create function pg_temp.odooops_neutralization_check(p_base_url text)
 returns table (name text, passed boolean, detail text)
 language plpgsql as $$
 declare
-    v_count bigint;
-    v_table text;
     v_value text;
 begin
-    name := 'outgoing_mail';
-    if pg_temp.odooops_has('ir_mail_server', 'active') then
-        select count(*) into v_count from public.ir_mail_server where active and smtp_host is distinct from 'invalid';
-        passed := v_count = 0;
-        detail := case when passed then 'no active outgoing mail server but the catch-all'
-                       else v_count || ' active outgoing mail server(s)' end;
-    else
-        passed := true; detail := 'no ir_mail_server table';
-    end if;
-    return next;
-
-    name := 'incoming_mail';
-    if pg_temp.odooops_has('fetchmail_server', 'active') then
-        select count(*) into v_count from public.fetchmail_server where active;
-        passed := v_count = 0;
-        detail := case when passed then 'no active incoming mail server' else v_count || ' active incoming mail server(s)' end;
-    else
-        passed := true; detail := 'no fetchmail_server table';
-    end if;
-    return next;
-
-    name := 'crons';
-    if pg_temp.odooops_has('ir_cron', 'active') then
-        select count(*) into v_count from public.ir_cron where active and id not in (select pg_temp.odooops_kept_crons());
-        passed := v_count = 0;
-        detail := case when passed then 'no active scheduled action but the auto-vacuum'
-                       else v_count || ' active scheduled action(s) besides the auto-vacuum' end;
-    else
-        passed := true; detail := 'no ir_cron table';
-    end if;
-    return next;
-
-    name := 'payment_providers';
-    passed := true; detail := 'no payment provider table';
-    foreach v_table in array array['payment_provider', 'payment_acquirer'] loop
-        if pg_temp.odooops_has(v_table, 'state') then
-            execute format('select count(*) from public.%I where state = %L', v_table, 'enabled') into v_count;
-        elsif pg_temp.odooops_has(v_table, 'environment') then
-            execute format('select count(*) from public.%I where environment = %L', v_table, 'prod') into v_count;
-        else
-            continue;
-        end if;
-        if v_count > 0 then
-            passed := false; detail := v_count || ' payment provider(s) of ' || v_table || ' enabled for real payments';
-        elsif passed then
-            detail := 'no payment provider enabled for real payments';
-        end if;
-    end loop;
-    return next;
-
-    name := 'delivery_carriers';
-    if pg_temp.odooops_has('delivery_carrier', 'prod_environment') then
-        select count(*) into v_count from public.delivery_carrier where prod_environment;
-        passed := v_count = 0;
-        detail := case when passed then 'no delivery carrier in production mode' else v_count || ' delivery carrier(s) in production mode' end;
-    else
-        passed := true; detail := 'no delivery_carrier table';
-    end if;
-    return next;
+    return query select * from pg_temp.odooops_verdict('outgoing_mail',
+        pg_temp.odooops_count('ir_mail_server', 'active', 'active and smtp_host is distinct from ''invalid'''),
+        'no active outgoing mail server but the catch-all', 'active outgoing mail server(s)', 'ir_mail_server');
+    return query select * from pg_temp.odooops_verdict('incoming_mail', pg_temp.odooops_count('fetchmail_server', 'active', 'active'),
+        'no active incoming mail server', 'active incoming mail server(s)', 'fetchmail_server');
+    return query select * from pg_temp.odooops_verdict('crons',
+        pg_temp.odooops_count('ir_cron', 'active', 'active and id not in (select pg_temp.odooops_kept_crons())'),
+        'no active scheduled action but the auto-vacuum', 'active scheduled action(s) besides the auto-vacuum', 'ir_cron');
+    return query select * from pg_temp.odooops_verdict('payment_providers',
+        (select sum(n)::bigint from (values (pg_temp.odooops_count('payment_provider', 'state', 'state = ''enabled''')),
+                                            (pg_temp.odooops_count('payment_acquirer', 'state', 'state = ''enabled''')),
+                                            (pg_temp.odooops_count('payment_acquirer', 'environment', 'environment = ''prod'''))) v (n)),
+        'no payment provider enabled for real payments', 'payment provider(s) enabled for real payments', 'payment provider');
+    return query select * from pg_temp.odooops_verdict('delivery_carriers',
+        pg_temp.odooops_count('delivery_carrier', 'prod_environment', 'prod_environment'),
+        'no delivery carrier in production mode', 'delivery carrier(s) in production mode', 'delivery_carrier');
 
     name := 'web_base_url';
     select value into v_value from public.ir_config_parameter where key = 'web.base.url';
