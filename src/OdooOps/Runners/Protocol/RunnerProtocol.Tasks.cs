@@ -37,7 +37,11 @@ public static partial class RunnerProtocol
     /// </summary>
     public sealed record RunnerTask(Guid TaskId, Guid LeaseId, int LeaseTtlSeconds, int Attempt, string Kind, Guid ProjectId,
         string ProjectSlug, Guid BranchId, string Branch, string Stage, string OdooVersion, Guid BackupId, Guid? InstanceId,
-        string? DatabaseName, long LogSeqStart, bool Neutralize, string? BaseUrl);
+        string? DatabaseName, long LogSeqStart, bool Neutralize, string? BaseUrl)
+    {
+        /// <summary>The backup file's SHA-256 when it was taken (verify, restore): a file altered since fails at once.</summary>
+        public string? BackupSha256 { get; init; }
+    }
 
     /// <summary>POST tasks/{id}/extend. Answer 200 <see cref="Extended"/>; 409 lease lost.</summary>
     public sealed record TaskExtendRequest(Guid? LeaseId);

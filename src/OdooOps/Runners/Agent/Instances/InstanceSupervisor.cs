@@ -22,7 +22,11 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
     readonly InstanceMetrics _metrics = new(client, options.Instances, log);
     readonly PortPool _ports = new(options.Instances);
     readonly Dictionary<Guid, long> _fresh = []; // releases being kept → the sync count after which the server knows them
+    readonly Dictionary<Guid, Task> _tasks = []; // tasks (backups, verifications, restores) running, by id
     long _syncs;
+
+    /// <summary>The sandbox uids this runner's servers and one-off jobs (a restore's psql, a neutralize) take from.</summary>
+    public SandboxUids Uids => uids;
 
     sealed record Hosted(InstanceProcess Process, LogBatcher Logs, int HttpPort, int GeventPort);
 
@@ -50,6 +54,9 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
             catch (OperationCanceledException) { break; }
         }
         await metrics;
+        Task[] tasks;
+        lock (_gate) tasks = [.. _tasks.Values];
+        await Task.WhenAll(tasks); // stopped by the same token: each ends without a result, and its lease runs out
         await StopAllAsync("the runner is stopping");
     }
 
@@ -80,6 +87,7 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
             reports.AddRange(_cleaned.Select(id => new InstanceReport(id, "stopped", null, null, null, null, 0, 0, null, null, null, Cleaned: true)));
         }
         var answer = await client.SyncInstancesAsync(new SyncRequest(options.Instances.AdvertisedAddress, reports, [.. _ingestTokens.Keys]), ct);
+        foreach (var task in answer.Tasks) StartTask(task, ct);
         foreach (var (project, token) in answer.IngestTokens) _ingestTokens[project] = token;
         // A project no longer hosted here has its token revoked by the server: forget it, to be given a new one later.
         var hosted = answer.Instances.Where(s => !s.Retired).Select(s => s.ProjectId).ToHashSet();
@@ -98,6 +106,21 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
         {
             lock (_gate) return _fresh.ContainsKey(build) || _hosted.Values.Any(h => h.Process.Spec.BuildId == build);
         });
+    }
+
+    /// <summary>A task leased with the answer runs beside the sync loop; one already running here is not started twice.</summary>
+    void StartTask(RunnerTask task, CancellationToken stopping)
+    {
+        lock (_gate)
+        {
+            if (_tasks.ContainsKey(task.TaskId)) return;
+            _tasks[task.TaskId] = Task.Run(async () =>
+            {
+                try { await new Tasks.TaskExecutor(client, options, this, log).RunAsync(task, stopping); }
+                catch (Exception e) { log.LogError(e, "Task {TaskId} ended unexpectedly.", task.TaskId); }
+                finally { lock (_gate) _tasks.Remove(task.TaskId); }
+            }, CancellationToken.None);
+        }
     }
 
     /// <summary>One instance's trouble (no free port, a database error) is that instance's: the others, and the loop, go on.</summary>
