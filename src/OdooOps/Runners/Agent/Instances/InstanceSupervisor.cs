@@ -242,6 +242,14 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
         return new Resume(this, key);
     }
 
+    /// <summary>The production instance of a branch this runner hosts now (the release an update replaces), if any.</summary>
+    public InstanceSpec? ProductionSpec(Guid projectId, string branch)
+    {
+        lock (_gate)
+            return _hosted.Values.Select(h => h.Process.Spec)
+                .FirstOrDefault(s => s is { Stage: "production", Retired: false } && s.ProjectId == projectId && s.Branch == branch);
+    }
+
     /// <summary>The spec of an instance this runner hosts (its data dir, its release), if it hosts it now.</summary>
     public InstanceSpec? HostedSpec(Guid instanceId)
     {
