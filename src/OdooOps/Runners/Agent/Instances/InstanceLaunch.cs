@@ -30,10 +30,17 @@ internal sealed class InstanceLaunch
     /// The filestore's folder: production's is the branch's, kept across releases (they share the database);
     /// a development or staging instance has its own database, so its own folder, deleted with it.
     /// </summary>
-    public static string DataDirOf(string workDir, InstanceSpec spec) => DataDirOf(workDir, spec.BranchId, spec.Stage, spec.InstanceId);
+    public static string DataDirOf(string workDir, InstanceSpec spec)
+    {
+        // Named after the build, which fills it (a staging copy of production's filestore); an older runner named it
+        // after the instance, and such a folder is still used.
+        var byInstance = DataDirOf(workDir, spec.BranchId, spec.Stage, spec.InstanceId);
+        return spec.Stage != "production" && Directory.Exists(byInstance) ? byInstance : DataDirOf(workDir, spec.BranchId, spec.Stage, spec.BuildId);
+    }
 
-    public static string DataDirOf(string workDir, Guid branchId, string stage, Guid instanceId) =>
-        Path.Combine(Path.GetFullPath(workDir), "instances", branchId.ToString("D"), stage == "production" ? "data" : instanceId.ToString("D"));
+    /// <summary><paramref name="buildId"/>: the development or staging build whose database the folder goes with (unused for production).</summary>
+    public static string DataDirOf(string workDir, Guid branchId, string stage, Guid buildId) =>
+        Path.Combine(Path.GetFullPath(workDir), "instances", branchId.ToString("D"), stage == "production" ? "data" : buildId.ToString("D"));
 
     public InstanceSpec Spec { get; }
     bool Production => Spec.Stage == "production";

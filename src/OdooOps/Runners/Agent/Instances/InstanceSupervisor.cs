@@ -87,7 +87,6 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
             reports.AddRange(_cleaned.Select(id => new InstanceReport(id, "stopped", null, null, null, null, 0, 0, null, null, null, Cleaned: true)));
         }
         var answer = await client.SyncInstancesAsync(new SyncRequest(options.Instances.AdvertisedAddress, reports, [.. _ingestTokens.Keys]), ct);
-        foreach (var task in answer.Tasks) StartTask(task, ct);
         foreach (var (project, token) in answer.IngestTokens) _ingestTokens[project] = token;
         // A project no longer hosted here has its token revoked by the server: forget it, to be given a new one later.
         var hosted = answer.Instances.Where(s => !s.Retired).Select(s => s.ProjectId).ToHashSet();
@@ -99,6 +98,8 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
         List<Guid> gone;
         lock (_gate) gone = [.. _hosted.Keys.Where(id => !wanted.ContainsKey(id))];
         await Task.WhenAll([.. answer.Instances.Select(spec => GuardedAsync(spec, ct)), .. gone.Select(id => ForgetAsync(id, "no longer placed on this runner"))]);
+        // After the instances: a task finds the instance it works on hosted (after a runner restart too).
+        foreach (var task in answer.Tasks) StartTask(task, ct);
         lock (_gate)
             foreach (var (build, after) in _fresh.Where(f => f.Value < sync).ToList()) _fresh.Remove(build);
         // Asked per folder, under the lock: a build may keep its release while the folders are being read.
