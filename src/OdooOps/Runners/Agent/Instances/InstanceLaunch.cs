@@ -28,11 +28,12 @@ internal sealed class InstanceLaunch
 
     /// <summary>
     /// The filestore's folder: production's is the branch's, kept across releases (they share the database);
-    /// a development or staging instance has its own database, so its own folder, deleted with it.
+    /// a development or staging database has its own, deleted with it (a rollback's instance runs on its predecessor's
+    /// database, so it takes its filestore too).
     /// </summary>
     public static string DataDirOf(string workDir, InstanceSpec spec) =>
         Path.Combine(Path.GetFullPath(workDir), "instances", spec.BranchId.ToString("D"),
-            spec.Stage == "production" ? "data" : spec.InstanceId.ToString("D"));
+            spec.Stage == "production" ? "data" : spec.DatabaseName);
 
     public InstanceSpec Spec { get; }
     bool Production => Spec.Stage == "production";
