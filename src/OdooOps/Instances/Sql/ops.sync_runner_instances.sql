@@ -55,9 +55,10 @@ begin
        set instances_seen_at = pg_catalog.now(), last_seen_at = pg_catalog.now(), instance_address = v_address
      where r.id = p_runner_id;
 
-    -- A cleaned report only says so: what the instance last was stays as reported before.
+    -- A cleaned report only says so: what the instance last was stays as reported before, but it has stopped by now (a
+    -- retired server is stopped and cleaned in one go, so its stop may not have been reported on its own).
     update ops.instances i
-       set cleaned_at = pg_catalog.now()
+       set cleaned_at = pg_catalog.now(), stopped_at = coalesce(i.stopped_at, pg_catalog.now())
       from pg_catalog.jsonb_to_recordset(coalesce(p_reports, '[]'::jsonb)) as x(instance_id uuid, cleaned boolean)
      where i.id = x.instance_id and i.runner_id = p_runner_id and i.cleaned_at is null and i.retired_at is not null
        and coalesce(x.cleaned, false);
