@@ -21,10 +21,12 @@ internal static class BranchManifests
     public sealed record Head(string CommitSha, string Subject, AddonScan Scan, string? RequirementsSha256);
 
     /// <summary>The branch's head; throws <see cref="GitCheckoutException"/> (also for a repository beyond <paramref name="maxBytes"/>).</summary>
+    /// <param name="scratchRoot">Where the scratch folder goes (default: the system's temporary folder).</param>
     public static async Task<Head> FetchAsync(string repoUrl, string branch, GitCredential? credential, bool allowLocal, CancellationToken ct,
-        long maxBytes = MaxBytes)
+        long maxBytes = MaxBytes, string? scratchRoot = null)
     {
-        var dir = Directory.CreateTempSubdirectory("odooops-plan-").FullName;
+        var dir = scratchRoot is null ? Directory.CreateTempSubdirectory("odooops-plan-").FullName
+            : Directory.CreateDirectory(Path.Combine(scratchRoot, $"odooops-plan-{Guid.NewGuid():N}")).FullName;
         using var tooLarge = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var watch = WatchSizeAsync(dir, maxBytes, tooLarge);
         try
@@ -49,14 +51,14 @@ internal static class BranchManifests
             await git.RequireAsync(["sparse-checkout", "set", "--no-cone", $"**/{OdooManifest.FileName}", $"**/{OdooManifest.LegacyFileName}",
                 "/requirements.txt"], "Choosing the manifests", echo: false);
             await git.RequireAsync(["-c", "advice.detachedHead=false", "checkout", "-q", "--detach", tracking], $"Reading the manifests of {branch}", echo: false);
+            if (SizeOf(dir) > maxBytes) throw TooLarge(maxBytes); // however fast git was
             var head = await git.RequireAsync(["log", "-1", "--format=%H%n%s"], "Reading the head commit", echo: false);
             var lines = head.Lines.Where(l => l.Stream == LogStream.Stdout).Select(l => l.Text).ToList();
             return new Head(lines[0], lines.Count > 1 ? lines[1] : "", AddonFinder.Find(dir), DeployPlan.RequirementsSha256(dir));
         }
         catch (OperationCanceledException) when (tooLarge.IsCancellationRequested && !ct.IsCancellationRequested)
         {
-            throw new GitCheckoutException(GitFailure.GitFailed,
-                $"The repository took more than {maxBytes / (1024 * 1024)} MiB to read its manifests: the server stopped (a build still reads it).");
+            throw TooLarge(maxBytes);
         }
         finally
         {
@@ -66,6 +68,9 @@ internal static class BranchManifests
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
     }
+
+    static GitCheckoutException TooLarge(long maxBytes) => new(GitFailure.GitFailed,
+        $"Reading the branch's manifests took more than {maxBytes / 1024} KiB of the repository, so the server stopped (a build still reads it whole).");
 
     /// <summary>Cancels <paramref name="stop"/> when the folder grows beyond <paramref name="maxBytes"/>; ends with it.</summary>
     static async Task WatchSizeAsync(string dir, long maxBytes, CancellationTokenSource stop)
