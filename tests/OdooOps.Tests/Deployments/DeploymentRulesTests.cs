@@ -86,6 +86,57 @@ public sealed class DeploymentRulesTests(ApiWorld world) : IClassFixture<ApiWorl
     }
 
     [Fact]
+    public async Task A_development_deployment_goes_live_at_the_switch_fails_with_its_instance_and_ends_when_it_expires()
+    {
+        var branch = await NewBranchAsync("development");
+        var runner = await RunnerAsync();
+        var first = await DeploymentRows.ReleaseAsync(Owner, world.A.ProjectId, branch, runner);
+        await using var conn = await Accounts.OpenAsync(Owner);
+        async Task<(Guid Instance, Guid Deployment)> StartingAsync() =>
+            await conn.QuerySingleAsync<(Guid, Guid)>("""
+                with build as (
+                    insert into ops.builds (project_id, branch_id, status, trigger, commit_sha, finished_at)
+                    select project_id, id, 'success', 'push', 'c0ffee', now() from ops.branches where project_id = @ProjectId and name = @branch
+                    returning id, project_id, branch_id),
+                inst as (
+                    insert into ops.instances (project_id, branch_id, build_id, runner_id, stage, database_name, drop_database)
+                    select project_id, branch_id, id, @runner, 'development', 'oo-' || substr(md5(random()::text), 1, 12), true from build
+                    returning id)
+                select id, ops_private.record_deployment(id) from inst
+                """, new { world.A.ProjectId, branch, runner });
+        Task SyncAsync(Guid instance, string state, string? reason = null) =>
+            conn.ExecuteAsync("select count(*) from ops.sync_runner_instances(@runner, null, @reports::jsonb)", new
+            {
+                runner, reports = JsonSerializer.Serialize(new[] { new { instance_id = instance, state, reason, http_port = 20001, gevent_port = 20002,
+                    restarts = 0, ready_at = state == "running" ? DateTime.UtcNow : (DateTime?)null } }),
+            });
+
+        var second = await StartingAsync();
+        Assert.Equal("deploying", await DeploymentRows.StatusAsync(Owner, second.Deployment));
+        Assert.Equal("live", await DeploymentRows.StatusAsync(Owner, first.DeploymentId));
+        await SyncAsync(second.Instance, "running"); // the switch
+        Assert.Equal(("live", "superseded"), (await DeploymentRows.StatusAsync(Owner, second.Deployment), await DeploymentRows.StatusAsync(Owner, first.DeploymentId)));
+        Assert.Equal(0L, await conn.ExecuteScalarAsync<long>("select switch_ms from ops.deployments where id = @id", new { id = second.Deployment }));
+
+        var third = await StartingAsync();
+        await SyncAsync(third.Instance, "failed", "crashed 5 times in 10 minutes");
+        Assert.Equal(("failed", "crashed 5 times in 10 minutes"), await conn.QuerySingleAsync<(string, string)>(
+            "select status, reason from ops.deployments where id = @id", new { id = third.Deployment }));
+        Assert.Equal("live", await DeploymentRows.StatusAsync(Owner, second.Deployment));
+
+        await conn.ExecuteAsync("update ops.instances set expires_at = now() where id = @id", new { id = second.Instance });
+        await SyncAsync(second.Instance, "running");
+        var ended = await conn.QuerySingleAsync<(string Status, string Reason, DateTime? EndedAt)>(
+            "select status, reason, ended_at from ops.deployments where id = @id", new { id = second.Deployment });
+        Assert.Equal("superseded", ended.Status);
+        Assert.StartsWith("expired", ended.Reason);
+        Assert.NotNull(ended.EndedAt);
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("""
+            select count(*) from ops.deployments d join ops.branches b on b.id = d.branch_id where b.name = @branch and d.status = 'live'
+            """, new { branch }));
+    }
+
+    [Fact]
     public async Task A_rollback_is_refused_to_a_release_its_host_no_longer_keeps()
     {
         var branch = await NewBranchAsync("staging");
