@@ -5,6 +5,7 @@ using OdooOps.Auth;
 using OdooOps.Branches;
 using OdooOps.Builds;
 using OdooOps.Database;
+using OdooOps.Deployments;
 using OdooOps.Health;
 using OdooOps.Instances;
 using OdooOps.Instances.Domains;
@@ -81,6 +82,7 @@ public static class ServerApp
         builder.Services.AddBuilds(builder.Configuration);
         builder.Services.AddInstances(builder.Configuration);
         builder.Services.AddProjects();
+        builder.Services.AddDeployments();
         builder.Services.AddAdvisories(config);
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
@@ -138,6 +140,7 @@ public static class ServerApp
         api.MapBranchInstanceApi();
         api.MapBuildsApi();
         api.MapInstancesApi();
+        api.MapDeploymentsApi();
         api.MapMembersApi();
         api.MapInvitationsApi();
         api.MapTokensApi();

@@ -158,7 +158,8 @@ public sealed class ApiWorld(PostgresCluster cluster) : IAsyncLifetime
                 (select string_agg(t::text, ',' order by t.id) from registry.orgs t where t.id <> ops.system_org_id()),
                 (select string_agg(t::text, ',' order by t.project_id) from ops_private.project_webhooks t),
                 (select string_agg(t::text, ',' order by t.id) from ops.member_invitations t),
-                (select string_agg(t::text, ',' order by t.id) from ops.instance_domains t)))
+                (select string_agg(t::text, ',' order by t.id) from ops.instance_domains t),
+                (select string_agg(t::text, ',' order by t.id) from ops.deployments t)))
             """) ?? "";
     }
 

@@ -297,9 +297,16 @@ internal sealed partial class BuildExecutor(DispatchClient client, RunnerOptions
         PipelineDefinition pipeline;
         try
         {
-            pipeline = PipelineFile.TryLoad(checkout.Directory) ?? OdooDefaultPipeline.Build(job.Stage, scan.Modules,
+            var deployed = job.DeployedModules?.Select(m => new ModuleVersion(m.Name, m.Version)).ToList();
+            var custom = PipelineFile.TryLoad(checkout.Directory);
+            pipeline = custom ?? OdooDefaultPipeline.Build(job.Stage, scan.Modules,
                 File.Exists(Path.Combine(checkout.Directory, "requirements.txt")), options.OdooBin, database,
-                [.. (job.DeployedModules ?? []).Select(m => new ModuleVersion(m.Name, m.Version))], keepDatabase: instances is not null);
+                deployed ?? [], keepDatabase: instances is not null);
+            // Before a production update, its log says what it installs and updates, and why (the dry run's same rule).
+            if (custom is null && job.Stage == OdooDefaultPipeline.Production)
+                foreach (var line in Deployments.DeployPlan.Compute(scan.Modules, deployed, Deployments.DeployPlan.RequirementsSha256(checkout.Directory),
+                             job.DeployedRequirementsSha256).Describe())
+                    System(line);
         }
         catch (PipelineFileException e)
         {

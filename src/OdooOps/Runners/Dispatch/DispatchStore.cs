@@ -106,7 +106,7 @@ public static class DispatchStore
         c.ExecuteScalarAsync<string>("select ops.release_build_job(@runnerId, @buildId, @LeaseId, @Reason)",
             new { runnerId, buildId, r.LeaseId, r.Reason })!;
 
-    /// <summary>The result, and with a kept release of a successful build its instance, in one transaction.</summary>
+    /// <summary>The result, and with a kept release of a successful build its instance (a reverted one: its deployment), in one transaction.</summary>
     public static async Task FinishAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, DoneRequest r)
     {
         await using var tx = await c.BeginTransactionAsync();
@@ -115,6 +115,9 @@ public static class DispatchStore
                 new { runnerId, buildId, r.LeaseId, release.DatabaseName }, tx);
         await c.ExecuteAsync("select ops.finish_build_job(@runnerId, @buildId, @LeaseId, @Result, @Detail)",
             new { runnerId, buildId, r.LeaseId, r.Result, r.Detail }, tx);
+        if (r.Reverted is { } reverted && r.Result == BuildStatus.Failed) // the deployment history's "reverted", after the lease check
+            await c.ExecuteAsync("select ops_private.record_reverted_deploy(@buildId, @ToBuildId, @BackupId)",
+                new { buildId, reverted.ToBuildId, reverted.BackupId }, tx);
         await tx.CommitAsync();
     }
 }

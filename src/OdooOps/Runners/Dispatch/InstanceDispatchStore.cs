@@ -60,8 +60,8 @@ internal static class InstanceDispatchStore
                 new { runnerId, project, prefix = AccessTokens.Preview(token), hash = AccessTokens.Hash(token) }, tx);
             tokens[project] = token;
         }
-        var keep = (await c.QueryAsync<Guid>("select ops.runner_kept_releases(@runnerId, @keep)",
-            new { runnerId, keep = KeptReleasesPerBranch }, tx)).ToList();
+        var keep = (await c.QueryAsync<Guid>("select ops.runner_kept_releases(@runnerId)",
+            new { runnerId }, tx)).ToList();
         await tx.CommitAsync();
         return new SyncResponse(
             [.. rows.Select(r => new InstanceSpec(r.InstanceId, r.ProjectId, r.ProjectSlug, r.BranchId, r.Branch, r.Stage, r.BuildId,
@@ -70,9 +70,6 @@ internal static class InstanceDispatchStore
                 baseUrl(r.BranchLabel, r.ProjectLabel)))],
             tokens, keep);
     }
-
-    /// <summary>Releases kept per branch on its host besides those of live instances: what a rollback can go back to.</summary>
-    public const int KeptReleasesPerBranch = 3;
 
     public static async Task<int> AppendLogsAsync(NpgsqlConnection c, Guid runnerId, Guid instanceId, IReadOnlyList<InstanceLogLine> lines)
     {

@@ -28,19 +28,19 @@ internal sealed class InstanceLaunch
 
     /// <summary>
     /// The filestore's folder: production's is the branch's, kept across releases (they share the database);
-    /// a development or staging instance has its own database, so its own folder, deleted with it.
+    /// a development or staging database has its own, deleted with it (a rollback's instance runs on its predecessor's
+    /// database, so it takes its filestore too).
     /// </summary>
     public static string DataDirOf(string workDir, InstanceSpec spec)
     {
-        // Named after the build, which fills it (a staging copy of production's filestore); an older runner named it
-        // after the instance, and such a folder is still used.
-        var byInstance = DataDirOf(workDir, spec.BranchId, spec.Stage, spec.InstanceId);
-        return spec.Stage != "production" && Directory.Exists(byInstance) ? byInstance : DataDirOf(workDir, spec.BranchId, spec.Stage, spec.BuildId);
+        // An older runner named a development or staging folder after its instance; such a folder is still used.
+        var byInstance = DataDirOf(workDir, spec.BranchId, spec.Stage, spec.InstanceId.ToString("D"));
+        return spec.Stage != "production" && Directory.Exists(byInstance) ? byInstance : DataDirOf(workDir, spec.BranchId, spec.Stage, spec.DatabaseName);
     }
 
-    /// <summary><paramref name="buildId"/>: the development or staging build whose database the folder goes with (unused for production).</summary>
-    public static string DataDirOf(string workDir, Guid branchId, string stage, Guid buildId) =>
-        Path.Combine(Path.GetFullPath(workDir), "instances", branchId.ToString("D"), stage == "production" ? "data" : buildId.ToString("D"));
+    /// <summary><paramref name="database"/>: the development or staging database the folder goes with (unused for production).</summary>
+    public static string DataDirOf(string workDir, Guid branchId, string stage, string database) =>
+        Path.Combine(Path.GetFullPath(workDir), "instances", branchId.ToString("D"), stage == "production" ? "data" : database);
 
     public InstanceSpec Spec { get; }
     bool Production => Spec.Stage == "production";

@@ -18,10 +18,10 @@ internal sealed class TaskWork(DispatchClient client, RunnerOptions options, Ins
 
     bool Production => task.Stage == "production";
 
-    /// <summary>Production's is the branch's; a development or staging one goes with its instance's build.</summary>
-    string DataDir => Production ? InstanceLaunch.DataDirOf(options.WorkDir, task.BranchId, task.Stage, Guid.Empty)
+    /// <summary>Production's is the branch's; a development or staging one goes with its database.</summary>
+    string DataDir => Production || task.DatabaseName is null ? InstanceLaunch.DataDirOf(options.WorkDir, task.BranchId, task.Stage, task.DatabaseName ?? "")
         : task.InstanceId is { } id && supervisor.HostedSpec(id) is { } spec ? InstanceLaunch.DataDirOf(options.WorkDir, spec)
-        : throw new InvalidOperationException("the branch's instance is not running on this runner");
+        : InstanceLaunch.DataDirOf(options.WorkDir, task.BranchId, task.Stage, task.DatabaseName);
 
     BackupRestorer Restorer() => new(Server, PostgresBinaries.Locate(),
         options.Sandbox.Enabled ? new SqlSandbox(options.Sandbox, supervisor.Uids, options.WorkDir) : null);
