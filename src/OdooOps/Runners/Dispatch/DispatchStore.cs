@@ -44,9 +44,22 @@ public static class DispatchStore
     /// <summary>A project's repository credential as stored: the secret is ciphertext, for the server to decrypt.</summary>
     public sealed record StoredCredential(string Kind, string? Username, string Ciphertext);
 
-    sealed record CompletionRow(string[] secrets, string? deployed, bool network, string? kind, string? username, string? secret,
-        string? deployed_requirements_sha256, Guid? staging_backup_id, string? live_database, Guid? live_instance_id, long? log_seq_next,
-        string? branch_label, string? project_label);
+    sealed class CompletionRow
+    {
+        public string[] Secrets { get; init; } = [];
+        public string? Deployed { get; init; }
+        public bool Network { get; init; }
+        public string? Kind { get; init; }
+        public string? Username { get; init; }
+        public string? Secret { get; init; }
+        public string? DeployedRequirementsSha256 { get; init; }
+        public Guid? StagingBackupId { get; init; }
+        public string? LiveDatabase { get; init; }
+        public Guid? LiveInstanceId { get; init; }
+        public long? LogSeqNext { get; init; }
+        public string? BranchLabel { get; init; }
+        public string? ProjectLabel { get; init; }
+    }
 
     /// <summary>
     /// What the runner needs beyond the claim, in one round trip: the names of the job's secret variables (masked in its
@@ -69,15 +82,15 @@ public static class DispatchStore
             """, new { runnerId, job.BuildId, job.LeaseId, production });
         return (job with
         {
-            SecretNames = row.secrets,
-            NetworkAccess = row.network,
-            DeployedModules = row.deployed is null ? null : JsonSerializer.Deserialize<List<DeployedModule>>(row.deployed, Json),
-            DeployedRequirementsSha256 = row.deployed_requirements_sha256,
-            StagingSource = row.staging_backup_id is null && row.live_database is null
-                ? null : new StagingCopy(row.staging_backup_id, row.live_database, row.live_instance_id),
-            BaseUrl = baseUrl(row.branch_label, row.project_label),
-            LogSeqStart = Math.Max(job.LogSeqStart, row.log_seq_next ?? 0),
-        }, row.kind is null ? null : new StoredCredential(row.kind, row.username, row.secret!));
+            SecretNames = row.Secrets,
+            NetworkAccess = row.Network,
+            DeployedModules = row.Deployed is null ? null : JsonSerializer.Deserialize<List<DeployedModule>>(row.Deployed, Json),
+            DeployedRequirementsSha256 = row.DeployedRequirementsSha256,
+            StagingSource = row.StagingBackupId is null && row.LiveDatabase is null
+                ? null : new StagingCopy(row.StagingBackupId, row.LiveDatabase, row.LiveInstanceId),
+            BaseUrl = baseUrl(row.BranchLabel, row.ProjectLabel),
+            LogSeqStart = Math.Max(job.LogSeqStart, row.LogSeqNext ?? 0),
+        }, row.Kind is null ? null : new StoredCredential(row.Kind, row.Username, row.Secret!));
     }
 
     public static Task<Extended> ExtendAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, Guid leaseId, int leaseSeconds) =>
