@@ -64,6 +64,45 @@ public sealed class TaskLeaseTests(PostgresCluster cluster) : IAsyncLifetime
         Assert.Equal(("failed", "pg_dump exited 1"), ((await _w.BackupRowAsync(backup)).Status, (await _w.BackupRowAsync(backup)).Reason));
     }
 
+    static readonly (string Call, string Json, string Field)[] BadRequests =
+    [
+        ("extend", """{}""", "lease_id"),
+        ("logs", """{"lease_id":"00000000-0000-0000-0000-000000000001","lines":[]}""", "lines"),
+        ("done", """{"lease_id":"00000000-0000-0000-0000-000000000001","result":"great"}""", "result"),
+        ("done", """{"lease_id":"00000000-0000-0000-0000-000000000001","result":"succeeded","verification":{"passed":true,"checks":[{"name":"","passed":true,"detail":""}]}}""", "verification.checks[0].name"),
+        ("backup", """{"lease_id":"00000000-0000-0000-0000-000000000001","result":"succeeded"}""", "facts"),
+        ("backup", """{"lease_id":"00000000-0000-0000-0000-000000000001","result":"succeeded","facts":{"size_bytes":1,"sha256":"ABC","duration_ms":1,"odoo_version":"19.0","modules":[],"table_count":1,"filestore_files":0,"filestore_bytes":0,"filestore_sha256":"%"}}""", "facts.sha256"),
+        ("job", """{"lease_id":"00000000-0000-0000-0000-000000000001","kind":"daily"}""", "kind"),
+        ("job", """{"kind":"pre-deploy"}""", "lease_id"),
+    ];
+
+    // One world for every case: each is refused before it reaches the database.
+    [Fact]
+    public async Task Bad_requests_are_400_naming_the_field_and_calls_without_a_runner_token_401()
+    {
+        var runner = await _w.RunnerAsync("careless");
+        foreach (var (call, json, field) in BadRequests)
+            await RefusedAsync(runner, call, json, field);
+    }
+
+    async Task RefusedAsync(TaskWorld.Runner runner, string call, string json, string field)
+    {
+        var id = Guid.NewGuid();
+        var path = call switch
+        {
+            "extend" => TaskExtend(id), "logs" => TaskLogs(id), "done" => TaskDone(id), "backup" => BackupDone(id), _ => JobBackups(id),
+        };
+        using var http = new HttpClient { BaseAddress = _w.World.Url };
+        using var anonymous = await http.PostAsync(path, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+
+        http.DefaultRequestHeaders.Authorization = new("Bearer", runner.Token);
+        using var response = await http.PostAsync(path, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"errors name {field}: {problem}");
+    }
+
     [Fact]
     public async Task A_lease_the_rescuer_took_back_is_409_to_its_old_runner()
     {
