@@ -155,6 +155,17 @@ public sealed class BackupDoneTests(PostgresCluster cluster) : IAsyncLifetime
         Assert.Equal("succeeded", (await _w.BackupRowAsync(backup)).Status);
         Assert.Equal(1, await _w.ScalarAsync<int>("select count(*) from ops.runner_tasks where backup_id = @backup and kind = 'verify' and runner_id = @Id",
             new { backup, builder.Id }));
+
+        // A backup its build never recorded (the build ended first) fails at the rescuer's next round.
+        var abandoned = await AskAsync();
+        Assert.NotEqual(backup, abandoned);
+        await _w.RescueAsync();
+        Assert.Equal("running", (await _w.BackupRowAsync(abandoned)).Status); // the build still runs
+        await client.DoneAsync(job, "failed", "update failed", default);
+        await _w.RescueAsync();
+        Assert.Equal(("failed", "the build that took it ended without recording it"),
+            ((await _w.BackupRowAsync(abandoned)).Status, (await _w.BackupRowAsync(abandoned)).Reason));
+        Assert.Equal("succeeded", (await _w.BackupRowAsync(backup)).Status);
     }
 
     [Fact]

@@ -2,7 +2,8 @@
 -- With a cancel requested it is cancelled; before its last attempt it is queued again for the next sync of its runner
 -- (its backup pending, its verification pending again); after it, it fails with "the runner stopped answering
 -- (attempt N of M)", and so does its backup or verification. Each outcome is written into the task's log. Tasks
--- waiting on one that failed fail too (ops_private.fail_waiting_tasks; counted as failed).
+-- waiting on one that failed fail too (ops_private.fail_waiting_tasks; counted as failed), and so does a build's
+-- backup its build left unrecorded.
 create or replace function ops.rescue_task_leases()
 returns table (requeued int, failed int, cancelled int)
 language plpgsql
@@ -42,6 +43,11 @@ begin
         end if;
     end loop;
     v_failed := v_failed + ops_private.fail_waiting_tasks();
+    -- A build's pre-deploy backup left unrecorded when the build's lease ended (its result, or the rescuer) never will be.
+    update ops.backups b
+       set status = 'failed', reason = 'the build that took it ended without recording it', finished_at = pg_catalog.now()
+     where b.build_id is not null and b.status in ('pending', 'running')
+       and not exists (select 1 from ops.run_queue q where q.build_id = b.build_id and q.state = 'leased');
     return query select v_requeued, v_failed, v_cancelled;
 end
 $$;
