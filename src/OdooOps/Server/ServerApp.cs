@@ -78,6 +78,7 @@ public static class ServerApp
         // Read once (a bad value stops `serve` with one line, before anything listens), not per runner request.
         builder.Services.AddSingleton(DispatchSettings.From(builder.Configuration));
         builder.Services.AddSingleton<PgNotifications>();
+        builder.Services.AddSingleton<Backups.Tasks.RunnerTaskLogNotifications>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PgNotifications>());
         builder.Services.AddBuilds(builder.Configuration);
         builder.Services.AddInstances(builder.Configuration);

@@ -61,7 +61,10 @@ public static partial class RunnerProtocol
     public sealed record Verification(bool Passed, string? Reason, IReadOnlyList<VerificationCheck> Checks);
     public sealed record VerificationCheck(string Name, bool Passed, string Detail);
 
-    /// <summary>POST jobs/{id}/backups: a production build's pre-deploy backup. Answer 201 <see cref="JobBackupCreated"/>.</summary>
+    /// <summary>
+    /// POST jobs/{id}/backups: a production build's pre-deploy backup. Answer 201 <see cref="JobBackupCreated"/> (the same
+    /// backup again while it is unfinished); 400 for a build that is not production's; 409 lease lost.
+    /// </summary>
     public sealed record JobBackupRequest(Guid? LeaseId, string? Kind);
     public sealed record JobBackupCreated(Guid BackupId);
 
@@ -70,7 +73,8 @@ public static partial class RunnerProtocol
 
     /// <summary>
     /// POST backups/{id}/done. <c>result</c> succeeded (with <c>facts</c>, which must match the stored artifact's size
-    /// and SHA-256) or failed (with <c>detail</c>). A succeeded backup is verified next. Answer 204; 409 lease lost.
+    /// and SHA-256) or failed (with <c>detail</c>). A succeeded backup is verified next. Answer 204; 422 when the facts do
+    /// not match the stored artifact (the backup is failed then: do not count on it); 409 lease lost.
     /// </summary>
     public sealed record BackupDoneRequest(Guid? LeaseId, string? Result, string? Detail)
     {
