@@ -35,7 +35,8 @@ internal static partial class RunnerDispatchApi
         return app;
     }
 
-    static async ValueTask<object?> AuthenticateAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next)
+    /// <summary>The runner token check of every call but register (also the backup artifact calls of Backups/Storage).</summary>
+    internal static async ValueTask<object?> AuthenticateAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next)
     {
         var http = ctx.HttpContext;
         var header = http.Request.Headers.Authorization.ToString();
@@ -53,7 +54,7 @@ internal static partial class RunnerDispatchApi
         return TypedResults.Problem(statusCode: 401, title: "Unauthorized", detail: "A valid runner token (Bearer oo_run_…) is required.");
     }
 
-    static DispatchStore.RunnerIdentity Runner(HttpContext http) => (DispatchStore.RunnerIdentity)http.Items[RunnerItem]!;
+    internal static DispatchStore.RunnerIdentity Runner(HttpContext http) => (DispatchStore.RunnerIdentity)http.Items[RunnerItem]!;
 
     static async Task<Results<Created<Registered>, ValidationProblem, ProblemHttpResult>> RegisterAsync(RegisterRequest body, OpsDatabase db, CancellationToken ct)
     {
