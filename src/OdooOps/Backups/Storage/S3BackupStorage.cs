@@ -80,7 +80,8 @@ internal sealed class S3BackupStorage : BackupStorage, IDisposable
                 }, buffer, filled);
                 var uploaded = await Call(() => _s3.UploadPartAsync(part, ct), name);
                 parts.Add(new PartETag { PartNumber = number, ETag = uploaded.ETag, ChecksumSHA256 = part.ChecksumSHA256 });
-                filled = await digest.FillAsync(source, buffer, ct);
+                // A short part was the last: the source has ended (a request body is not read past its end).
+                filled = filled < partBytes ? 0 : await digest.FillAsync(source, buffer, ct);
             }
             await Call(() => _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
