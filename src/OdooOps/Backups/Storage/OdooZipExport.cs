@@ -20,7 +20,14 @@ internal static class OdooZipExport
     /// </summary>
     public static async Task WriteAsync(ZipArchive backup, BackupZipContents contents, Stream output, CancellationToken ct)
     {
-        await using var zip = await ZipArchive.CreateAsync(output, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, ct);
+        var response = new AsyncWriteStream(output);
+        await using (var zip = await ZipArchive.CreateAsync(response, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, ct))
+            await WriteEntriesAsync(backup, contents, zip, ct);
+        await response.FlushAsync(ct);
+    }
+
+    static async Task WriteEntriesAsync(ZipArchive backup, BackupZipContents contents, ZipArchive zip, CancellationToken ct)
+    {
         var sql = zip.CreateEntry(BackupZipRules.DumpSql, CompressionLevel.Fastest);
         sql.LastWriteTime = contents.Dump.LastWriteTime;
         await using (var to = await sql.OpenAsync(ct))
