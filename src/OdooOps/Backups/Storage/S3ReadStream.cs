@@ -4,6 +4,7 @@ namespace OdooOps.Backups.Storage;
 /// A stored object as a seekable stream over ranged GETs: reading goes on through one open response from the position
 /// to the end; a seek backwards, or far ahead, asks for a new range at the first read after it. A zip reader jumps to
 /// the directory at the end once, then reads the entries in order, so a whole download costs a handful of requests.
+/// The zip library reads its central directory synchronously (nothing else): those reads wait on the request here.
 /// </summary>
 internal sealed class S3ReadStream(S3BackupStorage storage, string name, long length) : Stream
 {
