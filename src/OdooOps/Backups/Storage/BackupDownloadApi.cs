@@ -10,8 +10,8 @@ namespace OdooOps.Backups.Storage;
 /// GET /api/ops/backups/{id}/download?expires=…&amp;sig=…: a signed link (<see cref="BackupLinks"/>) is the whole
 /// permission, so no session is asked for (a CLI or curl fetches it as it is). The answer is Odoo's standard zip
 /// (<see cref="OdooZipExport"/>), streamed, named <c>&lt;project&gt;-&lt;branch&gt;-&lt;UTC date and time&gt;.zip</c>.
-/// Everything that can be refused is refused before the first byte: a bad or expired link (403, the same answer for
-/// both), an unknown backup (404), a storage that cannot be reached (503), a stored zip that is not a backup (409).
+/// Everything that can be refused is refused before the first byte: a bad or expired link (401: the link is the
+/// credential; the same answer for both), an unknown backup (404), a storage that cannot be reached (503), a stored zip that is not a backup (409).
 /// </summary>
 internal static class BackupDownloadApi
 {
@@ -20,7 +20,7 @@ internal static class BackupDownloadApi
         root.MapGet("/api/ops/backups/{backupId:guid}/download", DownloadAsync).AllowAnonymous().WithTags("Backups")
             .WithSummary("Download a backup as Odoo's zip (dump.sql, filestore/, manifest.json) through a signed, short-lived link")
             .Produces(StatusCodes.Status200OK, contentType: "application/zip")
-            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return root;
     }
@@ -29,7 +29,7 @@ internal static class BackupDownloadApi
         BackupLinks links, OpsDatabase db, BackupStores stores, ILogger<BackupLinks> log, CancellationToken ct)
     {
         if (!links.IsValid(backupId, expires, sig))
-            return TypedResults.Problem(statusCode: 403, title: "Forbidden", detail: "This download link is not valid or has expired; ask for a new one.");
+            return TypedResults.Problem(statusCode: 401, title: "Unauthorized", detail: "This download link is not valid or has expired; ask for a new one.");
         BackupArtifactStore.DownloadFacts? facts;
         await using (var conn = await db.Service.OpenConnectionAsync(ct))
             facts = await BackupArtifactStore.DownloadAsync(conn, backupId);

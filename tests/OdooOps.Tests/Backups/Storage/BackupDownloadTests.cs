@@ -116,7 +116,7 @@ public sealed class BackupDownloadTests(PostgresCluster cluster) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task Expired_tampered_borrowed_and_malformed_links_are_403_and_a_deleted_backup_is_404()
+    public async Task Expired_tampered_borrowed_and_malformed_links_are_401_and_a_deleted_backup_is_404()
     {
         var backup = await StoredBackupAsync(BackupZips.Odoos("select 1;\n"));
         var other = await StoredBackupAsync(BackupZips.Odoos("select 2;\n"));
@@ -145,13 +145,13 @@ public sealed class BackupDownloadTests(PostgresCluster cluster) : IAsyncLifetim
         foreach (var path in refused)
         {
             var response = await http.GetAsync(path);
-            Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{path}: {response.StatusCode}");
+            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{path}: {response.StatusCode}");
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         }
         // A key of another server (another secrets key) signs nothing this one accepts.
         var stranger = new BackupLinks(new OdooOps.Secrets.OpsSecrets(new Dictionary<string, string>(), OdooOps.Secrets.SecretsKey.Generate()),
             TimeProvider.System, TimeSpan.FromMinutes(15));
-        Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync(stranger.Create(backup).Path)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync(stranger.Create(backup).Path)).StatusCode);
 
         await using (var conn = await Accounts.OpenAsync(_world.World.Owner))
             await conn.ExecuteAsync("update ops.backups set deleted_at = now() where id = @backup", new { backup });
