@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OdooOps.Database;
 using OdooOps.Runners.Dispatch;
@@ -36,6 +37,9 @@ internal static class BackupArtifactApi
         var max = stores.Settings.MaxBytes;
         if (http.Request.ContentLength > max) throw new BackupTooLargeException(max);
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = max;
+        // pg_dump may send nothing for a while (waiting for its locks, a large table's first rows): a runner with a lease
+        // is not a slow-loris, and Kestrel's minimum rate (240 B/s after 5 s) would cut its backup off.
+        if (http.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate) rate.MinDataRate = null;
 
         var storage = stores.Current;
         var key = BackupKeys.For(backup.ProjectId, backup.BranchId, backupId);
@@ -53,6 +57,8 @@ internal static class BackupArtifactApi
         await using (var conn = await db.Service.OpenConnectionAsync(ct))
             backup = await BackupArtifactStore.LeaseAsync(conn, RunnerDispatchApi.Runner(http).Id, backupId, lease, write: false);
         var stream = await stores.For(backup.Storage).OpenReadAsync(backup.StorageKey!, ct);
+        // The runner may stop reading for a while (pg_restore building an index between its reads).
+        if (http.Features.Get<IHttpMinResponseDataRateFeature>() is { } rate) rate.MinDataRate = null;
         return TypedResults.Stream(stream, "application/zip");
     }
 

@@ -84,14 +84,7 @@ internal sealed class BackupImport(BackupStores stores)
         await using (file)
         {
             using var digest = new UploadDigest(maxBytes);
-            var buffer = new byte[1024 * 1024];
-            int n;
-            while ((n = await upload.ReadAsync(buffer, ct)) > 0)
-            {
-                digest.Add(buffer.AsSpan(0, n));
-                try { await file.WriteAsync(buffer.AsMemory(0, n), ct); }
-                catch (IOException e) { throw new BackupStorageUnavailableException($"The upload cannot be written to {path}: {e.Message}", e); }
-            }
+            await digest.CopyAsync(upload, file, e => new BackupStorageUnavailableException($"The upload cannot be written to {path}: {e.Message}", e), ct);
         }
     }
 

@@ -29,8 +29,8 @@ public abstract class BackupStorage
 
     public abstract Task<bool> ExistsAsync(string key, CancellationToken ct);
 
-    /// <summary>How much of <paramref name="source"/> to read at a time.</summary>
-    protected const int ChunkBytes = 1024 * 1024;
+    /// <summary>How much of a source to read at a time.</summary>
+    internal const int ChunkBytes = 1024 * 1024;
 }
 
 /// <summary>What was stored: the storage's own count of bytes and SHA-256 (lower-case hex).</summary>
@@ -75,6 +75,22 @@ internal sealed class UploadDigest(long maxBytes) : IDisposable
             filled += n;
         }
         return filled;
+    }
+
+    /// <summary>
+    /// Copies <paramref name="source"/> into <paramref name="target"/>, counted and hashed. A failure to write is the
+    /// storage's (<paramref name="writeFailed"/> names it); a failure to read is the source's own and stays as it is.
+    /// </summary>
+    public async Task CopyAsync(Stream source, Stream target, Func<IOException, Exception> writeFailed, CancellationToken ct)
+    {
+        var buffer = new byte[BackupStorage.ChunkBytes];
+        int n;
+        while ((n = await source.ReadAsync(buffer, ct)) > 0)
+        {
+            Add(buffer.AsSpan(0, n));
+            try { await target.WriteAsync(buffer.AsMemory(0, n), ct); }
+            catch (IOException e) { throw writeFailed(e); }
+        }
     }
 
     public StoredObject Result() => new(Bytes, Convert.ToHexStringLower(_sha.GetHashAndReset()));

@@ -34,15 +34,7 @@ public sealed class FolderBackupStorage(string root) : BackupStorage
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw Unavailable(e); }
             await using (file)
             {
-                var buffer = new byte[ChunkBytes];
-                while (true)
-                {
-                    var n = await source.ReadAsync(buffer, ct); // the caller's stream: its failures are its own
-                    if (n == 0) break;
-                    digest.Add(buffer.AsSpan(0, n));
-                    try { await file.WriteAsync(buffer.AsMemory(0, n), ct); }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw Unavailable(e); }
-                }
+                await digest.CopyAsync(source, file, Unavailable, ct);
                 try { file.Flush(flushToDisk: true); }
                 catch (IOException e) { throw Unavailable(e); }
             }

@@ -3,9 +3,10 @@ using System.Security.Cryptography;
 namespace OdooOps.Tests.Backups.Storage;
 
 /// <summary>
-/// <paramref name="length"/> bytes made up as they are read (a seeded pseudo-random sequence: it does not compress), with their SHA-256 known at the end: a large upload that exists nowhere whole. Not seekable, and
-/// reading past the end or again after it is an error, so a reader that buffers it to read it twice is caught. An
-/// optional gate holds the reader at <paramref name="pauseAt"/> bytes until the test lets it go.
+/// <paramref name="length"/> bytes made up as they are read (a seeded pseudo-random sequence: it does not compress),
+/// with their SHA-256 known at the end: a large upload that exists nowhere whole. Not seekable, and reading again
+/// after its end is an error, so a reader that wants it twice is caught. An optional gate holds the reader at
+/// <paramref name="pauseAt"/> bytes until the test lets it go.
 /// </summary>
 public sealed class GeneratedStream(long length, long pauseAt = -1, Func<Task>? atPause = null) : Stream
 {
