@@ -2,6 +2,7 @@ using System.Text.Json;
 using OdooOps.Advisories;
 using OdooOps.Audit;
 using OdooOps.Auth;
+using OdooOps.Backups.Storage;
 using OdooOps.Branches;
 using OdooOps.Builds;
 using OdooOps.Database;
@@ -82,6 +83,7 @@ public static class ServerApp
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PgNotifications>());
         builder.Services.AddBuilds(builder.Configuration);
         builder.Services.AddInstances(builder.Configuration);
+        builder.Services.AddBackupStorage(builder.Configuration);
         builder.Services.AddProjects();
         builder.Services.AddDeployments();
         builder.Services.AddAdvisories(config);
@@ -155,6 +157,8 @@ public static class ServerApp
         root.MapAdvisoryScanApi();
         root.MapWebhooksApi(api);
         root.MapRunnerDispatchApi();
+        root.MapBackupArtifactApi();
+        root.MapBackupDownloadApi();
         api.MapRunnerLabelsApi();
         api.MapRunnerAdminApi(app.Configuration);
         api.MapDomainsApi();

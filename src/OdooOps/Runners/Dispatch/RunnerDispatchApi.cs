@@ -37,6 +37,7 @@ internal static partial class RunnerDispatchApi
         return app;
     }
 
+    /// <summary>The runner token check of every call but register (also the backup artifact calls of Backups/Storage).</summary>
     internal static async ValueTask<object?> AuthenticateAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next)
     {
         var http = ctx.HttpContext;
