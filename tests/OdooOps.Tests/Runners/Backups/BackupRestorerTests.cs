@@ -89,6 +89,28 @@ public sealed class BackupRestorerTests(PostgresCluster cluster) : IAsyncLifetim
         Assert.True(await _world.DatabaseExistsAsync(target.DatabaseName));
     }
 
+    [Fact]
+    public async Task A_cancelled_restore_leaves_no_database_and_no_files()
+    {
+        var project = Guid.NewGuid();
+        var source = await _world.OdooDatabaseAsync(project, _world.Folder("data"));
+        // The dump says where it is, then takes its time: the cancel comes while psql runs.
+        var zip = await OdooZipAsync(source, "\n\\! echo restoring-now\n\\! sleep 120\n");
+        var target = Target(project);
+        var parent = Directory.CreateDirectory(Path.GetDirectoryName(target.FilestoreFolder)!).FullName;
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _world.Restorer.RestoreAsync(zip, target, null, line =>
+        {
+            if (line == "psql: restoring-now") cancel.Cancel();
+        }, cancel.Token));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(100), "psql was not stopped");
+        Assert.False(await _world.DatabaseExistsAsync(target.DatabaseName));
+        Assert.Empty(Directory.GetFileSystemEntries(parent));
+    }
+
     /// <summary>A zip with a valid-looking dump and manifest, plus <paramref name="hostile"/> (name, bytes, unix mode).</summary>
     string HostileZip(params (string Name, byte[] Bytes, int Mode)[] hostile)
     {

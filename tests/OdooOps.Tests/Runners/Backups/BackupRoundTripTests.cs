@@ -90,13 +90,16 @@ public sealed class BackupRoundTripTests(PostgresCluster cluster) : IAsyncLifeti
         // Restored into a new database and folder: the same rows, sequences and files.
         var target = new OdooData(project, false, BackupWorld.NewDatabase(), Path.Combine(_world.Folder("restored"), "filestore", "copy"));
         Directory.CreateDirectory(Path.GetDirectoryName(target.FilestoreFolder)!);
-        var restored = await _world.Restorer.RestoreAsync(zip, target, null, null, TestContext.Current.CancellationToken);
+        var restored = await _world.Restorer.RestoreAsync(zip, target, new RestoreOptions { FilestoreOwner = 900_000_321 }, null,
+            TestContext.Current.CancellationToken);
 
         Assert.False(restored.PlainSql);
         Assert.Equal(facts.FilestoreSha256, restored.FilestoreSha256);
         Assert.Equal(await _world.ContentsAsync(source.DatabaseName), await _world.ContentsAsync(target.DatabaseName));
         Assert.Equal(sourceFiles, BackupWorld.Files(target.FilestoreFolder));
-        // Owned by the project's role, as the databases Odoo runs on.
+        // The files are the instance's uid's (its Odoo writes there), the database the project's role's.
+        var owners = await OdooOps.Database.ProcessRunner.RunAsync("bash", ["-c", $"find '{target.FilestoreFolder}' -printf '%U\\n' | sort -u"], null, default);
+        Assert.Equal("900000321", owners.Output.Trim());
         await using (var conn = await _world.SuperConnectAsync("postgres"))
             Assert.Equal(OdooOps.Runners.Agent.Instances.OdooDatabaseServer.ProjectRole(project, false),
                 await conn.ExecuteScalarAsync<string>("select pg_get_userbyid(datdba) from pg_database where datname = @db", new { db = target.DatabaseName }));
