@@ -181,6 +181,25 @@ public sealed class BackupRestorerTests(PostgresCluster cluster) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_zip_of_too_many_entries_is_refused_from_its_end_record()
+    {
+        // More than 65535 entries: the count is in the ZIP64 end record.
+        var zip = HostileZip([.. Enumerable.Range(0, 70_000).Select(i => ($"filestore/{i % 100:x2}/{i}", Array.Empty<byte>(), 0))]);
+        var target = Target(Guid.NewGuid());
+        var parent = Directory.CreateDirectory(Path.GetDirectoryName(target.FilestoreFolder)!).FullName;
+
+        var refused = await Assert.ThrowsAsync<BackupException>(() => _world.Restorer.RestoreAsync(zip, target,
+            new RestoreOptions { Limits = new RestoreLimits { MaxEntries = 69_999 } }, null, Ct));
+
+        Assert.Equal("The backup declares more than 69999 entries; refused.", refused.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(parent));
+        // Under the limit, the same zip gets as far as its dump (empty here, which pg_restore refuses).
+        refused = await Assert.ThrowsAsync<BackupException>(() => _world.Restorer.RestoreAsync(zip, target,
+            new RestoreOptions { Limits = new RestoreLimits { MaxEntries = 70_002 } }, null, Ct));
+        Assert.StartsWith("pg_restore failed", refused.Message);
+    }
+
+    [Fact]
     public async Task A_dump_pg_restore_refuses_and_an_occupied_folder_leave_nothing_behind()
     {
         var project = Guid.NewGuid();

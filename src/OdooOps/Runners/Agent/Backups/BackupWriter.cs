@@ -87,6 +87,7 @@ internal sealed class BackupWriter(OdooDatabaseServer server, PostgresBinaries p
         catch
         {
             await stop.CancelAsync();
+            dump.Kill(); // a read on its pipe may not heed the cancel: its end does
             Exception? cause = null;
             foreach (var task in new[] { dumping, reading })
                 try { await task; }
