@@ -26,7 +26,7 @@ public sealed class BackupWorld : IAsyncDisposable
     {
         (Cluster, Server, Root) = (cluster, server, root);
         OdooBin = OdooStandIn.Install(root);
-        Postgres = PostgresBinaries.Locate();
+        Postgres = PostgresBinaries.LocateClients();
         var settings = new SandboxSettings { LockDirectory = Path.Combine(root, "locks") };
         Sandbox = new SqlSandbox(settings, new SandboxUids(settings), Path.Combine(root, "work"));
     }
