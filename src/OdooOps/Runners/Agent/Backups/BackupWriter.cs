@@ -172,7 +172,7 @@ internal sealed class BackupWriter(OdooDatabaseServer server, PostgresBinaries p
             using var file = kind == SafeFolder.Kind.File ? folder.OpenFile(name) : null;
             if (file is null)
             {
-                log?.Invoke($"Filestore: {relative} skipped (not a regular file: {(kind == SafeFolder.Kind.Link ? "a symbolic link" : kind.ToString().ToLowerInvariant())}).");
+                log?.Invoke($"Filestore: {relative} skipped ({(kind == SafeFolder.Kind.Link ? "a symbolic link" : "not a regular file")}).");
                 continue;
             }
             await pieces.WriteAsync(new Piece(FilestorePrefix + relative, null, 0), ct);
@@ -181,7 +181,8 @@ internal sealed class BackupWriter(OdooDatabaseServer server, PostgresBinaries p
             while (true)
             {
                 var buffer = Buffers.Rent((int)Math.Clamp(length - offset, 4096, ChunkSize));
-                var read = await RandomAccess.ReadAsync(file, buffer.AsMemory(0, Math.Min(buffer.Length, ChunkSize)), offset, ct);
+                // A plain pread: this task is the reader's own thread, a hop to the pool per read would only cost.
+                var read = RandomAccess.Read(file, buffer.AsSpan(0, Math.Min(buffer.Length, ChunkSize)), offset);
                 if (read == 0)
                 {
                     Buffers.Return(buffer);
