@@ -57,6 +57,7 @@ internal sealed class BackupWriter(OdooDatabaseServer server, PostgresBinaries p
         var reading = Task.Run(() => Guard(filePieces.Writer, () => ReadFilestoreAsync(source.FilestoreFolder, filePieces.Writer, digest, log, stop.Token)));
 
         var hashing = new HashingStream(output);
+        var filestoreSha256 = "";
         try
         {
             // Small writes (entry headers) gather here; the 1 MiB chunks go straight through.
@@ -71,8 +72,9 @@ internal sealed class BackupWriter(OdooDatabaseServer server, PostgresBinaries p
 
                 await WriteEntriesAsync(zip, null, filePieces.Reader, started, stop.Token);
                 await reading;
+                filestoreSha256 = digest.Sha256();
                 var manifest = new BackupManifest(source.DatabaseName, odooVersion, facts.PgVersion, facts.Installed(),
-                    new ManifestFacts("custom", facts.TableCount, digest.Files, digest.Bytes, digest.Sha256(), facts.Modules,
+                    new ManifestFacts("custom", facts.TableCount, digest.Files, digest.Bytes, filestoreSha256, facts.Modules,
                         dumpBytes, Convert.ToHexStringLower(dumpHash.GetHashAndReset())));
                 var entry = zip.CreateEntry(BackupManifest.EntryName, CompressionLevel.NoCompression);
                 entry.LastWriteTime = started;
@@ -82,7 +84,7 @@ internal sealed class BackupWriter(OdooDatabaseServer server, PostgresBinaries p
             await buffered.FlushAsync(stop.Token);
             log?.Invoke($"Filestore: {digest.Files} file(s), {Size(digest.Bytes)}; backup {Size(hashing.Count)} in {clock.Elapsed.TotalSeconds:0.0} s");
             return new BackupFacts(hashing.Count, hashing.Sha256(), clock.ElapsedMilliseconds, odooVersion, facts.Modules, facts.TableCount,
-                digest.Files, digest.Bytes, digest.Sha256());
+                digest.Files, digest.Bytes, filestoreSha256);
         }
         catch
         {
