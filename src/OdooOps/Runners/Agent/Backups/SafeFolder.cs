@@ -68,8 +68,6 @@ internal sealed class SafeFolder : IDisposable
         return new SafeFolder(new SafeFileHandle(fd, ownsHandle: true), full);
     }
 
-    public static SafeFolder Open(string path) => OpenIfExists(path) ?? throw new DirectoryNotFoundException($"{path} does not exist.");
-
     int Fd => (int)_handle.DangerousGetHandle();
 
     /// <summary>
