@@ -45,7 +45,7 @@ internal sealed class SafeDeploy(DispatchClient client, RunnerOptions options, J
         say($"The update failed: restoring pre-deploy backup {_backupId} and starting build {previous.BuildId}'s release again");
         try
         {
-            var restorer = new BackupRestorer(server, PostgresBinaries.Locate(),
+            var restorer = new BackupRestorer(server, PostgresBinaries.LocateClients(),
                 options.Sandbox.Enabled ? new SqlSandbox(options.Sandbox, uids, options.WorkDir) : null);
             await LiveRestore.RunAsync(server, restorer, _file, Live(database), InstanceLaunch.DataDirOf(options.WorkDir, previous), job.BuildId,
                 null, LiveRestore.AlreadyPaused, say, CancellationToken.None);

@@ -28,7 +28,7 @@ internal sealed class StagingRefresh(DispatchClient client, RunnerOptions option
         {
             say($"Copying production's live database {live} and its filestore");
             await using var output = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
-            await new BackupWriter(server, PostgresBinaries.Locate()).WriteAsync(
+            await new BackupWriter(server, PostgresBinaries.LocateClients()).WriteAsync(
                 new OdooData(job.ProjectId, true, live, OdooData.FilestoreOf(InstanceLaunch.DataDirOf(options.WorkDir, production), live)),
                 job.OdooVersion, output, say, ct);
         }
@@ -39,7 +39,7 @@ internal sealed class StagingRefresh(DispatchClient client, RunnerOptions option
         }
         else return false;
         await server.DropDatabaseAsync(database, ct); // made empty for the build: the copy takes its place
-        var restorer = new BackupRestorer(server, PostgresBinaries.Locate(), options.Sandbox.Enabled ? new SqlSandbox(options.Sandbox, uids, options.WorkDir) : null);
+        var restorer = new BackupRestorer(server, PostgresBinaries.LocateClients(), options.Sandbox.Enabled ? new SqlSandbox(options.Sandbox, uids, options.WorkDir) : null);
         await restorer.RestoreAsync(file, new OdooData(job.ProjectId, false, database, OdooData.FilestoreOf(dataDir, database)), null, say, ct);
         File.Delete(file);
         return true;
