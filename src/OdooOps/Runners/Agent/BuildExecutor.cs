@@ -150,7 +150,7 @@ internal sealed partial class BuildExecutor(DispatchClient client, RunnerOptions
             return ("", "");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException
-                                   or Npgsql.NpgsqlException)
+                                   or Npgsql.NpgsqlException or Backups.BackupException)
         {
             log.LogError(e, "Build {BuildId} failed inside the runner.", job.BuildId);
             logs.Add(LogStream.System, $"The runner failed: {e.Message}", DateTimeOffset.UtcNow);

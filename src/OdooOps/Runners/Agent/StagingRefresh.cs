@@ -40,7 +40,9 @@ internal sealed class StagingRefresh(DispatchClient client, RunnerOptions option
         else return false;
         await server.DropDatabaseAsync(database, ct); // made empty for the build: the copy takes its place
         var restorer = new BackupRestorer(server, PostgresBinaries.LocateClients(), options.Sandbox.Enabled ? new SqlSandbox(options.Sandbox, uids, options.WorkDir) : null);
-        await restorer.RestoreAsync(file, new OdooData(job.ProjectId, false, database, OdooData.FilestoreOf(dataDir, database)), null, say, ct);
+        var filestore = OdooData.FilestoreOf(dataDir, database);
+        Directory.CreateDirectory(Path.GetDirectoryName(filestore)!);
+        await restorer.RestoreAsync(file, new OdooData(job.ProjectId, false, database, filestore), null, say, ct);
         File.Delete(file);
         return true;
     }
