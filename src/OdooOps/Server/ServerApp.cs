@@ -2,6 +2,7 @@ using System.Text.Json;
 using OdooOps.Advisories;
 using OdooOps.Audit;
 using OdooOps.Auth;
+using OdooOps.Backups;
 using OdooOps.Branches;
 using OdooOps.Builds;
 using OdooOps.Database;
@@ -45,6 +46,8 @@ public static class ServerApp
         AdvisoryScanJob.Job,
         LeaseRescueJob.Job,
         WebhookDeliveryJob.Job,
+        BackupScheduleJob.Job,
+        BackupRetentionJob.Job,
     ];
 
     /// <param name="configure">Tests swap the server (TestServer) or add settings here.</param>
@@ -95,6 +98,7 @@ public static class ServerApp
         builder.Services.AddSingleton(web);
         builder.Services.AddInstanceProxy(builder.Configuration, web);
         builder.Services.AddInstanceDomains(builder.Configuration);
+        builder.Services.AddBackups(builder.Configuration);
         if (EmbeddedRunner.Capacity(builder.Configuration) > 0) builder.Services.AddHostedService<EmbeddedRunner>();
 
         var app = builder.Build();
@@ -154,6 +158,7 @@ public static class ServerApp
         api.MapRunnerLabelsApi();
         api.MapRunnerAdminApi(app.Configuration);
         api.MapDomainsApi();
+        api.MapBackupsApi();
         app.MapInstanceTlsAsk();
 
         app.MapUi();
