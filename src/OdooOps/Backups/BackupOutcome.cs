@@ -27,7 +27,8 @@ internal abstract record BackupOutcome
     /// <summary>The storage cannot be reached now (503).</summary>
     public sealed record Unavailable(string Message) : BackupOutcome;
 
-    /// <summary>The SQLSTATE of "too many backups of this kind in 24 hours" (ops_private.backup_quota).</summary>
+    /// <summary>The SQLSTATE of "too many backups of this kind in 24 hours" (ops_private.backup_quota; its HINT: the seconds to wait,
+    /// as Npgsql keeps DETAIL from the client unless told).</summary>
     public const string QuotaState = "OOB01";
 
     /// <summary>Runs <paramref name="work"/> as the actor in one transaction; refusals become outcomes.</summary>
@@ -51,7 +52,7 @@ internal abstract record BackupOutcome
         PostgresErrorCodes.InsufficientPrivilege => new Refused(e.MessageText),
         PostgresErrorCodes.ObjectNotInPrerequisiteState => new Conflict(e.MessageText),
         PostgresErrorCodes.InvalidParameterValue => new Invalid(e.ColumnName ?? "backup_id", e.MessageText),
-        QuotaState => new TooMany(e.MessageText, int.TryParse(e.Detail, out var seconds) ? seconds : 3600),
+        QuotaState => new TooMany(e.MessageText, int.TryParse(e.Hint, out var seconds) ? seconds : 3600),
         _ => null,
     };
 }

@@ -113,10 +113,12 @@ static class TestHosts
             ["OPS_RUNNERS"] = "0", // runner tests start their own (TestServer has no port to reach)
             ["OPS_ALLOW_LOCAL_REPOS"] = "1", // test projects' repositories are folders; tests of the rule turn it off
         }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
-        // Domain checks resolve through the tests' own map, never the network; a test's configure may bring another.
+        // Domain checks resolve through the tests' own map, never the network, and backup files live in memory; a test's
+        // configure may bring others.
         return ServerApp.Build(urls, config, database, secrets ?? Secrets, b =>
         {
             b.Services.AddSingleton(OdooOps.Tests.Instances.Domains.TestDns.Default);
+            b.Services.AddSingleton(OdooOps.Tests.Backups.TestBackupFiles.Default.Hooks);
             configure?.Invoke(b);
         });
     }

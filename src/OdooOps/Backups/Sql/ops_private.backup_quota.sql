@@ -1,5 +1,5 @@
 -- At most 5 backups of a kind (manual, import) per branch in any 24 hours, Odoo.sh's "5 manual backups a day": the 6th
--- is refused with SQLSTATE OOB01 (HTTP 429), its DETAIL the seconds until the oldest of the five turns 24 hours old
+-- is refused with SQLSTATE OOB01 (HTTP 429), its HINT the seconds until the oldest of the five turns 24 hours old
 -- (Retry-After). Backups that failed count too: each request takes the host's time. The caller holds the branch's lock.
 create or replace function ops_private.backup_quota(p_branch ops.branches, p_kind text)
 returns void
@@ -23,7 +23,7 @@ begin
                 p_branch.name, p_kind,
                 case when v_wait >= 3600 then (v_wait / 3600) || ' h ' || (v_wait % 3600 / 60) || ' min'
                      else ceil(v_wait / 60.0)::int || ' min' end)
-            using errcode = 'OOB01', detail = v_wait::text;
+            using errcode = 'OOB01', hint = v_wait::text;
     end if;
 end
 $$;
