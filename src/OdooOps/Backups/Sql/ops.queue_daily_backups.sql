@@ -1,10 +1,11 @@
 -- The daily schedule (the backup_schedule job, as ops_service): every production branch of a live project with a current
--- instance gets one 'daily' backup for each day, at its project's backup_time (UTC). At p_now the due slot is the latest
--- backup_time at or before it (yesterday's while today's has not come yet); a branch with no daily backup for that
--- slot's day gets one queued (ops_private.queue_backup) with scheduled_for = that day. So a server that was down at
--- backup_time catches up when it is back, a restart queues nothing twice, and the unique (branch_id, scheduled_for)
--- index plus one run at a time (an advisory lock) keep it at one per branch and day however many nodes run the job.
--- Returns how many were queued.
+-- instance and a host (ops_private.backup_host) gets one 'daily' backup for each day, at its project's backup_time (UTC);
+-- one whose host is gone (its runner was removed) is not queued to fail, and backup_missing says so within 26 hours.
+-- At p_now the due slot is the latest backup_time at or before it (yesterday's while today's has not come yet); a
+-- branch with no daily backup for that slot's day gets one queued (ops_private.queue_backup) with scheduled_for = that
+-- day. So a server that was down at backup_time catches up when it is back, a restart queues nothing twice, and the
+-- unique (branch_id, scheduled_for) index plus one run at a time (an advisory lock) keep it at one per branch and day
+-- however many nodes run the job. Returns how many were queued.
 create or replace function ops.queue_daily_backups(p_now timestamptz)
 returns integer
 language plpgsql
@@ -26,6 +27,7 @@ begin
                                     - case when (p_now at time zone 'UTC')::time < p.backup_time then 1 else 0 end as day) s
          where b.stage = 'production' and b.archived_at is null
            and exists (select 1 from ops.instances i where i.branch_id = b.id and i.is_current and i.retired_at is null)
+           and exists (select 1 from ops_private.backup_host(b.id))
            and not exists (select 1 from ops.backups k where k.branch_id = b.id and k.kind = 'daily' and k.scheduled_for = s.day)
          order by b.id
     loop
