@@ -77,6 +77,9 @@ public sealed record BackupTask
 
 public sealed record BackupTaskLogLine(long Seq, DateTime Ts, string Stream, string Line);
 
+/// <summary>A branch as the Backups page lists it (a section, a restore target).</summary>
+public sealed record BackupBranch(Guid Id, string Name, string Stage);
+
 /// <summary>Backups' SQL, inside a user transaction (RLS decides what exists).</summary>
 internal static class BackupStore
 {
@@ -141,6 +144,22 @@ internal static class BackupStore
 
     public static async Task<BackupTask?> TaskAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid backupId, Guid taskId) =>
         (await TasksAsync(c, t, backupId)).FirstOrDefault(x => x.Id == taskId);
+
+    /// <summary>The project's branches whose backups the caller may take, download, verify and restore into (ops.can_manage_backups).</summary>
+    public static async Task<IReadOnlySet<Guid>> ManageableBranchesAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid projectId) =>
+        (await c.QueryAsync<Guid>("""
+            select b.id from ops.branches b
+             where b.project_id = @projectId and b.archived_at is null and ops.can_manage_backups(b.project_id, b.id)
+            """, new { projectId }, t)).ToHashSet();
+
+    /// <summary>A project's schedule and retention, as its Backups page states them.</summary>
+    public sealed record Schedule(TimeOnly BackupTime, int KeepDaily, int KeepWeekly, int KeepMonthly);
+
+    public static Task<Schedule?> ScheduleAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid projectId) =>
+        c.QuerySingleOrDefaultAsync<Schedule>("""
+            select backup_time, backup_keep_daily as keep_daily, backup_keep_weekly as keep_weekly, backup_keep_monthly as keep_monthly
+              from ops.projects where id = @projectId
+            """, new { projectId }, t);
 
     public static Task<Guid?> OrgOfAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid projectId) =>
         c.ExecuteScalarAsync<Guid?>("select org_id from ops.projects where id = @projectId", new { projectId }, t);
