@@ -1,5 +1,4 @@
 using Dapper;
-using Npgsql;
 using OdooOps.Audit;
 using OdooOps.Branches;
 using OdooOps.Database;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OdooOps.Configuration;
 
 namespace OdooOps.Backups;
@@ -20,7 +21,7 @@ internal static class BackupsSetup
     public static IServiceCollection AddBackups(this IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton(BackupSettings.From(config));
-        Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton(services, BackupFiles.NotWired);
+        services.TryAddSingleton(BackupFiles.NotWired);
         return services;
     }
 }
