@@ -10,6 +10,7 @@ ensure_postgres
 ensure_runner_tools
 ensure_chromium
 ensure_proxies
+ensure_s3rver
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

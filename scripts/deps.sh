@@ -85,3 +85,31 @@ ensure_runner_tools() {
     apt_install "${missing[@]}"
   fi
 }
+
+# The backup storage's S3 tests run a real S3 server: s3rver (npm), installed once into a tools folder outside the
+# repository (no global install), where the tests look for it (tests/OdooOps.Tests/Backups/Storage/S3rver.cs).
+S3RVER_VERSION=3.7.1
+s3rver_dir() {
+  echo "${ODOOOPS_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/odooops}/s3rver-${S3RVER_VERSION}"
+}
+
+ensure_s3rver() {
+  local dir
+  dir="$(s3rver_dir)"
+  [ -f "$dir/node_modules/s3rver/bin/s3rver.js" ] && return 0
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    apt_install nodejs npm
+  fi
+  echo "Installing s3rver ${S3RVER_VERSION} into $dir …"
+  mkdir -p "$(dirname "$dir")"
+  # Into a temporary folder first, moved into place whole: an interrupted install is never taken for a finished one.
+  local staging="$dir.staging.$$"
+  rm -rf "$staging"
+  if ! npm install --prefix "$staging" --no-audit --no-fund --loglevel=error "s3rver@${S3RVER_VERSION}" >/dev/null; then
+    rm -rf "$staging"
+    echo "Could not install s3rver ${S3RVER_VERSION} with npm." >&2
+    exit 1
+  fi
+  rm -rf "$dir"
+  mv "$staging" "$dir"
+}

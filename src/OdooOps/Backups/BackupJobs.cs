@@ -1,4 +1,5 @@
 using Dapper;
+using OdooOps.Backups.Storage;
 using OdooOps.Configuration;
 using OdooOps.Database;
 using OdooOps.Scheduler;
@@ -51,7 +52,7 @@ internal static class BackupRetentionJob
     static async Task<string> RunAsync(IServiceProvider services, CancellationToken ct)
     {
         var config = services.GetRequiredService<IConfiguration>();
-        var files = services.GetRequiredService<BackupFiles>();
+        var stores = services.GetRequiredService<BackupStores>();
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         await using var conn = await services.GetRequiredService<OpsDatabase>().Service.OpenConnectionAsync(ct);
         var pruned = await conn.ExecuteScalarAsync<int>(new CommandDefinition("select ops.prune_backups(@now, @manual, @safety)",
@@ -69,7 +70,7 @@ internal static class BackupRetentionJob
             {
                 try
                 {
-                    await files.DeleteAsync(new StoredBackup(backupId, Guid.Empty, Guid.Empty, storage, key, ""), ct);
+                    await stores.For(storage).DeleteAsync(key, ct);
                     await conn.ExecuteAsync(new CommandDefinition("select ops.mark_backup_file_deleted(@backupId)", new { backupId }, cancellationToken: ct));
                     deleted++;
                 }

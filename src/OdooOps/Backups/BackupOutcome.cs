@@ -26,6 +26,8 @@ internal abstract record BackupOutcome
     public sealed record TooMany(string Message, int RetryAfterSeconds) : BackupOutcome;
     /// <summary>The storage cannot be reached now (503).</summary>
     public sealed record Unavailable(string Message) : BackupOutcome;
+    /// <summary>An upload past OPS_BACKUP_MAX_GB (413).</summary>
+    public sealed record TooLarge(string Message) : BackupOutcome;
 
     /// <summary>The SQLSTATE of "too many backups of this kind in 24 hours" (ops_private.backup_quota; its HINT: the seconds to wait,
     /// as Npgsql keeps DETAIL from the client unless told).</summary>

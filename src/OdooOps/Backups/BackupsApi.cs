@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Security.Claims;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OdooOps.Audit;
 using OdooOps.Auth;
+using OdooOps.Backups.Storage;
 using OdooOps.Database;
 using OdooOps.Server;
 
@@ -21,12 +21,9 @@ internal static class BackupsApi
     public sealed record BackupDetail(Backup Backup, IReadOnlyList<BackupTask> Tasks);
     public sealed record TaskQueued(Backup Backup, BackupTask Task, Backup? PreRestore);
     public sealed record RestoreRequest(Guid? BranchId, string? Confirm);
-    public sealed record Download(string Url, DateTimeOffset ExpiresAt, string FileName);
 
     public const int DefaultLimit = 100, MaxLimit = 500;
 
-    /// <summary>What a 503 from the storage asks clients to wait.</summary>
-    public const int StorageRetryAfterSeconds = 30;
 
     public static RouteGroupBuilder MapBackupsApi(this RouteGroupBuilder api)
     {
@@ -41,7 +38,7 @@ internal static class BackupsApi
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("Take a manual backup of the branch now (admin on production, tester elsewhere); at most 5 a day per branch, then 429 with Retry-After");
         branch.MapPost("/import", Import).Accepts<Stream>("application/zip").Produces<Backup>(StatusCodes.Status202Accepted).ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("Import a backup zip (Odoo's: dump.sql, filestore/, manifest.json; or OdooOps' own) as the body, streamed; it is verified next. Restore it to use it");
 
         var one = api.MapGroup("/backups/{backupId:guid}").WithTags("Backups");
@@ -51,7 +48,7 @@ internal static class BackupsApi
             .WithSummary("Restore into a branch of the project {\"branch_id\", \"confirm\"}: production (admin) needs confirm = its name and takes a pre-restore backup first; staging and development (tester) are neutralised");
         acts.MapPost("/verify", Verify).Produces<TaskQueued>(StatusCodes.Status202Accepted)
             .WithSummary("Verify the backup again: a runner restores it into a scratch database, checks it and drops it");
-        acts.MapPost("/download", DownloadLink).Produces<Download>().ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+        acts.MapPost("/download", Download).Produces<DownloadLink>()
             .WithSummary("A short-lived signed link to the backup as Odoo's zip (dump.sql, filestore/, manifest.json); audited");
         return api;
     }
@@ -96,19 +93,17 @@ internal static class BackupsApi
     static async Task<IResult> Verify(Guid backupId, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct) =>
         Answer(await BackupRequests.VerifyAsync(db, Actor.Of(user, http), backupId, ct), http);
 
-    static async Task<IResult> DownloadLink(Guid backupId, ClaimsPrincipal user, OpsDatabase db, BackupFiles files, HttpContext http, CancellationToken ct) =>
-        Answer(await BackupDownload.LinkAsync(db, files, Actor.Of(user, http), backupId, http.Request, ct), http);
+    static async Task<IResult> Download(Guid backupId, ClaimsPrincipal user, OpsDatabase db, BackupLinks links, WebSettings web, HttpContext http,
+        CancellationToken ct) =>
+        Answer(await BackupDownload.LinkAsync(db, links, web, Actor.Of(user, http), backupId, http.Request, ct), http);
 
-    static async Task<IResult> Import(Guid projectId, Guid branchId, ClaimsPrincipal user, OpsDatabase db, BackupFiles files, BackupSettings settings,
-        HttpContext http, CancellationToken ct)
+    static async Task<IResult> Import(Guid projectId, Guid branchId, ClaimsPrincipal user, OpsDatabase db, BackupImport import, HttpContext http,
+        CancellationToken ct)
     {
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = settings.ImportMaxBytes;
         if (http.Request.ContentLength is 0 || (http.Request.ContentLength is null && !http.Request.Headers.TransferEncoding.Any()))
             return TypedResults.ValidationProblem(new Validation().Add(BackupImportUpload.FileField, "The body must be the backup zip (Content-Type: application/zip).").Errors);
-        if (http.Request.ContentLength > settings.ImportMaxBytes)
-            return TypedResults.ValidationProblem(new Validation().Add(BackupImportUpload.FileField,
-                $"The zip is larger than this server takes ({settings.ImportMaxBytes / (1024 * 1024)} MiB, {BackupSettings.ImportMaxKey}).").Errors);
-        return Answer(await BackupImportUpload.ImportAsync(db, files, Actor.Of(user, http), projectId, branchId, http.Request.Body, ct), http);
+        import.AcceptLargeBody(http); // up to OPS_BACKUP_MAX_GB; a body that says it is larger is 413 at once
+        return Answer(await BackupImportUpload.ImportAsync(db, import, Actor.Of(user, http), projectId, branchId, http.Request.Body, ct), http);
     }
 
     /// <summary>An outcome as the API answers it: 202 with what was queued, 200 with a link, or the refusal.</summary>
@@ -119,16 +114,19 @@ internal static class BackupsApi
             case BackupOutcome.Queued q: return TypedResults.Json(q.Backup, statusCode: StatusCodes.Status202Accepted);
             case BackupOutcome.TaskQueued q:
                 return TypedResults.Json(new TaskQueued(q.Backup, q.Task, q.PreRestore), statusCode: StatusCodes.Status202Accepted);
-            case BackupOutcome.Link l: return TypedResults.Ok(new Download(l.Download.Url, l.Download.ExpiresAt, BackupDownload.FileName(l.Backup)));
+            case BackupOutcome.Link l: return TypedResults.Ok(l.Download);
             case BackupOutcome.Invalid i: return TypedResults.ValidationProblem(new Validation().Add(i.Field, i.Message).Errors);
             case BackupOutcome.Refused r: return TypedResults.Problem(r.Message, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
             case BackupOutcome.Conflict c: return TypedResults.Problem(c.Message, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
             case BackupOutcome.TooMany m:
                 http.Response.Headers.RetryAfter = m.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
                 return TypedResults.Problem(m.Message, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many backups");
-            case BackupOutcome.Unavailable u:
-                http.Response.Headers.RetryAfter = StorageRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-                return TypedResults.Problem(u.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Backup storage unavailable");
+            case BackupOutcome.TooLarge l: return TypedResults.Problem(l.Message, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large");
+            case BackupOutcome.Unavailable:
+                // The cause (bucket, endpoint) is for the server's log, as the storage's own answers keep it.
+                http.Response.Headers.RetryAfter = BackupStorageErrorHandler.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                return TypedResults.Problem($"The backup storage cannot be used right now; try again in {BackupStorageErrorHandler.RetryAfterSeconds} s.",
+                    statusCode: StatusCodes.Status503ServiceUnavailable, title: "Backup storage unavailable");
             default:
                 return TypedResults.Problem("No such backup or branch, or it is not yours to see.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
         }

@@ -6,7 +6,7 @@ namespace OdooOps.Database;
 /// <summary>
 /// The server process's one LISTEN connection, for every NOTIFY channel OdooOps uses: <c>ops_run_queue</c> (an
 /// enqueue: runners' long polls wake), <c>ops_build_logs</c> (a build's log, steps or status changed: its log
-/// streams wake), <c>instance_logs</c> (an instance's log grew), <c>instance_actions</c> (a person's instance action) and
+/// streams wake), <c>instance_logs</c> (an instance's log grew), <c>instance_actions</c> (a person's instance action), <c>task_logs</c> (a runner task's log or end) and
 /// <c>ops_instance_routes</c> (an instance, a domain or a host label changed: the instance proxy's route cache is
 /// dropped). Waiters take <see cref="Next"/> before they read the database, so a notification in between is not
 /// missed; channel handlers (<see cref="On"/>) fan payloads out further. When the connection drops every waiter and
@@ -23,7 +23,9 @@ public sealed class PgNotifications(OpsDatabase database, ILogger<PgNotification
     public const string InstanceActions = "instance_actions";
     /// <summary>An instance, a domain, a host label or a runner's address changed: the instance proxy's route cache is dropped.</summary>
     public const string InstanceRoutes = "ops_instance_routes";
-    static readonly string[] Channels = [RunQueue, BuildLogs, InstanceLogs, InstanceActions, InstanceRoutes];
+    /// <summary>A runner task's log grew or the task ended (the task functions; payload: the task id): its log streams wake.</summary>
+    public const string TaskLogs = "task_logs";
+    static readonly string[] Channels = [RunQueue, BuildLogs, InstanceLogs, InstanceActions, InstanceRoutes, TaskLogs];
 
     /// <summary>The listener's application_name, so an operator (or a test) finds it in pg_stat_activity.</summary>
     public const string ApplicationName = "odooops listener";

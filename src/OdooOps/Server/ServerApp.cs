@@ -3,9 +3,11 @@ using OdooOps.Advisories;
 using OdooOps.Audit;
 using OdooOps.Auth;
 using OdooOps.Backups;
+using OdooOps.Backups.Storage;
 using OdooOps.Branches;
 using OdooOps.Builds;
 using OdooOps.Database;
+using OdooOps.Deployments;
 using OdooOps.Health;
 using OdooOps.Instances;
 using OdooOps.Instances.Domains;
@@ -80,10 +82,13 @@ public static class ServerApp
         // Read once (a bad value stops `serve` with one line, before anything listens), not per runner request.
         builder.Services.AddSingleton(DispatchSettings.From(builder.Configuration));
         builder.Services.AddSingleton<PgNotifications>();
+        builder.Services.AddSingleton<Backups.Tasks.RunnerTaskLogNotifications>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PgNotifications>());
         builder.Services.AddBuilds(builder.Configuration);
         builder.Services.AddInstances(builder.Configuration);
+        builder.Services.AddBackupStorage(builder.Configuration);
         builder.Services.AddProjects();
+        builder.Services.AddDeployments();
         builder.Services.AddAdvisories(config);
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
@@ -98,7 +103,6 @@ public static class ServerApp
         builder.Services.AddSingleton(web);
         builder.Services.AddInstanceProxy(builder.Configuration, web);
         builder.Services.AddInstanceDomains(builder.Configuration);
-        builder.Services.AddBackups(builder.Configuration);
         if (EmbeddedRunner.Capacity(builder.Configuration) > 0) builder.Services.AddHostedService<EmbeddedRunner>();
 
         var app = builder.Build();
@@ -142,6 +146,7 @@ public static class ServerApp
         api.MapBranchInstanceApi();
         api.MapBuildsApi();
         api.MapInstancesApi();
+        api.MapDeploymentsApi();
         api.MapMembersApi();
         api.MapInvitationsApi();
         api.MapTokensApi();
@@ -155,6 +160,8 @@ public static class ServerApp
         root.MapAdvisoryScanApi();
         root.MapWebhooksApi(api);
         root.MapRunnerDispatchApi();
+        root.MapBackupArtifactApi();
+        root.MapBackupDownloadApi();
         api.MapRunnerLabelsApi();
         api.MapRunnerAdminApi(app.Configuration);
         api.MapDomainsApi();

@@ -22,7 +22,7 @@ internal static class UiSections
         new("Projects", "app/projects", true, "Ship"),
         new("Builds", "app/projects/{project}/builds", true, "Ship", PerProject: true),
         new("Instances", "app/projects/{project}/instances", true, "Ship", PerProject: true),
-        new("Deployments", "app/deployments", false, "Ship"),
+        new("Deployments", "app/projects/{project}/deployments", true, "Ship", PerProject: true),
         new("Runners", "app/runners", true, "Ship"),
         new("Backups", "app/projects/{project}/backups", true, "Ship", PerProject: true),
         new("Metrics", "app/metrics", false, "Observe"),

@@ -32,7 +32,6 @@ public sealed class ApiWorld(PostgresCluster cluster) : IAsyncLifetime
             Tokens[role] = await Accounts.CreateTokenAsync(Factory.Owner, id);
         }
         Tokens["b-owner"] = await Accounts.CreateTokenAsync(Factory.Owner, B.OwnerId);
-        await Backups.BackupRows.StubQueueVerifyAsync(Factory.Owner);
     }
 
     async Task<Tenant> CreateTenantAsync(string name)
@@ -161,6 +160,7 @@ public sealed class ApiWorld(PostgresCluster cluster) : IAsyncLifetime
                 (select string_agg(t::text, ',' order by t.project_id) from ops_private.project_webhooks t),
                 (select string_agg(t::text, ',' order by t.id) from ops.member_invitations t),
                 (select string_agg(t::text, ',' order by t.id) from ops.instance_domains t),
+                (select string_agg(t::text, ',' order by t.id) from ops.deployments t),
                 (select string_agg(t::text, ',' order by t.id) from ops.backups t where t.kind <> 'daily'),
                 (select string_agg(t::text, ',' order by t.id) from ops.runner_tasks t
                   where not exists (select 1 from ops.backups k where k.id = t.backup_id and k.kind = 'daily'))))

@@ -98,6 +98,17 @@ public sealed class CrossTenantMatrixTests(ApiWorld world) : IClassFixture<ApiWo
             async (w, t) => await w.NewDomainAsync(t) is var (b, d) ? ($"/api/ops/projects/{t.ProjectId}/branches/{b}/domains/{d}", null) : default),
         new("check domain", "POST", "tester", HttpStatusCode.OK, HttpStatusCode.NotFound,
             async (w, t) => await w.NewDomainAsync(t) is var (b, d) ? ($"/api/ops/projects/{t.ProjectId}/branches/{b}/domains/{d}/check", null) : default),
+        // Deployments: the history is everyone's; rolling production back is an admin's, staging a developer's; the deploy
+        // plan (the server fetches the repository with the project's credential) is for those who may build the branch.
+        new("list deployments", "GET", "viewer", HttpStatusCode.OK, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/projects/{t.ProjectId}/deployments", null)),
+        new("get deployment", "GET", "viewer", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/deployments/{(await NewReleasesAsync(w, t, null))[0].DeploymentId}", null)),
+        new("roll production back", "POST", "admin", HttpStatusCode.Accepted, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/deployments/{(await NewReleasesAsync(w, t, null))[0].DeploymentId}/rollback", new { })),
+        new("roll staging back", "POST", "developer", HttpStatusCode.Accepted, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/deployments/{(await NewReleasesAsync(w, t, "staging"))[0].DeploymentId}/rollback", new { })),
+        new("deploy plan", "GET", "developer", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => await Deployments.DeployPlanRepo.NewProjectAsync(w, t) is var p ? ($"/api/ops/projects/{p.Project}/branches/{p.Main}/deploy-plan", null) : default),
         // Backups: production's are admins' (the customer's data), a development branch's testers'.
         new("list backups", "GET", "viewer", HttpStatusCode.OK, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/projects/{t.ProjectId}/backups", null)),
         new("get backup", "GET", "viewer", HttpStatusCode.OK, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/backups/{await ProductionBackupAsync(w, t)}", null)),
@@ -141,6 +152,18 @@ public sealed class CrossTenantMatrixTests(ApiWorld world) : IClassFixture<ApiWo
         var content = new ByteArrayContent([(byte)'P', (byte)'K', 3, 4, 0, 0]);
         content.Headers.ContentType = new("application/zip");
         return content;
+    }
+
+    /// <summary>Two releases of the tenant's production branch (whichever it is now) or of a new branch of <paramref name="stage"/>.</summary>
+    static async Task<Deployments.DeploymentRows.Release[]> NewReleasesAsync(ApiWorld w, ApiWorld.Tenant t, string? stage)
+    {
+        await using var conn = await Accounts.OpenAsync(w.Factory.Owner);
+        var branch = stage is null
+            ? await Dapper.SqlMapper.ExecuteScalarAsync<string>(conn, "select name from ops.branches where project_id = @ProjectId and is_production", t)
+            : await Dapper.SqlMapper.ExecuteScalarAsync<string>(conn, "select name from ops.branches where id = @id", new { id = await w.NewBranchAsync(t.ProjectId, stage) });
+        var runner = await Deployments.DeploymentRows.RunnerAsync(w.Factory.Owner, t.OrgId, w.Unique("matrix-runner"));
+        return [await Deployments.DeploymentRows.ReleaseAsync(w.Factory.Owner, t.ProjectId, branch!, runner),
+                await Deployments.DeploymentRows.ReleaseAsync(w.Factory.Owner, t.ProjectId, branch!, runner)];
     }
 
     /// <summary>A runner of the tenant's organisation that serves instances (the owner makes it: ops_app writes no runner).</summary>

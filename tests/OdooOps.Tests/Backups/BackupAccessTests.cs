@@ -99,7 +99,7 @@ public sealed class BackupAccessTests(TenantDatabase db) : IClassFixture<TenantD
                      "select ops.request_backup(@ProductionBranchId)", "select ops.request_import(@ProductionBranchId)",
                      "select ops.request_verify(gen_random_uuid())", "select ops.request_download(gen_random_uuid())",
                      "select ops.request_restore(gen_random_uuid(), @ProductionBranchId, 'main')",
-                     "select ops.finish_import(gen_random_uuid(), null, null, null, null, null, 'x')",
+                     "select ops.finish_import(gen_random_uuid(), null, null, null, null, null, null, null, null, 'x')",
                  }.Concat(PrivateCalls))
         {
             var e = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => conn.ExecuteScalarAsync(sql, db.A));

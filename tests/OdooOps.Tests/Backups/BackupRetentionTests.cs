@@ -1,6 +1,8 @@
 using Dapper;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OdooOps.Backups;
+using OdooOps.Backups.Storage;
 using OdooOps.Database;
 using OdooOps.Tests.Infrastructure;
 using OdooOps.Tests.Scheduler;
@@ -12,15 +14,19 @@ namespace OdooOps.Tests.Backups;
 /// The backup_retention job on a test clock over generated histories: of 120 days of daily backups exactly the newest
 /// good one of each of the newest 7 days, 4 ISO weeks and 3 calendar months stay (a project's own 2/1/1 too); the
 /// branch's newest verified backup stays however old; manual, imported, pre-deploy and pre-restore backups stay their
-/// days; a backup a task still uses and one still being taken stay; every pruned file is deleted through the storage,
-/// and one the storage could not delete fails the run and is deleted at the next.
+/// days; a backup a task still uses and one still being taken stay; every pruned file is deleted from the real folder
+/// storage (the kept ones' files stay), and one the storage could not delete fails the run and is deleted at the next.
 /// </summary>
 public sealed class BackupRetentionTests(PostgresCluster cluster)
 {
     static readonly DateTimeOffset Now = new(2031, 5, 10, 3, 50, 0, TimeSpan.Zero);
 
-    sealed record World(Npgsql.NpgsqlConnectionStringBuilder Owner, LoginRoles.Credentials Credentials, Guid Org)
+    sealed record World(Npgsql.NpgsqlConnectionStringBuilder Owner, LoginRoles.Credentials Credentials, Guid Org, string DataDir)
     {
+        public string Folder => Path.Combine(DataDir, "store");
+
+        public bool Stored(string key) => File.Exists(Path.Combine(Folder, key));
+
         public async Task<(Guid Project, Guid Main)> ProjectAsync(string slug)
         {
             var project = await Accounts.CreateProjectAsync(Owner, Org, slug);
@@ -32,27 +38,37 @@ public sealed class BackupRetentionTests(PostgresCluster cluster)
     async Task<World> WorldAsync()
     {
         var owner = await cluster.CreateDatabaseAsync("bkret");
-        return new World(owner, await LoginRoles.EnsureAsync(owner), await Accounts.CreateOrgAsync(owner, "ret"));
+        return new World(owner, await LoginRoles.EnsureAsync(owner), await Accounts.CreateOrgAsync(owner, "ret"),
+            Path.Combine(Path.GetTempPath(), $"odooops-retention-{Guid.NewGuid():N}"));
     }
 
-    static SchedulerNode Node(World w, TestBackupFiles files, IDictionary<string, string?>? settings = null) =>
-        new(w.Credentials, new ManualClock(Now), [BackupRetentionJob.Job], settings, s => s.AddSingleton(files.Hooks));
+    /// <summary>A serve node with the real folder storage in the world's folder (as AddBackupStorage makes it).</summary>
+    static SchedulerNode Node(World w, IDictionary<string, string?>? settings = null) =>
+        new(w.Credentials, new ManualClock(Now), [BackupRetentionJob.Job],
+            new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["OPS_DATA_DIR"] = w.DataDir, ["OPS_BACKUP_STORAGE"] = w.Folder },
+            s => s.AddSingleton(sp => new BackupStores(BackupStorageSettings.From(sp.GetRequiredService<IConfiguration>()))));
 
-    /// <summary>One daily backup at 03:00 on each of the last <paramref name="days"/> days (today's included), oldest first.</summary>
-    static async Task<List<(Guid Id, DateTime At)>> DailyHistoryAsync(World w, Guid branch, int days, string verification = "pending")
+    /// <summary>One daily backup at 03:00 on each of the last <paramref name="days"/> days (today's included), oldest first,
+    /// each with its zip in the folder storage.</summary>
+    static async Task<List<(Guid Id, DateTime At, string Key)>> DailyHistoryAsync(World w, Guid branch, int days, string verification = "pending")
     {
-        await using var conn = await Accounts.OpenAsync(w.Owner);
-        return [.. await conn.QueryAsync<(Guid, DateTime)>("""
-            insert into ops.backups (project_id, branch_id, kind, status, verification, scheduled_for, created_at, finished_at, storage, storage_key, size_bytes)
-            select b.project_id, b.id, 'daily', 'succeeded', @verification, d::date, d, d + interval '10 minutes', 'local', 'daily/' || b.id || '/' || d::date, 1000
-              from ops.branches b, generate_series(@first, @last, interval '1 day') d
-             where b.id = @branch
-            returning id, created_at
-            """, new { branch, verification, first = Now.Date.AddDays(1 - days).AddHours(3), last = Now.Date.AddHours(3) })];
+        List<(Guid Id, DateTime At, string Key)> history;
+        await using (var conn = await Accounts.OpenAsync(w.Owner))
+            history = [.. await conn.QueryAsync<(Guid, DateTime, string)>("""
+                insert into ops.backups (id, project_id, branch_id, kind, status, verification, scheduled_for, created_at, finished_at, storage, storage_key, size_bytes)
+                select g.id, b.project_id, b.id, 'daily', 'succeeded', @verification, g.d::date, g.d, g.d + interval '10 minutes', 'local',
+                       b.project_id || '/' || b.id || '/' || g.id || '.zip', 4
+                  from ops.branches b, (select gen_random_uuid() as id, d from generate_series(@first, @last, interval '1 day') d) g
+                 where b.id = @branch
+                returning id, created_at, storage_key
+                """, new { branch, verification, first = Now.Date.AddDays(1 - days).AddHours(3), last = Now.Date.AddHours(3) })];
+        var storage = new FolderBackupStorage(w.Folder);
+        foreach (var h in history) await storage.PutAsync(h.Key, new MemoryStream("PK\u0003\u0004"u8.ToArray()), 100, CancellationToken.None);
+        return history;
     }
 
     /// <summary>What the rule keeps, worked out here from the history: each period's newest, for the newest N periods.</summary>
-    static HashSet<Guid> Expected(IReadOnlyList<(Guid Id, DateTime At)> history, int daily, int weekly, int monthly)
+    static HashSet<Guid> Expected(IReadOnlyList<(Guid Id, DateTime At, string Key)> history, int daily, int weekly, int monthly)
     {
         IEnumerable<Guid> Newest<TKey>(Func<DateTime, TKey> period, int count) => history
             .GroupBy(h => period(h.At)).OrderByDescending(g => g.Max(h => h.At)).Take(count).Select(g => g.MaxBy(h => h.At).Id);
@@ -76,9 +92,7 @@ public sealed class BackupRetentionTests(PostgresCluster cluster)
             await conn.ExecuteAsync("update ops.projects set backup_keep_daily = 2, backup_keep_weekly = 1, backup_keep_monthly = 1 where id = @small", new { small });
         var history = await DailyHistoryAsync(w, main, 120);
         var smallHistory = await DailyHistoryAsync(w, smallMain, 120);
-        var files = new TestBackupFiles();
-
-        await using var node = Node(w, files);
+        await using var node = Node(w);
         var run = await node.Scheduler.RunTickAsync("backup_retention", Now);
         Assert.Equal(TickOutcome.Success, run.Outcome);
 
@@ -92,10 +106,11 @@ public sealed class BackupRetentionTests(PostgresCluster cluster)
         Assert.All(newest.Skip(7).Zip(newest.Skip(8)), p => Assert.NotEqual(Week(p.First), Week(p.Second)));
         Assert.Equal(Expected(smallHistory, 2, 1, 1).Order(), (await KeptAsync(w, smallMain)).Order());
 
-        var pruned = history.Concat(smallHistory).Count(h => !kept.Contains(h.Id)) - (await KeptAsync(w, smallMain)).Count;
+        var keptSmall = await KeptAsync(w, smallMain);
+        var pruned = history.Count(h => !kept.Contains(h.Id)) + smallHistory.Count(h => !keptSmall.Contains(h.Id));
         Assert.Equal($"{pruned} backup(s) pruned, {pruned} file(s) deleted", run.Detail);
-        Assert.Equal(pruned, files.Deleted.Count);
-        Assert.DoesNotContain(files.Deleted, key => kept.Any(id => key == $"daily/{main}/{history.Single(h => h.Id == id).At:yyyy-MM-dd}"));
+        // The kept ones' zips are still there; every pruned one's is gone from the folder.
+        Assert.All(history.Concat(smallHistory), h => Assert.Equal(kept.Contains(h.Id) || keptSmall.Contains(h.Id), w.Stored(h.Key)));
         await using (var conn = await Accounts.OpenAsync(w.Owner))
         {
             Assert.Equal(0L, await conn.ExecuteScalarAsync<long>("select count(*) from ops.backups where deleted_at is not null and file_deleted_at is null"));
@@ -126,9 +141,8 @@ public sealed class BackupRetentionTests(PostgresCluster cluster)
         // third: 20 days of daily backups that failed verification: none is good, so no period keeps one; each goes
         // after backup_keep_daily (7) days.
         var broken = await DailyHistoryAsync(w, third, 20, verification: "failed");
-        var files = new TestBackupFiles();
 
-        await using var node = Node(w, files);
+        await using var node = Node(w);
         Assert.Equal(TickOutcome.Success, (await node.Scheduler.RunTickAsync("backup_retention", Now)).Outcome);
 
         Assert.Equal(new HashSet<Guid>([.. Expected(unproven, 7, 4, 3), proven]).Order(), (await KeptAsync(w, main)).Order());
@@ -163,9 +177,7 @@ public sealed class BackupRetentionTests(PostgresCluster cluster)
                 insert into ops.backups (project_id, branch_id, kind, status, started_at, created_at)
                 values (@project, @main, 'import', 'running', @started, @started);
                 """, new { project, main, busy = ids["busy manual 90"], started = Now.AddDays(-2) });
-        var files = new TestBackupFiles();
-
-        await using var node = Node(w, files, new Dictionary<string, string?> { [BackupRetentionJob.SafetyKeepKey] = "10" });
+        await using var node = Node(w, new Dictionary<string, string?> { [BackupRetentionJob.SafetyKeepKey] = "10" });
         var run = await node.Scheduler.RunTickAsync("backup_retention", Now);
         Assert.Equal(TickOutcome.Success, run.Outcome);
 
@@ -183,23 +195,30 @@ public sealed class BackupRetentionTests(PostgresCluster cluster)
     public async Task A_file_the_storage_cannot_delete_fails_the_run_and_is_deleted_at_the_next()
     {
         var w = await WorldAsync();
-        var (_, main) = await w.ProjectAsync("erp");
+        var (project, main) = await w.ProjectAsync("erp");
+        // Stored in a bucket, and the server no longer names one (OPS_BACKUP_STORAGE moved back to a folder): the storage
+        // cannot delete it.
         var old = await BackupRows.InsertAsync(w.Owner, main, new(Kind: "manual", Age: DateTime.UtcNow - Now.UtcDateTime.AddDays(-40)));
-        var files = new TestBackupFiles();
-        files.FailDeletes[$"k/{old}.zip"] = "the bucket answered 503 SlowDown";
+        var key = BackupKeys.For(project, main, old);
+        await BackupRows.StoreAsync(w.Folder, project, main, old, "PK\u0003\u0004"u8.ToArray());
+        await using (var conn = await Accounts.OpenAsync(w.Owner))
+            await conn.ExecuteAsync("update ops.backups set storage = 's3' where id = @old", new { old });
 
-        await using var node = Node(w, files);
+        await using var node = Node(w);
         var failed = await node.Scheduler.RunTickAsync("backup_retention", Now);
         Assert.Equal(TickOutcome.Failed, failed.Outcome);
-        Assert.Equal($"1 backup(s) pruned, 0 file(s) deleted; 1 file(s) could not be deleted and are tried again next run: k/{old}.zip: the bucket answered 503 SlowDown",
-            failed.Detail);
+        Assert.Equal($"1 backup(s) pruned, 0 file(s) deleted; 1 file(s) could not be deleted and are tried again next run: {key}: " +
+                     "This backup is in a bucket, but OPS_BACKUP_STORAGE names no bucket now.", failed.Detail);
         await using (var conn = await Accounts.OpenAsync(w.Owner))
+        {
             Assert.Equal((true, false), await conn.QuerySingleAsync<(bool, bool)>(
                 "select deleted_at is not null, file_deleted_at is not null from ops.backups where id = @old", new { old }));
+            await conn.ExecuteAsync("update ops.backups set storage = 'local' where id = @old", new { old }); // the operator moves it back
+        }
+        Assert.True(w.Stored(key));
 
-        files.FailDeletes.Clear();
         var next = await node.Scheduler.RunTickAsync("backup_retention", Now.AddHours(1));
         Assert.Equal((TickOutcome.Success, "0 backup(s) pruned, 1 file(s) deleted"), (next.Outcome, next.Detail));
-        Assert.Equal([$"k/{old}.zip"], files.Deleted);
+        Assert.False(w.Stored(key));
     }
 }

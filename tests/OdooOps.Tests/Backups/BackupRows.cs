@@ -1,50 +1,28 @@
 using Dapper;
 using Npgsql;
+using OdooOps.Backups.Storage;
 using OdooOps.Tests.Infrastructure;
 
 namespace OdooOps.Tests.Backups;
 
 /// <summary>
-/// Backups as the runner's side would leave them, inserted as the cluster owner; a host (a runner with the branch's
-/// current instance on it) for a branch; and ops_private.queue_verify where the tasks' side has not defined it yet.
+/// Backups as the runner's side would leave them, inserted as the cluster owner (their zips put in a folder storage when
+/// a test needs them); a host (a runner with the branch's current instance on it) for a branch.
 /// </summary>
 public static class BackupRows
 {
-    /// <summary>
-    /// A stand-in for ops_private.queue_verify (Backups/Tasks owns it): a verify task on the branch's host. Created only
-    /// where the function does not exist, so the real one is used wherever it does.
-    /// </summary>
-    public const string QueueVerifyStub = """
-        do $stub$ begin
-        if to_regprocedure('ops_private.queue_verify(uuid)') is null then
-            create function ops_private.queue_verify(p_backup_id uuid) returns uuid
-            language sql volatile security definer set search_path = pg_catalog, pg_temp as $fn$
-                insert into ops.runner_tasks (project_id, branch_id, kind, backup_id, runner_id)
-                select k.project_id, k.branch_id, 'verify', k.id, coalesce(k.runner_id, (select h.runner_id from ops_private.backup_host(k.branch_id) h))
-                  from ops.backups k where k.id = p_backup_id
-                returning id
-            $fn$;
-            revoke all on function ops_private.queue_verify(uuid) from public;
-        end if;
-        end $stub$;
-        """;
-
-    public static async Task StubQueueVerifyAsync(NpgsqlConnectionStringBuilder owner)
-    {
-        await using var conn = await Accounts.OpenAsync(owner);
-        await conn.ExecuteAsync(QueueVerifyStub);
-    }
-
     public sealed record Options(string Kind = "manual", string Status = "succeeded", string Verification = "pending", TimeSpan? Age = null,
         string? Key = "", Guid? RequestedBy = null, string? Reason = null);
 
-    /// <summary>A backup of the branch (by id); its storage key is "k/&lt;id&gt;.zip" when it succeeded, unless told (null: none).</summary>
+    /// <summary>A backup of the branch (by id); its storage key is its own (BackupKeys) when it succeeded, unless told (null: none).
+    /// No file is stored: see <see cref="StoreAsync"/>.</summary>
     public static async Task<Guid> InsertAsync(NpgsqlConnectionStringBuilder owner, Guid branchId, Options? options = null)
     {
         var o = options ?? new Options();
         var id = Guid.NewGuid();
-        var key = o.Key == "" ? (o.Status == "succeeded" ? $"k/{id}.zip" : null) : o.Key;
         await using var conn = await Accounts.OpenAsync(owner);
+        var project = await conn.ExecuteScalarAsync<Guid>("select project_id from ops.branches where id = @branchId", new { branchId });
+        var key = o.Key == "" ? (o.Status == "succeeded" ? BackupKeys.For(project, branchId, id) : null) : o.Key;
         await conn.ExecuteAsync("""
             insert into ops.backups (id, project_id, branch_id, kind, status, reason, verification, verified_at, requested_by, created_at,
                                      finished_at, size_bytes, sha256, storage, storage_key, modules)
@@ -58,6 +36,13 @@ public static class BackupRows
               from ops.branches b where b.id = @branchId
             """, new { id, branchId, o.Kind, o.Status, o.Reason, o.Verification, age = o.Age ?? TimeSpan.FromMinutes(5), o.RequestedBy, key });
         return id;
+    }
+
+    /// <summary>Puts <paramref name="zip"/> in the folder storage at the backup's key, as the runner's upload would.</summary>
+    public static async Task StoreAsync(string folder, Guid projectId, Guid branchId, Guid backupId, byte[] zip)
+    {
+        using var source = new MemoryStream(zip);
+        await new FolderBackupStorage(folder).PutAsync(BackupKeys.For(projectId, branchId, backupId), source, long.MaxValue, CancellationToken.None);
     }
 
     /// <summary>A runner of the project's organisation with the branch's current instance on it: the branch's host.</summary>

@@ -184,8 +184,8 @@ public sealed class BackupsApiTests(BackupWorld world) : IClassFixture<BackupWor
         var download = await tester.PostAsync($"/api/ops/backups/{backup}/download", null);
         Assert.Equal(HttpStatusCode.OK, download.StatusCode);
         var link = await JsonOf(download);
-        Assert.StartsWith($"{world.FileHostUrl}/files/k%2F{backup}.zip?signature=", link.GetProperty("url").GetString());
-        Assert.Matches(@"^staging_manual_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.zip$", link.GetProperty("file_name").GetString());
+        Assert.StartsWith($"{world.Server.Url}/api/ops/backups/{backup}/download?expires=", link.GetProperty("url").GetString());
+        Assert.Matches(@"^erp-staging-\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.zip$", link.GetProperty("file_name").GetString());
         Assert.True(link.GetProperty("expires_at").GetDateTimeOffset() > DateTimeOffset.UtcNow);
         Assert.Equal(1L, await AuditCountAsync("backup.download", backup));
 
@@ -204,7 +204,7 @@ public sealed class BackupsApiTests(BackupWorld world) : IClassFixture<BackupWor
         var (branch, _) = await BackupRows.NewHostedBranchAsync(world.Server.Owner, world.A.ProjectId);
         var tester = world.Client(world.A, TenantRole.Tester);
         var path = $"/api/ops/projects/{world.A.ProjectId}/branches/{branch}/backups/import";
-        byte[] zip = [(byte)'P', (byte)'K', 3, 4, .. System.Text.Encoding.ASCII.GetBytes("not really a zip, but it starts as one")];
+        var zip = Storage.BackupZips.Odoos("select 1;");
         var content = new ByteArrayContent(zip);
         content.Headers.ContentType = new("application/zip");
         var ok = await tester.PostAsync(path, content);
@@ -213,7 +213,8 @@ public sealed class BackupsApiTests(BackupWorld world) : IClassFixture<BackupWor
         var id = backup.GetProperty("id").GetGuid();
         Assert.Equal(("import", "succeeded", (long)zip.Length), (backup.GetProperty("kind").GetString(), backup.GetProperty("status").GetString(),
             backup.GetProperty("size_bytes").GetInt64()));
-        Assert.Equal(zip, world.Files.Stored[$"{world.A.ProjectId}/{id}.zip"]);
+        Assert.Equal(zip, await File.ReadAllBytesAsync(Path.Combine(world.StorageFolder, OdooOps.Backups.Storage.BackupKeys.For(world.A.ProjectId, branch, id))));
+        Assert.Equal(("17.0", 2), (backup.GetProperty("odoo_version").GetString(), backup.GetProperty("modules_count").GetInt32()));
         Assert.Equal(1L, await world.ScalarAsync<long>("select count(*) from ops.runner_tasks where backup_id = @id and kind = 'verify'", new { id }));
         Assert.Equal(1L, await AuditCountAsync("backup.import", id));
 
@@ -225,7 +226,7 @@ public sealed class BackupsApiTests(BackupWorld world) : IClassFixture<BackupWor
         // Recorded, not silent: the import is failed with the reason, and nothing is verified.
         var failed = await world.ScalarAsync<string>(
             "select status || ': ' || reason from ops.backups where branch_id = @branch and kind = 'import' order by created_at desc limit 1", new { branch });
-        Assert.Equal("failed: Not a backup zip: it does not start as a zip file does", failed);
+        Assert.Equal("failed: Not a backup zip: The file is not a zip.", failed);
     }
 
     [Fact]

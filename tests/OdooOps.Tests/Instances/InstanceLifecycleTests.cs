@@ -29,7 +29,7 @@ public sealed class InstanceLifecycleTests(PostgresCluster cluster) : IAsyncLife
         Assert.Equal(first.BuildId.ToString(), info.GetProperty("release").GetString());
         Assert.Equal(first.DatabaseName, info.GetProperty("database").GetString());
         Assert.Equal($"oo-app-{_world.World.ProjectId:N}", first.DatabaseName);
-        Assert.Equal(first.BuildId.ToString(), (await ThroughProxyAsync("main.app.localhost")).GetProperty("release").GetString());
+        Assert.Equal(first.BuildId.ToString(), (await _world.ThroughProxyAsync("main.app.localhost")).GetProperty("release").GetString());
 
         await _world.World.Repo.CommitFilesAsync("a new version", InstanceWorld.Manifest("sale_extra", "19.0.1.1.0"));
         var second = await _world.DeployAsync("main");
@@ -37,7 +37,7 @@ public sealed class InstanceLifecycleTests(PostgresCluster cluster) : IAsyncLife
         Assert.Equal(second.BuildId.ToString(), (await InstanceWorld.InfoAsync(second.HttpPort!.Value)).GetProperty("release").GetString());
         // serve's proxy routes the branch's host name to the new release at once.
         await Runners.Agent.Execution.ProcessProbe.WaitUntilAsync(
-            () => ThroughProxyAsync("main.app.localhost").Result.GetProperty("release").GetString() == second.BuildId.ToString(),
+            () => _world.ThroughProxyAsync("main.app.localhost").Result.GetProperty("release").GetString() == second.BuildId.ToString(),
             TimeSpan.FromSeconds(30), () => "the proxy still routes main.app.localhost to the old release");
         var old = await _world.WaitForInstanceAsync(first.BuildId, i => i.CleanedAt is not null);
         Assert.Equal(("stopped", false, "stopped"), (old.State, old.IsCurrent, old.Desired));
@@ -70,19 +70,6 @@ public sealed class InstanceLifecycleTests(PostgresCluster cluster) : IAsyncLife
         Assert.False(await DatabaseExistsAsync(second.DatabaseName));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync($"http://127.0.0.1:{second.HttpPort}/web/health"));
-    }
-
-    /// <summary>The stand-in's info page through serve's proxy, by host name (what a browser at that name gets).</summary>
-    async Task<System.Text.Json.JsonElement> ThroughProxyAsync(string host)
-    {
-        using var http = new HttpClient { BaseAddress = _world.World.Url, Timeout = TimeSpan.FromSeconds(20) };
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/standin/info");
-        request.Headers.Host = $"{host}:{_world.World.Url.Port}";
-        using var response = await http.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-        var info = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        Assert.Equal($"http://{host}:{_world.World.Url.Port}", info.GetProperty("base_url").GetString()); // --proxy-mode: the name asked for
-        return info;
     }
 
     async Task<bool> DatabaseExistsAsync(string name)

@@ -107,6 +107,19 @@ public sealed class InstanceWorld : IAsyncDisposable
         return await http.GetFromJsonAsync<System.Text.Json.JsonElement>($"http://127.0.0.1:{port}/standin/info");
     }
 
+    /// <summary>The stand-in's info page through serve's proxy, by host name (what a browser at that name gets).</summary>
+    public async Task<System.Text.Json.JsonElement> ThroughProxyAsync(string host)
+    {
+        using var http = new HttpClient { BaseAddress = World.Url, Timeout = TimeSpan.FromSeconds(20) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/standin/info");
+        request.Headers.Host = $"{host}:{World.Url.Port}";
+        using var response = await http.SendAsync(request);
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        var info = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal($"http://{host}:{World.Url.Port}", info.GetProperty("base_url").GetString()); // --proxy-mode: the name asked for
+        return info;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopRunnerAsync();

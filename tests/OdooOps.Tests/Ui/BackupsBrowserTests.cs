@@ -25,7 +25,6 @@ public sealed class BackupsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         var (project, org) = await conn.QuerySingleAsync<(Guid, Guid)>("select id, org_id from ops.projects where slug = 'erp'");
         if (await conn.ExecuteScalarAsync<long>("select count(*) from ops.backups where project_id = @project", new { project }) == 0)
         {
-            await BackupRows.StubQueueVerifyAsync(owner);
             var main = await conn.ExecuteScalarAsync<Guid>("select id from ops.branches where project_id = @project and name = 'main'", new { project });
             var runner = await BackupRows.HostAsync(owner, project, "main");
             await BackupRows.HostAsync(owner, project, "staging", runner);

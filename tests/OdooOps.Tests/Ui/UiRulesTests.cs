@@ -66,6 +66,7 @@ public sealed class UiRulesTests
         Assert.Null(builds.HrefFor(null));
         Assert.Equal("app/projects/erp/builds", builds.HrefFor("erp"));
         Assert.Equal("app/projects/a%20b/builds", builds.HrefFor("a b"));
-        Assert.Null(UiSections.All.Single(s => s.Name == "Deployments").HrefFor("erp")); // not built yet
+        Assert.Equal("app/projects/erp/deployments", UiSections.All.Single(s => s.Name == "Deployments").HrefFor("erp"));
+        Assert.Null(UiSections.All.Single(s => s.Name == "Metrics").HrefFor("erp")); // not built yet
     }
 }

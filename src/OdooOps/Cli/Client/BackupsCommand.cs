@@ -153,7 +153,7 @@ internal static class BackupsCommand
         command.SetAction((parse, ct) => CliCommon.Guard(async () =>
         {
             using var api = ApiClient.FromConfig();
-            var link = await api.PostAsync<BackupsApi.Download>($"api/ops/backups/{parse.GetValue(id)}/download", new { }, ct);
+            var link = await api.PostAsync<DownloadLink>($"api/ops/backups/{parse.GetValue(id)}/download", new { }, ct);
             var path = Path.GetFullPath(parse.GetValue(output) ?? link.FileName);
             var bytes = await BackupTransfer.DownloadAsync(new Uri(new Uri(api.BaseUrl + "/"), link.Url), path, ct);
             Console.WriteLine($"Wrote {path} ({Size(bytes)}).");

@@ -25,15 +25,19 @@ internal static class BuildsCommand
         var commit = new Option<string?>("--commit") { Description = "The commit to build (default: the branch head)." };
         var json = ProjectsCommand.JsonOption();
         var follow = BuildLogsCommand.FollowOption("After queueing,");
+        var dryRun = new Option<bool>("--dry-run") { Description = "Queue nothing: show which modules a build of the branch head would install or update, and why." };
         var command = new Command("trigger",
             "Queue a build of a branch; the same branch and commit already queued or running is reported instead. " + BuildLogFollower.ExitCodeHelp)
-            { project, org, branch, commit, json, follow };
+            { project, org, branch, commit, json, follow, dryRun };
         command.SetAction((parse, ct) => CliCommon.Guard(async () =>
         {
             if (parse.GetValue(json) && parse.GetValue(follow)) throw new ArgumentException("--json and --follow cannot be combined.");
             using var api = ApiClient.FromConfig();
+            if (parse.GetValue(dryRun) && (parse.GetValue(follow) || parse.GetValue(commit) is not null))
+                throw new ArgumentException("--dry-run reads the branch head: it cannot be combined with --commit or --follow.");
             var p = await ProjectResolver.ResolveAsync(api, parse.GetValue(project)!, parse.GetValue(org), ct);
             var name = parse.GetValue(branch)!;
+            if (parse.GetValue(dryRun)) return await DeploymentsCommand.PrintPlanAsync(api, p, name, parse.GetValue(json), ct);
             var body = Guid.TryParse(name, out var branchId)
                 ? new BuildTriggerApi.TriggerBody(p.Id, branchId, null, parse.GetValue(commit))
                 : new BuildTriggerApi.TriggerBody(p.Id, null, name, parse.GetValue(commit));

@@ -53,7 +53,7 @@ internal static class InstancesCommand
         return command;
     }
 
-    static async Task<Guid> BranchIdAsync(ApiClient api, ProjectSummary project, string nameOrId, CancellationToken ct)
+    internal static async Task<Guid> BranchIdAsync(ApiClient api, ProjectSummary project, string nameOrId, CancellationToken ct)
     {
         if (Guid.TryParse(nameOrId, out var id)) return id;
         var branches = await api.GetAsync<BranchesApi.BranchList>($"api/ops/projects/{project.Id}/branches", ct);

@@ -5,7 +5,9 @@
 -- becomes current once it runs (ops.sync_runner_instances); a development instance expires after the project's TTL,
 -- and beyond the project's maximum the oldest development instances are retired. A production or staging branch is
 -- pinned to this runner (its filestore lives here) unless already pinned. Host labels are given on first use: the
--- project's is unique across organisations (its slug, or the slug and a piece of its id when taken).
+-- project's is unique across organisations (its slug, or the slug and a piece of its id when taken). The release's
+-- deployment is recorded with it (ops_private.record_deployment): live at once on production, the branch's previous
+-- live one superseded; deploying on development and staging until the switch.
 create or replace function ops.record_build_release(p_runner_id uuid, p_build_id uuid, p_lease_id uuid, p_database_name text)
 returns uuid
 language plpgsql
@@ -72,6 +74,7 @@ begin
             v_stage <> 'production',
             case when v_stage = 'development' then pg_catalog.now() + v_project.dev_instance_ttl end)
     returning id into v_id;
+    perform ops_private.record_deployment(v_id);
 
     if v_stage = 'development' then
         -- The oldest development instances of the project beyond its maximum stop now.

@@ -4,8 +4,12 @@
 --            replaces is retired (its database dropped with it); a production instance that now runs records the
 --            downtime of its deploy (the old server's stop to the new one's first good answer);
 --   expiry:  development instances past their time to live are retired;
+--   deployments: the switched-to instance's deployment goes live (ops_private.record_deployment), production's records
+--            its downtime as switch_ms, one whose instance failed before going live is failed, and one whose instance
+--            retired (superseded, expired, archived) has ended;
 --   answer:  every instance placed on this runner and not yet cleaned up, with its branch's settings and its stage's
---            variables as they are now (a restart picks up changes).
+--            variables as they are now (a restart picks up changes); a retired instance drops its database only when
+--            no live instance of this runner uses it (a development or staging rollback runs on its predecessor's).
 -- The runner row remembers when it last synced (ops.mark_lost_instances shows its instances as unknown after that).
 create or replace function ops.sync_runner_instances(p_runner_id uuid, p_address text, p_reports jsonb)
 returns table (instance_id uuid, project_id uuid, project_slug text, branch_id uuid, branch text, stage text, build_id uuid,
@@ -51,9 +55,10 @@ begin
        set instances_seen_at = pg_catalog.now(), last_seen_at = pg_catalog.now(), instance_address = v_address
      where r.id = p_runner_id;
 
-    -- A cleaned report only says so: what the instance last was stays as reported before.
+    -- A cleaned report only says so: what the instance last was stays as reported before, but it has stopped by now (a
+    -- retired server is stopped and cleaned in one go, so its stop may not have been reported on its own).
     update ops.instances i
-       set cleaned_at = pg_catalog.now()
+       set cleaned_at = pg_catalog.now(), stopped_at = coalesce(i.stopped_at, pg_catalog.now())
       from pg_catalog.jsonb_to_recordset(coalesce(p_reports, '[]'::jsonb)) as x(instance_id uuid, cleaned boolean)
      where i.id = x.instance_id and i.runner_id = p_runner_id and i.cleaned_at is null and i.retired_at is not null
        and coalesce(x.cleaned, false);
@@ -83,6 +88,7 @@ begin
                reason = 'superseded by build ' || v_new.build_id::text
          where o.branch_id = v_new.branch_id and o.id <> v_new.id and o.retired_at is null and o.created_at < v_new.created_at;
         update ops.instances n set is_current = true where n.id = v_new.id;
+        perform ops_private.record_deployment(v_new.id);
     end loop;
 
     update ops.instances n
@@ -106,6 +112,18 @@ begin
      where b.id = i.branch_id and i.runner_id = p_runner_id and i.retired_at is null
        and (b.archived_at is not null or p.archived_at is not null);
 
+    update ops.deployments d
+       set switch_ms = i.downtime_ms
+      from ops.instances i
+     where d.instance_id = i.id and i.runner_id = p_runner_id and d.switch_ms is null and i.downtime_ms is not null
+       and d.status = 'live';
+    update ops.deployments d
+       set status = case when d.status = 'live' or i.state <> 'failed' then 'superseded' else 'failed' end,
+           ended_at = pg_catalog.now(), reason = coalesce(d.reason, pg_catalog.left(i.reason, 2000))
+      from ops.instances i
+     where d.instance_id = i.id and i.runner_id = p_runner_id and d.status in ('deploying', 'live')
+       and (i.retired_at is not null or (d.status = 'deploying' and i.state = 'failed'));
+
     -- The runner's ingest tokens of projects it no longer hosts stop working.
     update ops.ingest_tokens t set revoked_at = pg_catalog.now()
      where t.runner_id = p_runner_id and t.revoked_at is null
@@ -114,7 +132,10 @@ begin
 
     return query
     select i.id, i.project_id, p.slug, i.branch_id, br.name, i.stage, i.build_id, p.runtime_version, i.desired,
-           i.restart_generation, i.retired_at is not null, i.database_name, i.drop_database, br.instance_workers,
+           i.restart_generation, i.retired_at is not null, i.database_name,
+           i.drop_database and not exists (select 1 from ops.instances o where o.runner_id = i.runner_id and o.id <> i.id
+                                              and o.database_name = i.database_name and o.retired_at is null),
+           br.instance_workers,
            br.instance_cron_threads, br.instance_memory_mb, br.instance_cpus,
            coalesce((select pg_catalog.jsonb_object_agg(v.name, v.value) from ops.env_vars v
                       where v.project_id = i.project_id and v.stage = i.stage), '{}'::jsonb),

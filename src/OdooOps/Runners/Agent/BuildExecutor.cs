@@ -50,7 +50,7 @@ internal sealed record RunnerOptions(string Name, int Capacity, IReadOnlyList<st
 /// kills the steps and reports <c>cancelled</c> when a cancel is requested; when the runner itself stops, kills the
 /// steps and hands the build back (queued again at once); the rescuer covers a hand-back that does not get through.
 /// </summary>
-internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options, ILogger log, Instances.InstanceSupervisor? instances = null)
+internal sealed partial class BuildExecutor(DispatchClient client, RunnerOptions options, ILogger log, Instances.InstanceSupervisor? instances = null)
 {
     readonly SandboxUids _uids = new(options.Sandbox);
 
@@ -91,7 +91,7 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
             }
             var release = await KeepReleaseAsync(job, state, result, logs);
             logs.Add(LogStream.System, $"Result: {result}{(detail.Length > 0 ? $" — {detail}" : "")}", DateTimeOffset.UtcNow);
-            await ReportAsync(job, logs, result, detail, release);
+            await ReportAsync(job, logs, result, detail, release, state.Reverted);
             state.ReleaseRecorded = release is not null;
             if (release is not null) instances!.Protect(job.BuildId, reported: true);
             instances?.Wake();
@@ -99,6 +99,7 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
         finally
         {
             if (state.Paused is { } paused) await paused.DisposeAsync();
+            SafeDeploy.CleanUp(options, job.BuildId);
             if (state.DatabaseMade && !state.ReleaseRecorded && options.Instances.Database is { } odooDb)
             {
                 // A failed, cancelled or handed-back build's own database: no instance will run on it.
@@ -129,11 +130,12 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
         {
             var (result, detail) = await ExecuteAsync(job, workspace, logs, state, abort.Token);
             // The pipeline says "cancelled" whenever its token fired: only a cancel request makes that the result.
-            return result == BuildStatus.Cancelled && !state.Cancelled ? ("", "") : (result, detail);
+            if (result == BuildStatus.Cancelled && !state.Cancelled) return ("", "");
+            return await RevertIfNeededAsync(state, result, detail);
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
-            return state.Cancelled ? (BuildStatus.Cancelled, "Cancelled on request.") : ("", "");
+            return state.Cancelled ? await RevertIfNeededAsync(state, BuildStatus.Cancelled, "Cancelled on request.") : ("", "");
         }
         catch (LeaseLostException)
         {
@@ -154,6 +156,17 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
             logs.Add(LogStream.System, $"The runner failed: {e.Message}", DateTimeOffset.UtcNow);
             return (BuildStatus.Failed, $"The runner failed: {e.Message}");
         }
+    }
+
+    /// <summary>A production update that did not succeed, after a pre-deploy backup: that backup goes back, the old release starts again.</summary>
+    async Task<(string Result, string Detail)> RevertIfNeededAsync(JobState state, string result, string detail)
+    {
+        if (result is BuildStatus.Success or BuildStatus.Warning || state.SafeDeploy is not { } safe || options.Instances.Database is not { } server)
+            return (result, detail);
+        state.Reverted = await safe.RevertAsync(server, _uids, state.Database!);
+        return state.Reverted is { ToBuildId: { } to }
+            ? (BuildStatus.Failed, $"{detail} Reverted to build {to}: the database and filestore were restored from the pre-deploy backup.".Trim())
+            : (result, detail);
     }
 
     /// <summary>
@@ -200,7 +213,7 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
     }
 
     /// <summary>The last log lines (given at most half a minute), then the result.</summary>
-    async Task ReportAsync(Job job, LogBatcher logs, string result, string detail, BuildRelease? release = null)
+    async Task ReportAsync(Job job, LogBatcher logs, string result, string detail, BuildRelease? release = null, BuildRevert? reverted = null)
     {
         try
         {
@@ -209,7 +222,7 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
                 try { await logs.FlushAsync(flush.Token); }
                 catch (OperationCanceledException) { log.LogWarning("Build {BuildId}: the last log lines could not be sent in time.", job.BuildId); }
             }
-            await client.DoneAsync(job, result, detail, CancellationToken.None, release);
+            await client.DoneAsync(job, result, detail, CancellationToken.None, release, reverted);
         }
         catch (LeaseLostException) { log.LogWarning("Build {BuildId}: the lease was lost before the result was reported.", job.BuildId); }
         catch (HttpRequestException e) { log.LogError("Build {BuildId}: the result could not be reported ({Message}).", job.BuildId, e.Message); }
@@ -275,17 +288,25 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
         foreach (var problem in scan.Problems) System($"Addon skipped: {problem}");
         System($"Checked out {checkout.CommitSha[..Math.Min(12, checkout.CommitSha.Length)]} \"{checkout.Subject}\"; " +
                $"{scan.Modules.Count} Odoo module(s){(scan.Modules.Count > 0 ? ": " + string.Join(", ", scan.Modules.Select(m => m.Name)) : "")}");
+        var requirements = SafeDeploy.RequirementsSha256(checkout.Directory);
         await client.SourceAsync(job, checkout.CommitSha, checkout.Subject,
-            [.. scan.Modules.Select(m => new Module(m.Name, m.Path, m.Title, m.Version, m.Depends, m.Installable))], ct);
+            [.. scan.Modules.Select(m => new Module(m.Name, m.Path, m.Title, m.Version, m.Depends, m.Installable))], ct, requirements);
 
         var database = OdooDatabaseName(job.ProjectSlug, (job.Stage == "production" ? job.ProjectId : job.BuildId).ToString("N"));
         (state.Checkout, state.Database) = (checkout.Directory, database);
         PipelineDefinition pipeline;
         try
         {
-            pipeline = PipelineFile.TryLoad(checkout.Directory) ?? OdooDefaultPipeline.Build(job.Stage, scan.Modules,
+            var deployed = job.DeployedModules?.Select(m => new ModuleVersion(m.Name, m.Version)).ToList();
+            var custom = PipelineFile.TryLoad(checkout.Directory);
+            pipeline = custom ?? OdooDefaultPipeline.Build(job.Stage, scan.Modules,
                 File.Exists(Path.Combine(checkout.Directory, "requirements.txt")), options.OdooBin, database,
-                [.. (job.DeployedModules ?? []).Select(m => new ModuleVersion(m.Name, m.Version))], keepDatabase: instances is not null);
+                deployed ?? [], keepDatabase: instances is not null);
+            // Before a production update, its log says what it installs and updates, and why (the dry run's same rule).
+            if (custom is null && job.Stage == OdooDefaultPipeline.Production)
+                foreach (var line in Deployments.DeployPlan.Compute(scan.Modules, deployed, Deployments.DeployPlan.RequirementsSha256(checkout.Directory),
+                             job.DeployedRequirementsSha256).Describe())
+                    System(line);
         }
         catch (PipelineFileException e)
         {
@@ -307,7 +328,18 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
             foreach (var (name, value) in odooDb.OdooEnvironment(job.ProjectId, production)) env[name] = value;
             state.Sandbox?.AlsoBind(odooDb.SocketBinds);
             if (job.Stage == "production")
+            {
                 state.Paused = await instances.PauseForUpdateAsync(job.ProjectId, job.Branch, job.BuildId);
+                if (instances.ProductionSpec(job.ProjectId, job.Branch) is { } previous && SafeDeploy.Changes(job, scan.Modules, requirements))
+                {
+                    state.SafeDeploy = new SafeDeploy(client, options, job, previous, text => logs.Add(LogStream.System, text, DateTimeOffset.UtcNow));
+                    if (!await state.SafeDeploy.BackupAsync(odooDb, database, ct))
+                    {
+                        state.SafeDeploy = null;
+                        return (BuildStatus.Failed, "The pre-deploy backup failed: the update did not run, production is unchanged.");
+                    }
+                }
+            }
         }
         if (state.Sandbox is null && options.StepUser is { } user)
         {
@@ -356,31 +388,5 @@ internal sealed class BuildExecutor(DispatchClient client, RunnerOptions options
             }
         }
         catch (OperationCanceledException) { }
-    }
-
-    /// <summary>Why a build stopped early, shared by the heartbeat, the log sender and the run.</summary>
-    sealed class JobState
-    {
-        volatile bool _cancelled, _leaseLost;
-        public bool Cancelled => _cancelled;
-        public bool Unreachable { get; set; }
-        public BuildSandbox? Sandbox { get; set; }
-        public string? Checkout { get; set; }
-        public string? Database { get; set; }
-
-        /// <summary>The runner made a development or staging database for this build: it goes unless an instance took it.</summary>
-        public bool DatabaseMade { get; set; }
-        public bool ReleaseRecorded { get; set; }
-
-        /// <summary>The production instance stopped for this build's update, started again (or replaced) when it ends.</summary>
-        public IAsyncDisposable? Paused { get; set; }
-        public bool IsLeaseLost => _leaseLost;
-        public void Cancel() => _cancelled = true;
-
-        public void LeaseLost(CancellationTokenSource abort)
-        {
-            _leaseLost = true;
-            abort.Cancel();
-        }
     }
 }

@@ -18,17 +18,23 @@ internal sealed class RetryLaterException(string message, HttpStatusCode status,
 }
 
 /// <summary>The runner half of <see cref="RunnerProtocol"/> over HTTP. One instance per runner; thread-safe.</summary>
-public sealed class DispatchClient : IDisposable
+public sealed partial class DispatchClient : IDisposable
 {
     readonly HttpClient _http;
+    readonly HttpClient _bulk;
 
     public DispatchClient(Uri server, string token, HttpMessageHandler? handler = null)
     {
         // Longer than the longest long poll, so that a held jobs/next is never cut by the client.
-        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-            { BaseAddress = server, Timeout = TimeSpan.FromSeconds(MaxWaitSeconds + 30) };
-        _http.DefaultRequestHeaders.Authorization = new("Bearer", token);
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd($"odooops-runner/{typeof(DispatchClient).Assembly.GetName().Version}");
+        handler ??= new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        _http = new HttpClient(handler, disposeHandler: false) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(MaxWaitSeconds + 30) };
+        // Backup files take as long as their size: bounded by the task's lease and cancellation, not by a timeout.
+        _bulk = new HttpClient(handler, disposeHandler: true) { BaseAddress = server, Timeout = Timeout.InfiniteTimeSpan };
+        foreach (var client in new[] { _http, _bulk })
+        {
+            client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+            client.DefaultRequestHeaders.UserAgent.ParseAdd($"odooops-runner/{typeof(DispatchClient).Assembly.GetName().Version}");
+        }
     }
 
     /// <summary>Exchanges a registration token for a runner token (no runner token needed yet).</summary>
@@ -53,8 +59,8 @@ public sealed class DispatchClient : IDisposable
     public async Task<Extended> ExtendAsync(Job job, CancellationToken ct) =>
         (await PostAsync<Extended>(RunnerProtocol.Extend(job.BuildId), new ExtendRequest(job.LeaseId), retry: false, ct))!;
 
-    public Task SourceAsync(Job job, string commitSha, string? message, IReadOnlyList<Module> modules, CancellationToken ct) =>
-        PostAsync<object>(RunnerProtocol.Source(job.BuildId), new SourceRequest(job.LeaseId, commitSha, message, modules), retry: true, ct);
+    public Task SourceAsync(Job job, string commitSha, string? message, IReadOnlyList<Module> modules, CancellationToken ct, string? requirementsSha256 = null) =>
+        PostAsync<object>(RunnerProtocol.Source(job.BuildId), new SourceRequest(job.LeaseId, commitSha, message, modules) { RequirementsSha256 = requirementsSha256 }, retry: true, ct);
 
     /// <summary>One try: the log batcher retries the very same lines itself. <c>cut</c>: send no more lines of this build.</summary>
     public async Task<LogsAccepted> LogsAsync(Job job, IReadOnlyList<LogLine> lines, CancellationToken ct) =>
@@ -63,8 +69,8 @@ public sealed class DispatchClient : IDisposable
     public Task StepAsync(Job job, int seq, StepRequest step, CancellationToken ct) =>
         PostAsync<object>(RunnerProtocol.Step(job.BuildId, seq), step with { LeaseId = job.LeaseId }, retry: true, ct);
 
-    public Task DoneAsync(Job job, string result, string? detail, CancellationToken ct, BuildRelease? release = null) =>
-        PostAsync<object>(RunnerProtocol.Done(job.BuildId), new DoneRequest(job.LeaseId, result, detail) { Release = release }, retry: true, ct);
+    public Task DoneAsync(Job job, string result, string? detail, CancellationToken ct, BuildRelease? release = null, BuildRevert? reverted = null) =>
+        PostAsync<object>(RunnerProtocol.Done(job.BuildId), new DoneRequest(job.LeaseId, result, detail) { Release = release, Reverted = reverted }, retry: true, ct);
 
     /// <summary>One try: the supervisor syncs again a moment later anyway.</summary>
     public async Task<SyncResponse> SyncInstancesAsync(SyncRequest request, CancellationToken ct) =>
@@ -101,7 +107,7 @@ public sealed class DispatchClient : IDisposable
     public IReadOnlyList<TimeSpan> RetryDelays { get; init; } =
         [.. new[] { 0.5, 1, 2, 4, 8, 15 }.Select(TimeSpan.FromSeconds)];
 
-    async Task<T?> PostAsync<T>(string path, object body, bool retry, CancellationToken ct)
+    internal async Task<T?> PostAsync<T>(string path, object body, bool retry, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -144,7 +150,7 @@ public sealed class DispatchClient : IDisposable
     /// 409 → <see cref="LeaseLostException"/>; a transient refusal with Retry-After → <see cref="RetryLaterException"/>;
     /// any other failure → HttpRequestException with the server's detail.
     /// </summary>
-    static async Task EnsureAsync(HttpResponseMessage response, CancellationToken ct)
+    internal static async Task EnsureAsync(HttpResponseMessage response, CancellationToken ct)
     {
         if (response.IsSuccessStatusCode) return;
         var text = await response.Content.ReadAsStringAsync(ct);
@@ -155,5 +161,9 @@ public sealed class DispatchClient : IDisposable
         throw new HttpRequestException(message, null, response.StatusCode);
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _bulk.Dispose();
+    }
 }

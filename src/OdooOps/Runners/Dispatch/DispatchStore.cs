@@ -44,29 +44,55 @@ public static class DispatchStore
     /// <summary>A project's repository credential as stored: the secret is ciphertext, for the server to decrypt.</summary>
     public sealed record StoredCredential(string Kind, string? Username, string Ciphertext);
 
+    sealed class CompletionRow
+    {
+        public string[] Secrets { get; init; } = [];
+        public string? Deployed { get; init; }
+        public bool Network { get; init; }
+        public string? Kind { get; init; }
+        public string? Username { get; init; }
+        public string? Secret { get; init; }
+        public string? DeployedRequirementsSha256 { get; init; }
+        public Guid? StagingBackupId { get; init; }
+        public string? LiveDatabase { get; init; }
+        public Guid? LiveInstanceId { get; init; }
+        public long? LogSeqNext { get; init; }
+        public string? BranchLabel { get; init; }
+        public string? ProjectLabel { get; init; }
+        public Guid BranchId { get; init; }
+    }
+
     /// <summary>
     /// What the runner needs beyond the claim, in one round trip: the names of the job's secret variables (masked in its
     /// log; ops.build_secret_names), for production what the branch runs now (its last successful build's modules;
-    /// ops.deployed_build_modules), whether its steps may go out (ops.build_network_access), and the project's repository
-    /// credential, still encrypted (ops.build_repo_credential).
+    /// ops.deployed_build_modules), whether its steps may go out (ops.build_network_access), the project's repository
+    /// credential, still encrypted (ops.build_repo_credential), and what the build deploys over (the deployed
+    /// requirements, a staging build's copy of production, the branch's URL: ops.build_deploy_context).
     /// </summary>
-    public static async Task<(Job Job, StoredCredential? Credential)> CompleteAsync(NpgsqlConnection c, Guid runnerId, Job job)
+    public static async Task<(Job Job, StoredCredential? Credential)> CompleteAsync(NpgsqlConnection c, Guid runnerId, Job job,
+        Func<string?, string?, string?> baseUrl)
     {
         var production = job.Stage == "production";
-        var (secrets, deployed, network, kind, username, ciphertext) = await c.QuerySingleAsync<(string[], string?, bool, string?, string?, string?)>("""
-            select ops.build_secret_names(@runnerId, @BuildId, @LeaseId),
-                   case when @production then ops.deployed_build_modules(@runnerId, @BuildId, @LeaseId)::text end,
-                   ops.build_network_access(@runnerId, @BuildId, @LeaseId),
-                   r.kind, r.username, r.secret
-              from (select 1) one
+        var row = await c.QuerySingleAsync<CompletionRow>("""
+            select ops.build_secret_names(@runnerId, @BuildId, @LeaseId) as secrets,
+                   case when @production then ops.deployed_build_modules(@runnerId, @BuildId, @LeaseId)::text end as deployed,
+                   ops.build_network_access(@runnerId, @BuildId, @LeaseId) as network,
+                   r.kind, r.username, r.secret, x.*
+              from ops.build_deploy_context(@runnerId, @BuildId, @LeaseId) x
               left join ops.build_repo_credential(@runnerId, @BuildId, @LeaseId) r on true
             """, new { runnerId, job.BuildId, job.LeaseId, production });
         return (job with
         {
-            SecretNames = secrets,
-            NetworkAccess = network,
-            DeployedModules = deployed is null ? null : JsonSerializer.Deserialize<List<DeployedModule>>(deployed, Json),
-        }, kind is null ? null : new StoredCredential(kind, username, ciphertext!));
+            SecretNames = row.Secrets,
+            NetworkAccess = row.Network,
+            DeployedModules = row.Deployed is null ? null : JsonSerializer.Deserialize<List<DeployedModule>>(row.Deployed, Json),
+            DeployedRequirementsSha256 = row.DeployedRequirementsSha256,
+            StagingSource = row.StagingBackupId is null && row.LiveDatabase is null
+                ? null : new StagingCopy(row.StagingBackupId, row.LiveDatabase, row.LiveInstanceId),
+            BaseUrl = baseUrl(row.BranchLabel, row.ProjectLabel),
+            LogSeqStart = Math.Max(job.LogSeqStart, row.LogSeqNext ?? 0),
+            BranchId = row.BranchId,
+        }, row.Kind is null ? null : new StoredCredential(row.Kind, row.Username, row.Secret!));
     }
 
     public static Task<Extended> ExtendAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, Guid leaseId, int leaseSeconds) =>
@@ -76,16 +102,20 @@ public static class DispatchStore
     public static Task RecordSourceAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, SourceRequest r)
     {
         var modules = r.Modules is null ? null : JsonSerializer.Serialize(r.Modules, Json);
-        return c.ExecuteAsync("select ops.record_build_source(@runnerId, @buildId, @LeaseId, @CommitSha, @CommitMessage, @modules::jsonb)",
-            new { runnerId, buildId, r.LeaseId, r.CommitSha, r.CommitMessage, modules });
+        return c.ExecuteAsync("select ops.record_build_source(@runnerId, @buildId, @LeaseId, @CommitSha, @CommitMessage, @modules::jsonb, @RequirementsSha256)",
+            new { runnerId, buildId, r.LeaseId, r.CommitSha, r.CommitMessage, modules, r.RequirementsSha256 });
     }
 
-    public static async Task<LogsAccepted> AppendLogsAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, Guid leaseId, IReadOnlyList<LogLine> lines,
-        long maxLines, long maxBytes)
+    public static Task<LogsAccepted> AppendLogsAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, Guid leaseId, IReadOnlyList<LogLine> lines,
+        long maxLines, long maxBytes) => AppendLogsAsync(c, "ops.append_build_logs", runnerId, buildId, leaseId, lines, maxLines, maxBytes);
+
+    /// <summary>Log lines under a lease through <paramref name="function"/> (a build's or a task's: the same arguments and answer).</summary>
+    internal static async Task<LogsAccepted> AppendLogsAsync(NpgsqlConnection c, string function, Guid runnerId, Guid id, Guid leaseId,
+        IReadOnlyList<LogLine> lines, long maxLines, long maxBytes)
     {
-        await using var cmd = new NpgsqlCommand("select stored, cut from ops.append_build_logs($1, $2, $3, $4, $5, $6, $7, $8, $9)", c);
+        await using var cmd = new NpgsqlCommand($"select stored, cut from {function}($1, $2, $3, $4, $5, $6, $7, $8, $9)", c);
         cmd.Parameters.Add(new() { Value = runnerId });
-        cmd.Parameters.Add(new() { Value = buildId });
+        cmd.Parameters.Add(new() { Value = id });
         cmd.Parameters.Add(new() { Value = leaseId });
         cmd.Parameters.Add(new() { Value = lines.Select(l => l.Seq).ToArray() });
         cmd.Parameters.Add(new() { Value = lines.Select(l => l.Ts ?? DateTime.UtcNow).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
@@ -106,7 +136,7 @@ public static class DispatchStore
         c.ExecuteScalarAsync<string>("select ops.release_build_job(@runnerId, @buildId, @LeaseId, @Reason)",
             new { runnerId, buildId, r.LeaseId, r.Reason })!;
 
-    /// <summary>The result, and with a kept release of a successful build its instance, in one transaction.</summary>
+    /// <summary>The result, and with a kept release of a successful build its instance (a reverted one: its deployment), in one transaction.</summary>
     public static async Task FinishAsync(NpgsqlConnection c, Guid runnerId, Guid buildId, DoneRequest r)
     {
         await using var tx = await c.BeginTransactionAsync();
@@ -115,6 +145,9 @@ public static class DispatchStore
                 new { runnerId, buildId, r.LeaseId, release.DatabaseName }, tx);
         await c.ExecuteAsync("select ops.finish_build_job(@runnerId, @buildId, @LeaseId, @Result, @Detail)",
             new { runnerId, buildId, r.LeaseId, r.Result, r.Detail }, tx);
+        if (r.Reverted is { } reverted && r.Result == BuildStatus.Failed) // the deployment history's "reverted", after the lease check
+            await c.ExecuteAsync("select ops_private.record_reverted_deploy(@buildId, @ToBuildId, @BackupId)",
+                new { buildId, reverted.ToBuildId, reverted.BackupId }, tx);
         await tx.CommitAsync();
     }
 }

@@ -39,9 +39,10 @@ internal static class InstanceDispatchStore
 
     /// <summary>
     /// Reports in, specs out, in one transaction; then a fresh ingest token for every project the runner hosts and holds
-    /// none of (its hash stored, the token itself only in this answer).
+    /// none of (its hash stored, the token itself only in this answer), and the tasks leased to it now (RunnerTaskStore).
     /// </summary>
-    public static async Task<SyncResponse> SyncAsync(NpgsqlConnection c, Guid runnerId, SyncRequest request, Func<string?, string?, string?> baseUrl)
+    public static async Task<SyncResponse> SyncAsync(NpgsqlConnection c, Guid runnerId, SyncRequest request, Func<string?, string?, string?> baseUrl,
+        int leaseSeconds)
     {
         var reports = JsonSerializer.Serialize(request.Instances ?? [], Json);
         await using var tx = await c.BeginTransactionAsync();
@@ -60,19 +61,17 @@ internal static class InstanceDispatchStore
                 new { runnerId, project, prefix = AccessTokens.Preview(token), hash = AccessTokens.Hash(token) }, tx);
             tokens[project] = token;
         }
-        var keep = (await c.QueryAsync<Guid>("select ops.runner_kept_releases(@runnerId, @keep)",
-            new { runnerId, keep = KeptReleasesPerBranch }, tx)).ToList();
+        var keep = (await c.QueryAsync<Guid>("select ops.runner_kept_releases(@runnerId)",
+            new { runnerId }, tx)).ToList();
+        var tasks = await Backups.Tasks.RunnerTaskStore.ClaimAsync(c, tx, runnerId, leaseSeconds, baseUrl);
         await tx.CommitAsync();
         return new SyncResponse(
             [.. rows.Select(r => new InstanceSpec(r.InstanceId, r.ProjectId, r.ProjectSlug, r.BranchId, r.Branch, r.Stage, r.BuildId,
                 r.OdooVersion, r.Desired, r.RestartGeneration, r.Retired, r.DatabaseName, r.DropDatabase, r.Workers, r.CronThreads,
                 r.MemoryMb, r.Cpus, JsonSerializer.Deserialize<Dictionary<string, string>>(r.Env) ?? [], r.SecretNames, r.LogSeqNext,
                 baseUrl(r.BranchLabel, r.ProjectLabel)))],
-            tokens, keep);
+            tokens, keep) { Tasks = tasks };
     }
-
-    /// <summary>Releases kept per branch on its host besides those of live instances: what a rollback can go back to.</summary>
-    public const int KeptReleasesPerBranch = 3;
 
     public static async Task<int> AppendLogsAsync(NpgsqlConnection c, Guid runnerId, Guid instanceId, IReadOnlyList<InstanceLogLine> lines)
     {

@@ -13,12 +13,12 @@ internal static partial class RunnerDispatchApi
     static void MapInstanceCalls(RouteGroupBuilder v1)
     {
         var instances = v1.MapGroup("/instances").AddEndpointFilter(AuthenticateAsync).OwnBodyLimit();
-        instances.MapPost("/sync", SyncAsync).WithSummary("Report the runner's instances; answer what they should be");
+        instances.MapPost("/sync", SyncAsync).WithSummary("Report the runner's instances; answer what they should be, and the tasks leased to it now");
         instances.MapPost("/{instanceId:guid}/logs", InstanceLogsAsync).WithSummary("Numbered Odoo log lines of an instance on this runner");
     }
 
     static async Task<Results<Ok<SyncResponse>, ValidationProblem>> SyncAsync(SyncRequest body, HttpContext http, OpsDatabase db,
-        Instances.InstanceUrls urls, CancellationToken ct)
+        Instances.InstanceUrls urls, DispatchSettings settings, CancellationToken ct)
     {
         var v = new Validation();
         var reports = body.Instances ?? [];
@@ -33,7 +33,7 @@ internal static partial class RunnerDispatchApi
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         await using var conn = await db.Service.OpenConnectionAsync(ct);
         return TypedResults.Ok(await InstanceDispatchStore.SyncAsync(conn, Runner(http).Id, body,
-            (branch, project) => urls.For(http.Request, branch, project)));
+            (branch, project) => urls.For(http.Request, branch, project), settings.LeaseSeconds));
     }
 
     static async Task<Results<Ok<LogsAccepted>, ValidationProblem>> InstanceLogsAsync(Guid instanceId, InstanceLogsRequest body, HttpContext http,

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OdooOps.Auth;
+using OdooOps.Backups.Tasks;
 using OdooOps.Database;
 using OdooOps.Projects;
 using OdooOps.Server;
@@ -32,10 +33,12 @@ internal static partial class RunnerDispatchApi
         jobs.MapPost("/{buildId:guid}/done", DoneAsync).WithSummary("The build's result; ends the lease");
         jobs.MapPost("/{buildId:guid}/release", ReleaseAsync).WithSummary("A stopping runner hands the build back: queued again at once, the attempt not counted");
         MapInstanceCalls(v1);
+        v1.MapRunnerTaskCalls();
         return app;
     }
 
-    static async ValueTask<object?> AuthenticateAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next)
+    /// <summary>The runner token check of every call but register (also the backup artifact calls of Backups/Storage).</summary>
+    internal static async ValueTask<object?> AuthenticateAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next)
     {
         var http = ctx.HttpContext;
         var header = http.Request.Headers.Authorization.ToString();
@@ -53,7 +56,7 @@ internal static partial class RunnerDispatchApi
         return TypedResults.Problem(statusCode: 401, title: "Unauthorized", detail: "A valid runner token (Bearer oo_run_…) is required.");
     }
 
-    static DispatchStore.RunnerIdentity Runner(HttpContext http) => (DispatchStore.RunnerIdentity)http.Items[RunnerItem]!;
+    internal static DispatchStore.RunnerIdentity Runner(HttpContext http) => (DispatchStore.RunnerIdentity)http.Items[RunnerItem]!;
 
     static async Task<Results<Created<Registered>, ValidationProblem, ProblemHttpResult>> RegisterAsync(RegisterRequest body, OpsDatabase db, CancellationToken ct)
     {
@@ -74,7 +77,7 @@ internal static partial class RunnerDispatchApi
 
     static async Task<Results<Ok<NextResponse>, NoContent, ValidationProblem>> NextAsync(NextRequest? body, HttpContext http, OpsDatabase db,
         PgNotifications notifications, DispatchSettings settings, TimeProvider clock, IHostApplicationLifetime lifetime,
-        RepoSettings repos, RepoCredentialProtector protector, CancellationToken ct)
+        RepoSettings repos, RepoCredentialProtector protector, Instances.InstanceUrls urls, CancellationToken ct)
     {
         var v = new Validation();
         if (body?.Max is < 1 or > 64) v.Add("max", "max must be between 1 and 64.");
@@ -93,7 +96,7 @@ internal static partial class RunnerDispatchApi
                 var ready = new List<Job>(jobs.Count);
                 foreach (var claimed in jobs)
                 {
-                    var (job, stored) = await DispatchStore.CompleteAsync(conn, runner.Id, claimed);
+                    var (job, stored) = await DispatchStore.CompleteAsync(conn, runner.Id, claimed, (branch, project) => urls.For(http.Request, branch, project));
                     switch (JobVetting.Vet(job, stored, repos, protector))
                     {
                         case ({ } go, _): ready.Add(go); break;
@@ -131,6 +134,8 @@ internal static partial class RunnerDispatchApi
         if (body.LeaseId is null) return LeaseRequired();
         var v = new Validation();
         if (body.CommitSha is not null && !ShaPattern().IsMatch(body.CommitSha)) v.Add("commit_sha", "commit_sha must be 4 to 64 lower-case hex characters.");
+        if (body.RequirementsSha256 is not null && !Sha256Pattern().IsMatch(body.RequirementsSha256))
+            v.Add("requirements_sha256", "requirements_sha256 must be 64 lower-case hex characters.");
         var modules = body.Modules ?? [];
         if (modules.Count > 2000) v.Add("modules", "modules: at most 2000.");
         for (var i = 0; i < modules.Count && v.IsValid; i++)
@@ -145,18 +150,8 @@ internal static partial class RunnerDispatchApi
         DispatchSettings settings, CancellationToken ct)
     {
         if (body.LeaseId is not { } lease) return LeaseRequired();
-        var v = new Validation();
         var lines = body.Lines ?? [];
-        if (lines.Count is 0 or > MaxLinesPerBatch) v.Add("lines", $"lines must hold 1 to {MaxLinesPerBatch} lines.");
-        for (var i = 0; i < lines.Count && v.IsValid; i++)
-        {
-            var l = lines[i];
-            if (l.Seq < 0) v.Add($"lines[{i}].seq", "seq must be 0 or more.");
-            if (l.Stream is not ("stdout" or "stderr" or "system")) v.Add($"lines[{i}].stream", "stream must be stdout, stderr or system.");
-            if (l.Line is null || l.Line.Length > MaxLineChars)
-                v.Add($"lines[{i}].line", $"line must be text of at most {MaxLineChars} characters.");
-        }
-        if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
+        if (LogLineErrors(lines) is { } v) return TypedResults.ValidationProblem(v.Errors);
         await using var conn = await db.Service.OpenConnectionAsync(ct);
         return TypedResults.Ok(await DispatchStore.AppendLogsAsync(conn, Runner(http).Id, buildId, lease, lines, settings.MaxLogLines, settings.MaxLogBytes));
     }
@@ -207,8 +202,27 @@ internal static partial class RunnerDispatchApi
         return TypedResults.Ok(new Released(await DispatchStore.ReleaseAsync(conn, Runner(http).Id, buildId, body with { Reason = body.Reason?.Trim() })));
     }
 
+    /// <summary>A batch of numbered log lines (a build's or a task's) as the protocol allows it; null when it is.</summary>
+    internal static Validation? LogLineErrors(IReadOnlyList<LogLine> lines)
+    {
+        var v = new Validation();
+        if (lines.Count is 0 or > MaxLinesPerBatch) v.Add("lines", $"lines must hold 1 to {MaxLinesPerBatch} lines.");
+        for (var i = 0; i < lines.Count && v.IsValid; i++)
+        {
+            var l = lines[i];
+            if (l.Seq < 0) v.Add($"lines[{i}].seq", "seq must be 0 or more.");
+            if (l.Stream is not ("stdout" or "stderr" or "system")) v.Add($"lines[{i}].stream", "stream must be stdout, stderr or system.");
+            if (l.Line is null || l.Line.Length > MaxLineChars)
+                v.Add($"lines[{i}].line", $"line must be text of at most {MaxLineChars} characters.");
+        }
+        return v.IsValid ? null : v;
+    }
+
     static ValidationProblem LeaseRequired() => TypedResults.ValidationProblem(new Validation().Add("lease_id", "lease_id (from jobs/next) is required.").Errors);
 
     [GeneratedRegex("^[0-9a-f]{4,64}$")]
     private static partial Regex ShaPattern();
+
+    [GeneratedRegex("^[0-9a-f]{64}$")]
+    internal static partial Regex Sha256Pattern();
 }

@@ -37,7 +37,11 @@ public static partial class RunnerProtocol
     /// </summary>
     public sealed record RunnerTask(Guid TaskId, Guid LeaseId, int LeaseTtlSeconds, int Attempt, string Kind, Guid ProjectId,
         string ProjectSlug, Guid BranchId, string Branch, string Stage, string OdooVersion, Guid BackupId, Guid? InstanceId,
-        string? DatabaseName, long LogSeqStart, bool Neutralize, string? BaseUrl);
+        string? DatabaseName, long LogSeqStart, bool Neutralize, string? BaseUrl)
+    {
+        /// <summary>The backup file's SHA-256 when it was taken (verify, restore): a file altered since fails at once.</summary>
+        public string? BackupSha256 { get; init; }
+    }
 
     /// <summary>POST tasks/{id}/extend. Answer 200 <see cref="Extended"/>; 409 lease lost.</summary>
     public sealed record TaskExtendRequest(Guid? LeaseId);
@@ -57,7 +61,10 @@ public static partial class RunnerProtocol
     public sealed record Verification(bool Passed, string? Reason, IReadOnlyList<VerificationCheck> Checks);
     public sealed record VerificationCheck(string Name, bool Passed, string Detail);
 
-    /// <summary>POST jobs/{id}/backups: a production build's pre-deploy backup. Answer 201 <see cref="JobBackupCreated"/>.</summary>
+    /// <summary>
+    /// POST jobs/{id}/backups: a production build's pre-deploy backup. Answer 201 <see cref="JobBackupCreated"/> (the same
+    /// backup again while it is unfinished); 400 for a build that is not production's; 409 lease lost.
+    /// </summary>
     public sealed record JobBackupRequest(Guid? LeaseId, string? Kind);
     public sealed record JobBackupCreated(Guid BackupId);
 
@@ -66,7 +73,8 @@ public static partial class RunnerProtocol
 
     /// <summary>
     /// POST backups/{id}/done. <c>result</c> succeeded (with <c>facts</c>, which must match the stored artifact's size
-    /// and SHA-256) or failed (with <c>detail</c>). A succeeded backup is verified next. Answer 204; 409 lease lost.
+    /// and SHA-256) or failed (with <c>detail</c>). A succeeded backup is verified next. Answer 204; 422 when the facts do
+    /// not match the stored artifact (the backup is failed then: do not count on it); 409 lease lost.
     /// </summary>
     public sealed record BackupDoneRequest(Guid? LeaseId, string? Result, string? Detail)
     {

@@ -114,6 +114,9 @@ public static partial class RunnerProtocol
 
         /// <summary>The branch's URL (web.base.url of a neutralised staging database).</summary>
         public string? BaseUrl { get; init; }
+
+        /// <summary>The branch's id: where its instances' data dirs (filestores) live on the runner.</summary>
+        public Guid BranchId { get; init; }
     }
 
     public sealed record StagingCopy(Guid? BackupId, string? LiveDatabase, Guid? LiveInstanceId);

@@ -1,3 +1,5 @@
+using System.IO.Compression;
+using System.Text;
 using System.Text.Json;
 using Dapper;
 using OdooOps.Tests.Backups;
@@ -7,7 +9,8 @@ namespace OdooOps.Tests.Cli.Client;
 
 /// <summary>
 /// `odooops backups list|show|create|download|restore|verify|import` (the real binary) against a real serve: an admin
-/// imports a zip, lists it, downloads it back through the signed link into a file with the same bytes, verifies it and
+/// imports an Odoo zip, lists it, downloads it back through the signed link into a file holding the same dump, files and
+/// manifest, verifies it and
 /// restores it into production with --confirm (a wrong name is one line and nothing happens); a tester's backup of
 /// production is refused in one line; the 6th manual backup of a day exits non-zero with the server's words.
 /// </summary>
@@ -27,7 +30,8 @@ public sealed class BackupsVerbTests(BackupWorld world) : IClassFixture<BackupWo
     {
         var env = As(TenantRole.Admin);
         var zip = Path.Combine(_sandbox.Home, "erp.zip");
-        byte[] bytes = [(byte)'P', (byte)'K', 3, 4, .. Enumerable.Range(0, 300_000).Select(i => (byte)(i * 7))];
+        const string sql = "create table partner (id int primary key, name text);\n";
+        var bytes = Backups.Storage.BackupZips.Odoos(sql);
         await File.WriteAllBytesAsync(zip, bytes);
 
         var imported = await _sandbox.RunAsync(["backups", "import", zip, "--project", "erp", "--branch", "main", "--json"], env);
@@ -36,13 +40,18 @@ public sealed class BackupsVerbTests(BackupWorld world) : IClassFixture<BackupWo
 
         var list = await _sandbox.RunAsync(["backups", "list", "--project", "erp", "--branch", "main"], env);
         Assert.Equal(0, list.ExitCode);
-        Assert.Matches($@"{id}\s+main\s+import\s+succeeded\s+293 KiB\s+pending", list.Output);
+        Assert.Matches($@"{id}\s+main\s+import\s+succeeded\s+{System.Text.RegularExpressions.Regex.Escape(OdooOps.Cli.Client.BackupsCommand.Size(bytes.Length))}\s+pending\s+2\s", list.Output);
 
         var target = Path.Combine(_sandbox.Home, "copy.zip");
         var download = await _sandbox.RunAsync(["backups", "download", id.ToString(), "-o", target], env);
         Assert.True(download.ExitCode == 0, download.Error);
-        Assert.Equal($"Wrote {target} (293 KiB).", download.Output.Trim());
-        Assert.Equal(bytes, await File.ReadAllBytesAsync(target));
+        Assert.StartsWith($"Wrote {target} (", download.Output.Trim());
+        await using (var copy = await ZipFile.OpenReadAsync(target))
+        {
+            Assert.Equal(["dump.sql", Backups.Storage.BackupZips.FilePath, "manifest.json"], copy.Entries.Select(e => e.FullName));
+            using var dump = new StreamReader(copy.GetEntry("dump.sql")!.Open(), Encoding.UTF8);
+            Assert.Equal(sql, await dump.ReadToEndAsync());
+        }
 
         // The import queued its verification; once done, a second one may be asked for.
         await world.ExecuteAsync("update ops.runner_tasks set status = 'succeeded', finished_at = now() where backup_id = @id and kind = 'verify'", new { id });

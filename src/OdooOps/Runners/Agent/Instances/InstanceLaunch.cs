@@ -28,11 +28,19 @@ internal sealed class InstanceLaunch
 
     /// <summary>
     /// The filestore's folder: production's is the branch's, kept across releases (they share the database);
-    /// a development or staging instance has its own database, so its own folder, deleted with it.
+    /// a development or staging database has its own, deleted with it (a rollback's instance runs on its predecessor's
+    /// database, so it takes its filestore too).
     /// </summary>
-    public static string DataDirOf(string workDir, InstanceSpec spec) =>
-        Path.Combine(Path.GetFullPath(workDir), "instances", spec.BranchId.ToString("D"),
-            spec.Stage == "production" ? "data" : spec.InstanceId.ToString("D"));
+    public static string DataDirOf(string workDir, InstanceSpec spec)
+    {
+        // An older runner named a development or staging folder after its instance; such a folder is still used.
+        var byInstance = DataDirOf(workDir, spec.BranchId, spec.Stage, spec.InstanceId.ToString("D"));
+        return spec.Stage != "production" && Directory.Exists(byInstance) ? byInstance : DataDirOf(workDir, spec.BranchId, spec.Stage, spec.DatabaseName);
+    }
+
+    /// <summary><paramref name="database"/>: the development or staging database the folder goes with (unused for production).</summary>
+    public static string DataDirOf(string workDir, Guid branchId, string stage, string database) =>
+        Path.Combine(Path.GetFullPath(workDir), "instances", branchId.ToString("D"), stage == "production" ? "data" : database);
 
     public InstanceSpec Spec { get; }
     bool Production => Spec.Stage == "production";
@@ -84,11 +92,7 @@ internal sealed class InstanceLaunch
     /// <summary>odoo-bin with this instance's options, run from its release, its secrets and database password in variables.</summary>
     public ProcessCommand Command()
     {
-        var addons = AddonFinder.Find(ReleaseDir).Modules
-            .Select(m => m.Path.Contains('/') ? Path.Combine(ReleaseDir, m.Path[..m.Path.LastIndexOf('/')]) : ReleaseDir)
-            .Distinct().Order(StringComparer.Ordinal).ToList();
-        var odooAddons = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(_options.OdooBin!))!, "addons");
-        if (Directory.Exists(odooAddons)) addons.Insert(0, odooAddons);
+        var addons = AddonsPath(_options.OdooBin!, ReleaseDir);
         var sandboxed = _options.Sandbox.Enabled;
         var arguments = new List<string>
         {
@@ -111,6 +115,17 @@ internal sealed class InstanceLaunch
         if (Spec.BaseUrl is { } url) env["ODOOOPS_URL"] = url;
         foreach (var (name, value) in Hosting.Database!.OdooEnvironment(Spec.ProjectId, Production)) env[name] = value;
         return new ProcessCommand(_options.OdooBin!, arguments, ReleaseDir) { Environment = env };
+    }
+
+    /// <summary>The folders of a release's modules, after Odoo's own addons folder when its tree has one (a git checkout).</summary>
+    public static List<string> AddonsPath(string odooBin, string releaseDir)
+    {
+        var addons = AddonFinder.Find(releaseDir).Modules
+            .Select(m => m.Path.Contains('/') ? Path.Combine(releaseDir, m.Path[..m.Path.LastIndexOf('/')]) : releaseDir)
+            .Distinct().Order(StringComparer.Ordinal).ToList();
+        var odooAddons = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(odooBin))!, "addons");
+        if (Directory.Exists(odooAddons)) addons.Insert(0, odooAddons);
+        return addons;
     }
 
     /// <summary>One health check: an answer below 500 on the health path within the client's timeout.</summary>

@@ -15,14 +15,18 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
 {
     readonly Dictionary<Guid, Hosted> _hosted = [];
     readonly HashSet<Guid> _cleaned = [];
-    readonly HashSet<string> _paused = []; // production branches being updated (project/branch)
+    readonly HashSet<string> _paused = []; // branches whose database is being changed: a production update, a restore (project/branch)
     readonly Dictionary<Guid, string> _ingestTokens = [];
     readonly SemaphoreSlim _wake = new(0);
     readonly Lock _gate = new();
     readonly InstanceMetrics _metrics = new(client, options.Instances, log);
     readonly PortPool _ports = new(options.Instances);
     readonly Dictionary<Guid, long> _fresh = []; // releases being kept → the sync count after which the server knows them
+    readonly Dictionary<Guid, Task> _tasks = []; // tasks (backups, verifications, restores) running, by id
     long _syncs;
+
+    /// <summary>The sandbox uids this runner's servers and one-off jobs (a restore's psql, a neutralize) take from.</summary>
+    public SandboxUids Uids => uids;
 
     sealed record Hosted(InstanceProcess Process, LogBatcher Logs, int HttpPort, int GeventPort);
 
@@ -50,6 +54,9 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
             catch (OperationCanceledException) { break; }
         }
         await metrics;
+        Task[] tasks;
+        lock (_gate) tasks = [.. _tasks.Values];
+        await Task.WhenAll(tasks); // stopped by the same token: each ends without a result, and its lease runs out
         await StopAllAsync("the runner is stopping");
     }
 
@@ -91,6 +98,8 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
         List<Guid> gone;
         lock (_gate) gone = [.. _hosted.Keys.Where(id => !wanted.ContainsKey(id))];
         await Task.WhenAll([.. answer.Instances.Select(spec => GuardedAsync(spec, ct)), .. gone.Select(id => ForgetAsync(id, "no longer placed on this runner"))]);
+        // After the instances: a task finds the instance it works on hosted (after a runner restart too).
+        foreach (var task in answer.Tasks) StartTask(task, ct);
         lock (_gate)
             foreach (var (build, after) in _fresh.Where(f => f.Value < sync).ToList()) _fresh.Remove(build);
         // Asked per folder, under the lock: a build may keep its release while the folders are being read.
@@ -98,6 +107,21 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
         {
             lock (_gate) return _fresh.ContainsKey(build) || _hosted.Values.Any(h => h.Process.Spec.BuildId == build);
         });
+    }
+
+    /// <summary>A task leased with the answer runs beside the sync loop; one already running here is not started twice.</summary>
+    void StartTask(RunnerTask task, CancellationToken stopping)
+    {
+        lock (_gate)
+        {
+            if (_tasks.ContainsKey(task.TaskId)) return;
+            _tasks[task.TaskId] = Task.Run(async () =>
+            {
+                try { await new Tasks.TaskExecutor(client, options, this, log).RunAsync(task, stopping); }
+                catch (Exception e) { log.LogError(e, "Task {TaskId} ended unexpectedly.", task.TaskId); }
+                finally { lock (_gate) _tasks.Remove(task.TaskId); }
+            }, CancellationToken.None);
+        }
     }
 
     /// <summary>One instance's trouble (no free port, a database error) is that instance's: the others, and the loop, go on.</summary>
@@ -136,7 +160,7 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
             return;
         }
         bool paused;
-        lock (_gate) paused = spec.Stage == "production" && _paused.Contains(BranchKey(spec.ProjectId, spec.Branch));
+        lock (_gate) paused = _paused.Contains(BranchKey(spec.ProjectId, spec.Branch));
         var shouldRun = spec.Desired == "running" && !paused;
         if (hosted is null)
         {
@@ -146,7 +170,7 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
         var process = hosted.Process;
         if (!shouldRun)
         {
-            if (process.State != "stopped") await process.StopAsync(paused ? "stopped for a production update" : "stopped on request");
+            if (process.State != "stopped") await process.StopAsync(paused ? "stopped while its database changes" : "stopped on request");
             return;
         }
         // A new restart generation, or a start asked for after a stop or a failure: a fresh server.
@@ -198,19 +222,39 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
     /// keeps it stopped until the handle is disposed; the server decides what runs next (the new release, or this one
     /// again when the build failed).
     /// </summary>
-    public async Task<IAsyncDisposable> PauseForUpdateAsync(Guid projectId, string branch, Guid buildId)
+    public Task<IAsyncDisposable> PauseForUpdateAsync(Guid projectId, string branch, Guid buildId) =>
+        PauseBranchAsync(projectId, branch, $"stopped for the update of build {buildId}");
+
+    /// <summary>
+    /// Stops every server of a branch and keeps them stopped until the handle is disposed: its database is being
+    /// changed (a production update, a restore). By branch, not by the process hosted now: a restart in progress or the
+    /// first sync after a runner restart must not start a server while its database is replaced under it.
+    /// </summary>
+    public async Task<IAsyncDisposable> PauseBranchAsync(Guid projectId, string branch, string reason)
     {
-        // By branch, not by the process hosted now: a restart in progress or the first sync after a runner restart
-        // must not start the old server while the update runs on its database.
         var key = BranchKey(projectId, branch);
         List<Hosted> targets;
         lock (_gate)
         {
             _paused.Add(key);
-            targets = [.. _hosted.Values.Where(h => h.Process.Spec is { Stage: "production", Retired: false } s && s.ProjectId == projectId && s.Branch == branch)];
+            targets = [.. _hosted.Values.Where(h => h.Process.Spec is { Retired: false } s && s.ProjectId == projectId && s.Branch == branch)];
         }
-        foreach (var target in targets) await target.Process.StopAsync($"stopped for the update of build {buildId}");
+        foreach (var target in targets) await target.Process.StopAsync(reason);
         return new Resume(this, key);
+    }
+
+    /// <summary>The production instance of a branch this runner hosts now (the release an update replaces), if any.</summary>
+    public InstanceSpec? ProductionSpec(Guid projectId, string branch)
+    {
+        lock (_gate)
+            return _hosted.Values.Select(h => h.Process.Spec)
+                .FirstOrDefault(s => s is { Stage: "production", Retired: false } && s.ProjectId == projectId && s.Branch == branch);
+    }
+
+    /// <summary>The spec of an instance this runner hosts (its data dir, its release), if it hosts it now.</summary>
+    public InstanceSpec? HostedSpec(Guid instanceId)
+    {
+        lock (_gate) return _hosted.TryGetValue(instanceId, out var hosted) ? hosted.Process.Spec : null;
     }
 
     static string BranchKey(Guid projectId, string branch) => $"{projectId:N}/{branch}";

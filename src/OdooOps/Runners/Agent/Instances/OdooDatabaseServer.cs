@@ -55,8 +55,35 @@ public sealed class OdooDatabaseServer
         ["PGDATABASE"] = "postgres",
     };
 
+    /// <summary>
+    /// The project's role as the runner itself connects with it (pg_dump, pg_restore, backup checks): the tenant's own
+    /// rights only, so nothing in a tenant's database (an index expression, a function, a pg_dump race) ever runs as
+    /// the admin.
+    /// </summary>
+    public NpgsqlConnectionStringBuilder ProjectConnection(Guid projectId, bool production, string database) =>
+        new(_admin.ConnectionString)
+        {
+            Username = ProjectRole(projectId, production), Password = ProjectPassword(projectId, production), Database = database, Pooling = false,
+        };
+
+    /// <summary>libpq's variables for the runner's own client programs (pg_dump, pg_restore) as the project's role.</summary>
+    public IReadOnlyDictionary<string, string> ProjectClientEnvironment(Guid projectId, bool production)
+    {
+        var env = new Dictionary<string, string>(OdooEnvironment(projectId, production)) { ["PGHOST"] = _admin.Host ?? "localhost" };
+        if (_admin.SslMode is var ssl && ssl != SslMode.Prefer)
+            env["PGSSLMODE"] = ssl switch { SslMode.VerifyCA => "verify-ca", SslMode.VerifyFull => "verify-full", _ => ssl.ToString().ToLowerInvariant() };
+        return env;
+    }
+
     /// <summary>The project's role (made or given its password again) and the database, owned by it, private to it.</summary>
-    public async Task EnsureDatabaseAsync(Guid projectId, bool production, string database, CancellationToken ct)
+    public Task EnsureDatabaseAsync(Guid projectId, bool production, string database, CancellationToken ct) =>
+        MakeDatabaseAsync(projectId, production, database, mustBeNew: false, ct);
+
+    /// <summary>A new database for a restore, made as <see cref="EnsureDatabaseAsync"/> makes one; fails if it exists.</summary>
+    public Task CreateDatabaseAsync(Guid projectId, bool production, string database, CancellationToken ct) =>
+        MakeDatabaseAsync(projectId, production, database, mustBeNew: true, ct);
+
+    async Task MakeDatabaseAsync(Guid projectId, bool production, string database, bool mustBeNew, CancellationToken ct)
     {
         var role = ProjectRole(projectId, production);
         await using var conn = await OpenAsync(ct);
@@ -80,7 +107,9 @@ public sealed class OdooDatabaseServer
         await ExecAsync(conn, $"grant {role} to current_user", ct, ignore: "42710");
         await using (var exists = new NpgsqlCommand("select 1 from pg_database where datname = $1", conn) { Parameters = { new() { Value = database } } })
             if (await exists.ExecuteScalarAsync(ct) is null)
-                await ExecAsync(conn, $"create database {Quote(database)} owner {role} template template0 encoding 'UTF8'", ct, ignore: "42P04");
+                await ExecAsync(conn, $"create database {Quote(database)} owner {role} template template0 encoding 'UTF8'", ct, ignore: mustBeNew ? null : "42P04");
+            else if (mustBeNew)
+                throw new InvalidOperationException($"The database {database} exists already.");
         await ExecAsync(conn, $"revoke connect, temporary on database {Quote(database)} from public", ct);
         await ExecAsync(conn, $"grant connect, temporary on database {Quote(database)} to {role}", ct);
     }
@@ -90,6 +119,26 @@ public sealed class OdooDatabaseServer
     {
         await using var conn = await OpenAsync(ct);
         await ExecAsync(conn, $"drop database if exists {Quote(database)} with (force)", ct);
+    }
+
+    /// <summary>
+    /// Puts <paramref name="restored"/> in the place of <paramref name="live"/> in one transaction (both renames or
+    /// neither): the live name never points at a half-restored database, and a crash leaves one or the other whole.
+    /// The old database keeps living as <paramref name="previous"/> until the caller drops it. Sessions on either end first.
+    /// </summary>
+    public async Task ReplaceDatabaseAsync(string live, string restored, string previous, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using (var end = new NpgsqlCommand("select pg_terminate_backend(pid) from pg_stat_activity where datname = any($1) and pid <> pg_backend_pid()", conn)
+                         { Parameters = { new() { Value = new[] { live, restored } } } })
+            await end.ExecuteNonQueryAsync(ct);
+        await ExecAsync(conn, $"drop database if exists {Quote(previous)} with (force)", ct); // a leftover of an earlier try (DROP cannot be in the transaction)
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var exists = new NpgsqlCommand("select 1 from pg_database where datname = $1", conn) { Parameters = { new() { Value = live } } })
+            if (await exists.ExecuteScalarAsync(ct) is not null)
+                await ExecAsync(conn, $"alter database {Quote(live)} rename to {Quote(previous)}", ct);
+        await ExecAsync(conn, $"alter database {Quote(restored)} rename to {Quote(live)}", ct);
+        await tx.CommitAsync(ct);
     }
 
     async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)

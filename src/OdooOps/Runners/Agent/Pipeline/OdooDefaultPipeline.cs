@@ -44,9 +44,10 @@ internal static class OdooDefaultPipeline
         var what = stage switch { Development => "test", Staging => "install", _ => "update" };
         if (modules.Count == 0)
             return Skip($"No installable Odoo module in this repository: skipping the Odoo {what} step");
-        var previousVersions = previous.GroupBy(p => p.Name).ToDictionary(g => g.Key, g => g.Last().Version);
-        var fresh = modules.Where(m => !previousVersions.ContainsKey(m.Name)).ToList();
-        var changed = modules.Where(m => previousVersions.TryGetValue(m.Name, out var v) && v != m.Version).ToList();
+        // Which modules a production update installs and updates is the deploy plan's rule (the server's dry run shows it).
+        var plan = Deployments.DeployPlan.Compute(modules, previous);
+        var fresh = plan.Install.Select(c => c.Module).ToList();
+        var changed = plan.Update.Select(c => c.Module).ToList();
         if (stage == Production && fresh.Count + changed.Count == 0)
             return Skip("No module is new or has a new version since the last production build: nothing to update");
         if (odooBin is null)
@@ -71,8 +72,8 @@ internal static class OdooDefaultPipeline
             default:
                 // Odoo's -u ignores modules that are not installed and -i ignores installed ones: a module new to this
                 // repository gets both, so it is installed on a fresh database and updated where it already exists.
-                var update = List(fresh.Concat(changed).Select(m => m.Name).Order(StringComparer.Ordinal));
-                if (fresh.Count > 0) script.Odoo("-i", List(fresh.Select(m => m.Name)), "-u", update, "--stop-after-init");
+                var update = List(fresh.Concat(changed).Order(StringComparer.Ordinal));
+                if (fresh.Count > 0) script.Odoo("-i", List(fresh), "-u", update, "--stop-after-init");
                 else script.Odoo("-u", update, "--stop-after-init");
                 break;
         }

@@ -20,22 +20,10 @@ declare
     v_bytes   bigint;
 begin
     v_lease := ops_private.held_lease(p_runner_id, p_build_id, p_lease_id);
-    v_cut := v_lease.log_cut_at;
-    if v_cut is null then
-        -- The new lines in order, each with the bytes the log would hold with it: the first past the cap cuts.
-        select pg_catalog.min(n.seq) into v_cut
-          from (select s.seq, v_lease.log_bytes + pg_catalog.sum(pg_catalog.octet_length(s.line)) over (order by s.seq) as total
-                  from rows from (pg_catalog.unnest(p_seqs), pg_catalog.unnest(p_lines)) as s(seq, line)
-                 where s.seq < p_max_lines
-                   and not exists (select 1 from ops.build_logs g where g.build_id = p_build_id and g.seq = s.seq)) n
-         where n.total > p_max_bytes;
-        if v_cut is not null then
-            v_why := pg_catalog.format('%s (OPS_BUILD_LOG_MAX_BYTES)', pg_catalog.pg_size_pretty(p_max_bytes));
-        elsif exists (select 1 from pg_catalog.unnest(p_seqs) x where x >= p_max_lines) then
-            v_cut := p_max_lines;
-            v_why := pg_catalog.format('%s lines (OPS_BUILD_LOG_MAX_LINES)', p_max_lines);
-        end if;
-    end if;
+    select c.cut, c.why into v_cut, v_why
+      from ops_private.log_cut(v_lease.log_bytes, v_lease.log_cut_at, p_seqs, p_lines,
+                               array(select g.seq from ops.build_logs g where g.build_id = p_build_id and g.seq = any (p_seqs)),
+                               p_max_lines, p_max_bytes) c;
 
     with added as (
         insert into ops.build_logs as t (build_id, project_id, seq, ts, stream, line)

@@ -1,6 +1,7 @@
--- What the runner checked out (the resolved commit when the build named none) and the Odoo modules it found.
+-- What the runner checked out (the resolved commit when the build named none), the Odoo modules it found and the
+-- SHA-256 of its requirements.txt (what the next production build compares its own with).
 create or replace function ops.record_build_source(p_runner_id uuid, p_build_id uuid, p_lease_id uuid, p_commit_sha text,
-                                        p_commit_message text, p_modules jsonb)
+                                        p_commit_message text, p_modules jsonb, p_requirements_sha256 text default null)
 returns void
 language plpgsql
 volatile
@@ -12,9 +13,10 @@ begin
     update ops.builds b
        set commit_sha = coalesce(p_commit_sha, b.commit_sha),
            commit_message = coalesce(pg_catalog.left(p_commit_message, 2000), b.commit_message),
-           modules = coalesce(p_modules, b.modules)
+           modules = coalesce(p_modules, b.modules),
+           requirements_sha256 = coalesce(p_requirements_sha256, b.requirements_sha256)
      where b.id = p_build_id;
 end
 $$;
-revoke all on function ops.record_build_source(uuid, uuid, uuid, text, text, jsonb) from public, ops_app, ops_service;
-grant execute on function ops.record_build_source(uuid, uuid, uuid, text, text, jsonb) to ops_service;
+revoke all on function ops.record_build_source(uuid, uuid, uuid, text, text, jsonb, text) from public, ops_app, ops_service;
+grant execute on function ops.record_build_source(uuid, uuid, uuid, text, text, jsonb, text) to ops_service;
