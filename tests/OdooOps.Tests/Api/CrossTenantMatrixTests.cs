@@ -149,7 +149,7 @@ public sealed class CrossTenantMatrixTests(ApiWorld world) : IClassFixture<ApiWo
 
     static ByteArrayContent ZipBody()
     {
-        var content = new ByteArrayContent([(byte)'P', (byte)'K', 3, 4, 0, 0]);
+        var content = new ByteArrayContent(Backups.Storage.BackupZips.Odoos("select 1;"));
         content.Headers.ContentType = new("application/zip");
         return content;
     }
