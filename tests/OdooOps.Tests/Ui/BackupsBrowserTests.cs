@@ -69,7 +69,8 @@ public sealed class BackupsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await Row(page, _verified).Locator("button", new() { HasText = "Download" }).ClickAsync();
         var link = page.Locator("#download-link");
         await link.WaitForAsync();
-        Assert.Matches(new Regex($"/files/k%2F{_verified}\\.zip\\?signature="), await link.GetAttributeAsync("href"));
+        Assert.Matches(new Regex($"^{Regex.Escape(world.Server.Url)}/api/ops/backups/{_verified}/download\\?expires=\\d+&sig=[0-9a-f]{{64}}$"),
+            await link.GetAttributeAsync("href"));
         await BrowserWorld.ScreenshotAsync(page, "71-backups-download");
 
         // Production: the name typed, a pre-restore backup first.
