@@ -30,12 +30,26 @@ public sealed class PostgresBinaries
             "PostgreSQL server binaries (initdb, pg_ctl, postgres) were not found on PATH, under /usr/lib/postgresql/*/bin or via pg_config --bindir. " + InstallHint);
     }
 
-    static IEnumerable<string> Candidates(string? searchPath)
+    /// <summary>
+    /// Finds a folder holding the client programs (pg_dump, pg_restore, psql) — on PATH, else the newest of
+    /// /usr/lib/postgresql — with which a runner backs up and restores; it needs no server of its own.
+    /// </summary>
+    public static PostgresBinaries LocateClients(string? searchPath = null)
+    {
+        foreach (var dir in Candidates(searchPath, "pg_restore"))
+            if (File.Exists(Path.Combine(dir, "pg_dump")) && File.Exists(Path.Combine(dir, "pg_restore")) && File.Exists(Path.Combine(dir, "psql")))
+                return new PostgresBinaries(dir);
+        throw new PostgresNotInstalledException(
+            "PostgreSQL client programs (pg_dump, pg_restore, psql) were not found on PATH, under /usr/lib/postgresql/*/bin or via pg_config --bindir. " +
+            "Install them with 'sudo apt-get install postgresql-client' (Debian/Ubuntu).");
+    }
+
+    static IEnumerable<string> Candidates(string? searchPath, string probe = "initdb")
     {
         var path = searchPath ?? Environment.GetEnvironmentVariable("PATH") ?? "";
         foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
-            var initdb = Path.Combine(dir, "initdb");
+            var initdb = Path.Combine(dir, probe);
             if (!File.Exists(initdb)) continue;
             // /usr/local/bin/initdb is often a symlink into the versioned folder: use the real one.
             var real = new FileInfo(initdb).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? initdb;

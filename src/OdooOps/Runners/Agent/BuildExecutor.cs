@@ -288,12 +288,15 @@ internal sealed partial class BuildExecutor(DispatchClient client, RunnerOptions
         foreach (var problem in scan.Problems) System($"Addon skipped: {problem}");
         System($"Checked out {checkout.CommitSha[..Math.Min(12, checkout.CommitSha.Length)]} \"{checkout.Subject}\"; " +
                $"{scan.Modules.Count} Odoo module(s){(scan.Modules.Count > 0 ? ": " + string.Join(", ", scan.Modules.Select(m => m.Name)) : "")}");
-        var requirements = SafeDeploy.RequirementsSha256(checkout.Directory);
+        var requirements = Deployments.DeployPlan.RequirementsSha256(checkout.Directory);
         await client.SourceAsync(job, checkout.CommitSha, checkout.Subject,
             [.. scan.Modules.Select(m => new Module(m.Name, m.Path, m.Title, m.Version, m.Depends, m.Installable))], ct, requirements);
 
         var database = OdooDatabaseName(job.ProjectSlug, (job.Stage == "production" ? job.ProjectId : job.BuildId).ToString("N"));
         (state.Checkout, state.Database) = (checkout.Directory, database);
+        // With instances, the build's Odoo writes the filestore its instance will run with; a staging build starts from production's.
+        var dataDir = instances is null ? null : Instances.InstanceLaunch.DataDirOf(options.WorkDir, job.BranchId, job.Stage, database);
+        var stagingCopy = dataDir is not null && job.Stage == OdooDefaultPipeline.Staging && job.StagingSource is not null;
         PipelineDefinition pipeline;
         try
         {
@@ -301,7 +304,7 @@ internal sealed partial class BuildExecutor(DispatchClient client, RunnerOptions
             var custom = PipelineFile.TryLoad(checkout.Directory);
             pipeline = custom ?? OdooDefaultPipeline.Build(job.Stage, scan.Modules,
                 File.Exists(Path.Combine(checkout.Directory, "requirements.txt")), options.OdooBin, database,
-                deployed ?? [], keepDatabase: instances is not null);
+                deployed ?? [], keepDatabase: instances is not null, dataDir, stagingCopy);
             // Before a production update, its log says what it installs and updates, and why (the dry run's same rule).
             if (custom is null && job.Stage == OdooDefaultPipeline.Production)
                 foreach (var line in Deployments.DeployPlan.Compute(scan.Modules, deployed, Deployments.DeployPlan.RequirementsSha256(checkout.Directory),
@@ -327,10 +330,21 @@ internal sealed partial class BuildExecutor(DispatchClient client, RunnerOptions
             state.DatabaseMade = !production;
             foreach (var (name, value) in odooDb.OdooEnvironment(job.ProjectId, production)) env[name] = value;
             state.Sandbox?.AlsoBind(odooDb.SocketBinds);
+            Directory.CreateDirectory(dataDir!);
+            if (stagingCopy)
+                stagingCopy = await new StagingRefresh(client, options, instances, _uids, job, System).CopyAsync(odooDb, job.StagingSource!, database, dataDir!, ct);
+            if (state.Sandbox is { } sandbox)
+            {
+                sandbox.AlsoBindWritable(dataDir!);
+                await sandbox.OwnAsync(dataDir!, ct);
+            }
+            else if (options.StepUser is { } owner) await owner.OwnAsync(dataDir!, ct);
             if (job.Stage == "production")
             {
                 state.Paused = await instances.PauseForUpdateAsync(job.ProjectId, job.Branch, job.BuildId);
-                if (instances.ProductionSpec(job.ProjectId, job.Branch) is { } previous && SafeDeploy.Changes(job, scan.Modules, requirements))
+                if (instances.ProductionSpec(job.ProjectId, job.Branch) is { } previous
+                    && Deployments.DeployPlan.Compute(scan.Modules, job.DeployedModules?.Select(m => new ModuleVersion(m.Name, m.Version)).ToList(),
+                        requirements, job.DeployedRequirementsSha256).ChangesAnything)
                 {
                     state.SafeDeploy = new SafeDeploy(client, options, job, previous, text => logs.Add(LogStream.System, text, DateTimeOffset.UtcNow));
                     if (!await state.SafeDeploy.BackupAsync(odooDb, database, ct))
@@ -347,7 +361,22 @@ internal sealed partial class BuildExecutor(DispatchClient client, RunnerOptions
             env["HOME"] = Directory.CreateDirectory(Path.Combine(checkout.Directory, ".odooops-home")).FullName;
             await user.OwnAsync(checkout.Directory, ct);
         }
-        return await new PipelineRun(client, job, logs, options, state.Sandbox).RunAsync(pipeline, checkout.Directory, env, ct);
+        var (result, detail) = await new PipelineRun(client, job, logs, options, state.Sandbox).RunAsync(pipeline, checkout.Directory, env, ct);
+        if (stagingCopy && result is BuildStatus.Success or BuildStatus.Warning)
+        {
+            // A copy of production never runs as it is: neutralised and checked, or its server does not start.
+            try
+            {
+                await new Tasks.Neutralisation(options, _uids, System).RunAsync(job.ProjectId, database, job.OdooVersion, checkout.Directory,
+                    job.BaseUrl ?? "http://localhost", ct);
+            }
+            catch (Backups.BackupException e)
+            {
+                System(e.Message);
+                return (BuildStatus.Failed, $"The staging copy was not neutralised: {e.Message}");
+            }
+        }
+        return (result, detail);
     }
 
     /// <summary>

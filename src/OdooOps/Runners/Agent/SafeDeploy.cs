@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using OdooOps.Database;
 using OdooOps.Runners.Agent.Backups;
 using OdooOps.Runners.Agent.Instances;
@@ -19,23 +18,6 @@ internal sealed class SafeDeploy(DispatchClient client, RunnerOptions options, J
 {
     Guid _backupId;
     string? _file;
-
-    /// <summary>Whether this build changes what production runs: a module new or of another version, or requirements.txt.</summary>
-    public static bool Changes(Job job, IReadOnlyList<OdooModule> modules, string? requirementsSha256)
-    {
-        var deployed = (job.DeployedModules ?? []).GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.Last().Version);
-        var moduleChanged = modules.Where(m => m.Installable).Any(m => !deployed.TryGetValue(m.Name, out var version) || version != m.Version);
-        return moduleChanged || !string.Equals(requirementsSha256, job.DeployedRequirementsSha256, StringComparison.OrdinalIgnoreCase);
-    }
-
-    /// <summary>The SHA-256 of a checkout's requirements.txt; null without one.</summary>
-    public static string? RequirementsSha256(string checkout)
-    {
-        var file = Path.Combine(checkout, "requirements.txt");
-        if (!File.Exists(file)) return null;
-        using var stream = File.OpenRead(file);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
 
     static string Folder(RunnerOptions options, Guid buildId) => Path.Combine(Path.GetFullPath(options.WorkDir), "deploys", buildId.ToString("D"));
 
@@ -63,7 +45,7 @@ internal sealed class SafeDeploy(DispatchClient client, RunnerOptions options, J
         say($"The update failed: restoring pre-deploy backup {_backupId} and starting build {previous.BuildId}'s release again");
         try
         {
-            var restorer = new BackupRestorer(server, PostgresBinaries.Locate(),
+            var restorer = new BackupRestorer(server, PostgresBinaries.LocateClients(),
                 options.Sandbox.Enabled ? new SqlSandbox(options.Sandbox, uids, options.WorkDir) : null);
             await LiveRestore.RunAsync(server, restorer, _file, Live(database), InstanceLaunch.DataDirOf(options.WorkDir, previous), job.BuildId,
                 null, LiveRestore.AlreadyPaused, say, CancellationToken.None);

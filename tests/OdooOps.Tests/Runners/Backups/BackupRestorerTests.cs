@@ -89,6 +89,28 @@ public sealed class BackupRestorerTests(PostgresCluster cluster) : IAsyncLifetim
         Assert.True(await _world.DatabaseExistsAsync(target.DatabaseName));
     }
 
+    [Fact]
+    public async Task A_cancelled_restore_leaves_no_database_and_no_files()
+    {
+        var project = Guid.NewGuid();
+        var source = await _world.OdooDatabaseAsync(project, _world.Folder("data"));
+        // The dump says where it is, then takes its time: the cancel comes while psql runs.
+        var zip = await OdooZipAsync(source, "\n\\! echo restoring-now\n\\! sleep 120\n");
+        var target = Target(project);
+        var parent = Directory.CreateDirectory(Path.GetDirectoryName(target.FilestoreFolder)!).FullName;
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _world.Restorer.RestoreAsync(zip, target, null, line =>
+        {
+            if (line == "psql: restoring-now") cancel.Cancel();
+        }, cancel.Token));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(100), "psql was not stopped");
+        Assert.False(await _world.DatabaseExistsAsync(target.DatabaseName));
+        Assert.Empty(Directory.GetFileSystemEntries(parent));
+    }
+
     /// <summary>A zip with a valid-looking dump and manifest, plus <paramref name="hostile"/> (name, bytes, unix mode).</summary>
     string HostileZip(params (string Name, byte[] Bytes, int Mode)[] hostile)
     {
@@ -156,6 +178,25 @@ public sealed class BackupRestorerTests(PostgresCluster cluster) : IAsyncLifetim
         Assert.Contains("expands to more than", refused.Message);
         Assert.False(await _world.DatabaseExistsAsync(target.DatabaseName));
         Assert.Empty(Directory.GetFileSystemEntries(parent));
+    }
+
+    [Fact]
+    public async Task A_zip_of_too_many_entries_is_refused_from_its_end_record()
+    {
+        // More than 65535 entries: the count is in the ZIP64 end record.
+        var zip = HostileZip([.. Enumerable.Range(0, 70_000).Select(i => ($"filestore/{i % 100:x2}/{i}", Array.Empty<byte>(), 0))]);
+        var target = Target(Guid.NewGuid());
+        var parent = Directory.CreateDirectory(Path.GetDirectoryName(target.FilestoreFolder)!).FullName;
+
+        var refused = await Assert.ThrowsAsync<BackupException>(() => _world.Restorer.RestoreAsync(zip, target,
+            new RestoreOptions { Limits = new RestoreLimits { MaxEntries = 69_999 } }, null, Ct));
+
+        Assert.Equal("The backup declares more than 69999 entries; refused.", refused.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(parent));
+        // Under the limit, the same zip gets as far as its dump (empty here, which pg_restore refuses).
+        refused = await Assert.ThrowsAsync<BackupException>(() => _world.Restorer.RestoreAsync(zip, target,
+            new RestoreOptions { Limits = new RestoreLimits { MaxEntries = 70_002 } }, null, Ct));
+        Assert.StartsWith("pg_restore failed", refused.Message);
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class BackupWorld : IAsyncDisposable
     {
         (Cluster, Server, Root) = (cluster, server, root);
         OdooBin = OdooStandIn.Install(root);
-        Postgres = PostgresBinaries.Locate();
+        Postgres = PostgresBinaries.LocateClients();
         var settings = new SandboxSettings { LockDirectory = Path.Combine(root, "locks") };
         Sandbox = new SqlSandbox(settings, new SandboxUids(settings), Path.Combine(root, "work"));
     }
@@ -43,14 +43,20 @@ public sealed class BackupWorld : IAsyncDisposable
     internal BackupVerifier Verifier => new(Restorer, Server);
     internal Neutralizer Neutralizer => new(Server);
 
+    // Once per run: making the role sets its password again (a new SCRAM salt), and a login as the admin at that
+    // very moment, by another test class, would fail.
+    static readonly SemaphoreSlim AdminLock = new(1, 1);
+    static string? _admin;
+
     public static async Task<BackupWorld> CreateAsync(PostgresCluster cluster)
     {
-        var root = ProcessProbeFolder();
-        var admin = await EmbeddedOdooRole.EnsureAsync(cluster.Server, cluster.Server.DataDir, CancellationToken.None);
-        return new BackupWorld(cluster, OdooDatabaseServer.From(admin)!, root);
+        await AdminLock.WaitAsync();
+        try { _admin ??= await EmbeddedOdooRole.EnsureAsync(cluster.Server, cluster.Server.DataDir, CancellationToken.None); }
+        finally { AdminLock.Release(); }
+        return new BackupWorld(cluster, OdooDatabaseServer.From(_admin)!, NewRoot());
     }
 
-    static string ProcessProbeFolder()
+    static string NewRoot()
     {
         var root = Path.Combine(Path.GetTempPath(), $"odooops-backups-{Guid.NewGuid():N}");
         Directory.CreateDirectory(root);

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
 
 namespace OdooOps.Runners.Agent.Backups;
@@ -33,11 +34,18 @@ internal sealed class BackupArchive : IAsyncDisposable
     {
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, useAsync: false);
         ZipArchive zip;
-        try { zip = await ZipArchive.CreateAsync(file, ZipArchiveMode.Read, leaveOpen: false, entryNameEncoding: null, ct); }
-        catch (InvalidDataException e)
+        try
+        {
+            // Before .NET loads the whole central directory into memory: a crafted one could hold tens of millions.
+            if (DeclaredEntries(file) > limits.MaxEntries)
+                throw new BackupException($"The backup declares more than {limits.MaxEntries} entries; refused.");
+            zip = await ZipArchive.CreateAsync(file, ZipArchiveMode.Read, leaveOpen: false, entryNameEncoding: null, ct);
+        }
+        catch (Exception e)
         {
             await file.DisposeAsync();
-            throw new BackupException($"The backup is not a readable zip: {e.Message}");
+            if (e is InvalidDataException or EndOfStreamException) throw new BackupException($"The backup is not a readable zip: {e.Message}");
+            throw;
         }
         try
         {
@@ -78,6 +86,37 @@ internal sealed class BackupArchive : IAsyncDisposable
         {
             await zip.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>The entry count the zip's end record declares (the ZIP64 one when there is one); 0 when there is none.</summary>
+    static long DeclaredEntries(FileStream file)
+    {
+        const uint End = 0x06054b50, Locator = 0x07064b50, End64 = 0x06064b50;
+        var tail = new byte[(int)Math.Min(file.Length, 22 + ushort.MaxValue)];
+        file.Seek(file.Length - tail.Length, SeekOrigin.Begin);
+        file.ReadExactly(tail);
+        try
+        {
+            for (var i = tail.Length - 22; i >= 0; i--)
+            {
+                if (BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(i)) != End) continue;
+                long entries = BinaryPrimitives.ReadUInt16LittleEndian(tail.AsSpan(i + 10));
+                if (entries != ushort.MaxValue) return entries;
+                // ZIP64: the locator just before the end record gives where the ZIP64 end record is, with the real count.
+                if (i < 20 || BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(i - 20)) != Locator) return entries;
+                var at = BinaryPrimitives.ReadInt64LittleEndian(tail.AsSpan(i - 20 + 8));
+                if (at < 0 || at > file.Length - 56) return long.MaxValue;
+                var record = new byte[56];
+                file.Seek(at, SeekOrigin.Begin);
+                file.ReadExactly(record);
+                return BinaryPrimitives.ReadUInt32LittleEndian(record) == End64 ? BinaryPrimitives.ReadInt64LittleEndian(record.AsSpan(32)) : long.MaxValue;
+            }
+            return 0;
+        }
+        finally
+        {
+            file.Seek(0, SeekOrigin.Begin);
         }
     }
 

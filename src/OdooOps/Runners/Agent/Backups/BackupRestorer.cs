@@ -49,9 +49,11 @@ internal sealed class BackupRestorer(OdooDatabaseServer server, PostgresBinaries
         var facts = archive.Manifest.Facts;
         var targetName = Path.GetFileName(target.FilestoreFolder.TrimEnd('/'));
         var staging = $".{targetName}.restoring-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
-        var scratch = Directory.CreateDirectory($"{Path.GetFullPath(zipPath)}.restore-{Guid.NewGuid():N}").FullName;
         using var parent = SafeFolder.OpenIfExists(Path.GetDirectoryName(target.FilestoreFolder.TrimEnd('/'))!)
             ?? throw new BackupException($"The folder of {target.FilestoreFolder} does not exist.");
+        // Beside the zip (the runner's own folder), closed to all: the dump is the tenant's data.
+        var scratch = Directory.CreateDirectory($"{Path.GetFullPath(zipPath)}.restore-{Guid.NewGuid():N}",
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute).FullName;
         var databaseMade = false;
         var stagingMade = false;
         try
@@ -69,8 +71,10 @@ internal sealed class BackupRestorer(OdooDatabaseServer server, PostgresBinaries
                 };
             log?.Invoke($"Dump extracted: {BackupWriter.Size(dumpBytes)}{(facts?.DumpSha256 is null ? "" : ", SHA-256 as in the manifest")}");
 
-            await server.CreateDatabaseAsync(target.ProjectId, target.Production, target.DatabaseName, ct);
+            // Not cancelled halfway: a database made but not known as ours would be left behind.
+            await server.CreateDatabaseAsync(target.ProjectId, target.Production, target.DatabaseName, CancellationToken.None);
             databaseMade = true;
+            ct.ThrowIfCancellationRequested();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var restoring = archive.PlainSql
                 ? sandbox!.RunPsqlAsync(postgres, server, target, dumpFile, log, stop.Token)
@@ -102,8 +106,15 @@ internal sealed class BackupRestorer(OdooDatabaseServer server, PostgresBinaries
         }
         catch (Exception e)
         {
-            if (stagingMade) parent.Delete(staging);
-            if (databaseMade) await server.DropDatabaseAsync(target.DatabaseName, CancellationToken.None);
+            try
+            {
+                if (stagingMade) parent.Delete(staging);
+                if (databaseMade) await server.DropDatabaseAsync(target.DatabaseName, CancellationToken.None);
+            }
+            catch (Exception cleanup) when (cleanup is IOException or Npgsql.NpgsqlException)
+            {
+                log?.Invoke($"What the failed restore made could not all be removed ({cleanup.Message}).");
+            }
             // A damaged zip, a file or folder in the way, a database of that name: reasons, in words.
             if (e is IOException or InvalidDataException or InvalidOperationException) throw new BackupException(e.Message, e);
             throw;

@@ -57,6 +57,7 @@ internal sealed class BackupWriter(OdooDatabaseServer server, PostgresBinaries p
         var reading = Task.Run(() => Guard(filePieces.Writer, () => ReadFilestoreAsync(source.FilestoreFolder, filePieces.Writer, digest, log, stop.Token)));
 
         var hashing = new HashingStream(output);
+        var filestoreSha256 = "";
         try
         {
             // Small writes (entry headers) gather here; the 1 MiB chunks go straight through.
@@ -71,8 +72,9 @@ internal sealed class BackupWriter(OdooDatabaseServer server, PostgresBinaries p
 
                 await WriteEntriesAsync(zip, null, filePieces.Reader, started, stop.Token);
                 await reading;
+                filestoreSha256 = digest.Sha256();
                 var manifest = new BackupManifest(source.DatabaseName, odooVersion, facts.PgVersion, facts.Installed(),
-                    new ManifestFacts("custom", facts.TableCount, digest.Files, digest.Bytes, digest.Sha256(), facts.Modules,
+                    new ManifestFacts("custom", facts.TableCount, digest.Files, digest.Bytes, filestoreSha256, facts.Modules,
                         dumpBytes, Convert.ToHexStringLower(dumpHash.GetHashAndReset())));
                 var entry = zip.CreateEntry(BackupManifest.EntryName, CompressionLevel.NoCompression);
                 entry.LastWriteTime = started;
@@ -82,11 +84,12 @@ internal sealed class BackupWriter(OdooDatabaseServer server, PostgresBinaries p
             await buffered.FlushAsync(stop.Token);
             log?.Invoke($"Filestore: {digest.Files} file(s), {Size(digest.Bytes)}; backup {Size(hashing.Count)} in {clock.Elapsed.TotalSeconds:0.0} s");
             return new BackupFacts(hashing.Count, hashing.Sha256(), clock.ElapsedMilliseconds, odooVersion, facts.Modules, facts.TableCount,
-                digest.Files, digest.Bytes, digest.Sha256());
+                digest.Files, digest.Bytes, filestoreSha256);
         }
         catch
         {
             await stop.CancelAsync();
+            dump.Kill(); // a read on its pipe may not heed the cancel: its end does
             Exception? cause = null;
             foreach (var task in new[] { dumping, reading })
                 try { await task; }
@@ -171,7 +174,7 @@ internal sealed class BackupWriter(OdooDatabaseServer server, PostgresBinaries p
             using var file = kind == SafeFolder.Kind.File ? folder.OpenFile(name) : null;
             if (file is null)
             {
-                log?.Invoke($"Filestore: {relative} skipped (not a regular file: {(kind == SafeFolder.Kind.Link ? "a symbolic link" : kind.ToString().ToLowerInvariant())}).");
+                log?.Invoke($"Filestore: {relative} skipped ({(kind == SafeFolder.Kind.Link ? "a symbolic link" : "not a regular file")}).");
                 continue;
             }
             await pieces.WriteAsync(new Piece(FilestorePrefix + relative, null, 0), ct);
@@ -180,7 +183,8 @@ internal sealed class BackupWriter(OdooDatabaseServer server, PostgresBinaries p
             while (true)
             {
                 var buffer = Buffers.Rent((int)Math.Clamp(length - offset, 4096, ChunkSize));
-                var read = await RandomAccess.ReadAsync(file, buffer.AsMemory(0, Math.Min(buffer.Length, ChunkSize)), offset, ct);
+                // A plain pread: this task is the reader's own thread, a hop to the pool per read would only cost.
+                var read = RandomAccess.Read(file, buffer.AsSpan(0, Math.Min(buffer.Length, ChunkSize)), offset);
                 if (read == 0)
                 {
                     Buffers.Return(buffer);

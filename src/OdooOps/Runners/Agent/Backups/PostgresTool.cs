@@ -90,7 +90,8 @@ internal sealed class PostgresTool : IAsyncDisposable
         }
     }
 
-    void Kill()
+    /// <summary>Ends the program now (and its pipes with it, so a reader waiting on them returns).</summary>
+    public void Kill()
     {
         try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); }
         catch (InvalidOperationException) { } // ended meanwhile

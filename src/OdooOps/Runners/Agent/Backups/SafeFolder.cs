@@ -68,24 +68,19 @@ internal sealed class SafeFolder : IDisposable
         return new SafeFolder(new SafeFileHandle(fd, ownsHandle: true), full);
     }
 
-    public static SafeFolder Open(string path) => OpenIfExists(path) ?? throw new DirectoryNotFoundException($"{path} does not exist.");
-
     int Fd => (int)_handle.DangerousGetHandle();
 
-    /// <summary>The entries, by name, with what each is (a link is reported as a link, never followed).</summary>
+    /// <summary>
+    /// The entries, by name, with what each is as the listing says (a link is a link, never followed). Only a hint:
+    /// an entry may change before it is opened, and <see cref="OpenFolder"/> and <see cref="OpenFile"/> check again.
+    /// </summary>
     public List<(string Name, Kind Kind)> Entries()
     {
         // The folder's own listing, through its handle: /proc/self/fd/N is this very folder, wherever it moved since.
-        var names = new System.IO.Enumeration.FileSystemEnumerable<string>($"/proc/self/fd/{Fd}",
-            (ref System.IO.Enumeration.FileSystemEntry e) => e.FileName.ToString(),
-            new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false });
-        var entries = new List<(string, Kind)>();
-        foreach (var name in names)
-        {
-            var (kind, _) = Native.Stat(Fd, name, follow: false);
-            entries.Add((name, kind));
-        }
-        return entries;
+        return [.. new System.IO.Enumeration.FileSystemEnumerable<(string, Kind)>($"/proc/self/fd/{Fd}",
+            (ref System.IO.Enumeration.FileSystemEntry e) => (e.FileName.ToString(),
+                (e.Attributes & FileAttributes.ReparsePoint) != 0 ? Kind.Link : e.IsDirectory ? Kind.Folder : Kind.File),
+            new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false })];
     }
 
     /// <summary>A folder in this one; null when the entry is gone or is not a folder (a link is not one).</summary>

@@ -26,7 +26,9 @@ internal static class OdooDefaultPipeline
         string? odooBin,
         string database,
         IReadOnlyList<ModuleVersion>? previousProduction = null,
-        bool keepDatabase = false)
+        bool keepDatabase = false,
+        string? dataDir = null,
+        bool stagingCopy = false)
     {
         if (stage is not (Development or Staging or Production))
             throw new ArgumentException($"unknown stage '{stage}' (development, staging or production)", nameof(stage));
@@ -34,12 +36,12 @@ internal static class OdooDefaultPipeline
         var steps = new List<PipelineStep>();
         if (hasRequirements) steps.Add(Step(RequirementsStep, "python3 -m pip install -r requirements.txt"));
         steps.Add(Odoo(stage, modules.Where(m => m.Installable).OrderBy(m => m.Name, StringComparer.Ordinal).ToList(),
-            string.IsNullOrWhiteSpace(odooBin) ? null : odooBin, database, previousProduction ?? [], keepDatabase));
+            string.IsNullOrWhiteSpace(odooBin) ? null : odooBin, database, previousProduction ?? [], keepDatabase, dataDir, stagingCopy));
         return new PipelineDefinition(BuildTimeout, steps);
     }
 
     static PipelineStep Odoo(string stage, List<OdooModule> modules, string? odooBin, string database, IReadOnlyList<ModuleVersion> previous,
-        bool keepDatabase)
+        bool keepDatabase, string? dataDir, bool stagingCopy)
     {
         var what = stage switch { Development => "test", Staging => "install", _ => "update" };
         if (modules.Count == 0)
@@ -53,7 +55,7 @@ internal static class OdooDefaultPipeline
         if (odooBin is null)
             return Skip($"Odoo is not installed on this runner (set the runner's odoo-bin path): skipping the Odoo {what} step");
 
-        var script = new OdooScript(odooBin, database, modules);
+        var script = new OdooScript(odooBin, database, modules, dataDir);
         // Without instances, a development or staging build's database exists for that build only: dropped when the step
         // ends, however it ends (dropdb from postgresql-client, with the same PG* variables Odoo connects with; quietly
         // skipped without it). With instances, the build's instance runs on it; the runner drops it when that retires.
@@ -65,6 +67,11 @@ internal static class OdooDefaultPipeline
                 var dependencies = modules.SelectMany(m => m.Depends).Distinct().Except(names).Order(StringComparer.Ordinal).ToList();
                 if (dependencies.Count > 0) script.Odoo("-i", List(dependencies), "--stop-after-init");
                 script.Odoo("-i", List(names), "--test-enable", "--stop-after-init", "--log-level=test");
+                break;
+            case Staging when stagingCopy:
+                // A copy of production: its modules are updated to this branch's code, new ones installed (-i and -u
+                // each ignore what the other acts on).
+                script.Odoo("-i", List(names), "-u", List(names), "--stop-after-init");
                 break;
             case Staging:
                 script.Odoo("-i", List(names), "--stop-after-init");
@@ -93,7 +100,7 @@ internal static class OdooDefaultPipeline
         readonly string prefix;
         readonly string databaseName;
 
-        public OdooScript(string odooBin, string database, IReadOnlyList<OdooModule> modules)
+        public OdooScript(string odooBin, string database, IReadOnlyList<OdooModule> modules, string? dataDir)
         {
             databaseName = database;
             var parents = modules.Select(m => m.Path.Contains('/') ? m.Path[..m.Path.LastIndexOf('/')] : ".")
@@ -107,7 +114,9 @@ internal static class OdooDefaultPipeline
                 var odooAddons = BashQuoting.Quote(odooDir.TrimEnd('/') + "/addons");
                 lines.Add($"if [ -d {odooAddons} ]; then addons_path={odooAddons},\"$addons_path\"; fi");
             }
-            prefix = $"{BashQuoting.Quote(odooBin)} {BashQuoting.Quote("--database=" + database)} --addons-path=\"$addons_path\"";
+            // --data-dir: the filestore the instance will run with (attachments a module's data files create land there).
+            prefix = $"{BashQuoting.Quote(odooBin)} {BashQuoting.Quote("--database=" + database)} --addons-path=\"$addons_path\"" +
+                     (dataDir is null ? "" : " " + BashQuoting.Quote("--data-dir=" + dataDir));
         }
 
         public void DropDatabaseOnExit() =>

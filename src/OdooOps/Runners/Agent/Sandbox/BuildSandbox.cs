@@ -99,6 +99,11 @@ internal sealed class BuildSandbox : IAsyncDisposable
     /// <summary>Host files every later process of this sandbox sees read-only at another path (the database's socket).</summary>
     public void AlsoBind(IEnumerable<(string Source, string Target)> binds) => _binds.AddRange(binds);
 
+    readonly List<string> _writable = [];
+
+    /// <summary>A host folder every later process of this sandbox may write, at the same path (the instance's filestore).</summary>
+    public void AlsoBindWritable(string folder) => _writable.Add(folder);
+
     /// <summary>Hands a folder kept across sandboxes (an instance's filestore) to this sandbox's uid, when it is another's.</summary>
     public async Task OwnIfNeededAsync(string directory, CancellationToken ct)
     {
@@ -176,6 +181,7 @@ internal sealed class BuildSandbox : IAsyncDisposable
         foreach (var path in _settings.ExtraReadOnlyPaths.Concat(run.ReadOnly).Where(p => Directory.Exists(p) || File.Exists(p)))
             Mount(bwrap, made, "--ro-bind", path, path);
         foreach (var (source, target) in _binds.Concat(run.Binds)) Mount(bwrap, made, "--ro-bind", source, target);
+        foreach (var folder in _writable) Mount(bwrap, made, "--bind", folder, folder);
         Mount(bwrap, made, "--bind", run.Workspace, run.Workspace);
         bwrap.AddRange(["--chdir", workingDirectory]);
         if (SandboxSeccomp.Filter() is { } filter)

@@ -21,7 +21,7 @@ internal static class BackupShipping
             say($"Backing up database {source.DatabaseName} and its filestore");
             BackupFacts facts;
             await using (var output = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
-                facts = await new BackupWriter(server, PostgresBinaries.Locate()).WriteAsync(source, odooVersion, output, say, ct);
+                facts = await new BackupWriter(server, PostgresBinaries.LocateClients()).WriteAsync(source, odooVersion, output, say, ct);
             say($"Backup written: {Describe(facts)}; sending it to the server");
             var stored = await client.UploadBackupAsync(backupId, leaseId, file, ct);
             if (stored.SizeBytes != facts.SizeBytes || !string.Equals(stored.Sha256, facts.Sha256, StringComparison.OrdinalIgnoreCase))

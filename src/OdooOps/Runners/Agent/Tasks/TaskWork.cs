@@ -23,7 +23,7 @@ internal sealed class TaskWork(DispatchClient client, RunnerOptions options, Ins
         : task.InstanceId is { } id && supervisor.HostedSpec(id) is { } spec ? InstanceLaunch.DataDirOf(options.WorkDir, spec)
         : InstanceLaunch.DataDirOf(options.WorkDir, task.BranchId, task.Stage, task.DatabaseName);
 
-    BackupRestorer Restorer() => new(Server, PostgresBinaries.Locate(),
+    BackupRestorer Restorer() => new(Server, PostgresBinaries.LocateClients(),
         options.Sandbox.Enabled ? new SqlSandbox(options.Sandbox, supervisor.Uids, options.WorkDir) : null);
 
     public async Task<(string Result, string Detail, Verification? Verification)> BackupAsync(CancellationToken ct)
