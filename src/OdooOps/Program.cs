@@ -20,6 +20,7 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
     BuildsCommand.Create(),
     InstancesCommand.Create(),
     DeploymentsCommand.Create(),
+    BackupsCommand.Create(),
     DoctorCommand.Create(),
     SecretsCommand.Create(),
     RunnerAgentCommand.Create(),

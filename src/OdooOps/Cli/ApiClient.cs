@@ -44,11 +44,12 @@ internal sealed class ApiClient : IDisposable
     }
 
     /// <summary>The client the project/branch verbs use: configured URL and token, or "not signed in".</summary>
-    public static ApiClient FromConfig()
+    /// <param name="timeout">Per request (default 30 s); transfers of files pass <see cref="Timeout.InfiniteTimeSpan"/> and bound them with their token.</param>
+    public static ApiClient FromConfig(TimeSpan? timeout = null)
     {
         var settings = ClientConfig.Resolve();
         if (settings.Token is null) throw new ApiException(HttpStatusCode.Unauthorized, NotSignedIn);
-        return new ApiClient(settings.Url, settings.Token);
+        return new ApiClient(settings.Url, settings.Token, timeout);
     }
 
     public const string NotSignedIn = "not signed in: run odooops login";
@@ -69,6 +70,28 @@ internal sealed class ApiClient : IDisposable
     {
         using var response = await RawAsync(method, path, body, ct);
         await EnsureSuccessAsync(response, anonymous: false, ct);
+    }
+
+    /// <summary>A POST of a body the caller streams (a file), answered with JSON.</summary>
+    public async Task<T> PostContentAsync<T>(string path, HttpContent content, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path.TrimStart('/')) { Content = content };
+        request.Headers.Authorization = _authorization;
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ApiException(null, $"cannot reach {BaseUrl}: {e.InnerException?.Message ?? e.Message}");
+        }
+        using (response)
+        {
+            await EnsureSuccessAsync(response, anonymous: false, ct);
+            return await response.Content.ReadFromJsonAsync<T>(Json, ct)
+                   ?? throw new ApiException(response.StatusCode, $"POST {path} answered with an empty body");
+        }
     }
 
     /// <summary>A request whose answer the caller judges itself (doctor): only transport failures throw.</summary>

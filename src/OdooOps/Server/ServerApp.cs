@@ -2,6 +2,7 @@ using System.Text.Json;
 using OdooOps.Advisories;
 using OdooOps.Audit;
 using OdooOps.Auth;
+using OdooOps.Backups;
 using OdooOps.Backups.Storage;
 using OdooOps.Branches;
 using OdooOps.Builds;
@@ -47,6 +48,8 @@ public static class ServerApp
         AdvisoryScanJob.Job,
         LeaseRescueJob.Job,
         WebhookDeliveryJob.Job,
+        BackupScheduleJob.Job,
+        BackupRetentionJob.Job,
     ];
 
     /// <param name="configure">Tests swap the server (TestServer) or add settings here.</param>
@@ -162,6 +165,7 @@ public static class ServerApp
         api.MapRunnerLabelsApi();
         api.MapRunnerAdminApi(app.Configuration);
         api.MapDomainsApi();
+        api.MapBackupsApi();
         app.MapInstanceTlsAsk();
 
         app.MapUi();

@@ -24,7 +24,7 @@ internal static class UiSections
         new("Instances", "app/projects/{project}/instances", true, "Ship", PerProject: true),
         new("Deployments", "app/projects/{project}/deployments", true, "Ship", PerProject: true),
         new("Runners", "app/runners", true, "Ship"),
-        new("Backups", "app/backups", false, "Ship"),
+        new("Backups", "app/projects/{project}/backups", true, "Ship", PerProject: true),
         new("Metrics", "app/metrics", false, "Observe"),
         new("Advisories", "app/advisories", false, "Observe"),
         new("Members", "app/members", false, "Organisation"),

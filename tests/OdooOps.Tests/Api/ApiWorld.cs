@@ -128,10 +128,6 @@ public sealed class ApiWorld(PostgresCluster cluster) : IAsyncLifetime
         return email;
     }
 
-    /// <summary>
-    /// A digest of every row that an API call could change (token use times excluded: reads update them; so is the
-    /// built-in system project, which the server's scheduled advisory scan creates whenever its 5-minute tick comes).
-    /// </summary>
     /// <summary>A custom domain (unverified) on a new development branch of the project; its branch and id.</summary>
     public async Task<(Guid Branch, Guid Domain)> NewDomainAsync(Tenant t)
     {
@@ -143,6 +139,11 @@ public sealed class ApiWorld(PostgresCluster cluster) : IAsyncLifetime
         return (branch, domain);
     }
 
+    /// <summary>
+    /// A digest of every row that an API call could change (token use times excluded: reads update them; so is the
+    /// built-in system project, which the server's scheduled advisory scan creates whenever its 5-minute tick comes, and
+    /// so are daily backups and their tasks, which the backup_schedule job queues whenever its tick comes).
+    /// </summary>
     public async Task<string> FingerprintAsync()
     {
         await using var conn = await Accounts.OpenAsync(Factory.Owner);
@@ -159,7 +160,10 @@ public sealed class ApiWorld(PostgresCluster cluster) : IAsyncLifetime
                 (select string_agg(t::text, ',' order by t.project_id) from ops_private.project_webhooks t),
                 (select string_agg(t::text, ',' order by t.id) from ops.member_invitations t),
                 (select string_agg(t::text, ',' order by t.id) from ops.instance_domains t),
-                (select string_agg(t::text, ',' order by t.id) from ops.deployments t)))
+                (select string_agg(t::text, ',' order by t.id) from ops.deployments t),
+                (select string_agg(t::text, ',' order by t.id) from ops.backups t where t.kind <> 'daily'),
+                (select string_agg(t::text, ',' order by t.id) from ops.runner_tasks t
+                  where not exists (select 1 from ops.backups k where k.id = t.backup_id and k.kind = 'daily'))))
             """) ?? "";
     }
 

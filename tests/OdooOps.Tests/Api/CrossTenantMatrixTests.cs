@@ -109,7 +109,50 @@ public sealed class CrossTenantMatrixTests(ApiWorld world) : IClassFixture<ApiWo
             async (w, t) => ($"/api/ops/deployments/{(await NewReleasesAsync(w, t, "staging"))[0].DeploymentId}/rollback", new { })),
         new("deploy plan", "GET", "developer", HttpStatusCode.OK, HttpStatusCode.NotFound,
             async (w, t) => await Deployments.DeployPlanRepo.NewProjectAsync(w, t) is var p ? ($"/api/ops/projects/{p.Project}/branches/{p.Main}/deploy-plan", null) : default),
+        // Backups: production's are admins' (the customer's data), a development branch's testers'.
+        new("list backups", "GET", "viewer", HttpStatusCode.OK, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/projects/{t.ProjectId}/backups", null)),
+        new("get backup", "GET", "viewer", HttpStatusCode.OK, HttpStatusCode.NotFound, async (w, t) => ($"/api/ops/backups/{await ProductionBackupAsync(w, t)}", null)),
+        new("back up a development branch", "POST", "tester", HttpStatusCode.Accepted, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/branches/{(await HostedBranchAsync(w, t)).Id}/backups", null)),
+        new("back up production", "POST", "admin", HttpStatusCode.Accepted, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/branches/{(await HostedProductionAsync(w, t)).Id}/backups", null)),
+        new("restore into a development branch", "POST", "tester", HttpStatusCode.Accepted, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/backups/{await ProductionBackupAsync(w, t)}/restore", new { branch_id = (await HostedBranchAsync(w, t)).Id })),
+        new("restore into production", "POST", "admin", HttpStatusCode.Accepted, HttpStatusCode.NotFound,
+            async (w, t) => await HostedProductionAsync(w, t) is var p
+                ? ($"/api/ops/backups/{await ProductionBackupAsync(w, t)}/restore", new { branch_id = p.Id, confirm = p.Name }) : default),
+        new("verify a production backup", "POST", "admin", HttpStatusCode.Accepted, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/backups/{await ProductionBackupAsync(w, t)}/verify", null)),
+        new("download a production backup", "POST", "admin", HttpStatusCode.OK, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/backups/{await ProductionBackupAsync(w, t)}/download", null)),
+        new("import into a development branch", "POST", "tester", HttpStatusCode.Accepted, HttpStatusCode.NotFound,
+            async (w, t) => ($"/api/ops/projects/{t.ProjectId}/branches/{(await HostedBranchAsync(w, t)).Id}/backups/import", ZipBody())),
     ];
+
+    /// <summary>The tenant's production branch (whichever it is now) with a host, and no restore into it waiting.</summary>
+    static async Task<(Guid Id, string Name)> HostedProductionAsync(ApiWorld w, ApiWorld.Tenant t)
+    {
+        await using var conn = await Accounts.OpenAsync(w.Factory.Owner);
+        var (id, name) = await Dapper.SqlMapper.QuerySingleAsync<(Guid, string)>(conn,
+            "select id, name from ops.branches where project_id = @ProjectId and is_production", t);
+        await Backups.BackupRows.HostAsync(w.Factory.Owner, t.ProjectId, name);
+        await Dapper.SqlMapper.ExecuteAsync(conn,
+            "update ops.runner_tasks set status = 'cancelled', finished_at = now() where branch_id = @id and kind = 'restore' and status in ('queued', 'running')", new { id });
+        return (id, name);
+    }
+
+    /// <summary>A stored, succeeded backup of the tenant's production branch (a pre-deploy one: the manual ones' quota stays free).</summary>
+    static async Task<Guid> ProductionBackupAsync(ApiWorld w, ApiWorld.Tenant t) =>
+        await Backups.BackupRows.InsertAsync(w.Factory.Owner, (await HostedProductionAsync(w, t)).Id, new(Kind: "pre-deploy"));
+
+    static Task<(Guid Id, string Name)> HostedBranchAsync(ApiWorld w, ApiWorld.Tenant t) => Backups.BackupRows.NewHostedBranchAsync(w.Factory.Owner, t.ProjectId);
+
+    static ByteArrayContent ZipBody()
+    {
+        var content = new ByteArrayContent(Backups.Storage.BackupZips.Odoos("select 1;"));
+        content.Headers.ContentType = new("application/zip");
+        return content;
+    }
 
     /// <summary>Two releases of the tenant's production branch (whichever it is now) or of a new branch of <paramref name="stage"/>.</summary>
     static async Task<Deployments.DeploymentRows.Release[]> NewReleasesAsync(ApiWorld w, ApiWorld.Tenant t, string? stage)
@@ -155,7 +198,7 @@ public sealed class CrossTenantMatrixTests(ApiWorld world) : IClassFixture<ApiWo
         var before = await world.FingerprintAsync();
 
         using var request = new HttpRequestMessage(new HttpMethod(e.Method), path);
-        if (body is not null) request.Content = ApiWorld.Body(body);
+        if (body is not null) request.Content = body as HttpContent ?? ApiWorld.Body(body);
         var response = await world.Client(role).SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
 

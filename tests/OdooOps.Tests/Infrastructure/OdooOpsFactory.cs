@@ -96,6 +96,9 @@ static class TestHosts
     /// <summary>The secrets key of every test server (test databases are throwaway; one key lets any server read any of them).</summary>
     public static readonly SecretsKey SecretsKey = SecretsKey.Parse(new string('7', 64), "test secrets key");
 
+    /// <summary>This test run's data dir (the backup storage's folder and spool), under the temp folder.</summary>
+    public static readonly string DataDir = Path.Combine(Path.GetTempPath(), $"odooops-test-data-{Environment.ProcessId}");
+
     public static readonly OpsSecrets Secrets = new(new Dictionary<string, string>
     {
         [OpsSecrets.IngestToken] = IngestToken,
@@ -112,6 +115,7 @@ static class TestHosts
             ["Logging:LogLevel:Default"] = "Warning",
             ["OPS_RUNNERS"] = "0", // runner tests start their own (TestServer has no port to reach)
             ["OPS_ALLOW_LOCAL_REPOS"] = "1", // test projects' repositories are folders; tests of the rule turn it off
+            ["OPS_DATA_DIR"] = DataDir, // backup storage and upload spool: never the machine's own data dir
         }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         // Domain checks resolve through the tests' own map, never the network; a test's configure may bring another.
         return ServerApp.Build(urls, config, database, secrets ?? Secrets, b =>

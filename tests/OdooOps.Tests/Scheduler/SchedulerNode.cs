@@ -28,7 +28,9 @@ public sealed class SchedulerNode : IAsyncDisposable
     public LogCapture Logs { get; } = new();
     public Channel<SchedulerService.TickResult> Ticks { get; } = Channel.CreateUnbounded<SchedulerService.TickResult>();
 
-    public SchedulerNode(LoginRoles.Credentials credentials, TimeProvider clock, IReadOnlyList<ScheduledJob> jobs, IDictionary<string, string?>? settings = null)
+    /// <param name="configure">Services the jobs under test need besides these (e.g. the backup storage's operations).</param>
+    public SchedulerNode(LoginRoles.Credentials credentials, TimeProvider clock, IReadOnlyList<ScheduledJob> jobs, IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? configure = null)
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         _database = OpsDatabase.Create(credentials);
@@ -38,6 +40,7 @@ public sealed class SchedulerNode : IAsyncDisposable
         services.AddSingleton(_database);
         services.AddSingleton(clock);
         services.AddOpsScheduler(config, jobs);
+        configure?.Invoke(services);
         _services = services.BuildServiceProvider();
         Scheduler = _services.GetRequiredService<SchedulerService>();
         Scheduler.TickCompleted += r => Ticks.Writer.TryWrite(r);

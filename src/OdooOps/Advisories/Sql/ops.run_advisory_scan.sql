@@ -39,6 +39,7 @@ begin
           from (values ('no_production_branch', null), ('production_build_failed', null), ('repeated_failures', null),
                        ('build_queue_stuck', null), ('runtime_unsupported', null), ('metrics_missing', null),
                        ('cpu_high', null), ('memory_high', null), ('instance_failed', null),
+                       ('backup_failed', null), ('backup_missing', null), ('backup_verification_failed', null),
                        ('error_rate_high', 'error_rate_pct'), ('request_p95_high', 'p95_ms'), ('db_pool_saturated', 'pool_usage_pct')
                ) r(rule, measure)
          where r.measure is null or (v_system and v_inputs -> 'server' ->> r.measure is not null)
