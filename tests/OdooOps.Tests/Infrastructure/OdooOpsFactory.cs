@@ -116,6 +116,9 @@ static class TestHosts
             ["OPS_RUNNERS"] = "0", // runner tests start their own (TestServer has no port to reach)
             ["OPS_ALLOW_LOCAL_REPOS"] = "1", // test projects' repositories are folders; tests of the rule turn it off
             ["OPS_DATA_DIR"] = DataDir, // backup storage and upload spool: never the machine's own data dir
+            // A test server's production branches would otherwise get their daily backup at once (the day's slot has
+            // passed): backups only where a test asks (the schedule's tests run its tick themselves).
+            ["OPS_JOB_backup_schedule"] = "0 0 29 2 *",
         }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         // Domain checks resolve through the tests' own map, never the network; a test's configure may bring another.
         return ServerApp.Build(urls, config, database, secrets ?? Secrets, b =>
