@@ -8,6 +8,7 @@ using OdooOps.Bench;
 //   dotnet run -c Release --project bench/OdooOps.Bench -- claim [--jobs 100000] [--seconds 10] [--batch 16]
 //   dotnet run -c Release --project bench/OdooOps.Bench -- sandbox [--builds 10]   (as root)
 //   dotnet run -c Release --project bench/OdooOps.Bench -- proxy [--seconds 10] [--clients 32] [--pause-ms 0 | --standin [--workers 2]]
+//   dotnet run -c Release --project bench/OdooOps.Bench -- backup [--db-mb 500] [--files 2000] [--rounds 3]
 //   dotnet run -c Release --project bench/OdooOps.Bench -- instances [--deploys 20] [--instances 50] [--idle-seconds 60] [--parts 1,2,3]   (as root)
 var verb = args.FirstOrDefault() ?? "help";
 var options = BenchOptions.Parse(args.Skip(1).ToArray());
@@ -29,6 +30,8 @@ switch (verb)
         return await ProxyBench.RunAsync(options with { PauseMs = args.Contains("--pause-ms") ? options.PauseMs : 0 }, args);
     case "instances":
         return await InstanceBench.RunAsync(options, args);
+    case "backup":
+        return await BackupBench.RunAsync(args);
     default:
         Console.WriteLine("""
             usage: odooops-bench <verb> [options]
@@ -40,6 +43,8 @@ switch (verb)
               sandbox  [--builds N]    a build of 20 trivial steps with and without the sandbox (as root): cost per step
               proxy    [--seconds N] [--clients N] [--pause-ms N | --standin [--workers N]]    an instance's page (answered after N ms, or by the
                        stand-in odoo-bin from its database) straight and through serve's proxy by host name: p50/p95, req/s
+              backup   [--db-mb N] [--files N] [--rounds N]    a backup (zip: pg_dump -Fc + filestore + checksums) vs pg_dump -Fc + tar
+                       of the same database and filestore (throughput ratio), then restore-to-serving with the stand-in
               instances [--deploys N] [--instances N] [--idle-seconds N] [--baseline-seconds N] [--build-capacity N] [--runner-env K=V] [--parts 1,2,3]    (as root) stand-in Odoo servers in
                        sandboxes: 1. production deploy downtime seen through the proxy (p50/max) and as recorded; 2. failed requests while a
                        development branch switches releases; 3. `odooops runner` idle with N instances: its CPU and memory

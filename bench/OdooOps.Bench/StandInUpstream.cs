@@ -6,19 +6,26 @@ using OdooOps.Runners.Agent.Instances;
 namespace OdooOps.Bench;
 
 /// <summary>
-/// The stand-in odoo-bin as the proxy bench's instance: its database made by the runner's own code (the project's role on
-/// the embedded cluster's Odoo server), initialised once with --stop-after-init, then served with --workers N on a free
-/// loopback port. No sandbox: the bench measures the proxy's hop, not the jail.
+/// The stand-in odoo-bin as a bench's Odoo: its database made by the runner's own code (the project's role on the
+/// embedded cluster's Odoo server), initialised once with --stop-after-init, then served with --workers N on a free
+/// loopback port. No sandbox: the benches measure the proxy's hop or the backups, not the jail.
 /// </summary>
 sealed class StandInUpstream : IAsyncDisposable
 {
+    /// <summary>The stand-in, its Odoo database server and project, its environment and data dir.</summary>
+    public sealed record World(string Bin, string Tree, OdooDatabaseServer Server, Guid ProjectId, IReadOnlyDictionary<string, string> Env, string DataDir);
+
     readonly Process _server;
 
     StandInUpstream(Process server, string url) => (_server, Url) = (server, url);
 
     public string Url { get; }
 
-    public static async Task<StandInUpstream> StartAsync(LocalPostgres pg, string dir, int workers)
+    public static async Task<StandInUpstream> StartAsync(LocalPostgres pg, string dir, int workers) =>
+        await ServeAsync(await PrepareDatabaseAsync(pg, dir), "bench", workers);
+
+    /// <summary>The database "bench", made and initialised with base by the stand-in.</summary>
+    public static async Task<World> PrepareDatabaseAsync(LocalPostgres pg, string dir)
     {
         var odoo = OdooDatabaseServer.From(await EmbeddedOdooRole.EnsureAsync(pg, pg.DataDir, CancellationToken.None))!;
         var project = Guid.NewGuid();
@@ -31,20 +38,23 @@ sealed class StandInUpstream : IAsyncDisposable
         await using (var stream = typeof(StandInUpstream).Assembly.GetManifestResourceStream("odoo-standin/odoo-bin")!)
         await using (var file = File.Create(bin)) await stream.CopyToAsync(file);
         File.SetUnixFileMode(bin, (UnixFileMode)0b111_101_101);
-        var data = Path.Combine(dir, "odoo-data");
+        var world = new World(bin, tree, odoo, project, env, Path.Combine(dir, "odoo-data"));
+        using var init = Start(world, ["-d", "bench", "-i", "base", "--stop-after-init", "--data-dir", world.DataDir]);
+        await init.WaitForExitAsync();
+        if (init.ExitCode != 0) throw new InvalidOperationException($"stand-in init exited {init.ExitCode}");
+        return world;
+    }
 
-        using (var init = Start(bin, tree, env, ["-d", "bench", "-i", "base", "--stop-after-init", "--data-dir", data]))
-        {
-            await init.WaitForExitAsync();
-            if (init.ExitCode != 0) throw new InvalidOperationException($"stand-in init exited {init.ExitCode}");
-        }
+    /// <summary>The stand-in serving <paramref name="database"/>, once /web/health answers.</summary>
+    public static async Task<StandInUpstream> ServeAsync(World world, string database, int workers)
+    {
         var port = FreePort();
-        var server = Start(bin, tree, env, ["--http-port", port.ToString(), "--gevent-port", FreePort().ToString(),
-            "--http-interface", "127.0.0.1", "-d", "bench", "--db-filter", "^bench$", "--no-database-list", "--proxy-mode",
-            "--workers", workers.ToString(), "--max-cron-threads", "0", "--data-dir", data]);
+        var server = Start(world, ["--http-port", port.ToString(), "--gevent-port", FreePort().ToString(),
+            "--http-interface", "127.0.0.1", "-d", database, "--db-filter", $"^{database}$", "--no-database-list", "--proxy-mode",
+            "--workers", workers.ToString(), "--max-cron-threads", "0", "--data-dir", world.DataDir]);
         var url = $"http://127.0.0.1:{port}";
         using var http = new HttpClient();
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(100))
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); ; await Task.Delay(50))
         {
             try { if ((await http.GetAsync(url + "/web/health")).IsSuccessStatusCode) break; }
             catch (HttpRequestException) when (DateTime.UtcNow < deadline && !server.HasExited) { }
@@ -52,11 +62,11 @@ sealed class StandInUpstream : IAsyncDisposable
         return new StandInUpstream(server, url);
     }
 
-    static Process Start(string bin, string tree, IReadOnlyDictionary<string, string> env, string[] args)
+    static Process Start(World world, string[] args)
     {
-        var info = new ProcessStartInfo(bin) { WorkingDirectory = tree, RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(world.Bin) { WorkingDirectory = world.Tree, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);
-        foreach (var (k, v) in env) info.Environment[k] = v;
+        foreach (var (k, v) in world.Env) info.Environment[k] = v;
         var p = Process.Start(info)!;
         p.OutputDataReceived += (_, _) => { };
         p.ErrorDataReceived += (_, _) => { }; // the stand-in logs every request: read and dropped, so it never blocks on a full pipe

@@ -22,6 +22,10 @@ internal sealed partial class BuildExecutor
         /// <summary>A production update's pre-deploy backup, put back if the update fails; and what that revert did.</summary>
         public SafeDeploy? SafeDeploy { get; set; }
         public BuildRevert? Reverted { get; set; }
+        public bool RevertTried { get; set; }
+
+        /// <summary>A development or staging build's data dir (its filestore): removed with its database when no instance takes it.</summary>
+        public string? DataDir { get; set; }
 
         /// <summary>The production instance stopped for this build's update, started again (or replaced) when it ends.</summary>
         public IAsyncDisposable? Paused { get; set; }

@@ -98,18 +98,25 @@ internal sealed partial class BuildExecutor(DispatchClient client, RunnerOptions
         }
         finally
         {
+            // Whatever the build started ends here, before production starts again and its workspace is kept or deleted.
+            if (state.Sandbox is { } sandbox) await sandbox.EndAsync();
+            // A production update that ends without a result (the lease lost, the runner stopping) is undone too: the
+            // previous release must not start on a half-updated database, nor a retry back up that state.
+            if (result is not (BuildStatus.Success or BuildStatus.Warning) && state is { SafeDeploy: not null, RevertTried: false })
+                await RevertIfNeededAsync(state, BuildStatus.Failed, "");
             if (state.Paused is { } paused) await paused.DisposeAsync();
             SafeDeploy.CleanUp(options, job.BuildId);
             if (state.DatabaseMade && !state.ReleaseRecorded && options.Instances.Database is { } odooDb)
             {
-                // A failed, cancelled or handed-back build's own database: no instance will run on it.
+                // A failed, cancelled or handed-back build's own database and filestore: no instance will run on them.
                 try { await odooDb.DropDatabaseAsync(state.Database!, CancellationToken.None); }
                 catch (Npgsql.NpgsqlException e) { log.LogWarning("Build {BuildId}: its database {Database} could not be dropped ({Message}).", job.BuildId, state.Database, e.Message); }
+                if (state.DataDir is { } dataDir)
+                    try { Backups.SafeFolder.OpenIfExists(Path.GetDirectoryName(dataDir)!)?.Delete(Path.GetFileName(dataDir)); }
+                    catch (IOException e) { log.LogWarning("Build {BuildId}: its data dir could not be removed ({Message}).", job.BuildId, e.Message); }
             }
             await reported.CancelAsync();
             await heartbeat;
-            // Whatever the build started ends here, before its workspace is kept or deleted.
-            if (state.Sandbox is { } sandbox) await sandbox.EndAsync();
             try { workspace.Release(job.BuildId, failed: result is not (BuildStatus.Success or BuildStatus.Warning)); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -158,11 +165,24 @@ internal sealed partial class BuildExecutor(DispatchClient client, RunnerOptions
         }
     }
 
+    /// <summary>The instance's data dir, written by the build's Odoo: bound into the sandbox and handed to the build's uid.</summary>
+    async Task OwnDataDirAsync(JobState state, string dataDir, CancellationToken ct)
+    {
+        if (state.Sandbox is { } sandbox)
+        {
+            sandbox.AlsoBindWritable(dataDir);
+            await sandbox.OwnAsync(dataDir, ct);
+        }
+        else if (options.StepUser is { } owner) await owner.OwnAsync(dataDir, ct);
+    }
+
     /// <summary>A production update that did not succeed, after a pre-deploy backup: that backup goes back, the old release starts again.</summary>
     async Task<(string Result, string Detail)> RevertIfNeededAsync(JobState state, string result, string detail)
     {
-        if (result is BuildStatus.Success or BuildStatus.Warning || state.SafeDeploy is not { } safe || options.Instances.Database is not { } server)
+        if (result is BuildStatus.Success or BuildStatus.Warning || state.SafeDeploy is not { } safe || options.Instances.Database is not { } server
+            || state.RevertTried)
             return (result, detail);
+        state.RevertTried = true;
         state.Reverted = await safe.RevertAsync(server, _uids, state.Database!);
         return state.Reverted is { ToBuildId: { } to }
             ? (BuildStatus.Failed, $"{detail} Reverted to build {to}: the database and filestore were restored from the pre-deploy backup.".Trim())
@@ -331,17 +351,17 @@ internal sealed partial class BuildExecutor(DispatchClient client, RunnerOptions
             foreach (var (name, value) in odooDb.OdooEnvironment(job.ProjectId, production)) env[name] = value;
             state.Sandbox?.AlsoBind(odooDb.SocketBinds);
             Directory.CreateDirectory(dataDir!);
+            state.DataDir = production ? null : dataDir; // production's is the branch's, kept
             if (stagingCopy)
-                stagingCopy = await new StagingRefresh(client, options, instances, _uids, job, System).CopyAsync(odooDb, job.StagingSource!, database, dataDir!, ct);
-            if (state.Sandbox is { } sandbox)
             {
-                sandbox.AlsoBindWritable(dataDir!);
-                await sandbox.OwnAsync(dataDir!, ct);
+                stagingCopy = await new StagingRefresh(client, options, instances, _uids, job, System).CopyAsync(odooDb, job.StagingSource!, database, dataDir!, ct);
+                // Neutralised before the staging code runs on it (its update, a custom pipeline's steps), and again after.
+                if (stagingCopy) await Neutralise(job, database, checkout.Directory, ct);
             }
-            else if (options.StepUser is { } owner) await owner.OwnAsync(dataDir!, ct);
             if (job.Stage == "production")
             {
                 state.Paused = await instances.PauseForUpdateAsync(job.ProjectId, job.Branch, job.BuildId);
+                await OwnDataDirAsync(state, dataDir!, ct); // only once production's server is stopped
                 if (instances.ProductionSpec(job.ProjectId, job.Branch) is { } previous
                     && Deployments.DeployPlan.Compute(scan.Modules, job.DeployedModules?.Select(m => new ModuleVersion(m.Name, m.Version)).ToList(),
                         requirements, job.DeployedRequirementsSha256).ChangesAnything)
@@ -354,6 +374,7 @@ internal sealed partial class BuildExecutor(DispatchClient client, RunnerOptions
                     }
                 }
             }
+            else await OwnDataDirAsync(state, dataDir!, ct);
         }
         if (state.Sandbox is null && options.StepUser is { } user)
         {
@@ -362,21 +383,13 @@ internal sealed partial class BuildExecutor(DispatchClient client, RunnerOptions
             await user.OwnAsync(checkout.Directory, ct);
         }
         var (result, detail) = await new PipelineRun(client, job, logs, options, state.Sandbox).RunAsync(pipeline, checkout.Directory, env, ct);
-        if (stagingCopy && result is BuildStatus.Success or BuildStatus.Warning)
-        {
-            // A copy of production never runs as it is: neutralised and checked, or its server does not start.
-            try
-            {
-                await new Tasks.Neutralisation(options, _uids, System).RunAsync(job.ProjectId, database, job.OdooVersion, checkout.Directory,
-                    job.BaseUrl ?? "http://localhost", ct);
-            }
-            catch (Backups.BackupException e)
-            {
-                System(e.Message);
-                return (BuildStatus.Failed, $"The staging copy was not neutralised: {e.Message}");
-            }
-        }
+        // A copy of production never runs as it is: neutralised and checked (again: the update may have switched things
+        // back on), or its server does not start.
+        if (stagingCopy && result is BuildStatus.Success or BuildStatus.Warning) await Neutralise(job, database, checkout.Directory, ct);
         return (result, detail);
+
+        async Task Neutralise(Job job, string database, string release, CancellationToken ct) =>
+            await new Tasks.Neutralisation(options, _uids, System).RunAsync(job.ProjectId, database, job.OdooVersion, release, job.BaseUrl ?? "http://localhost", ct);
     }
 
     /// <summary>

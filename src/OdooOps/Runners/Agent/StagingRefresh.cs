@@ -24,7 +24,8 @@ internal sealed class StagingRefresh(DispatchClient client, RunnerOptions option
         var folder = Directory.CreateDirectory(Folder(options, job.BuildId)).FullName;
         File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var file = Path.Combine(folder, "staging-source.zip");
-        if (source.LiveInstanceId is { } liveId && source.LiveDatabase is { } live && supervisor.HostedSpec(liveId) is { } production)
+        if (source.LiveInstanceId is { } liveId && source.LiveDatabase is { } live && supervisor.HostedSpec(liveId) is { Stage: "production" } production
+            && production.ProjectId == job.ProjectId && production.DatabaseName == live)
         {
             say($"Copying production's live database {live} and its filestore");
             await using var output = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);

@@ -132,7 +132,10 @@ public sealed class BackupTaskTests(PostgresCluster cluster) : IAsyncLifetime
         Assert.Equal(instance.DatabaseName, info.GetProperty("database").GetString());
         // Nothing of the restore is left beside the live database.
         await using (var admin = new NpgsqlConnection(OdooDatabaseServer.From(_world.OdooDb)!.ProjectConnection(_world.World.ProjectId, true, "postgres").ConnectionString))
-            Assert.Empty(await admin.QueryAsync<string>("select datname from pg_database where datname like 'oo-restore-%' or datname like 'oo-replaced-%' or datname like 'oo-verify-%'"));
+            Assert.Empty(await admin.QueryAsync<string>("select datname from pg_database where datname = any(@names)", new
+            {
+                names = new[] { "oo-restore-", "oo-replaced-" }.Select(p => OdooOps.Runners.Agent.Tasks.LiveRestore.ScratchName(p, restore)).ToArray(),
+            }));
     }
 
     [Fact]

@@ -15,7 +15,7 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
 {
     readonly Dictionary<Guid, Hosted> _hosted = [];
     readonly HashSet<Guid> _cleaned = [];
-    readonly HashSet<string> _paused = []; // branches whose database is being changed: a production update, a restore (project/branch)
+    readonly Dictionary<string, int> _paused = []; // branches whose database is being changed (a production update, a restore), and by how many
     readonly Dictionary<Guid, string> _ingestTokens = [];
     readonly SemaphoreSlim _wake = new(0);
     readonly Lock _gate = new();
@@ -160,7 +160,7 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
             return;
         }
         bool paused;
-        lock (_gate) paused = _paused.Contains(BranchKey(spec.ProjectId, spec.Branch));
+        lock (_gate) paused = _paused.ContainsKey(BranchKey(spec.ProjectId, spec.Branch));
         var shouldRun = spec.Desired == "running" && !paused;
         if (hosted is null)
         {
@@ -200,7 +200,19 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
 
         }, spec.LogSeqNext, new LogBatcherOptions() with { Redact = mask.IsEmpty ? null : mask.Apply });
         var process = new InstanceProcess(new InstanceLaunch(spec, options, uids, http, gevent, logs), Wake, log);
-        lock (_gate) _hosted[spec.InstanceId] = new Hosted(process, logs, http, gevent);
+        lock (_gate)
+        {
+            // Checked with the insert, under the lock: a pause that began since the reconcile looked (while an old server
+            // stopped) either sees this one hosted and stops it, or this one sees the pause and does not start.
+            if (_paused.ContainsKey(BranchKey(spec.ProjectId, spec.Branch)))
+            {
+                _ = process.DisposeAsync().AsTask();
+                _ = logs.DisposeAsync().AsTask();
+                _ports.Give(http, gevent);
+                return;
+            }
+            _hosted[spec.InstanceId] = new Hosted(process, logs, http, gevent);
+        }
         log.LogInformation("Instance {InstanceId} of {Project}/{Branch} (build {BuildId}) starting on ports {Http}/{Gevent}.",
             spec.InstanceId, spec.ProjectSlug, spec.Branch, spec.BuildId, http, gevent);
         process.Start();
@@ -236,7 +248,7 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
         List<Hosted> targets;
         lock (_gate)
         {
-            _paused.Add(key);
+            _paused[key] = _paused.GetValueOrDefault(key) + 1;
             targets = [.. _hosted.Values.Where(h => h.Process.Spec is { Retired: false } s && s.ProjectId == projectId && s.Branch == branch)];
         }
         foreach (var target in targets) await target.Process.StopAsync(reason);
@@ -263,7 +275,9 @@ internal sealed class InstanceSupervisor(DispatchClient client, RunnerOptions op
     {
         public ValueTask DisposeAsync()
         {
-            lock (supervisor._gate) supervisor._paused.Remove(key);
+            lock (supervisor._gate)
+                if (supervisor._paused.TryGetValue(key, out var count) && count > 1) supervisor._paused[key] = count - 1;
+                else supervisor._paused.Remove(key);
             supervisor.Wake();
             return ValueTask.CompletedTask;
         }

@@ -7,9 +7,11 @@ namespace OdooOps.Runners.Agent.Tasks;
 /// <summary>
 /// Puts a backup in the place of a branch's live database and filestore: one path for a restore task and a failed
 /// production update's revert. The backup is restored beside them first, under names of its own (a leftover of an
-/// earlier attempt goes first), optionally prepared (neutralised), handed to the instance's owner; only then, with the
-/// branch's servers stopped, are the databases swapped in one transaction and the folders renamed. A failure or a kill
-/// before the swap leaves the live database and filestore as they were; the swap itself is never cancelled halfway.
+/// earlier attempt goes first), optionally prepared (neutralised), made the instance's; only then, with the branch's
+/// servers stopped, are the databases swapped in one transaction and the folders renamed. A failure or a kill before the
+/// swap leaves the live database and filestore as they were; the swap itself is never cancelled halfway. The filestore
+/// folder belongs to the tenant's uid, whose server may be running: every delete and rename in it goes through one
+/// handle of the folder (<see cref="SafeFolder"/>), never following a link the tenant planted.
 /// </summary>
 internal static class LiveRestore
 {
@@ -18,42 +20,52 @@ internal static class LiveRestore
     {
         var restored = ScratchName("oo-restore-", id);
         var previous = ScratchName("oo-replaced-", id);
-        var filestores = Directory.CreateDirectory(Path.Combine(dataDir, "filestore")).FullName;
-        var restoredStore = Path.Combine(filestores, restored);
+        var liveName = Path.GetFileName(live.FilestoreFolder);
+        var filestoresPath = Directory.CreateDirectory(Path.Combine(dataDir, "filestore")).FullName;
+        using var filestores = SafeFolder.OpenIfExists(filestoresPath) ?? throw new IOException($"{filestoresPath} is gone.");
         await server.DropDatabaseAsync(restored, ct);
-        Execution.WorkspaceFolder.Delete(restoredStore);
+        filestores.Delete(restored);
         say($"Restoring into a new database beside {live.DatabaseName}");
-        await restorer.RestoreAsync(file, live with { DatabaseName = restored, FilestoreFolder = restoredStore }, null, say, ct);
+        var owner = await OwnerAsync(dataDir, ct);
+        await restorer.RestoreAsync(file, live with { DatabaseName = restored, FilestoreFolder = Path.Combine(filestoresPath, restored) },
+            new RestoreOptions { FilestoreOwner = owner }, say, ct);
+        var swapped = false;
         try
         {
             if (prepare is not null) await prepare(restored);
-            await OwnLikeAsync(restoredStore, dataDir, ct);
             await using (await pause())
             {
                 await server.ReplaceDatabaseAsync(live.DatabaseName, restored, previous, CancellationToken.None);
-                var previousStore = Path.Combine(filestores, previous);
-                Execution.WorkspaceFolder.Delete(previousStore);
-                if (Directory.Exists(live.FilestoreFolder)) Directory.Move(live.FilestoreFolder, previousStore);
-                if (Directory.Exists(restoredStore)) Directory.Move(restoredStore, live.FilestoreFolder);
+                swapped = true;
+                filestores.Delete(previous);
+                if (filestores.OpenFolder(liveName) is { } current)
+                {
+                    current.Dispose();
+                    filestores.Rename(liveName, previous);
+                }
+                if (filestores.OpenFolder(restored) is { } fresh)
+                {
+                    fresh.Dispose();
+                    filestores.Rename(restored, liveName);
+                }
+                filestores.Delete(previous); // before the servers start again: nothing of the tenant's runs while it goes
             }
         }
-        catch
+        catch when (!swapped)
         {
             await server.DropDatabaseAsync(restored, CancellationToken.None);
-            Execution.WorkspaceFolder.Delete(restoredStore);
+            filestores.Delete(restored);
             throw;
         }
         await server.DropDatabaseAsync(previous, CancellationToken.None);
-        Execution.WorkspaceFolder.Delete(Path.Combine(filestores, previous));
         say($"Database {live.DatabaseName} and its filestore are now the backup's");
     }
 
-    /// <summary>Restored files are root's: they become the instance's, as its data dir is.</summary>
-    static async Task OwnLikeAsync(string path, string reference, CancellationToken ct)
+    /// <summary>The uid the restored files are made for: the data dir's owner (the instance's sandbox uid); null: root's.</summary>
+    static async Task<int?> OwnerAsync(string dataDir, CancellationToken ct)
     {
-        if (!Directory.Exists(path) || !Directory.Exists(reference)) return;
-        var chown = await ProcessRunner.RunAsync("chown", ["-R", "--reference=" + reference, "--", path], null, ct);
-        if (chown.ExitCode != 0) throw new IOException($"chown of the restored filestore failed: {chown.Output.Trim()}");
+        var stat = await ProcessRunner.RunAsync("stat", ["-c", "%u", "--", dataDir], null, ct);
+        return stat.ExitCode == 0 && int.TryParse(stat.Output.Trim(), out var uid) && uid != 0 ? uid : null;
     }
 
     /// <summary>A database name of this run's own (Odoo's rules: letters, digits, '-', at most 63 bytes).</summary>

@@ -27,7 +27,9 @@ internal sealed class TaskExecutor(DispatchClient client, RunnerOptions options,
             return false;
         }, task.LogSeqStart);
         var heartbeat = HeartbeatAsync(task, abort, () => lost = true, () => cancelled = true, reported.Token);
-        var folder = Directory.CreateDirectory(Path.Combine(Path.GetFullPath(options.WorkDir), "tasks", task.TaskId.ToString("D"))).FullName;
+        var folder = Path.Combine(Path.GetFullPath(options.WorkDir), "tasks", task.TaskId.ToString("D"));
+        WorkspaceFolder.Delete(folder); // an earlier attempt's, killed midway
+        Directory.CreateDirectory(folder);
         File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         void Say(string text) => logs.Add(LogStream.System, text, DateTimeOffset.UtcNow);
         try
@@ -61,7 +63,8 @@ internal sealed class TaskExecutor(DispatchClient client, RunnerOptions options,
                 return;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or InvalidDataException
-                                       or Npgsql.NpgsqlException or HttpRequestException)
+                                       or ArgumentException or Backups.BackupException or Npgsql.NpgsqlException or HttpRequestException
+                                       or TaskCanceledException { CancellationToken.IsCancellationRequested: false })
             {
                 log.LogError(e, "Task {TaskId} failed.", task.TaskId);
                 (result, detail) = ("failed", e.Message);

@@ -38,8 +38,10 @@ internal sealed class TaskWork(DispatchClient client, RunnerOptions options, Ins
     public async Task<(string Result, string Detail, Verification? Verification)> VerifyAsync(CancellationToken ct)
     {
         var file = await DownloadAsync(ct);
-        var verification = await new BackupVerifier(Restorer(), Server).VerifyAsync(file, task.ProjectId, Production,
-            LiveRestore.ScratchName("oo-verify-", task.TaskId), Path.Combine(folder, "scratch"), task.BackupSha256, say, ct);
+        var verifier = new BackupVerifier(Restorer(), Server);
+        var (scratch, scratchFolder) = (LiveRestore.ScratchName("oo-verify-", task.TaskId), Path.Combine(folder, "scratch"));
+        await verifier.DiscardAsync(scratch, scratchFolder); // an earlier attempt's, killed midway
+        var verification = await verifier.VerifyAsync(file, task.ProjectId, Production, scratch, scratchFolder, task.BackupSha256, say, ct);
         foreach (var check in verification.Checks) say($"{(check.Passed ? "ok  " : "FAIL")} {check.Name}: {check.Detail}");
         return ("succeeded", verification.Passed ? "verified" : verification.Reason ?? "failed verification", verification);
     }
@@ -50,7 +52,8 @@ internal sealed class TaskWork(DispatchClient client, RunnerOptions options, Ins
             return ("failed", "the branch has no instance on this runner to restore into", null);
         var file = await DownloadAsync(ct);
 
-        var store = OdooData.FilestoreOf(DataDir, live);
+        var dataDir = DataDir; // once: the hosted instance may change while the restore runs
+        var store = OdooData.FilestoreOf(dataDir, live);
         Func<string, Task>? neutralise = null;
         if (task.Neutralize)
         {
@@ -59,7 +62,7 @@ internal sealed class TaskWork(DispatchClient client, RunnerOptions options, Ins
             neutralise = database => new Neutralisation(options, supervisor.Uids, say).RunAsync(task.ProjectId, database, task.OdooVersion, release,
                 task.BaseUrl ?? "http://localhost", ct);
         }
-        await LiveRestore.RunAsync(Server, Restorer(), file, new OdooData(task.ProjectId, Production, live, store), DataDir, task.TaskId, neutralise,
+        await LiveRestore.RunAsync(Server, Restorer(), file, new OdooData(task.ProjectId, Production, live, store), dataDir, task.TaskId, neutralise,
             () => supervisor.PauseBranchAsync(task.ProjectId, task.Branch, $"stopped for the restore of backup {task.BackupId}"), say, ct);
         say($"{task.Branch}'s server starts on the restored database");
         return ("succeeded", $"backup {task.BackupId} restored into {task.Branch}", null);

@@ -6,7 +6,7 @@
 -- locked first so that one runner's concurrent polls cannot together exceed its capacity. The stage and variables are
 -- those of the moment the build was queued (ops_private.build_snapshots); a build queued before snapshots existed
 -- gets today's. Placement: a branch pinned to a runner host (its production or staging instance's filestore lives
--- there) is built by that runner only; a runner whose instance slots are all taken builds only pinned branches (their
+-- there) is built by that runner only, and not while a restore of the branch runs; a runner whose instance slots are all taken builds only pinned branches (their
 -- new instance replaces the one it hosts).
 create or replace function ops.claim_build_jobs(p_runner_id uuid, p_max int, p_lease_seconds int)
 returns table (build_id uuid, lease_id uuid, lease_until timestamptz, attempt int, project_id uuid, project_slug text,
@@ -46,6 +46,8 @@ begin
                 or exists (select 1 from ops.projects p where p.id = q.project_id and p.org_id = v_runner.org_id))
            and not exists (select 1 from ops.branches pin where pin.id = b.branch_id and pin.runner_id <> p_runner_id)
            and (not v_full or exists (select 1 from ops.branches pin where pin.id = b.branch_id and pin.runner_id = p_runner_id))
+           -- A restore replacing the branch's database runs first: a build updating it meanwhile would be swapped out.
+           and not exists (select 1 from ops.runner_tasks t where t.branch_id = b.branch_id and t.kind = 'restore' and t.status = 'running')
          order by q.priority desc, q.enqueued_at
          limit v_free
            for update of q, b skip locked
