@@ -34,7 +34,7 @@ public static class BackupBench
                 await conn.OpenAsync();
                 await using var cmd = new NpgsqlCommand($"""
                     create table bench_rows (id bigint primary key, payload text);
-                    insert into bench_rows select g, (select string_agg(md5(random()::text || g), '') from generate_series(1, 44))
+                    insert into bench_rows select g, (select string_agg(md5(random()::text || g || x), '') from generate_series(1, 44) x)
                       from generate_series(1, {dbMb * 730}) g;
                     analyze bench_rows;
                     """, conn) { CommandTimeout = 0 };
