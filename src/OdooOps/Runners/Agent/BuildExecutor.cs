@@ -317,19 +317,19 @@ internal sealed partial class BuildExecutor(DispatchClient client, RunnerOptions
         // With instances, the build's Odoo writes the filestore its instance will run with; a staging build starts from production's.
         var dataDir = instances is null ? null : Instances.InstanceLaunch.DataDirOf(options.WorkDir, job.BranchId, job.Stage, database);
         var stagingCopy = dataDir is not null && job.Stage == OdooDefaultPipeline.Staging && job.StagingSource is not null;
+        // What a production update changes, by the dry run's rule: logged below, and it decides the pre-deploy backup.
+        var deployed = job.DeployedModules?.Select(m => new ModuleVersion(m.Name, m.Version)).ToList();
+        var plan = Deployments.DeployPlan.Compute(scan.Modules, deployed, requirements, job.DeployedRequirementsSha256);
         PipelineDefinition pipeline;
         try
         {
-            var deployed = job.DeployedModules?.Select(m => new ModuleVersion(m.Name, m.Version)).ToList();
             var custom = PipelineFile.TryLoad(checkout.Directory);
             pipeline = custom ?? OdooDefaultPipeline.Build(job.Stage, scan.Modules,
                 File.Exists(Path.Combine(checkout.Directory, "requirements.txt")), options.OdooBin, database,
                 deployed ?? [], keepDatabase: instances is not null, dataDir, stagingCopy);
             // Before a production update, its log says what it installs and updates, and why (the dry run's same rule).
             if (custom is null && job.Stage == OdooDefaultPipeline.Production)
-                foreach (var line in Deployments.DeployPlan.Compute(scan.Modules, deployed, Deployments.DeployPlan.RequirementsSha256(checkout.Directory),
-                             job.DeployedRequirementsSha256).Describe())
-                    System(line);
+                foreach (var line in plan.Describe()) System(line);
         }
         catch (PipelineFileException e)
         {
@@ -362,9 +362,7 @@ internal sealed partial class BuildExecutor(DispatchClient client, RunnerOptions
             {
                 state.Paused = await instances.PauseForUpdateAsync(job.ProjectId, job.Branch, job.BuildId);
                 await OwnDataDirAsync(state, dataDir!, ct); // only once production's server is stopped
-                if (instances.ProductionSpec(job.ProjectId, job.Branch) is { } previous
-                    && Deployments.DeployPlan.Compute(scan.Modules, job.DeployedModules?.Select(m => new ModuleVersion(m.Name, m.Version)).ToList(),
-                        requirements, job.DeployedRequirementsSha256).ChangesAnything)
+                if (instances.ProductionSpec(job.ProjectId, job.Branch) is { } previous && plan.ChangesAnything)
                 {
                     state.SafeDeploy = new SafeDeploy(client, options, job, previous, text => logs.Add(LogStream.System, text, DateTimeOffset.UtcNow));
                     if (!await state.SafeDeploy.BackupAsync(odooDb, database, ct))

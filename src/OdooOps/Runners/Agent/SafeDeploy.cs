@@ -19,7 +19,8 @@ internal sealed class SafeDeploy(DispatchClient client, RunnerOptions options, J
     Guid _backupId;
     string? _file;
 
-    static string Folder(RunnerOptions options, Guid buildId) => Path.Combine(Path.GetFullPath(options.WorkDir), "deploys", buildId.ToString("D"));
+    /// <summary>The build's own folder of backup files (a pre-deploy backup, a staging copy's source), gone when the build ends.</summary>
+    internal static string Folder(RunnerOptions options, Guid buildId) => Path.Combine(Path.GetFullPath(options.WorkDir), "deploys", buildId.ToString("D"));
 
     OdooData Live(string database) =>
         new(job.ProjectId, true, database, OdooData.FilestoreOf(InstanceLaunch.DataDirOf(options.WorkDir, previous), database));

@@ -16,12 +16,10 @@ namespace OdooOps.Runners.Agent;
 internal sealed class StagingRefresh(DispatchClient client, RunnerOptions options, InstanceSupervisor supervisor, SandboxUids uids, Job job,
     Action<string> say)
 {
-    static string Folder(RunnerOptions options, Guid buildId) => Path.Combine(Path.GetFullPath(options.WorkDir), "deploys", buildId.ToString("D"));
-
     /// <summary>Replaces the build's (new, empty) database and filestore with the copy; false when there was nothing to copy.</summary>
     public async Task<bool> CopyAsync(OdooDatabaseServer server, StagingCopy source, string database, string dataDir, CancellationToken ct)
     {
-        var folder = Directory.CreateDirectory(Folder(options, job.BuildId)).FullName;
+        var folder = Directory.CreateDirectory(SafeDeploy.Folder(options, job.BuildId)).FullName;
         File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var file = Path.Combine(folder, "staging-source.zip");
         if (source.LiveInstanceId is { } liveId && source.LiveDatabase is { } live && supervisor.HostedSpec(liveId) is { Stage: "production" } production

@@ -79,12 +79,9 @@ public sealed class BackupTaskTests(PostgresCluster cluster) : IAsyncLifetime
         return await conn.ExecuteScalarAsync<Guid>(sql, args);
     }
 
-    /// <summary>A manual backup of the branch and its task, as the backups' own functions queue them.</summary>
-    Task<Guid> QueueBackupAsync(Guid branch) => QueueAsync("""
-        with backup as (insert into ops.backups (project_id, branch_id, kind) values (@ProjectId, @branch, 'manual') returning id),
-             task as (insert into ops.runner_tasks (project_id, branch_id, kind, backup_id) select @ProjectId, @branch, 'backup', id from backup)
-        select id from backup
-        """, new { _world.World.ProjectId, branch });
+    /// <summary>A manual backup of the branch and its task on the branch's host (the backups' own queueing function).</summary>
+    Task<Guid> QueueBackupAsync(Guid branch) =>
+        QueueAsync("select ops_private.queue_backup(@branch, 'manual', null, null)", new { branch });
 
     NpgsqlConnection Odoo(string database) =>
         new(OdooDatabaseServer.From(_world.OdooDb)!.ProjectConnection(_world.World.ProjectId, production: true, database).ConnectionString);

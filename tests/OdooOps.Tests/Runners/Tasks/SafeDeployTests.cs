@@ -75,11 +75,7 @@ public sealed class SafeDeployTests(PostgresCluster cluster) : IAsyncLifetime
         await using (var conn = await Accounts.OpenAsync(_world.World.Owner))
         {
             prodBranch = await conn.ExecuteScalarAsync<Guid>("select id from ops.branches where project_id = @ProjectId and name = 'main'", new { _world.World.ProjectId });
-            backupId = await conn.ExecuteScalarAsync<Guid>("""
-                with backup as (insert into ops.backups (project_id, branch_id, kind) values (@ProjectId, @prodBranch, 'manual') returning id),
-                     task as (insert into ops.runner_tasks (project_id, branch_id, kind, backup_id) select @ProjectId, @prodBranch, 'backup', id from backup)
-                select id from backup
-                """, new { _world.World.ProjectId, prodBranch });
+            backupId = await conn.ExecuteScalarAsync<Guid>("select ops_private.queue_backup(@prodBranch, 'manual', null, null)", new { prodBranch });
         }
         var deadline = DateTime.UtcNow.AddSeconds(120);
         while (true)
