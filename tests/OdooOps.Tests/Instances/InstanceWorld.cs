@@ -46,7 +46,7 @@ public sealed class InstanceWorld : IAsyncDisposable
     {
         var hosting = InstanceHosting.From(_ => null) with
         {
-            Enabled = true, Database = OdooDatabaseServer.From(OdooDb), HealthInterval = TimeSpan.FromMilliseconds(200),
+            Enabled = true, Database = OdooDatabaseServer.From(OdooDb), HealthInterval = TimeSpan.FromMilliseconds(200), HealthTimeout = TimeSpan.FromSeconds(2),
             MetricsInterval = TimeSpan.FromSeconds(1), FirstBackoff = TimeSpan.FromMilliseconds(200), StopGrace = TimeSpan.FromSeconds(5),
             SyncInterval = TimeSpan.FromMilliseconds(300), StartTimeout = TimeSpan.FromSeconds(60),
         };

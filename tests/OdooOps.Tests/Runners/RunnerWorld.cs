@@ -100,10 +100,10 @@ public sealed class RunnerWorld : IAsyncDisposable
     /// `odooops runner` as a separate process (the real binary) with its own work dir under <see cref="WorkDir"/>;
     /// its output is collected in <see cref="RunnerProcess.Output"/>.
     /// </summary>
-    public RunnerProcess StartRunnerProcess(string name, string token, int capacity = 1)
+    public RunnerProcess StartRunnerProcess(string name, string token, int capacity = 1, IDictionary<string, string>? env = null)
     {
         var process = new RunnerProcess(CliRunner.StartInfo(["runner", "--url", Url.ToString(), "--token", token, "--name", name, "--capacity", capacity.ToString(),
-            "--work-dir", Path.Combine(WorkDir, name), "--keep-failed", "0"]));
+            "--work-dir", Path.Combine(WorkDir, name), "--keep-failed", "0"], env));
         _processes.Add(process);
         return process;
     }

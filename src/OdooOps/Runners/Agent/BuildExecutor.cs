@@ -89,6 +89,7 @@ internal sealed partial class BuildExecutor(DispatchClient client, RunnerOptions
                 if (!state.IsLeaseLost && !state.Unreachable) await HandBackAsync(job, logs);
                 return;
             }
+            if (result is BuildStatus.Success or BuildStatus.Warning) state.SafeDeploy?.Settle();
             var release = await KeepReleaseAsync(job, state, result, logs);
             logs.Add(LogStream.System, $"Result: {result}{(detail.Length > 0 ? $" — {detail}" : "")}", DateTimeOffset.UtcNow);
             await ReportAsync(job, logs, result, detail, release, state.Reverted);

@@ -15,7 +15,10 @@ internal sealed class RunnerAgent(DispatchClient client, RunnerOptions options, 
     public async Task RunAsync(CancellationToken stopping)
     {
         // A runner that hosts instances supervises them beside its builds; they stop when it stops.
-        var supervisor = options.HostsInstances ? new Instances.InstanceSupervisor(client, options, new Sandbox.SandboxUids(options.Sandbox), log) : null;
+        var uids = new Sandbox.SandboxUids(options.Sandbox);
+        // Before anything of this runner's runs: what a kill of its last run left (an interrupted update is undone first).
+        await RunnerLeftovers.ClearAsync(options, uids, log);
+        var supervisor = options.HostsInstances ? new Instances.InstanceSupervisor(client, options, uids, log) : null;
         var supervising = supervisor?.RunAsync(stopping) ?? Task.CompletedTask;
         if (supervisor is null && options.Instances.Enabled)
             log.LogInformation("Runner {Name} hosts no instances: {Why}.", options.Name,

@@ -32,7 +32,9 @@ public sealed class RunnerProcessTests(PostgresCluster cluster)
         var builds = await world.QueueBuildsAsync(200, "main", commit);
 
         var runners = new List<RunnerProcess>();
-        for (var i = 1; i <= 3; i++) runners.Add(world.StartRunnerProcess($"proc-{i}", await world.RunnerTokenAsync($"proc-{i}", capacity: 2), capacity: 2));
+        for (var i = 1; i <= 3; i++)
+            runners.Add(world.StartRunnerProcess($"proc-{i}", await world.RunnerTokenAsync($"proc-{i}", capacity: 2), capacity: 2,
+                new Dictionary<string, string> { ["OPS_RUNNER_UNSANDBOXED"] = "1" }));
 
         await using var conn = await Accounts.OpenAsync(world.Owner);
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(4);

@@ -39,6 +39,7 @@ internal sealed class BackupVerifier(BackupRestorer restorer, OdooDatabaseServer
                 checks.Add(new VerificationCheck(e.Check ?? "restore", false, e.Message));
                 return Result(checks);
             }
+            await Failpoints.HoldAsync(Failpoints.VerifyRestored, log, ct);
             var facts = restored.Manifest.Facts;
             if (facts?.DumpSha256 is not null) checks.Add(new VerificationCheck("dump_sha256", true, $"the dump's SHA-256 is the manifest's ({restored.DumpSha256})"));
             checks.Add(new VerificationCheck("restore", true,

@@ -14,6 +14,7 @@ public sealed record InstanceHosting
     public const string BindKey = "OPS_INSTANCE_BIND";
     public const string AddressKey = "OPS_INSTANCE_ADDRESS";
     public const string HealthKey = "OPS_INSTANCE_HEALTH_SECONDS";
+    public const string HealthTimeoutKey = "OPS_INSTANCE_HEALTH_TIMEOUT_SECONDS";
     public const string StartTimeoutKey = "OPS_INSTANCE_START_TIMEOUT_SECONDS";
     public const string MaxRestartsKey = "OPS_INSTANCE_MAX_RESTARTS";
     public const string RestartWindowKey = "OPS_INSTANCE_RESTART_WINDOW_MINUTES";
@@ -32,6 +33,9 @@ public sealed record InstanceHosting
     public OdooDatabaseServer? Database { get; init; }
     public TimeSpan HealthInterval { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(180);
+
+    /// <summary>How long one health check waits for its answer before it counts as failed.</summary>
+    public TimeSpan HealthTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Three failed health checks in a row make a running instance unhealthy.</summary>
     public int UnhealthyAfter { get; init; } = 3;
@@ -66,6 +70,7 @@ public sealed record InstanceHosting
         return hosting with
         {
             HealthInterval = Seconds(setting, HealthKey, hosting.HealthInterval, 1, 300),
+            HealthTimeout = Seconds(setting, HealthTimeoutKey, hosting.HealthTimeout, 1, 120),
             StartTimeout = Seconds(setting, StartTimeoutKey, hosting.StartTimeout, 5, 3600),
             MaxRestarts = (int)Number(setting, MaxRestartsKey, hosting.MaxRestarts, 1, 100),
             RestartWindow = TimeSpan.FromMinutes(Number(setting, RestartWindowKey, hosting.RestartWindow.TotalMinutes, 1, 1440)),

@@ -17,7 +17,7 @@ internal sealed class InstanceLaunch
     readonly RunnerOptions _options;
     readonly SandboxUids _uids;
     static readonly HttpClient Health = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(1) })
-        { Timeout = TimeSpan.FromSeconds(10) };
+        { Timeout = Timeout.InfiniteTimeSpan }; // each check has the hosting's own timeout
 
     public InstanceLaunch(InstanceSpec spec, RunnerOptions options, SandboxUids uids, int httpPort, int geventPort, LogBatcher logs)
     {
@@ -132,9 +132,11 @@ internal sealed class InstanceLaunch
     public async Task<bool> HealthyAsync(CancellationToken ct)
     {
         var host = Hosting.BindAddress is "0.0.0.0" or "::" ? "127.0.0.1" : Hosting.BindAddress;
+        using var within = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        within.CancelAfter(Hosting.HealthTimeout);
         try
         {
-            using var response = await Health.GetAsync($"http://{host}:{HttpPort}{HealthPath}", HttpCompletionOption.ResponseHeadersRead, ct);
+            using var response = await Health.GetAsync($"http://{host}:{HttpPort}{HealthPath}", HttpCompletionOption.ResponseHeadersRead, within.Token);
             return (int)response.StatusCode < 500;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested) { return false; }

@@ -118,7 +118,32 @@ public sealed class OdooDatabaseServer
     public async Task DropDatabaseAsync(string database, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await ExecAsync(conn, $"drop database if exists {Quote(database)} with (force)", ct);
+        await DropAsync(conn, database, ct);
+    }
+
+    /// <summary>
+    /// DROP … WITH (FORCE), which ends the database's sessions. PostgreSQL 15 refuses it to a non-superuser while an
+    /// autovacuum worker is in the database (as after a restore's bulk load): a plain DROP stops such a worker itself.
+    /// </summary>
+    static async Task DropAsync(NpgsqlConnection conn, string database, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await ExecAsync(conn, $"drop database if exists {Quote(database)} with (force)", ct);
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == "42501" && attempt < 5)
+            {
+                try
+                {
+                    await ExecAsync(conn, $"drop database if exists {Quote(database)}", ct);
+                    return;
+                }
+                catch (PostgresException busy) when (busy.SqlState == "55006") { } // a session came back: FORCE again
+            }
+        }
     }
 
     /// <summary>
@@ -132,7 +157,7 @@ public sealed class OdooDatabaseServer
         await using (var end = new NpgsqlCommand("select pg_terminate_backend(pid) from pg_stat_activity where datname = any($1) and pid <> pg_backend_pid()", conn)
                          { Parameters = { new() { Value = new[] { live, restored } } } })
             await end.ExecuteNonQueryAsync(ct);
-        await ExecAsync(conn, $"drop database if exists {Quote(previous)} with (force)", ct); // a leftover of an earlier try (DROP cannot be in the transaction)
+        await DropAsync(conn, previous, ct); // a leftover of an earlier try (DROP cannot be in the transaction)
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using (var exists = new NpgsqlCommand("select 1 from pg_database where datname = $1", conn) { Parameters = { new() { Value = live } } })
             if (await exists.ExecuteScalarAsync(ct) is not null)

@@ -23,6 +23,7 @@ internal static class BackupShipping
             await using (var output = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
                 facts = await new BackupWriter(server, PostgresBinaries.LocateClients()).WriteAsync(source, odooVersion, output, say, ct);
             say($"Backup written: {Describe(facts)}; sending it to the server");
+            await Failpoints.HoldAsync(Failpoints.BackupWritten, say, ct);
             var stored = await client.UploadBackupAsync(backupId, leaseId, file, ct);
             if (stored.SizeBytes != facts.SizeBytes || !string.Equals(stored.Sha256, facts.Sha256, StringComparison.OrdinalIgnoreCase))
                 throw new BackupException($"the server stored {stored.SizeBytes} bytes (SHA-256 {stored.Sha256}), not the {facts.SizeBytes} written ({facts.Sha256})");

@@ -33,6 +33,7 @@ internal static class LiveRestore
         try
         {
             if (prepare is not null) await prepare(restored);
+            await Failpoints.HoldAsync(Failpoints.RestoreBuilt, say, ct);
             await using (await pause())
             {
                 await server.ReplaceDatabaseAsync(live.DatabaseName, restored, previous, CancellationToken.None);
