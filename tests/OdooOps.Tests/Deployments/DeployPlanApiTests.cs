@@ -12,7 +12,7 @@ namespace OdooOps.Tests.Deployments;
 
 /// <summary>
 /// GET …/branches/{id}/deploy-plan, the dry run: the server reads the head's manifests (a real git repository, no runner)
-/// and compares them with the branch's last successful build, running nothing of the repository — a manifest that is
+/// and compares them with what the branch runs (its last successful build, or a backup restored since), running nothing of the repository — a manifest that is
 /// code is refused, not executed, and nothing is queued. Who may build the branch may ask; a branch missing from the
 /// repository is a 422, an unreachable repository a 503 with Retry-After that never shows the credential; the fetch is
 /// bounded on disk.
@@ -89,6 +89,31 @@ public sealed class DeployPlanApiTests(PostgresCluster cluster) : IAsyncLifetime
         Assert.Contains(plan.GetProperty("problems").EnumerateArray(), l => l.GetString()!.StartsWith("addons/evil/") && l.GetString()!.Contains("only hold literals"));
         Assert.False(File.Exists(_marker));
         Assert.Equal(builds, await conn.ExecuteScalarAsync<int>("select count(*) from ops.builds"));
+    }
+
+    [Fact]
+    public async Task After_an_older_backup_is_restored_the_plan_compares_with_what_the_database_holds_again()
+    {
+        // A backup taken when main's database had sale_extra 19.0.0.9.0 (and stock_extra uninstalled) is restored into main.
+        await using (var conn = await Accounts.OpenAsync(_world.Owner))
+            await conn.ExecuteAsync("""
+                with branch as (select project_id, id from ops.branches where project_id = @ProjectId and name = 'main'),
+                     backup as (
+                         insert into ops.backups (project_id, branch_id, kind, status, verification, finished_at, modules)
+                         select project_id, id, 'manual', 'succeeded', 'verified', now(),
+                                '[{"name": "sale_extra", "state": "installed", "version": "19.0.0.9.0"},
+                                  {"name": "stock_extra", "state": "uninstalled", "version": null}]'
+                           from branch
+                         returning id, project_id, branch_id)
+                insert into ops.runner_tasks (project_id, branch_id, kind, backup_id, status, finished_at)
+                select project_id, branch_id, 'restore', id, 'succeeded', now() + interval '1 second' from backup
+                """, new { _world.ProjectId });
+        using var developer = await ClientAsync("developer");
+        var p = (await JsonAsync(await PlanAsync(developer, "main"))).GetProperty("plan");
+        var install = Assert.Single(p.GetProperty("install").EnumerateArray());
+        Assert.Equal(("stock_extra", "new"), (install.GetProperty("module").GetString(), install.GetProperty("reason").GetString()));
+        var update = Assert.Single(p.GetProperty("update").EnumerateArray());
+        Assert.Equal("version changed 19.0.0.9.0 → 19.0.1.1.0", update.GetProperty("reason").GetString());
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 -- What the server's dry run of a deploy needs, for a person allowed to build the branch (ops.can_build: developers on
 -- production, testers on development and staging): the repository and its credential (still encrypted; the host
--- decrypts it for one fetch, as it does for a build), and what the branch runs now: the modules of its last successful
--- build, as a production build is given them (ops.deployed_build_modules), and that build's requirements.txt digest.
+-- decrypts it for one fetch, as it does for a build), and what the branch runs now (ops_private.branch_deployed_state,
+-- as a production build is given it): the modules its database holds, the release and its requirements.txt digest.
 -- Unknown, invisible or archived branch: P0002; not allowed: 42501 in words. SECURITY DEFINER: the credential is
 -- owner-only.
 create or replace function ops.deploy_plan_source(p_project_id uuid, p_branch_id uuid)
@@ -16,7 +16,6 @@ as $$
 declare
     v_user    boolean := ops_private.is_request_session();
     v_branch  ops.branches;
-    v_last    ops.builds;
 begin
     select b.* into v_branch from ops.branches b join ops.projects p on p.id = b.project_id
      where b.id = p_branch_id and b.project_id = p_project_id and b.archived_at is null and p.archived_at is null
@@ -30,19 +29,11 @@ begin
                 v_branch.name, ops.build_role(v_branch.stage), coalesce(ops.project_role(p_project_id), 'no member'))
             using errcode = '42501';
     end if;
-    select * into v_last from ops.builds b
-     where b.branch_id = p_branch_id and b.status in ('success', 'warning') and b.modules is not null
-     order by b.finished_at desc nulls last
-     limit 1;
     return query
-    select p.slug, p.repo_url, v_branch.name, v_branch.stage, c.kind, c.username, c.secret, v_last.id,
-           case when v_last.id is not null then
-               coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', m.value ->> 'name', 'version', m.value ->> 'version'))
-                           from pg_catalog.jsonb_array_elements(v_last.modules) m), '[]'::jsonb) end,
-           -- The digest a build's runner reported with its checkout, where this server keeps it.
-           pg_catalog.to_jsonb(v_last) ->> 'requirements_sha256'
+    select p.slug, p.repo_url, v_branch.name, v_branch.stage, c.kind, c.username, c.secret, s.build_id, s.modules, s.requirements_sha256
       from ops.projects p
       left join ops_private.repo_credentials c on c.project_id = p.id
+      cross join ops_private.branch_deployed_state(p_branch_id, null) s
      where p.id = p_project_id;
 end
 $$;

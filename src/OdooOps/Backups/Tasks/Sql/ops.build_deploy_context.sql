@@ -1,5 +1,6 @@
 -- What a leased build deploys over, asked by the runner API right after the claim, under the lease:
---   production: the SHA-256 of requirements.txt at the branch's last successful build (null: none, or no file), which
+--   production: the SHA-256 of requirements.txt of the release the branch runs (ops_private.branch_deployed_state;
+--               null: none, or no file), which
 --               with deployed_build_modules decides a pre-deploy backup;
 --   staging:    what its database starts from, by the project's staging_source: 'backup', the newest succeeded and
 --               verified backup of the project's production branch; 'live', the production branch's current instance
@@ -35,11 +36,8 @@ begin
     project_label := v_project.host_label;
 
     if v_stage = 'production' then
-        select d.requirements_sha256 into deployed_requirements_sha256
-          from ops.builds d
-         where d.branch_id = v_build.branch_id and d.id <> p_build_id and d.status in ('success', 'warning')
-         order by d.finished_at desc nulls last
-         limit 1;
+        select s.requirements_sha256 into deployed_requirements_sha256
+          from ops_private.branch_deployed_state(v_build.branch_id, p_build_id) s;
     elsif v_stage = 'staging' then
         select br.id into v_production from ops.branches br
          where br.project_id = v_build.project_id and br.stage = 'production' and br.archived_at is null
