@@ -8,8 +8,8 @@ using OdooOps.Database;
 namespace OdooOps.Backups;
 
 /// <summary>
-/// A person's import of a backup zip (Odoo's, with dump.sql, or OdooOps' own, with dump.dump) into a branch, for the API
-/// and (through it) the CLI. Three steps, so that the upload — which may take long — holds no transaction: the backup row
+/// A person's import of a backup zip (Odoo's, with dump.sql, or OdooOps' own, with dump.dump) into a branch, for the API,
+/// the console's import form (<see cref="Pages.BackupImportForm"/>) and (through the API) the CLI. Three steps, so that the upload — which may take long — holds no transaction: the backup row
 /// of kind <c>import</c> is made (ops.request_import: who may, the 5-a-day quota); the storage checks and keeps the
 /// stream (<see cref="BackupImport"/>); then ops.finish_import records how it ended (succeeded: verified next; failed:
 /// with the reason) with the <c>backup.import</c> audit row. Whatever happens to the upload, the row does not stay
@@ -74,6 +74,6 @@ internal static class BackupImportUpload
             return backup;
         }, CancellationToken.None);
         ct.ThrowIfCancellationRequested();
-        return refusal ?? new BackupOutcome.Queued(finished);
+        return refusal is null ? new BackupOutcome.Queued(finished) : refusal with { Recorded = finished };
     }
 }

@@ -16,6 +16,9 @@ internal abstract record BackupOutcome
     /// pre-restore backup.</summary>
     public sealed record TaskQueued(Backup Backup, BackupTask Task, Backup? PreRestore) : BackupOutcome;
     public sealed record Link(Backup Backup, DownloadLink Download) : BackupOutcome;
+    /// <summary>A task was cancelled (a queued one), or its runner was asked to stop it (a running one:
+    /// <see cref="BackupTask.CancelRequested"/>); the task as it is now, on <see cref="Backup"/>.</summary>
+    public sealed record TaskCancelled(Backup Backup, BackupTask Task) : BackupOutcome;
     public sealed record NotFound : BackupOutcome;
     /// <summary>The caller's role does not reach the branch's backup role (403).</summary>
     public sealed record Refused(string Message) : BackupOutcome;
@@ -28,6 +31,9 @@ internal abstract record BackupOutcome
     public sealed record Unavailable(string Message) : BackupOutcome;
     /// <summary>An upload past OPS_BACKUP_MAX_GB (413).</summary>
     public sealed record TooLarge(string Message) : BackupOutcome;
+
+    /// <summary>A refused import whose backup row was made first: that row, failed with the reason (the console shows it).</summary>
+    public Backup? Recorded { get; init; }
 
     /// <summary>The SQLSTATE of "too many backups of this kind in 24 hours" (ops_private.backup_quota; its HINT: the seconds to wait,
     /// as Npgsql keeps DETAIL from the client unless told).</summary>

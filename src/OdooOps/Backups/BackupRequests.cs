@@ -7,11 +7,12 @@ using OdooOps.Database;
 namespace OdooOps.Backups;
 
 /// <summary>
-/// A person's backup, restore and verification, for the API, the console and (through the API) the CLI. The rules — who
-/// may (ops.backup_role: admin on production, tester on staging and development), the 5-a-day quota, the production
-/// confirmation, what can be restored and where — are the database's (ops.request_backup, ops.request_restore,
-/// ops.request_verify); this runs them as the actor and writes the audit row (<c>backup.create</c>, <c>backup.restore</c>,
-/// <c>backup.verify</c>) in the same transaction.
+/// A person's backup, restore, verification, and cancel of a backup's task, for the API, the console and (through the
+/// API) the CLI. The rules — who may (ops.backup_role: admin on production, tester on staging and development), the
+/// 5-a-day quota, the production confirmation, what can be restored and where, what can be cancelled — are the
+/// database's (ops.request_backup, ops.request_restore, ops.request_verify, ops.cancel_runner_task); this runs them as
+/// the actor and writes the audit row (<c>backup.create</c>, <c>backup.restore</c>, <c>backup.verify</c>; the cancel's
+/// <c>runner_task.cancel</c> is its function's) in the same transaction.
 /// </summary>
 internal static class BackupRequests
 {
@@ -53,6 +54,20 @@ internal static class BackupRequests
             var task = (await BackupStore.TaskAsync(c, t, backupId, taskId))!;
             await AuditAsync(c, t, actor, backup, "backup.verify", new { TaskId = task.Id, Before = backup.Verification });
             return new BackupOutcome.TaskQueued(backup, task, null);
+        }, ct);
+
+    /// <summary>
+    /// Cancels a backup's task: a queued one at once, a running one by asking its runner to stop (it hears it at its next
+    /// heartbeat). ops.cancel_runner_task holds the rules — whoever may ask for that task may cancel it, an ended one is
+    /// 409 — and writes the <c>runner_task.cancel</c> audit row with the change.
+    /// </summary>
+    public static Task<BackupOutcome> CancelTaskAsync(OpsDatabase db, Actor actor, Guid taskId, CancellationToken ct) =>
+        BackupOutcome.AsUserAsync(db, actor.UserId, async (c, t) =>
+        {
+            var backupId = await c.QuerySingleAsync<Guid>("select backup_id from ops.cancel_runner_task(@taskId, @ip::inet)",
+                new { taskId, ip = actor.Ip?.ToString() }, t);
+            var backup = (await BackupStore.GetAsync(c, t, backupId))!;
+            return new BackupOutcome.TaskCancelled(backup, (await BackupStore.TaskAsync(c, t, backupId, taskId))!);
         }, ct);
 
     /// <summary>The one audit row of a backup use case, on the backup.</summary>

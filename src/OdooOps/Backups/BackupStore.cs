@@ -55,11 +55,16 @@ public sealed record Backup
 public sealed record BackupTask
 {
     public Guid Id { get; init; }
+    public Guid BackupId { get; init; }
     /// <summary>backup, verify or restore.</summary>
     public string Kind { get; init; } = "";
     /// <summary>queued, running, succeeded, failed or cancelled (with <see cref="Detail"/>).</summary>
     public string Status { get; init; } = "";
     public string? Detail { get; init; }
+    /// <summary>Someone asked to stop it while it runs: its runner stops at its next heartbeat.</summary>
+    public bool CancelRequested { get; init; }
+    /// <summary>May the caller cancel it (queued or running, and they may ask for such a task: ops.can_manage_backups on its branch).</summary>
+    public bool CanCancel { get; init; }
     /// <summary>The branch it works on (a restore's target).</summary>
     public Guid BranchId { get; init; }
     public string Branch { get; init; } = "";
@@ -118,16 +123,30 @@ internal static class BackupStore
     public static Task<Backup?> GetAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid backupId) =>
         c.QuerySingleOrDefaultAsync<Backup>($"{Select} where k.id = @backupId", new { backupId }, t);
 
+    const string TaskSelect = """
+        select t.id, t.backup_id, t.kind, t.status, t.detail, t.cancel_requested,
+               t.status in ('queued', 'running') and ops.can_manage_backups(t.project_id, t.branch_id) as can_cancel,
+               t.branch_id, b.name as branch, t.attempt, (t.options ->> 'after')::uuid as after,
+               coalesce((t.options ->> 'neutralize')::boolean, false) as neutralize, coalesce(u.display_name, u.email) as requested_by_name,
+               t.created_at, t.started_at, t.finished_at
+          from ops.runner_tasks t
+          join ops.branches b on b.id = t.branch_id
+          left join registry.users u on u.id = t.requested_by
+        """;
+
+    /// <summary>A project's queued and running tasks (taking, verifying, restoring backups), oldest first, without their logs.</summary>
+    public static async Task<IReadOnlyList<BackupTask>> ActiveTasksAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid projectId) =>
+        [.. await c.QueryAsync<BackupTask>($"""
+            {TaskSelect}
+             where t.project_id = @projectId and t.status in ('queued', 'running')
+             order by t.created_at, t.id
+            """, new { projectId }, t)];
+
     /// <summary>The tasks on a backup, oldest first, each with its last <see cref="LogLinesPerTask"/> log lines.</summary>
     public static async Task<IReadOnlyList<BackupTask>> TasksAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid backupId)
     {
-        var tasks = (await c.QueryAsync<BackupTask>("""
-            select t.id, t.kind, t.status, t.detail, t.branch_id, b.name as branch, t.attempt, (t.options ->> 'after')::uuid as after,
-                   coalesce((t.options ->> 'neutralize')::boolean, false) as neutralize, coalesce(u.display_name, u.email) as requested_by_name,
-                   t.created_at, t.started_at, t.finished_at
-              from ops.runner_tasks t
-              join ops.branches b on b.id = t.branch_id
-              left join registry.users u on u.id = t.requested_by
+        var tasks = (await c.QueryAsync<BackupTask>($"""
+            {TaskSelect}
              where t.backup_id = @backupId
              order by t.created_at, t.id
             """, new { backupId }, t)).ToList();

@@ -10,16 +10,18 @@ using OdooOps.Server;
 namespace OdooOps.Backups;
 
 /// <summary>
-/// /api/ops/projects/{projectId}/backups (a project's or a branch's backups), …/branches/{branchId}/backups (take one, import
-/// one) and /api/ops/backups/{backupId}[/restore|verify|download]. Routes that name no project read the backup as the
-/// caller, so RLS decides and another tenant's backup is a 404. Who may act is the database's rule (ops.backup_role: admin
-/// on production, tester on staging and development); every act is audited. Queued work answers 202.
+/// /api/ops/projects/{projectId}/backups (a project's or a branch's backups), …/branches/{branchId}/backups (take one,
+/// import one), /api/ops/backups/{backupId}[/restore|verify|download] and /api/ops/backups/tasks/{taskId}/cancel. Routes
+/// that name no project read the backup or task as the caller, so RLS decides and another tenant's is a 404. Who may act
+/// is the database's rule (ops.backup_role: admin on production, tester on staging and development); every act is
+/// audited. Queued work answers 202.
 /// </summary>
 internal static class BackupsApi
 {
     public sealed record BackupList(IReadOnlyList<Backup> Backups);
     public sealed record BackupDetail(Backup Backup, IReadOnlyList<BackupTask> Tasks);
     public sealed record TaskQueued(Backup Backup, BackupTask Task, Backup? PreRestore);
+    public sealed record TaskCancelled(Backup Backup, BackupTask Task);
     public sealed record RestoreRequest(Guid? BranchId, string? Confirm);
 
     public const int DefaultLimit = 100, MaxLimit = 500;
@@ -50,6 +52,10 @@ internal static class BackupsApi
             .WithSummary("Verify the backup again: a runner restores it into a scratch database, checks it and drops it");
         acts.MapPost("/download", Download).Produces<DownloadLink>()
             .WithSummary("A short-lived signed link to the backup as Odoo's zip (dump.sql, filestore/, manifest.json); audited");
+
+        api.MapGroup("/backups/tasks/{taskId:guid}").WithTags("Backups").RequireAuthorization(AccessPolicies.Write)
+            .MapPost("/cancel", CancelTask).Produces<TaskCancelled>().Produces<TaskCancelled>(StatusCodes.Status202Accepted)
+            .WithSummary("Cancel a backup's queued or running task (backup, verify, restore): a queued one is cancelled (200), a running one's runner is asked to stop it (202, cancel_requested); who may start that task may cancel it; an ended one is 409");
         return api;
     }
 
@@ -97,6 +103,9 @@ internal static class BackupsApi
         CancellationToken ct) =>
         Answer(await BackupDownload.LinkAsync(db, links, web, Actor.Of(user, http), backupId, http.Request, ct), http);
 
+    static async Task<IResult> CancelTask(Guid taskId, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct) =>
+        Answer(await BackupRequests.CancelTaskAsync(db, Actor.Of(user, http), taskId, ct), http);
+
     static async Task<IResult> Import(Guid projectId, Guid branchId, ClaimsPrincipal user, OpsDatabase db, BackupImport import, HttpContext http,
         CancellationToken ct)
     {
@@ -115,6 +124,9 @@ internal static class BackupsApi
             case BackupOutcome.TaskQueued q:
                 return TypedResults.Json(new TaskQueued(q.Backup, q.Task, q.PreRestore), statusCode: StatusCodes.Status202Accepted);
             case BackupOutcome.Link l: return TypedResults.Ok(l.Download);
+            case BackupOutcome.TaskCancelled c:
+                return TypedResults.Json(new TaskCancelled(c.Backup, c.Task),
+                    statusCode: c.Task.Status == "cancelled" ? StatusCodes.Status200OK : StatusCodes.Status202Accepted);
             case BackupOutcome.Invalid i: return TypedResults.ValidationProblem(new Validation().Add(i.Field, i.Message).Errors);
             case BackupOutcome.Refused r: return TypedResults.Problem(r.Message, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
             case BackupOutcome.Conflict c: return TypedResults.Problem(c.Message, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
@@ -128,7 +140,7 @@ internal static class BackupsApi
                 return TypedResults.Problem($"The backup storage cannot be used right now; try again in {BackupStorageErrorHandler.RetryAfterSeconds} s.",
                     statusCode: StatusCodes.Status503ServiceUnavailable, title: "Backup storage unavailable");
             default:
-                return TypedResults.Problem("No such backup or branch, or it is not yours to see.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
+                return TypedResults.Problem("No such backup, branch or task, or it is not yours to see.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
         }
     }
 }

@@ -44,6 +44,13 @@ internal static class NulText
             };
         });
 
+    /// <summary>Endpoint metadata: this console endpoint reads its multipart form as a stream (a file far larger than a
+    /// buffered form may be) and checks its own text fields; the refusal below leaves its form unread.</summary>
+    public sealed record StreamedForm;
+
+    public static TBuilder ReadsOwnForm<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new StreamedForm());
+
     /// <summary>
     /// Refuses query strings, route values and console form posts that hold a NUL (API bodies: the endpoint filter).
     /// Goes before antiforgery: ASP.NET Core's form reader throws on an encoded NUL itself, which antiforgery would
@@ -56,7 +63,7 @@ internal static class NulText
             foreach (var value in values) errors.Check(Shown(key), value);
         foreach (var (key, value) in context.Request.RouteValues) errors.Check(key, value as string);
         // API bodies are JSON (read by their endpoints, after their own checks); a form there is refused as such.
-        if (!ApiProblems.IsApiRequest(context) && context.Request.HasFormContentType)
+        if (!ApiProblems.IsApiRequest(context) && context.Request.HasFormContentType && context.GetEndpoint()?.Metadata.GetMetadata<StreamedForm>() is null)
             foreach (var (key, values) in await FormFieldsAsync(context.Request))
                 foreach (var value in values) errors.Check(Shown(key), value);
         if (errors.IsValid) await next(context);

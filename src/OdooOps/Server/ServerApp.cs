@@ -3,6 +3,7 @@ using OdooOps.Advisories;
 using OdooOps.Audit;
 using OdooOps.Auth;
 using OdooOps.Backups;
+using OdooOps.Backups.Pages;
 using OdooOps.Backups.Storage;
 using OdooOps.Branches;
 using OdooOps.Builds;
@@ -168,6 +169,7 @@ public static class ServerApp
         api.MapBackupsApi();
         app.MapInstanceTlsAsk();
 
+        app.MapBackupImportForm(); // the console's one form that is not a Blazor form: its zip streams
         app.MapUi();
         return app;
     }

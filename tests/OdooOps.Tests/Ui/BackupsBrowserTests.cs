@@ -111,7 +111,7 @@ public sealed class BackupsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await page.GotoAsync("/app/projects/erp/backups");
         await Row(page, _verified).WaitForAsync();
         Assert.Equal(0, await page.Locator(".backup-actions, button.backup-now").CountAsync());
-        Assert.Contains("can see the backups but not take, download, verify or restore them", await page.Locator(".role-hint").InnerTextAsync());
+        Assert.Contains("can see the backups but not take, download, verify, import or restore them", await page.Locator(".role-hint").InnerTextAsync());
         Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390, "wider than the screen");
         await BrowserWorld.ScreenshotAsync(page, "75-backups-390-viewer");
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using OdooOps.Ui;
 
 namespace OdooOps.Backups.Pages;
 
@@ -49,6 +50,50 @@ internal static class BackupDisplay
         ("restore", { }) when into is not null => intoStage == "production"
             ? $"Restore into {into} queued: a pre-restore backup of {into} is taken first, then its database and filestore are replaced."
             : $"Restore into {into} queued: the restored database is neutralised.",
+        ("import", { Status: "succeeded" } b) =>
+            $"Imported as a backup of {b.Branch} ({Size(b.SizeBytes)}): a runner verifies it next; it is restored only when you ask.",
+        _ => null,
+    };
+
+    /// <summary>An import that was refused once its backup row existed: the row's reason (the zip's checks, the size, the storage).</summary>
+    public static string? ImportFailure(string? done, Backup? backup) =>
+        done == "import" && backup is { Kind: "import", Status: "failed" } b ? $"The import into {b.Branch} failed: {b.Reason} Nothing was stored." : null;
+
+    /// <summary>The words of an import refused before its backup row existed (<see cref="BackupImportForm.Errors"/>).</summary>
+    public static string? ImportError(string? code, BackupBranch? into, string? role, long maxBytes)
+    {
+        var branch = into is null ? "that branch" : $"{into.Stage} branch {into.Name}";
+        return code switch
+        {
+            null => null,
+            BackupImportForm.Errors.Refused => $"As {UiFormat.WithArticle(role)}, you may not import a backup into {branch}; nothing was imported.",
+            BackupImportForm.Errors.TooMany => $"Too many backups of {branch} were imported in the last 24 hours; try again later.",
+            BackupImportForm.Errors.TooLarge => $"The file is larger than a backup may be ({Size(maxBytes)}); nothing was imported.",
+            BackupImportForm.Errors.Unavailable => "The backup storage cannot be used right now; try again in a minute. Nothing was imported.",
+            BackupImportForm.Errors.Conflict => "That branch is archived: it takes no imports. Nothing was imported.",
+            BackupImportForm.Errors.NotFound => "That branch no longer exists; nothing was imported.",
+            _ => "Choose a branch and a backup zip to import.",
+        };
+    }
+
+    /// <summary>What a task does, for its row and the notices.</summary>
+    public static string TaskLabel(string kind, string branch) => kind switch
+    {
+        "backup" => $"Backup of {branch}",
+        "verify" => $"Verification of a backup of {branch}",
+        "restore" => $"Restore into {branch}",
+        _ => $"{kind} on {branch}",
+    };
+
+    /// <summary>A queued or running task's badge: waiting, running, or asked to stop.</summary>
+    public static (string Tone, string Label) TaskState(BackupTask t) =>
+        t.CancelRequested ? ("neutral", "cancelling") : t.Status == "running" ? ("progress", "running") : ("neutral", "queued");
+
+    /// <summary>The notice after a cancel; only fixed words and a branch of the page reach it.</summary>
+    public static string? CancelNotice(string? done, string? kind, string? branch) => (done, kind, branch) switch
+    {
+        ("cancel", "backup" or "verify" or "restore", { } b) => $"{TaskLabel(kind, b)} cancelled.",
+        ("cancelling", "backup" or "verify" or "restore", { } b) => $"{TaskLabel(kind, b)}: its runner was asked to stop and does so at its next heartbeat.",
         _ => null,
     };
 }

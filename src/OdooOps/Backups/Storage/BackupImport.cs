@@ -19,13 +19,17 @@ internal sealed class BackupImport(BackupStores stores)
     public sealed record Imported(string Storage, string StorageKey, long SizeBytes, string Sha256, string DumpFormat, string? OdooVersion,
         string? DatabaseName, IReadOnlyDictionary<string, string> Modules, int FilestoreFiles, long FilestoreBytes, JsonElement Manifest);
 
-    /// <summary>Lets this request's body be as large as a backup may be (Kestrel's own limit is far lower); 413 at once when it says it is larger.</summary>
-    public void AcceptLargeBody(HttpContext http)
+    /// <summary>Lets this request's body be as large as a backup may be (Kestrel's own limit is far lower), plus
+    /// <paramref name="formBytes"/> for a form around it; 413 at once when it says it is larger.</summary>
+    public void AcceptLargeBody(HttpContext http, long formBytes = 0)
     {
-        var max = stores.Settings.MaxBytes;
-        if (http.Request.ContentLength > max) throw new BackupTooLargeException(max);
+        var max = stores.Settings.MaxBytes + formBytes;
+        if (http.Request.ContentLength > max) throw new BackupTooLargeException(stores.Settings.MaxBytes);
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = max;
     }
+
+    /// <summary>The largest zip an import takes (OPS_BACKUP_MAX_GB), for the console to say.</summary>
+    public long MaxBytes => stores.Settings.MaxBytes;
 
     /// <exception cref="BackupZipRejectedException">Not a zip, or not a backup zip (the message says why).</exception>
     /// <exception cref="BackupTooLargeException">Past OPS_BACKUP_MAX_GB.</exception>

@@ -1,19 +1,20 @@
 using System.CommandLine;
 using System.Net.Http.Headers;
 using OdooOps.Backups;
+using OdooOps.Backups.Pages;
 
 namespace OdooOps.Cli.Client;
 
 /// <summary>
-/// `odooops backups list|show|create|download|restore|verify|import`: a project's backups over the REST API (the rules,
-/// roles, quota and audit are the API's use cases). A download follows the signed link the API gives and streams the
-/// zip to a file; an import streams a zip as the request body.
+/// `odooops backups list|show|create|download|restore|verify|import|cancel`: a project's backups over the REST API (the
+/// rules, roles, quota and audit are the API's use cases). A download follows the signed link the API gives and streams
+/// the zip to a file; an import streams a zip as the request body; cancel stops a backup's queued or running task.
 /// </summary>
 internal static class BackupsCommand
 {
     public static Command Create()
     {
-        var backups = new Command("backups", "Backups of your branches: list, show, create, download, restore, verify, import (needs `odooops login`).");
+        var backups = new Command("backups", "Backups of your branches: list, show, create, download, restore, verify, import, cancel (needs `odooops login`).");
         backups.Add(List());
         backups.Add(Show());
         backups.Add(CreateBackup());
@@ -21,6 +22,7 @@ internal static class BackupsCommand
         backups.Add(Restore());
         backups.Add(Verify());
         backups.Add(ImportCommand());
+        backups.Add(Cancel());
         return backups;
     }
 
@@ -75,7 +77,7 @@ internal static class BackupsCommand
             foreach (var task in detail.Tasks)
             {
                 Console.WriteLine();
-                Console.WriteLine($"{task.Kind} task {task.Id} on {task.Branch}: {task.Status}{(task.Detail is { } d ? $": {d}" : "")}");
+                Console.WriteLine($"{task.Kind} task {task.Id} on {task.Branch}: {task.Status}{(task.CancelRequested && task.Status == "running" ? " (cancel requested)" : "")}{(task.Detail is { } d ? $": {d}" : "")}");
                 foreach (var line in task.Logs) Console.WriteLine($"  {line.Ts:HH:mm:ss} {line.Line}");
             }
             return 0;
@@ -183,6 +185,27 @@ internal static class BackupsCommand
             var backup = await api.PostContentAsync<Backup>($"api/ops/projects/{p.Id}/branches/{b.Id}/backups/import", content, ct);
             if (parse.GetValue(json)) { ConsoleOutput.Json(backup); return 0; }
             Console.WriteLine($"Imported {zip.Name} as backup {backup.Id} of {b.Name} ({Size(backup.SizeBytes)}); it is verified next. Restore it with: odooops backups restore {backup.Id} --project {p.Slug} --branch {b.Name}");
+            return 0;
+        }));
+        return command;
+    }
+
+    static Command Cancel()
+    {
+        var id = new Argument<Guid>("task-id") { Description = "The task's id (as `odooops backups show` prints it)." };
+        var json = ProjectsCommand.JsonOption();
+        var command = new Command("cancel", "Cancel a backup's queued or running task (taking, verifying or restoring a backup): a queued one at once, a running one when its runner hears it.")
+            { id, json };
+        command.SetAction((parse, ct) => CliCommon.Guard(async () =>
+        {
+            using var api = ApiClient.FromConfig();
+            var cancelled = await api.PostAsync<BackupsApi.TaskCancelled>($"api/ops/backups/tasks/{parse.GetValue(id)}/cancel", new { }, ct);
+            if (parse.GetValue(json)) { ConsoleOutput.Json(cancelled); return 0; }
+            var t = cancelled.Task;
+            var what = BackupDisplay.TaskLabel(t.Kind, t.Branch);
+            Console.WriteLine(t.Status == "cancelled"
+                ? $"{what} (task {t.Id}) cancelled."
+                : $"{what} (task {t.Id}) is running: its runner was asked to stop it and does so at its next heartbeat (odooops backups show {cancelled.Backup.Id}).");
             return 0;
         }));
         return command;

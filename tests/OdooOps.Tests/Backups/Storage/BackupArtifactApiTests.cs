@@ -9,14 +9,18 @@ namespace OdooOps.Tests.Backups.Storage;
 
 /// <summary>
 /// PUT/GET backups/{id}/artifact against a real server with folder storage: the body is stored and recorded with the
-/// server's own size and SHA-256, and read back; and every caller the lease check must turn away is turned away before
-/// a byte is stored: no token, another runner, an expired lease, a finished task, a verify task writing, a taken backup.
+/// server's own size and SHA-256, and read back; and every caller the one rule (ops_private.backup_right) must turn away
+/// is turned away before a byte is stored: no token, another runner, a lease the rescuer took back, a finished task, a
+/// verify task writing (or reporting), a taken backup, a build of another branch or project. A lease past its time that
+/// the rescuer has not taken back still holds, for the upload, the read and the report alike.
 /// </summary>
 public sealed class BackupArtifactApiTests(PostgresCluster cluster) : IAsyncLifetime
 {
     BackupWorld _world = null!;
 
-    public async ValueTask InitializeAsync() => _world = await BackupWorld.StartAsync(cluster);
+    // The scheduler's rescuer is off: the tests take leases back when they mean to.
+    public async ValueTask InitializeAsync() =>
+        _world = await BackupWorld.StartAsync(cluster, new Dictionary<string, string?> { ["OPS_JOB_runner_rescue"] = "0 0 1 1 *" });
 
     public async ValueTask DisposeAsync() => await _world.DisposeAsync();
 
@@ -87,10 +91,6 @@ public sealed class BackupArtifactApiTests(PostgresCluster cluster) : IAsyncLife
         Assert.True(missing.GetProperty("errors").TryGetProperty("lease_id", out _));
         await ProblemAsync(await hostHttp.PutAsync(BackupWorld.ArtifactPath(Guid.NewGuid(), lease), body), HttpStatusCode.NotFound);
 
-        var expired = await _world.BackupAsync();
-        var expiredLease = await _world.TaskAsync(expired, host.RunnerId, leaseSeconds: -1);
-        await ProblemAsync(await hostHttp.PutAsync(BackupWorld.ArtifactPath(expired, expiredLease), body), HttpStatusCode.Conflict);
-
         var finished = await _world.BackupAsync();
         var finishedLease = await _world.TaskAsync(finished, host.RunnerId, status: "succeeded");
         await ProblemAsync(await hostHttp.PutAsync(BackupWorld.ArtifactPath(finished, finishedLease), body), HttpStatusCode.Conflict);
@@ -99,18 +99,19 @@ public sealed class BackupArtifactApiTests(PostgresCluster cluster) : IAsyncLife
         var verified = await _world.BackupAsync();
         var verifyLease = await _world.TaskAsync(verified, host.RunnerId, kind: "verify");
         await ProblemAsync(await hostHttp.PutAsync(BackupWorld.ArtifactPath(verified, verifyLease), body), HttpStatusCode.Conflict);
+        // Nor report it taken (the same rule as the upload's).
+        await ProblemAsync(await BackupWorld.BackupDoneAsync(hostHttp, verified, verifyLease, "failed"), HttpStatusCode.Conflict);
+        Assert.Equal("running", (await _world.RowAsync(verified)).Status);
 
-        foreach (var refused in new[] { backup, expired, finished, verified })
+        foreach (var refused in new[] { backup, finished, verified })
             Assert.Null((await _world.RowAsync(refused)).SizeBytes);
         Assert.False(Directory.Exists(Path.Combine(_world.Folder, "store")) &&
                      Directory.EnumerateFiles(Path.Combine(_world.Folder, "store"), "*", SearchOption.AllDirectories).Any());
 
-        // Reads are refused the same way: another runner, an expired lease, a finished task.
+        // Reads are refused the same way: another runner, a finished task.
         await _world.StoredAsync(backup, "local", $"{_world.ProjectId}/{await _world.BranchAsync()}/{backup}.zip", 1, new string('0', 64));
         var read = await _world.TaskAsync(backup, host.RunnerId, kind: "restore");
         await ProblemAsync(await otherHttp.GetAsync(BackupWorld.ArtifactPath(backup, read)), HttpStatusCode.Conflict);
-        var readExpired = await _world.TaskAsync(backup, host.RunnerId, kind: "verify", leaseSeconds: -1);
-        await ProblemAsync(await hostHttp.GetAsync(BackupWorld.ArtifactPath(backup, readExpired)), HttpStatusCode.Conflict);
         var readFinished = await _world.TaskAsync(backup, host.RunnerId, kind: "verify", status: "failed");
         await ProblemAsync(await hostHttp.GetAsync(BackupWorld.ArtifactPath(backup, readFinished)), HttpStatusCode.Conflict);
     }
@@ -137,6 +138,43 @@ public sealed class BackupArtifactApiTests(PostgresCluster cluster) : IAsyncLife
     }
 
     [Fact]
+    public async Task A_lease_past_its_time_holds_for_upload_read_and_report_until_the_rescuer_takes_it_back()
+    {
+        var host = await _world.World.RegisterAsync("late");
+        using var http = _world.Runner(host.Token);
+        var body = RandomNumberGenerator.GetBytes(4096);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(body));
+
+        // Past its time but not taken back (a heartbeat that is late; nothing else can run the task meanwhile): the
+        // upload, the report and a verification's read all go through, as every other call of the lease does.
+        var backup = await _world.BackupAsync();
+        var lease = await _world.TaskAsync(backup, host.RunnerId, leaseSeconds: -1);
+        Assert.Equal(HttpStatusCode.OK, (await http.PutAsync(BackupWorld.ArtifactPath(backup, lease), Zip(body))).StatusCode);
+        using (var done = await BackupWorld.BackupDoneAsync(http, backup, lease, "succeeded", Tasks.TaskWorld.Facts(body.Length, sha)))
+            Assert.True(done.StatusCode == HttpStatusCode.NoContent, await done.Content.ReadAsStringAsync());
+        Assert.Equal(("succeeded", (long?)body.Length, sha), ((await _world.RowAsync(backup)).Status, (await _world.RowAsync(backup)).SizeBytes,
+            (await _world.RowAsync(backup)).Sha256));
+        await _world.ExecAsync("update ops.runner_tasks set status = 'succeeded', finished_at = now() where lease_id = @lease", new { lease });
+        var verify = await _world.TaskAsync(backup, host.RunnerId, kind: "verify", leaseSeconds: -1);
+        Assert.Equal(body, await http.GetByteArrayAsync(BackupWorld.ArtifactPath(backup, verify)));
+
+        // Taken back by the rescuer: the same runner with the same leases is refused every call, and nothing changes.
+        var lost = await _world.BackupAsync();
+        var lostLease = await _world.TaskAsync(lost, host.RunnerId, leaseSeconds: -1);
+        Assert.Equal((2, 0, 0), await _world.RescueAsync()); // the lost backup's task and the verification, queued again
+        var refused = await ProblemAsync(await http.PutAsync(BackupWorld.ArtifactPath(lost, lostLease), Zip(body)), HttpStatusCode.Conflict);
+        Assert.Equal("Lease lost", refused.GetProperty("title").GetString());
+        await ProblemAsync(await BackupWorld.BackupDoneAsync(http, lost, lostLease, "failed"), HttpStatusCode.Conflict);
+        await ProblemAsync(await http.GetAsync(BackupWorld.ArtifactPath(backup, verify)), HttpStatusCode.Conflict);
+        var record = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => _world.ExecAsync(
+            "select ops.record_backup_artifact(@runner, @lost, @lostLease, 'local', 'k', 1, repeat('0', 64))", new { runner = host.RunnerId, lost, lostLease }));
+        Assert.Equal("OOL01", record.SqlState);
+        var row = await _world.RowAsync(lost);
+        Assert.Equal(("pending", null, null), (row.Status, row.StorageKey, row.SizeBytes));
+        Assert.Single(Directory.EnumerateFiles(Path.Combine(_world.Folder, "store"), "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public async Task The_build_that_takes_a_pre_deploy_backup_uploads_and_reads_it_and_no_other_build_can()
     {
         var host = await _world.World.RegisterAsync("host");
@@ -155,7 +193,7 @@ public sealed class BackupArtifactApiTests(PostgresCluster cluster) : IAsyncLife
     }
 
     [Fact]
-    public async Task A_staging_build_reads_a_production_backup_of_its_project_and_a_development_build_does_not()
+    public async Task A_staging_build_reads_a_production_backup_of_its_project_and_no_development_build_or_other_project_does()
     {
         var host = await _world.World.RegisterAsync("host");
         var backup = await _world.BackupAsync();
@@ -169,6 +207,10 @@ public sealed class BackupArtifactApiTests(PostgresCluster cluster) : IAsyncLife
 
         Assert.Equal(body, await http.GetByteArrayAsync(BackupWorld.ArtifactPath(backup, staging)));
         await ProblemAsync(await http.GetAsync(BackupWorld.ArtifactPath(backup, development)), HttpStatusCode.Conflict);
+        // A staging build of another project of the same organisation, on the same runner: not its production's data.
+        var other = await Accounts.CreateProjectAsync(_world.World.Owner, _world.World.OrgId, "other-shop");
+        var (_, foreign) = await _world.LeasedBuildAsync(host.RunnerId, "staging", other);
+        await ProblemAsync(await http.GetAsync(BackupWorld.ArtifactPath(backup, foreign)), HttpStatusCode.Conflict);
         // Reading is all a staging build may do with it.
         await ProblemAsync(await http.PutAsync(BackupWorld.ArtifactPath(backup, staging), Zip(body)), HttpStatusCode.Conflict);
     }

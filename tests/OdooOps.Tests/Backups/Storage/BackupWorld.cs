@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using Dapper;
 using OdooOps.Backups.Storage;
 using OdooOps.Runners.Protocol;
@@ -65,12 +66,17 @@ public sealed class BackupWorld : IAsyncDisposable
         return lease;
     }
 
-    /// <summary>A build of <paramref name="branch"/> leased to <paramref name="runnerId"/> (as jobs/next leaves it); its id and lease.</summary>
-    public async Task<(Guid BuildId, Guid LeaseId)> LeasedBuildAsync(Guid runnerId, string branch = "main")
+    /// <summary>A build of <paramref name="branch"/> (of the world's project, or <paramref name="projectId"/>'s) leased to
+    /// <paramref name="runnerId"/> (as jobs/next leaves it); its id and lease.</summary>
+    public async Task<(Guid BuildId, Guid LeaseId)> LeasedBuildAsync(Guid runnerId, string branch = "main", Guid? projectId = null)
     {
-        var build = await World.QueueBuildAsync(branch, commit: Guid.NewGuid().ToString("N")[..12]);
         var lease = Guid.NewGuid();
         await using var conn = await Accounts.OpenAsync(World.Owner);
+        var build = await conn.ExecuteScalarAsync<Guid>("""
+            insert into ops.builds (project_id, branch_id, trigger, commit_sha)
+            select project_id, id, 'push', @commit from ops.branches where project_id = @project and name = @branch
+            returning id
+            """, new { project = projectId ?? ProjectId, branch, commit = Guid.NewGuid().ToString("N")[..12] });
         await conn.ExecuteAsync("""
             update ops.run_queue set state = 'leased', lease_owner = @runnerId, lease_id = @lease, lease_until = now() + interval '1 hour' where build_id = @build;
             update ops.builds set status = 'running', started_at = now() where id = @build;
@@ -95,6 +101,25 @@ public sealed class BackupWorld : IAsyncDisposable
              where id = @backupId
             """, new { backupId, storage, key, size, sha256 });
     }
+
+    public async Task ExecAsync(string sql, object? args = null)
+    {
+        await using var conn = await Accounts.OpenAsync(World.Owner);
+        await conn.ExecuteAsync(sql, args);
+    }
+
+    /// <summary>The rescuer's pass over tasks (the scheduler's is turned off where a test means to call it).</summary>
+    public async Task<(int Requeued, int Failed, int Cancelled)> RescueAsync()
+    {
+        await using var conn = await Accounts.OpenAsync(World.Owner);
+        return await conn.QuerySingleAsync<(int, int, int)>("select requeued, failed, cancelled from ops.rescue_task_leases()");
+    }
+
+    /// <summary>POST backups/{id}/done, the runner's report of the backup.</summary>
+    public static Task<HttpResponseMessage> BackupDoneAsync(HttpClient runner, Guid backupId, Guid leaseId, string result,
+        RunnerProtocol.BackupFacts? facts = null) =>
+        runner.PostAsJsonAsync(RunnerProtocol.BackupDone(backupId), new RunnerProtocol.BackupDoneRequest(leaseId, result, null) { Facts = facts },
+            RunnerProtocol.Json);
 
     public HttpClient Runner(string token)
     {

@@ -66,7 +66,7 @@ public sealed class LargeArtifactUploadTests(PostgresCluster cluster)
     }
 
     /// <summary>Waits (generously: a loaded 2-core machine) until the files under <paramref name="folder"/> hold <paramref name="bytes"/>.</summary>
-    static async Task WaitForBytesOnDiskAsync(string folder, long bytes)
+    internal static async Task WaitForBytesOnDiskAsync(string folder, long bytes)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
         while (true)
@@ -76,7 +76,7 @@ public sealed class LargeArtifactUploadTests(PostgresCluster cluster)
                 : 0;
             if (onDisk >= bytes) return;
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"{onDisk} bytes stored under {folder} while the sender held 150 MB back: the server is not streaming the body.");
+                throw new TimeoutException($"{onDisk} bytes stored under {folder} while the sender held the rest back: the server is not streaming the body.");
             await Task.Delay(100);
         }
     }

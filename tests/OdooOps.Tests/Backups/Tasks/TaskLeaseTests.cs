@@ -106,7 +106,7 @@ public sealed class TaskLeaseTests(PostgresCluster cluster) : IAsyncLifetime
     [Fact]
     public async Task A_lease_the_rescuer_took_back_is_409_to_its_old_runner()
     {
-        var (host, task, _) = await LeasedBackupAsync("lost-contact");
+        var (host, task, backup) = await LeasedBackupAsync("lost-contact");
         await _w.ExpireAsync(task.TaskId);
         // Past its time but not yet taken back, the lease still holds (as for builds): a late heartbeat renews it.
         Assert.Equal(HttpStatusCode.OK, await _w.StatusAsync(host, TaskExtend(task.TaskId), new TaskExtendRequest(task.LeaseId)));
@@ -116,6 +116,9 @@ public sealed class TaskLeaseTests(PostgresCluster cluster) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Conflict, await _w.StatusAsync(host, TaskExtend(task.TaskId), new TaskExtendRequest(task.LeaseId)));
         Assert.Equal(HttpStatusCode.Conflict, await _w.StatusAsync(host, TaskLogs(task.TaskId), new TaskLogsRequest(task.LeaseId, [Line(0, "zombie")])));
         Assert.Equal(HttpStatusCode.Conflict, await _w.DoneAsync(host, task, "succeeded"));
+        // Its backup's report too (ops_private.backup_right): the backup waits for the next attempt, as it was.
+        Assert.Equal(HttpStatusCode.Conflict, await _w.BackupDoneAsync(host, backup, task.LeaseId, "failed", detail: "zombie"));
+        Assert.Equal("pending", (await _w.BackupRowAsync(backup)).Status);
         var again = Assert.Single(await _w.SyncAsync(host));
         Assert.Equal((task.TaskId, 2), (again.TaskId, again.Attempt));
         Assert.NotEqual(task.LeaseId, again.LeaseId);
@@ -168,18 +171,22 @@ public sealed class TaskLeaseTests(PostgresCluster cluster) : IAsyncLifetime
 
         // A restore into production is an admin's to ask for, and so to cancel; someone else's project is not found.
         var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => CancelAsync(developer, restore));
-        Assert.Equal(("42501", "Cancelling a restore task of main (production) needs the admin role or higher; you are developer."),
+        Assert.Equal(("42501", "Cancelling a restore task of the production branch main needs the admin role or higher; you are developer."),
             (refused.SqlState, refused.MessageText));
         Assert.Equal("P0002", (await Assert.ThrowsAsync<Npgsql.PostgresException>(() => CancelAsync(outsider, restore))).SqlState);
         Assert.Equal("cancelled", await CancelAsync(admin, restore));
+        // Ended already: nothing to cancel (and no second audit row).
+        Assert.Equal("55000", (await Assert.ThrowsAsync<Npgsql.PostgresException>(() => CancelAsync(admin, restore))).SqlState);
 
-        // A running backup of production: a developer may; the runner hears it at its heartbeat, gives up, and the
-        // task ends cancelled, its backup failed.
+        // A running backup of production: only who may take one (an admin) may stop it; the runner hears it at its
+        // heartbeat, gives up, and the task ends cancelled, its backup failed.
         var backup = await _w.BackupAsync();
         var task = await _w.TaskAsync("backup", backup);
         var leased = Assert.Single(await _w.SyncAsync(host));
         Assert.Equal("42501", (await Assert.ThrowsAsync<Npgsql.PostgresException>(() => CancelAsync(tester, task))).SqlState);
-        Assert.Equal("running", await CancelAsync(developer, task));
+        Assert.Equal("42501", (await Assert.ThrowsAsync<Npgsql.PostgresException>(() => CancelAsync(developer, task))).SqlState);
+        Assert.Equal("running", await CancelAsync(admin, task));
+        Assert.Equal("running", await CancelAsync(admin, task)); // asked again: unchanged, not audited twice
         using (var extended = await _w.PostAsync(host, TaskExtend(task), new TaskExtendRequest(leased.LeaseId)))
             Assert.True((await extended.Content.ReadFromJsonAsync<Extended>(Json))!.CancelRequested);
         Assert.Equal(HttpStatusCode.NoContent, await _w.DoneAsync(host, leased, "failed", "stopped on request"));

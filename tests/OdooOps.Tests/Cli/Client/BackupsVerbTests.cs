@@ -8,11 +8,12 @@ using OdooOps.Tests.Infrastructure;
 namespace OdooOps.Tests.Cli.Client;
 
 /// <summary>
-/// `odooops backups list|show|create|download|restore|verify|import` (the real binary) against a real serve: an admin
-/// imports an Odoo zip, lists it, downloads it back through the signed link into a file holding the same dump, files and
-/// manifest, verifies it and
-/// restores it into production with --confirm (a wrong name is one line and nothing happens); a tester's backup of
-/// production is refused in one line; the 6th manual backup of a day exits non-zero with the server's words.
+/// `odooops backups list|show|create|download|restore|verify|import|cancel` (the real binary) against a real serve: an
+/// admin imports an Odoo zip, lists it, downloads it back through the signed link into a file holding the same dump,
+/// files and manifest, verifies it and restores it into production with --confirm (a wrong name is one line and nothing
+/// happens); a tester's backup of production is refused in one line; the 6th manual backup of a day exits non-zero with
+/// the server's words; a tester cancels a queued restore into staging, and an ended task, an unknown one and a
+/// production restore (an admin's) are each one line, changing nothing.
 /// </summary>
 public sealed class BackupsVerbTests(BackupWorld world) : IClassFixture<BackupWorld>, IDisposable
 {
@@ -85,5 +86,35 @@ public sealed class BackupsVerbTests(BackupWorld world) : IClassFixture<BackupWo
         }
         var sixth = await _sandbox.RunAsync(["backups", "create", "--project", "erp", "--branch", branch], As(TenantRole.Tester));
         Assert.Contains("Too many backups: " + branch + " already had 5 manual backups in the last 24 hours", CliSandbox.OneLineError(sixth));
+    }
+
+    [Fact]
+    public async Task A_tester_cancels_a_queued_restore_and_refusals_are_one_line()
+    {
+        var env = As(TenantRole.Tester);
+        var backup = await BackupRows.InsertAsync(world.Server.Owner, world.A.ProductionBranchId, new(Verification: "verified"));
+        async Task<Guid> QueuedRestoreAsync(Guid branch) => await world.ScalarAsync<Guid>("""
+            insert into ops.runner_tasks (project_id, branch_id, kind, backup_id, runner_id)
+            select project_id, id, 'restore', @backup, @runner from ops.branches where id = @branch returning id
+            """, new { backup, branch, runner = world.A.RunnerId });
+
+        var task = await QueuedRestoreAsync(world.A.StagingBranchId);
+        var cancelled = await _sandbox.RunAsync(["backups", "cancel", task.ToString()], env);
+        Assert.True(cancelled.ExitCode == 0, cancelled.Error);
+        Assert.Equal($"Restore into staging (task {task}) cancelled.", cancelled.Output.Trim());
+        Assert.Equal("cancelled", await world.ScalarAsync<string>("select status from ops.runner_tasks where id = @task", new { task }));
+
+        var again = await _sandbox.RunAsync(["backups", "cancel", task.ToString()], env);
+        Assert.Contains($"The restore task {task} is cancelled already; there is nothing to cancel.", CliSandbox.OneLineError(again));
+        var unknown = await _sandbox.RunAsync(["backups", "cancel", Guid.NewGuid().ToString()], env);
+        Assert.Contains("No such backup, branch or task", CliSandbox.OneLineError(unknown));
+
+        var production = await QueuedRestoreAsync(world.A.ProductionBranchId);
+        var refused = await _sandbox.RunAsync(["backups", "cancel", production.ToString(), "--json"], env);
+        Assert.Contains("Cancelling a restore task of the production branch main needs the admin role or higher; you are tester.", CliSandbox.OneLineError(refused));
+        Assert.Equal("queued", await world.ScalarAsync<string>("select status from ops.runner_tasks where id = @production", new { production }));
+        var admin = await _sandbox.RunAsync(["backups", "cancel", production.ToString(), "--json"], As(TenantRole.Admin));
+        Assert.True(admin.ExitCode == 0, admin.Error);
+        Assert.Equal("cancelled", JsonDocument.Parse(admin.Output).RootElement.GetProperty("task").GetProperty("status").GetString());
     }
 }

@@ -1,6 +1,6 @@
--- After a runner's PUT backups/{id}/artifact: what the server stored (its own count and SHA-256), where. The lease is
--- checked again (ops.backup_artifact_lease), so an upload that outlived its lease records nothing. BackupDone compares
--- the runner's facts with these.
+-- After a runner's PUT backups/{id}/artifact: what the server stored (its own count and SHA-256), where. The right is
+-- checked again (ops.backup_artifact_lease, over ops_private.backup_right), so an upload whose lease the rescuer took
+-- back meanwhile, or whose backup was taken meanwhile, records nothing. BackupDone compares the runner's facts with these.
 create or replace function ops.record_backup_artifact(p_runner_id uuid, p_backup_id uuid, p_lease_id uuid, p_storage text,
                                                       p_storage_key text, p_size_bytes bigint, p_sha256 text)
 returns void

@@ -1,8 +1,9 @@
--- A person's cancel of a task: queued → cancelled at once (a backup it was to take fails as cancelled; a verification
--- goes back to pending); running → cancel_requested, which the runner's next heartbeat answers, and the task ends
--- cancelled when the runner gives up on it (or its lease runs out); ended → returned unchanged. Who may: the role that
--- may ask for it (ops.runner_task_role, on the branch's stage now; 42501 in words). Unknown or invisible: P0002.
--- Audited (runner_task.cancel) when it changes something.
+-- A person's cancel of a backup's task (taking it, verifying it, restoring it): queued → cancelled at once (a backup it
+-- was to take fails as cancelled; a verification goes back to pending); running → cancel_requested, which the runner's
+-- next heartbeat answers, and the task ends cancelled when the runner gives up on it (or its lease runs out); asked
+-- again while requested → returned unchanged. Who may: whoever may ask for that task (ops_private.backup_refusal on
+-- the task's branch — the backed-up branch, or a restore's target: admin on production, tester elsewhere; 42501 in
+-- words). Unknown or invisible: P0002. Ended already: 55000. Audited (runner_task.cancel) when it changes something.
 -- SECURITY DEFINER: the request role may only read ops.runner_tasks, so a user's call is checked here
 -- (ops_private.is_request_session).
 create or replace function ops.cancel_runner_task(p_task_id uuid, p_ip inet default null)
@@ -16,7 +17,6 @@ declare
     v_user    boolean := ops_private.is_request_session();
     v_task    ops.runner_tasks;
     v_branch  ops.branches;
-    v_needed  text;
     v_was     text;
 begin
     select * into v_task from ops.runner_tasks t
@@ -26,13 +26,12 @@ begin
         raise exception 'task % not found', p_task_id using errcode = 'P0002';
     end if;
     select * into v_branch from ops.branches b where b.id = v_task.branch_id;
-    v_needed := ops.runner_task_role(v_task.kind, v_branch.stage);
-    if v_user and ops.role_rank(ops.project_role(v_task.project_id)) < ops.role_rank(v_needed) then
-        raise exception '%', pg_catalog.format('Cancelling a %s task of %s (%s) needs the %s role or higher; you are %s.',
-                v_task.kind, v_branch.name, v_branch.stage, v_needed, coalesce(ops.project_role(v_task.project_id), 'no member'))
-            using errcode = '42501';
+    perform ops_private.backup_refusal(v_branch, pg_catalog.format('Cancelling a %s task of', v_task.kind));
+    if v_task.status not in ('queued', 'running') then
+        raise exception 'The % task % is % already; there is nothing to cancel.', v_task.kind, p_task_id, v_task.status
+            using errcode = '55000';
     end if;
-    if v_task.status not in ('queued', 'running') or v_task.cancel_requested then
+    if v_task.cancel_requested then
         return v_task;
     end if;
 

@@ -1,5 +1,5 @@
 -- A runner's report of the backup it took (POST backups/{id}/done), under the lease of the task taking it or of the
--- build that asked for it (ops_private.held_backup_lease; OOL01 otherwise). failed: the backup failed with p_detail.
+-- build that asked for it (ops_private.backup_right, writing: OOL01 otherwise). failed: the backup failed with p_detail.
 -- succeeded: p_facts must name the size and SHA-256 the server itself counted when it stored the zip (the artifact
 -- upload); otherwise the backup fails with "the stored file does not match …", and that reason is answered (the API
 -- says 422). A matching backup is succeeded with its facts (duration, Odoo version, modules, tables, filestore) and
@@ -17,7 +17,7 @@ declare
     v_backup  ops.backups;
     v_reason  text;
 begin
-    v_backup := ops_private.held_backup_lease(p_runner_id, p_backup_id, p_lease_id);
+    v_backup := ops_private.backup_right(p_runner_id, p_backup_id, p_lease_id, true);
     if p_result is null or p_result not in ('succeeded', 'failed') then
         raise exception 'result must be succeeded or failed' using errcode = '22023', column = 'result';
     end if;
