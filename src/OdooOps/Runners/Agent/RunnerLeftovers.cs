@@ -12,7 +12,7 @@ namespace OdooOps.Runners.Agent;
 /// <item>a task's folder (<c>tasks/&lt;id&gt;</c>): the task's scratch databases (<c>oo-verify-</c>, <c>oo-restore-</c>,
 /// <c>oo-replaced-</c> and its id) and restored filestore folders go with it. A restore swaps its database in one
 /// transaction, so the live one is whole either way; the task itself is queued again by the server's rescuer;</item>
-/// <item>the sandboxes' scratch folders of restores and neutralisations.</item>
+/// <item>interrupted builds' workspaces, and the sandboxes' scratch folders of restores and neutralisations.</item>
 /// </list>
 /// Only what this runner's folders name is dropped: several runners may share one database server.
 /// </summary>
@@ -51,6 +51,12 @@ internal static class RunnerLeftovers
             }
             WorkspaceFolder.Delete(folder);
         }
+        // A build's workspace is deleted or marked failed when it ends; one neither was interrupted. (Its own development
+        // or staging database is left: a retry on another runner sharing the database server may be using that name.)
+        var builds = Path.Combine(workDir, "builds");
+        foreach (var folder in Directory.Exists(builds) ? Directory.GetDirectories(builds) : [])
+            if (Guid.TryParse(Path.GetFileName(folder), out _) && !File.Exists(folder + ".failed"))
+                WorkspaceFolder.Delete(folder);
         foreach (var scratch in new[] { "restores", "neutralize" })
             WorkspaceFolder.Delete(Path.Combine(workDir, scratch));
     }

@@ -243,6 +243,7 @@ public sealed class KillTrialTests(PostgresCluster cluster) : IAsyncLifetime
         Assert.Equal((a.BuildId.ToString(), "19.0.1.0.0"), await ServingAgainAsync(a.BuildId, killedAt));
         Assert.Equal(users, await UsersAsync(a.DatabaseName));
         Assert.False(Directory.Exists(Path.Combine(WorkDir, "deploys", b.ToString("D"))));
+        Assert.False(Directory.Exists(Path.Combine(WorkDir, "builds", b.ToString("D"))), "the interrupted build's workspace is gone");
 
         // The build's lease runs out: attempt 2 updates the database as it was, and B goes live.
         await ExecAsync("update ops.run_queue set lease_until = now() - interval '1 second' where build_id = @b", new { b });
