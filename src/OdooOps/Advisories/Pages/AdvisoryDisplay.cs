@@ -9,7 +9,7 @@ internal static class AdvisoryDisplay
     {
         "critical" => "danger",
         "warning" => "warning",
-        _ => "progress",
+        _ => "info",
     };
 
     public static string StatusTone(string status) => status switch
