@@ -111,7 +111,7 @@ public sealed class AdvisoriesBrowserTests(BrowserWorld world) : IClassFixture<B
         await page.GotoAsync("/app/advisories?status=all");
         await Card(page, _critical).WaitForAsync();
         Assert.Equal(0, await page.Locator(".advisory-actions, a[data-action='suppress']").CountAsync());
-        Assert.Contains("shown to read", await page.Locator(".role-hint").InnerTextAsync());
+        Assert.Contains("You can read these advisories", await page.Locator(".role-hint").InnerTextAsync());
         await PageScreenshots.AssertFitsAsync(page, 390);
         await PageScreenshots.SaveAsync(page, "advisories-390");
 
