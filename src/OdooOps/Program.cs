@@ -27,6 +27,8 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
     RunnerAdminCommand.Create(),
     InvitationsCommand.Create(),
     AdvisoriesCommand.Create(),
+    AuditCommand.Create(),
+    MembersCommand.Create(),
     MetricsCommand.Create(),
 };
 var parse = root.Parse(args);

@@ -1,119 +1,100 @@
-using System.Globalization;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OdooOps.Audit;
 using OdooOps.Auth;
 using OdooOps.Database;
-using OdooOps.Projects;
 using OdooOps.Server;
 
 namespace OdooOps.Advisories;
 
 /// <summary>
-/// /api/ops/advisories (the visible projects' advisories, filtered) and, per project,
-/// /api/ops/projects/{projectId}/advisories/{advisoryId}/resolve|suppress (developer+, write scope, audited).
+/// /api/ops/advisories (the visible projects' advisories, filtered), /api/ops/advisories/{id} (one with its history)
+/// and, per project, /api/ops/projects/{projectId}/advisories/{advisoryId}/resolve|suppress|unsuppress (developer+,
+/// write scope, audited: <see cref="AdvisoryActions"/>).
 /// </summary>
 internal static partial class AdvisoriesApi
 {
     public sealed record AdvisoryList(IReadOnlyList<Advisory> Advisories);
+    public sealed record AdvisoryDetail(Advisory Advisory, IReadOnlyList<AdvisoryEvent> History);
     public sealed record SuppressBody(string? Until, string? Reason);
-
-    public const int MaxReasonLength = 500;
 
     public static RouteGroupBuilder MapAdvisoriesApi(this RouteGroupBuilder api)
     {
         api.MapGet("/advisories", List).WithTags("Advisories")
-            .WithSummary("Advisories of the projects you can see; filter by project (id), status (open, resolved, suppressed, all; default open) and severity");
+            .WithSummary("Advisories of the projects you can see; filter by org (id), project (id), status (open, resolved, suppressed, all; default open), severity and rule");
+        api.MapGet("/advisories/{advisoryId:guid}", Get).WithTags("Advisories")
+            .WithSummary("One advisory with its history: opened, suppressed (by whom, until when, why), un-suppressed, resolved");
         var one = api.MapGroup("/projects/{projectId:guid}/advisories/{advisoryId:guid}").WithTags("Advisories");
         one.MapPost("/resolve", Resolve).RequireAuthorization(AccessPolicies.Project(Role.Developer), AccessPolicies.Write)
             .WithSummary("Resolve an advisory (developer); the next scan raises it again if its condition still holds");
         one.MapPost("/suppress", Suppress).RequireAuthorization(AccessPolicies.Project(Role.Developer), AccessPolicies.Write)
-            .WithSummary("Suppress an advisory until a time (ISO 8601 with offset) for a reason (developer)");
+            .WithSummary("Suppress an advisory until a time (ISO 8601 with offset, or a date: to the end of that day UTC) for a reason (developer)");
+        one.MapPost("/unsuppress", Unsuppress).RequireAuthorization(AccessPolicies.Project(Role.Developer), AccessPolicies.Write)
+            .WithSummary("End an advisory's suppression now: it is open again (developer)");
         return api;
     }
 
-    static async Task<Results<Ok<AdvisoryList>, ValidationProblem>> List(
-        string? project, string? status, string? severity, ClaimsPrincipal user, OpsDatabase db, CancellationToken ct)
+    /// <summary>The filters of a list, checked (the API's query and the console's alike); null fields are "any".</summary>
+    public static AdvisoryFilter? ValidFilter(string? org, string? project, string? status, string? severity, string? rule, Validation v)
     {
-        var v = new Validation().OneOf("status", status, [.. AdvisoryStore.Statuses, "all"]).OneOf("severity", severity, AdvisoryStore.Severities);
-        Guid? projectId = null;
-        if (project is not null)
-        {
-            if (Guid.TryParse(project, out var id)) projectId = id;
-            else v.Add("project", "project must be a project's id (a uuid).");
-        }
-        if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
+        v.OneOf("status", status, [.. AdvisoryStore.Statuses, "all"]).OneOf("severity", severity, AdvisoryStore.Severities);
+        var orgId = Id("org", org, "an organisation's", v);
+        var projectId = Id("project", project, "a project's", v);
+        if (rule is not null && !RuleName().IsMatch(rule)) v.Add("rule", "rule must be a rule's name: lower-case letters, digits and underscores (at most 100).");
+        return v.IsValid ? new AdvisoryFilter(orgId, projectId, status switch { null => "open", "all" => null, _ => status }, severity, rule) : null;
+    }
 
-        var filter = status switch { null => "open", "all" => null, _ => status };
-        var list = await db.AsUserAsync(user.UserId(), (c, t) => AdvisoryStore.ListAsync(c, t, projectId, filter, severity), ct);
+    static Guid? Id(string field, string? raw, string whose, Validation v)
+    {
+        if (raw is null) return null;
+        if (Guid.TryParse(raw, out var id)) return id;
+        v.Add(field, $"{field} must be {whose} id (a uuid).");
+        return null;
+    }
+
+    static async Task<Results<Ok<AdvisoryList>, ValidationProblem>> List(
+        string? org, string? project, string? status, string? severity, string? rule, ClaimsPrincipal user, OpsDatabase db, CancellationToken ct)
+    {
+        var v = new Validation();
+        if (ValidFilter(org, project, status, severity, rule, v) is not { } filter) return TypedResults.ValidationProblem(v.Errors);
+        var list = await db.AsUserAsync(user.UserId(), (c, t) => AdvisoryStore.ListAsync(c, t, filter), ct);
         return TypedResults.Ok(new AdvisoryList(list));
     }
 
-    /// <summary>Resolving a resolved advisory answers it unchanged (and writes no audit row).</summary>
-    static async Task<Results<Ok<Advisory>, NotFound>> Resolve(
-        Guid projectId, Guid advisoryId, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)
-    {
-        var userId = user.UserId();
-        return await db.AsUserAsync<Results<Ok<Advisory>, NotFound>>(userId, async (c, t) =>
-        {
-            var before = await AdvisoryStore.GetAsync(c, t, projectId, advisoryId);
-            if (before is null) return TypedResults.NotFound();
-            if (before.Status == "resolved") return TypedResults.Ok(before);
-            await AdvisoryStore.ResolveAsync(c, t, advisoryId);
-            var after = (await AdvisoryStore.GetAsync(c, t, projectId, advisoryId))!;
-            await AuditAsync(c, t, userId, projectId, "advisory.resolve", before, after, http);
-            return TypedResults.Ok(after);
-        }, ct);
-    }
+    static async Task<Results<Ok<AdvisoryDetail>, NotFound>> Get(Guid advisoryId, ClaimsPrincipal user, OpsDatabase db, CancellationToken ct) =>
+        await db.AsUserAsync<Results<Ok<AdvisoryDetail>, NotFound>>(user.UserId(), async (c, t) =>
+            await AdvisoryStore.GetAsync(c, t, advisoryId) is { } advisory
+                ? TypedResults.Ok(new AdvisoryDetail(advisory, await AdvisoryStore.HistoryAsync(c, t, [advisoryId])))
+                : TypedResults.NotFound(), ct);
+
+    static Task<Results<Ok<Advisory>, ValidationProblem, NotFound, ProblemHttpResult>> Resolve(
+        Guid projectId, Guid advisoryId, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct) =>
+        ActAsync(db, Actor.Of(user, http), (c, t, actor) => AdvisoryActions.ResolveAsync(c, t, actor, projectId, advisoryId), ct);
+
+    static Task<Results<Ok<Advisory>, ValidationProblem, NotFound, ProblemHttpResult>> Unsuppress(
+        Guid projectId, Guid advisoryId, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct) =>
+        ActAsync(db, Actor.Of(user, http), (c, t, actor) => AdvisoryActions.UnsuppressAsync(c, t, actor, projectId, advisoryId), ct);
 
     static async Task<Results<Ok<Advisory>, ValidationProblem, NotFound, ProblemHttpResult>> Suppress(
-        Guid projectId, Guid advisoryId, SuppressBody body, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)
+        Guid projectId, Guid advisoryId, SuppressBody body, ClaimsPrincipal user, OpsDatabase db, HttpContext http, TimeProvider clock, CancellationToken ct)
     {
         var v = new Validation();
-        var until = ParseUntil(body.Until, v);
-        v.Required("reason", body.Reason, MaxReasonLength);
-        if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
-
-        var userId = user.UserId();
-        return await db.AsUserAsync<Results<Ok<Advisory>, ValidationProblem, NotFound, ProblemHttpResult>>(userId, async (c, t) =>
-        {
-            var before = await AdvisoryStore.GetAsync(c, t, projectId, advisoryId);
-            if (before is null) return TypedResults.NotFound();
-            if (before.Status == "resolved")
-                return TypedResults.Problem("This advisory is resolved; a resolved advisory cannot be suppressed (the next scan reopens it if it still holds).",
-                    statusCode: StatusCodes.Status409Conflict, title: "Conflict");
-            await AdvisoryStore.SuppressAsync(c, t, advisoryId, until!.Value, body.Reason!.Trim());
-            var after = (await AdvisoryStore.GetAsync(c, t, projectId, advisoryId))!;
-            await AuditAsync(c, t, userId, projectId, "advisory.suppress", before, after, http);
-            return TypedResults.Ok(after);
-        }, ct);
+        if (AdvisoryActions.ValidSuppression(body.Until, body.Reason, clock.GetUtcNow(), v) is not { } s)
+            return TypedResults.ValidationProblem(v.Errors);
+        return await ActAsync(db, Actor.Of(user, http), (c, t, actor) => AdvisoryActions.SuppressAsync(c, t, actor, projectId, advisoryId, s.Until, s.Reason), ct);
     }
 
-    /// <summary>
-    /// An explicit offset (Z or ±hh:mm) is required: "until 9:00" means a different moment to every reader, and the
-    /// server's own time zone must not decide it. The moment must be in the future.
-    /// </summary>
-    static DateTimeOffset? ParseUntil(string? raw, Validation v)
-    {
-        if (string.IsNullOrWhiteSpace(raw)) { v.Add("until", "until is required: an ISO 8601 time with offset, such as 2030-01-31T09:00:00+01:00."); return null; }
-        if (!WithOffset().IsMatch(raw) || !DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.None, out var until))
-        {
-            v.Add("until", "until must be an ISO 8601 time with offset, such as 2030-01-31T09:00:00+01:00 or 2030-01-31T08:00:00Z.");
-            return null;
-        }
-        if (until <= DateTimeOffset.UtcNow) { v.Add("until", "until must be in the future."); return null; }
-        return until;
-    }
+    static Task<Results<Ok<Advisory>, ValidationProblem, NotFound, ProblemHttpResult>> ActAsync(OpsDatabase db, Actor actor,
+        Func<Npgsql.NpgsqlConnection, Npgsql.NpgsqlTransaction, Actor, Task<AdvisoryActions.Outcome>> act, CancellationToken ct) =>
+        db.AsUserAsync<Results<Ok<Advisory>, ValidationProblem, NotFound, ProblemHttpResult>>(actor.UserId, async (c, t) =>
+            await act(c, t, actor) switch
+            {
+                AdvisoryActions.Done done => TypedResults.Ok(done.Advisory),
+                AdvisoryActions.Forbidden f => TypedResults.Problem(f.Message, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden"),
+                AdvisoryActions.Conflict conflict => TypedResults.Problem(conflict.Message, statusCode: StatusCodes.Status409Conflict, title: "Conflict"),
+                _ => TypedResults.NotFound(),
+            }, ct);
 
-    static async Task AuditAsync(Npgsql.NpgsqlConnection c, Npgsql.NpgsqlTransaction t, Guid userId, Guid projectId, string action,
-        Advisory before, Advisory after, HttpContext http)
-    {
-        var project = (await ProjectStore.GetAsync(c, t, projectId))!;
-        await AuditLog.WriteAsync(c, t, Actor.User(userId, http.Connection.RemoteIpAddress), new(project.OrgId, projectId, action, "advisory", after.Id.ToString(),
-            new { before.Status, before.SuppressedUntil, before.SuppressReason },
-            new { after.Rule, after.Fingerprint, after.Status, after.SuppressedUntil, after.SuppressReason }));
-    }
-
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$")] private static partial Regex WithOffset();
+    [GeneratedRegex("^[a-z0-9_]{1,100}$")] private static partial Regex RuleName();
 }

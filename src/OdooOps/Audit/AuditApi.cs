@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OdooOps.Auth;
 using OdooOps.Database;
@@ -7,31 +6,51 @@ using OdooOps.Server;
 
 namespace OdooOps.Audit;
 
-/// <summary>/api/ops/orgs/{orgId}/audit — the organisation's audit log, newest first (owners and admins).</summary>
+/// <summary>
+/// /api/ops/orgs/{orgId}/audit — the organisation's audit log, newest first, filtered (<see cref="AuditFilter"/>), a page
+/// at a time (cursor: the next_cursor of the previous page); …/audit/export — the same filters as CSV, streamed.
+/// Owners and admins.
+/// </summary>
 internal static class AuditApi
 {
-    public sealed record AuditEntry(long Id, Guid OrgId, Guid? ProjectId, Guid? ActorUserId, string? ActorEmail, string Actor, string Action,
-        string? TargetType, string? TargetId, string? Before, string? After, string? Ip, DateTime CreatedAt);
     public sealed record AuditPage(IReadOnlyList<AuditEntry> Entries, long? NextCursor);
+
+    public const int DefaultLimit = 100, MaxLimit = 500;
 
     public static RouteGroupBuilder MapAuditApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/orgs/{orgId:guid}/audit", List).WithTags("Audit log").RequireAuthorization(AccessPolicies.Org(Role.Admin));
+        var audit = api.MapGroup("/orgs/{orgId:guid}/audit").WithTags("Audit log").RequireAuthorization(AccessPolicies.Org(Role.Admin));
+        audit.MapGet("/", List)
+            .WithSummary("The audit log, newest first; filter by actor (email, system, webhook), action (member.role, member.*), target (TYPE:ID or one word), from and to (dates or times with offset); next page: cursor=next_cursor");
+        audit.MapGet("/export", Export).Produces(StatusCodes.Status200OK, contentType: "text/csv")
+            .WithSummary("The audit log with the same filters as CSV, streamed (cells a spreadsheet would run as formulas start with an apostrophe)");
         return api;
     }
 
-    static async Task<Results<Ok<AuditPage>, ValidationProblem>> List(Guid orgId, long? cursor, int? limit, ClaimsPrincipal user, OpsDatabase db, CancellationToken ct)
+    static async Task<Results<Ok<AuditPage>, ValidationProblem>> List(Guid orgId, string? actor, string? action, string? target, string? from, string? to, long? cursor, int? limit,
+        ClaimsPrincipal user, OpsDatabase db, CancellationToken ct)
     {
-        if (limit is < 1 or > 500) return TypedResults.ValidationProblem(new Validation().Add("limit", "limit must be between 1 and 500.").Errors);
-        var take = limit ?? 100;
-        var rows = await db.AsUserAsync(user.UserId(), async (c, t) => (await c.QueryAsync<AuditEntry>("""
-            select a.id, a.org_id, a.project_id, a.actor_user_id, u.email as actor_email, a.actor, a.action, a.target_type, a.target_id,
-                   a.before::text as before, a.after::text as after, host(a.ip) as ip, a.created_at
-              from ops.audit_log a left join registry.users u on u.id = a.actor_user_id
-             where a.org_id = @orgId and (@cursor::bigint is null or a.id < @cursor)
-             order by a.id desc
-             limit @take
-            """, new { orgId, cursor, take = take + 1 }, t)).ToList(), ct);
-        return TypedResults.Ok(new AuditPage([.. rows.Take(take)], rows.Count > take ? rows[take - 1].Id : null));
+        var v = new Validation();
+        if (limit is < 1 or > MaxLimit) v.Add("limit", $"limit must be between 1 and {MaxLimit}.");
+        if (cursor is < 1) v.Add("cursor", "cursor must be a next_cursor this API gave.");
+        if (AuditFilter.Parse(new(actor, action, target, from, to), v) is not { } filter || !v.IsValid) return TypedResults.ValidationProblem(v.Errors);
+        var (entries, next) = await db.AsUserAsync(user.UserId(), (c, t) => AuditStore.PageAsync(c, t, orgId, filter, cursor, limit ?? DefaultLimit), ct);
+        return TypedResults.Ok(new AuditPage(entries, next));
+    }
+
+    static async Task<Results<EmptyHttpResult, ValidationProblem>> Export(Guid orgId, string? actor, string? action, string? target, string? from, string? to, ClaimsPrincipal user, OpsDatabase db,
+        HttpContext http, CancellationToken ct)
+    {
+        var v = new Validation();
+        if (AuditFilter.Parse(new(actor, action, target, from, to), v) is not { } filter) return TypedResults.ValidationProblem(v.Errors);
+        // Nothing is sent before the database answers: a database that is down is still a 503 ProblemDetails.
+        await db.AsUserAsync(user.UserId(), async (c, t) =>
+        {
+            http.Response.ContentType = AuditCsv.ContentType;
+            http.Response.Headers.ContentDisposition = $"attachment; filename=\"audit-{DateTime.UtcNow:yyyyMMdd-HHmmss}.csv\"";
+            await AuditCsv.WriteAsync(http.Response.Body, AuditStore.StreamAsync(c, t, orgId, filter, ct), ct);
+            return true;
+        }, ct);
+        return TypedResults.Empty;
     }
 }

@@ -5,7 +5,7 @@ using OdooOps.Audit;
 namespace OdooOps.Members;
 
 /// <summary>An invitation as its organisation's (or project's) admins see it.</summary>
-internal sealed record Invitation(Guid Id, Guid OrgId, Guid? ProjectId, string Email, string Role, Guid? InvitedBy, DateTime CreatedAt, DateTime ExpiresAt);
+public sealed record Invitation(Guid Id, Guid OrgId, Guid? ProjectId, string Email, string Role, Guid? InvitedBy, DateTime CreatedAt, DateTime ExpiresAt);
 
 /// <summary>An invitation as the invitee sees it: where to, as what, from whom.</summary>
 internal sealed record PendingInvitation(Guid Id, Guid OrgId, string OrgName, string OrgSlug, Guid? ProjectId, string? ProjectName, string Role,

@@ -2,6 +2,7 @@ using Npgsql;
 using OdooOps.Audit;
 using OdooOps.Auth;
 using OdooOps.Projects;
+using OdooOps.Server;
 
 namespace OdooOps.Members;
 
@@ -21,6 +22,18 @@ internal static class MemberAdmin
     public sealed record NotFound : Outcome;
     public sealed record Refused(int Status, string Message) : Outcome;
     public sealed record Invalid(string Field, string Message) : Outcome;
+
+    /// <summary>A role this kind of membership may hold (an organisation's: owner too), named by the field "role".</summary>
+    public static Validation ValidRole(MemberScope scope, string? role) =>
+        new Validation().Required("role", role).OneOf("role", role, Roles.Names(scope.Roles.Reverse()));
+
+    /// <summary>What adding someone takes: an email and a role (the API's body, the Members page's form).</summary>
+    public static Validation ValidAdd(MemberScope scope, string? email, string? role)
+    {
+        var v = ValidRole(scope, role).Required("email", email, 320);
+        if (!v.Errors.ContainsKey("email")) v.Email("email", email);
+        return v;
+    }
 
     /// <summary>
     /// An admin adds someone by email. A member of the project's own organisation joins the project at once (the admin
@@ -54,8 +67,7 @@ internal static class MemberAdmin
     {
         var before = await MemberStore.GetAsync(c, t, scope, key, userId);
         if (before is null) return new NotFound();
-        if (LastOwner(scope, before) && role != Role.Owner && await MemberStore.OwnerCountAsync(c, t, key) <= 1)
-            return new Refused(409, "An organisation keeps at least one owner: make someone else owner first.");
+        if (await LastOwnerRefusalAsync(c, t, scope, key, before, role) is { } refused) return refused;
         if (!await MemberStore.SetRoleAsync(c, t, scope, key, userId, role.Name()))
             return new Refused(403, "Your role does not allow this change (only owners grant or change the owner role).");
         var after = (await MemberStore.GetAsync(c, t, scope, key, userId))!;
@@ -67,8 +79,7 @@ internal static class MemberAdmin
     {
         var before = await MemberStore.GetAsync(c, t, scope, key, userId);
         if (before is null) return new NotFound();
-        if (LastOwner(scope, before) && await MemberStore.OwnerCountAsync(c, t, key) <= 1)
-            return new Refused(409, "An organisation keeps at least one owner.");
+        if (await LastOwnerRefusalAsync(c, t, scope, key, before, null) is { } refused) return refused;
         // The audit row goes first: once members remove themselves, RLS no longer lets them write about it. A refused
         // removal rolls back with it (the caller's transaction ends in the refusal).
         await AuditAsync(c, t, actor, scope, key, "member.remove", userId, before, null);
@@ -77,7 +88,19 @@ internal static class MemberAdmin
         return new Done(before);
     }
 
-    static bool LastOwner(MemberScope scope, Member member) => scope == MemberScope.Org && member.Role == Role.Owner.Name();
+    /// <summary>
+    /// The rule "an organisation keeps an owner", in this one place: an owner of an organisation may be demoted
+    /// (<paramref name="role"/>) or removed (null) only while another owner remains. Owner changes of one organisation
+    /// take turns (a transaction lock), so two owners demoting each other at once cannot both succeed.
+    /// </summary>
+    static async Task<Refused?> LastOwnerRefusalAsync(NpgsqlConnection c, NpgsqlTransaction t, MemberScope scope, Guid orgId, Member before, Role? role)
+    {
+        if (scope != MemberScope.Org || before.Role != Role.Owner.Name() || role == Role.Owner) return null;
+        if (await MemberStore.LockedOwnerCountAsync(c, t, orgId) > 1) return null;
+        return new Refused(409, role is null
+            ? $"{before.Email} is the organisation's last owner and cannot be removed: make someone else owner first."
+            : $"{before.Email} is the organisation's last owner and cannot be demoted: make someone else owner first.");
+    }
 
     static async Task AuditAsync(NpgsqlConnection c, NpgsqlTransaction t, Actor actor, MemberScope scope, Guid key, string action, Guid target, object? before, object? after)
     {

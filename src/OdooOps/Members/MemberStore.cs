@@ -4,7 +4,7 @@ using OdooOps.Auth;
 
 namespace OdooOps.Members;
 
-internal sealed record Member(Guid UserId, string Email, string? DisplayName, string Role, DateTime CreatedAt);
+public sealed record Member(Guid UserId, string Email, string? DisplayName, string Role, DateTime CreatedAt);
 
 /// <summary>
 /// Org and project memberships share one shape; <see cref="Scope"/> names the table and its key column so the
@@ -50,8 +50,14 @@ internal static class MemberStore
     public static async Task<bool> RemoveAsync(NpgsqlConnection conn, NpgsqlTransaction tx, MemberScope scope, Guid key, Guid userId) =>
         await conn.ExecuteAsync($"delete from {scope.Table} where {scope.KeyColumn} = @key and user_id = @userId", new { key, userId }, tx) == 1;
 
-    public static Task<int> OwnerCountAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId) =>
-        conn.ExecuteScalarAsync<int>("select count(*) from registry.org_members where org_id = @orgId and role = 'owner'", new { orgId }, tx);
+    /// <summary>The organisation's owners, counted once this transaction holds the organisation's owner-change lock (until it ends).</summary>
+    /// <remarks>Two statements: the count's snapshot must be taken after the lock is granted, so that it sees what the
+    /// transaction that held it committed.</remarks>
+    public static async Task<int> LockedOwnerCountAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId)
+    {
+        await conn.ExecuteAsync("select pg_advisory_xact_lock(hashtext('odooops.org_owners'), hashtext(@orgId::text))", new { orgId }, tx);
+        return await conn.ExecuteScalarAsync<int>("select count(*) from registry.org_members where org_id = @orgId and role = 'owner'", new { orgId }, tx);
+    }
 
     /// <summary>The organisation a user joined first (null: none), where entries about the user themself are logged.</summary>
     public static Task<Guid?> FirstOrgOfAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid userId) =>

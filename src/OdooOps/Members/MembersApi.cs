@@ -41,14 +41,10 @@ internal static class MembersApi
     static async Task<Ok<MemberList>> List(MemberScope scope, Guid key, ClaimsPrincipal user, OpsDatabase db, CancellationToken ct) =>
         TypedResults.Ok(new MemberList(await db.AsUserAsync(user.UserId(), (c, t) => MemberStore.ListAsync(c, t, scope, key), ct)));
 
-    static Validation ValidRole(MemberScope scope, string? role) =>
-        new Validation().Required("role", role).OneOf("role", role, Roles.Names(scope.Roles.Reverse()));
-
     static async Task<Results<Created<Member>, Accepted<Invitation>, ValidationProblem, NotFound, ProblemHttpResult>> Add(
         MemberScope scope, Guid key, AddMember body, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)
     {
-        var v = ValidRole(scope, body.Role).Required("email", body.Email, 320);
-        if (v.IsValid) v.Email("email", body.Email);
+        var v = MemberAdmin.ValidAdd(scope, body.Email, body.Role);
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         var actor = Actor.Of(user, http);
         return await db.AsUserAsync<Results<Created<Member>, Accepted<Invitation>, ValidationProblem, NotFound, ProblemHttpResult>>(actor.UserId, async (c, t) =>
@@ -68,7 +64,7 @@ internal static class MembersApi
     static async Task<Results<Ok<Member>, ValidationProblem, NotFound, ProblemHttpResult>> Change(
         MemberScope scope, Guid key, Guid userId, ChangeRole body, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)
     {
-        var v = ValidRole(scope, body.Role);
+        var v = MemberAdmin.ValidRole(scope, body.Role);
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         var actor = Actor.Of(user, http);
         return await db.AsUserAsync<Results<Ok<Member>, ValidationProblem, NotFound, ProblemHttpResult>>(actor.UserId, async (c, t) =>

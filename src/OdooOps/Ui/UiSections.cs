@@ -26,10 +26,10 @@ internal static class UiSections
         new("Runners", "app/runners", true, "Ship"),
         new("Backups", "app/projects/{project}/backups", true, "Ship", PerProject: true),
         new("Metrics", "app/metrics", false, "Observe"),
-        new("Advisories", "app/advisories", false, "Observe"),
-        new("Members", "app/members", false, "Organisation"),
+        new("Advisories", "app/advisories", true, "Observe"),
+        new("Members", "app/members", true, "Organisation"),
         new("Tokens", "app/tokens", true, "Organisation"),
-        new("Audit log", "app/audit", false, "Organisation"),
+        new("Audit log", "app/audit", true, "Organisation"),
         new("Settings", "app/settings", false, "Organisation"),
     ];
 

@@ -21,10 +21,11 @@ internal static class AdvisoriesCommand
     public static Command Create()
     {
         var advisories = new Command("advisories",
-            "Run the advisory scan and list advisories. Exit codes: 0 done; 1 error (usage, network, refused token); " +
+            "Run the advisory scan, list advisories, show one with its history, resolve, suppress and un-suppress them. Exit codes: 0 done; 1 error (usage, network, refused token); " +
             $"{SomeRulesUnavailable} scan ran but some rules could not; {OpenAdvisoriesFound} list --fail-on found an open advisory at or above that severity.");
         advisories.Add(Scan());
         advisories.Add(List());
+        foreach (var verb in AdvisoryActionsCommand.Create()) advisories.Add(verb);
         return advisories;
     }
 
@@ -72,7 +73,10 @@ internal static class AdvisoriesCommand
     static Command List()
     {
         var project = new Option<string?>("--project") { Description = "Only this project (its slug or id)." };
-        var org = ProjectsCommand.OrgOption("The project's organisation (when its slug is used in several).");
+        var org = ProjectsCommand.OrgOption("Only this organisation's projects (its slug or id); with --project, the project's organisation.");
+        var severity = new Option<string?>("--severity") { Description = "Only this severity: info, warning or critical." };
+        severity.AcceptOnlyFromAmong(AdvisoryStore.Severities);
+        var rule = new Option<string?>("--rule") { Description = "Only this rule's advisories (e.g. production_build_failed)." };
         var status = new Option<string>("--status") { Description = "open, resolved, suppressed or all.", DefaultValueFactory = _ => "open" };
         status.AcceptOnlyFromAmong([.. AdvisoryStore.Statuses, "all"]);
         var failOn = new Option<string?>("--fail-on")
@@ -82,20 +86,23 @@ internal static class AdvisoriesCommand
         failOn.AcceptOnlyFromAmong(AdvisoryStore.Severities);
         var json = ProjectsCommand.JsonOption();
         var command = new Command("list", "Advisories of the projects you can see, most severe first (needs `odooops login`).")
-            { project, org, status, failOn, json };
+            { project, org, severity, rule, status, failOn, json };
         command.SetAction((parse, ct) => CliCommon.Guard(async () =>
         {
             using var api = ApiClient.FromConfig();
             var projectId = parse.GetValue(project) is { } p ? (await ProjectResolver.ResolveAsync(api, p, parse.GetValue(org), ct)).Id : (Guid?)null;
-            string Path(string s) => $"api/ops/advisories?status={s}" + (projectId is { } id ? $"&project={id}" : "");
+            var orgId = projectId is null && parse.GetValue(org) is { } o ? (await RunnerAdminCommand.ResolveOrgAsync(api, o, ct)).Id : (Guid?)null;
+            var filters = string.Concat(new[] { ("project", projectId?.ToString()), ("org", orgId?.ToString()), ("severity", parse.GetValue(severity)), ("rule", parse.GetValue(rule)) }
+                .Where(f => f.Item2 is not null).Select(f => $"&{f.Item1}={Uri.EscapeDataString(f.Item2!)}"));
+            string Path(string s) => $"api/ops/advisories?status={s}" + filters;
             var shown = parse.GetValue(status)!;
             var list = await api.GetAsync<AdvisoriesApi.AdvisoryList>(Path(shown), ct);
 
             if (parse.GetValue(json)) ConsoleOutput.Json(list);
             else
             {
-                ConsoleOutput.Table(["severity", "project", "branch", "rule", "status", "last seen", "title"],
-                    list.Advisories.Select(a => (IReadOnlyList<string?>)[a.Severity, a.ProjectSlug, a.Branch ?? "—", a.Rule,
+                ConsoleOutput.Table(["advisory", "severity", "project", "branch", "rule", "status", "last seen", "title"],
+                    list.Advisories.Select(a => (IReadOnlyList<string?>)[a.Id.ToString(), a.Severity, a.ProjectSlug, a.Branch ?? "—", a.Rule,
                         a.Status == "suppressed" && a.SuppressedUntil is { } until ? $"suppressed until {until:yyyy-MM-dd HH:mm}Z" : a.Status,
                         ConsoleOutput.Ago(a.LastSeenAt), a.Title]));
                 if (list.Advisories.Count == 0) Console.Error.WriteLine($"No {(shown == "all" ? "" : shown + " ")}advisories.");
