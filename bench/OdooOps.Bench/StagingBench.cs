@@ -159,7 +159,7 @@ public static class StagingBench
                 }
                 finally
                 {
-                    await server.DropDatabaseAsync(Staging, default);
+                    await DropDatabaseAsync(pg, server, Staging);
                     DeleteFolder(dataDir);
                     DeleteFolder(SafeDeploy.Folder(options, job.BuildId)); // the build's end removes it in the runner
                 }
@@ -176,6 +176,28 @@ public static class StagingBench
         $"{r.Fetch:F2} + {r.Restore:F2} + {r.Neutralise:F2} + {r.Start:F2} = {r.Total:F2} s (fetch, restore, neutralise, start; {r.Detail})";
 
     static double Median(List<StagingRound> rounds, Func<StagingRound, double> of) => rounds.Select(of).Order().ElementAt(rounds.Count / 2);
+
+    /// <summary>
+    /// The runner's drop (the Odoo admin, WITH (FORCE)); when PostgreSQL refuses it (42501: an autovacuum worker is in
+    /// the freshly restored database, and FORCE wants rights over its role, which is none), who held it is said and the
+    /// cluster's superuser drops it, so that the bench leaves nothing behind.
+    /// </summary>
+    internal static async Task DropDatabaseAsync(LocalPostgres pg, OdooDatabaseServer server, string database)
+    {
+        try { await server.DropDatabaseAsync(database, default); }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            await using var conn = new NpgsqlConnection(pg.ConnectionString().ConnectionString);
+            await conn.OpenAsync();
+            await using (var who = new NpgsqlCommand(
+                "select string_agg(backend_type || coalesce(' as ' || usename, ''), ', ') from pg_stat_activity where datname = $1", conn)
+                { Parameters = { new() { Value = database } } })
+                Console.WriteLine($"  (cleanup: the Odoo admin's drop of {database} was refused: {e.MessageText}; in it: {await who.ExecuteScalarAsync()}; "
+                    + "dropped by the superuser)");
+            await using var drop = new NpgsqlCommand($"drop database if exists \"{database}\" with (force)", conn);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
 
     internal static void DeleteFolder(string path)
     {

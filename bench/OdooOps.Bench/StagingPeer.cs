@@ -71,7 +71,7 @@ static class StagingPeer
         }
         finally
         {
-            await server.DropDatabaseAsync(Database, default);
+            await StagingBench.DropDatabaseAsync(pg, server, Database);
             StagingBench.DeleteFolder(work);
             StagingBench.DeleteFolder(dataDir);
         }
