@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using Npgsql;
 using OdooOps.Database;
 using OdooOps.Runners.Agent.Backups;
 using OdooOps.Runners.Agent.Instances;
@@ -27,33 +25,10 @@ public static class BackupBench
         await using var pg = await LocalPostgres.StartAsync(Path.Combine(dir, "pg-data"));
         try
         {
-            var world = await StandInUpstream.PrepareDatabaseAsync(pg, dir);
+            var production = await BenchProduction.CreateAsync(pg, dir, dbMb, files);
+            var (world, filestore) = (production.World, production.Filestore);
             var (server, project) = (world.Server, world.ProjectId);
-            await using (var conn = new NpgsqlConnection(server.ProjectConnection(project, true, "bench").ConnectionString))
-            {
-                await conn.OpenAsync();
-                await using var cmd = new NpgsqlCommand($"""
-                    create table bench_rows (id bigint primary key, payload text);
-                    insert into bench_rows select g, (select string_agg(md5(random()::text || g || x), '') from generate_series(1, 44) x)
-                      from generate_series(1, {dbMb * 730}) g;
-                    analyze bench_rows;
-                    """, conn) { CommandTimeout = 0 };
-                await cmd.ExecuteNonQueryAsync();
-            }
-            var filestore = OdooData.FilestoreOf(world.DataDir, "bench");
-            for (var i = 0; i < files; i++)
-            {
-                var sub = Directory.CreateDirectory(Path.Combine(filestore, $"{i % 256:x2}")).FullName;
-                await File.WriteAllBytesAsync(Path.Combine(sub, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20))), RandomNumberGenerator.GetBytes(100 * 1024));
-            }
-            long dbBytes;
-            await using (var conn = new NpgsqlConnection(server.ProjectConnection(project, true, "bench").ConnectionString))
-            {
-                await conn.OpenAsync();
-                dbBytes = (long)(await new NpgsqlCommand("select pg_database_size('bench')", conn).ExecuteScalarAsync())!;
-            }
-            var storeBytes = Directory.EnumerateFiles(filestore, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-            Console.WriteLine($"database {dbBytes >> 20} MiB (on disk), filestore {files} files, {storeBytes >> 20} MiB; {rounds} rounds");
+            Console.WriteLine($"{production}; {rounds} rounds");
 
             var postgres = PostgresBinaries.LocateClients();
             var env = server.OdooEnvironment(project, true).ToDictionary();
@@ -65,14 +40,14 @@ public static class BackupBench
             for (var round = 0; round < rounds; round++)
             {
                 var clock = Stopwatch.StartNew();
-                await RunAsync(postgres.Tool("pg_dump"), ["-Fc", "-f", Path.Combine(dir, "plain.dump"), "bench"], env);
-                await RunAsync("tar", ["-cf", Path.Combine(dir, "plain.tar"), "-C", filestore, "."], null);
+                await BenchProduction.RunAsync(postgres.Tool("pg_dump"), ["-Fc", "-f", Path.Combine(dir, "plain.dump"), "bench"], env);
+                await BenchProduction.RunAsync("tar", ["-cf", Path.Combine(dir, "plain.tar"), "-C", filestore, "."], null);
                 plain.Add(clock.Elapsed.TotalSeconds);
                 var plainBytes = new FileInfo(Path.Combine(dir, "plain.dump")).Length + new FileInfo(Path.Combine(dir, "plain.tar")).Length;
 
                 clock.Restart();
                 await using (var output = new FileStream(zip, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
-                    await new BackupWriter(server, postgres).WriteAsync(new OdooData(project, true, "bench", filestore), "19.0", output, null, default);
+                    await new BackupWriter(server, postgres).WriteAsync(production.Data, "19.0", output, null, default);
                 ours.Add(clock.Elapsed.TotalSeconds);
                 Console.WriteLine($"round {round + 1}: pg_dump -Fc + tar {plain[^1]:F2} s ({plainBytes >> 20} MiB), backup {ours[^1]:F2} s ({new FileInfo(zip).Length >> 20} MiB)");
             }
@@ -96,16 +71,5 @@ public static class BackupBench
             await pg.StopAsync();
             try { Directory.Delete(dir, true); } catch (IOException) { }
         }
-    }
-
-    static async Task RunAsync(string program, string[] arguments, IDictionary<string, string>? env)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardError = true };
-        foreach (var a in arguments) info.ArgumentList.Add(a);
-        if (env is not null) foreach (var (k, v) in env) info.Environment[k] = v;
-        using var p = Process.Start(info)!;
-        var error = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{program} exited {p.ExitCode}: {await error}");
     }
 }

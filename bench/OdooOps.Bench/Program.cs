@@ -9,6 +9,7 @@ using OdooOps.Bench;
 //   dotnet run -c Release --project bench/OdooOps.Bench -- sandbox [--builds 10]   (as root)
 //   dotnet run -c Release --project bench/OdooOps.Bench -- proxy [--seconds 10] [--clients 32] [--pause-ms 0 | --standin [--workers 2]]
 //   dotnet run -c Release --project bench/OdooOps.Bench -- backup [--db-mb 500] [--files 2000] [--rounds 3]
+//   dotnet run -c Release --project bench/OdooOps.Bench -- staging [--db-mb 500] [--files 2000] [--rounds 3]
 //   dotnet run -c Release --project bench/OdooOps.Bench -- instances [--deploys 20] [--instances 50] [--idle-seconds 60] [--parts 1,2,3]   (as root)
 var verb = args.FirstOrDefault() ?? "help";
 var options = BenchOptions.Parse(args.Skip(1).ToArray());
@@ -32,6 +33,8 @@ switch (verb)
         return await InstanceBench.RunAsync(options, args);
     case "backup":
         return await BackupBench.RunAsync(args);
+    case "staging":
+        return await StagingBench.RunAsync(args);
     default:
         Console.WriteLine("""
             usage: odooops-bench <verb> [options]
@@ -45,6 +48,8 @@ switch (verb)
                        stand-in odoo-bin from its database) straight and through serve's proxy by host name: p50/p95, req/s
               backup   [--db-mb N] [--files N] [--rounds N]    a backup (zip: pg_dump -Fc + filestore + checksums) vs pg_dump -Fc + tar
                        of the same database and filestore (throughput ratio), then restore-to-serving with the stand-in
+              staging  [--db-mb N] [--files N] [--rounds N]    a staging refresh from production's verified backup (download, restore,
+                       neutralise, the stand-in serving /web/login) by the runner's code vs the plain script (cp, pg_restore, tar, psql)
               instances [--deploys N] [--instances N] [--idle-seconds N] [--baseline-seconds N] [--build-capacity N] [--runner-env K=V] [--parts 1,2,3]    (as root) stand-in Odoo servers in
                        sandboxes: 1. production deploy downtime seen through the proxy (p50/max) and as recorded; 2. failed requests while a
                        development branch switches releases; 3. `odooops runner` idle with N instances: its CPU and memory

@@ -24,14 +24,15 @@ sealed class StandInUpstream : IAsyncDisposable
     public static async Task<StandInUpstream> StartAsync(LocalPostgres pg, string dir, int workers) =>
         await ServeAsync(await PrepareDatabaseAsync(pg, dir), "bench", workers);
 
-    /// <summary>The database "bench", made and initialised with base by the stand-in.</summary>
-    public static async Task<World> PrepareDatabaseAsync(LocalPostgres pg, string dir)
+    /// <summary>The database "bench", made and initialised with base by the stand-in (claiming <paramref name="odooVersion"/>, default its own).</summary>
+    public static async Task<World> PrepareDatabaseAsync(LocalPostgres pg, string dir, string? odooVersion = null)
     {
         var odoo = OdooDatabaseServer.From(await EmbeddedOdooRole.EnsureAsync(pg, pg.DataDir, CancellationToken.None))!;
         var project = Guid.NewGuid();
         await odoo.EnsureDatabaseAsync(project, production: true, "bench", CancellationToken.None);
         var env = odoo.OdooEnvironment(project, production: true).ToDictionary();
         env["PGHOST"] = pg.SocketDirectory; // outside a sandbox: the cluster's own socket folder
+        if (odooVersion is not null) env["STANDIN_ODOO_VERSION"] = odooVersion;
 
         var tree = Directory.CreateDirectory(Path.Combine(dir, "odoo")).FullName;
         var bin = Path.Combine(tree, "odoo-bin");
@@ -45,8 +46,11 @@ sealed class StandInUpstream : IAsyncDisposable
         return world;
     }
 
-    /// <summary>The stand-in serving <paramref name="database"/>, once /web/health answers.</summary>
-    public static async Task<StandInUpstream> ServeAsync(World world, string database, int workers)
+    /// <summary>
+    /// The stand-in serving <paramref name="database"/>, once <paramref name="probe"/> answers 200 (/web/health needs no
+    /// database; /web/login reads it).
+    /// </summary>
+    public static async Task<StandInUpstream> ServeAsync(World world, string database, int workers, string probe = "/web/health")
     {
         var port = FreePort();
         var server = Start(world, ["--http-port", port.ToString(), "--gevent-port", FreePort().ToString(),
@@ -54,10 +58,13 @@ sealed class StandInUpstream : IAsyncDisposable
             "--workers", workers.ToString(), "--max-cron-threads", "0", "--data-dir", world.DataDir]);
         var url = $"http://127.0.0.1:{port}";
         using var http = new HttpClient();
-        for (var deadline = DateTime.UtcNow.AddSeconds(60); ; await Task.Delay(50))
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); ; await Task.Delay(20))
         {
-            try { if ((await http.GetAsync(url + "/web/health")).IsSuccessStatusCode) break; }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline && !server.HasExited) { }
+            try { if ((await http.GetAsync(url + probe)).IsSuccessStatusCode) break; }
+            catch (HttpRequestException) { }
+            if (DateTime.UtcNow < deadline && !server.HasExited) continue;
+            await new StandInUpstream(server, url).DisposeAsync();
+            throw new InvalidOperationException($"the stand-in on {database} did not answer {probe} with 200 within 60 s");
         }
         return new StandInUpstream(server, url);
     }
