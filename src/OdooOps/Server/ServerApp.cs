@@ -22,6 +22,7 @@ using OdooOps.Runners.Admin;
 using OdooOps.Runners.Agent;
 using OdooOps.Scheduler;
 using OdooOps.Secrets;
+using OdooOps.SystemStatus;
 using OdooOps.Tokens;
 using OdooOps.Ui;
 using OdooOps.Webhooks;
@@ -78,6 +79,7 @@ public static class ServerApp
         builder.Services.AddRazorComponents();
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddScoped<ConsoleContext>();
+        builder.Services.AddSingleton<SystemStatusReader>();
         builder.Services.AddOpsScheduler(builder.Configuration, Jobs);
         // Read once (a bad value stops `serve` with one line, before anything listens), not per runner request.
         builder.Services.AddSingleton(DispatchSettings.From(builder.Configuration));
@@ -166,6 +168,8 @@ public static class ServerApp
         api.MapRunnerAdminApi(app.Configuration);
         api.MapDomainsApi();
         api.MapBackupsApi();
+        api.MapProjectOverviewApi();
+        api.MapSystemStatusApi();
         app.MapInstanceTlsAsk();
 
         app.MapUi();
