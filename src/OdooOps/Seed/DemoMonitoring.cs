@@ -10,8 +10,8 @@ namespace OdooOps.Seed;
 /// The demo's monitoring: 30 days of metrics with their rollups (raw samples for the last day; response time and a
 /// pushed metric besides CPU, memory and requests; prod-erp's staging too), releases that went live on the production
 /// and staging branches with their instances (so the overview shows production's state and address, and the charts
-/// their deployment marks), and, on a fresh database only, the demo admin as system administrator and a history of
-/// scheduled job runs (so the System page has something to show; a real server's history is never touched).
+/// their deployment marks), and, on a server nobody administers yet, the demo admin as its system administrator and a
+/// history of scheduled job runs (so the System page has something to show; an administered server's is never touched).
 /// </summary>
 internal static class DemoMonitoring
 {
@@ -19,12 +19,9 @@ internal static class DemoMonitoring
     {
         await conn.ExecuteAsync(MetricsSql, new { orgId }, tx);
         await conn.ExecuteAsync(ReleasesSql, new { orgId }, tx);
-        var fresh = !await conn.ExecuteScalarAsync<bool>("select exists (select 1 from ops.job_runs)", transaction: tx);
-        if (!fresh) return;
-        await conn.ExecuteAsync("""
-            update registry.users set is_system_admin = true
-             where lower(email) = lower(@AdminEmail) and not exists (select 1 from registry.users where is_system_admin)
-            """, new { DemoData.AdminEmail }, tx);
+        // A server somebody already administers keeps its administrators and its job history as they are.
+        if (await conn.ExecuteScalarAsync<bool>("select exists (select 1 from registry.users where is_system_admin)", transaction: tx)) return;
+        await conn.ExecuteAsync("update registry.users set is_system_admin = true where lower(email) = lower(@AdminEmail)", new { DemoData.AdminEmail }, tx);
         await SeedJobRunsAsync(conn, tx);
     }
 
@@ -41,6 +38,7 @@ internal static class DemoMonitoring
                    case when r.failed then 'failed' else 'success' end,
                    case when r.failed then 'timed out after 5 min' when r.job = 'rollups' then '60 sample(s) folded into 60 minute and 5 hour bucket(s)' else 'done' end
               from unnest(@jobs::text[], @ticks::timestamptz[], @failed::boolean[]) with ordinality r(job, tick, failed, n)
+                on conflict (job, scheduled_for) do nothing -- a tick this server ran already keeps its own run
             """, new { jobs = rows.Select(r => r.Job).ToArray(), ticks = rows.Select(r => r.Tick).ToArray(), failed = rows.Select(r => r.Failed).ToArray() }, tx);
     }
 
