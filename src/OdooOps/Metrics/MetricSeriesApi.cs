@@ -24,7 +24,7 @@ internal static class MetricSeriesApi
     {
         api.MapGet("/projects/{projectId:guid}/metrics", Get).WithTags("Metrics")
             .RequireAuthorization(AccessPolicies.Project(Role.Viewer))
-            .WithSummary("One metric as a series: raw samples under 2 hours, minute rollups under 3 days, hour rollups beyond");
+            .WithSummary("One metric as a series (or range=1h|24h|7d|30d): raw samples under 2 hours, minute rollups under 3 days (hour rollups for whole-hour steps), hour rollups beyond");
         api.MapGet("/projects/{projectId:guid}/metrics/summary", Summary).WithTags("Metrics")
             .RequireAuthorization(AccessPolicies.Project(Role.Viewer))
             .WithSummary("Every metric of a branch over a span (range=1h|24h|7d|30d, or from and to): samples, latest value, mean, extremes");

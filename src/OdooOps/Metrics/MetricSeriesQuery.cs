@@ -10,7 +10,7 @@ internal enum MetricResolution { Raw, Minute, Hour }
 /// <summary>
 /// A checked <c>GET …/metrics</c> request, for the API and the console alike. The span is from–to, or a named range
 /// (<see cref="Ranges"/>: 1h, 24h, 7d, 30d, ending now). The source follows the span: raw samples under 2 hours, minute
-/// rollups under 3 days, hour rollups beyond. The step (bucket width) defaults to a round value giving at most
+/// rollups under 3 days (hour rollups when the step is whole hours), hour rollups beyond. The step (bucket width) defaults to a round value giving at most
 /// <see cref="TargetPoints"/> points; a given step must be a whole multiple of the source's granularity (minute
 /// rollups cannot be split into 10-second buckets). From and to are widened to whole steps, aligned on the Unix epoch,
 /// so that every bucket is complete; the answer says which bounds it used.
@@ -90,6 +90,8 @@ internal sealed partial record MetricSeriesQuery(string Metric, string? Branch, 
             chosen = TimeSpan.FromSeconds(RoundSteps.FirstOrDefault(r => r >= wanted && r % (long)grain.TotalSeconds == 0, 604800));
         }
 
+        // Hour rollups are folded with the minute ones and merge them exactly: whole-hour steps read the 60 times fewer rows.
+        if (resolution == MetricResolution.Minute && chosen.Ticks % TimeSpan.TicksPerHour == 0) resolution = MetricResolution.Hour;
         var start = Floor(fromUtc.Value, chosen);
         var end = Floor(toUtc.Value.AddTicks(chosen.Ticks - 1), chosen);
         if ((end - start).Ticks / chosen.Ticks > MaxPoints)

@@ -29,7 +29,7 @@ internal sealed record ProjectOverview(
 
     public sealed record AdvisoryCounts(int Critical, int Warning, int Info);
 
-    /// <summary>One metric of production over 24 hours, in 15-minute means (a sparkline), and its latest value.</summary>
+    /// <summary>One metric of production over 24 hours, in hourly means (a sparkline), and its latest value.</summary>
     public sealed record Trend(string Metric, string Title, string Unit, IReadOnlyList<double> Values, double? Last);
 
     /// <summary>Everything but the instance's address, read as the user (RLS) in the caller's transaction.</summary>
@@ -43,7 +43,7 @@ internal sealed record ProjectOverview(
         {
             var instances = await InstanceStore.ListAsync(c, t, project.Id, production, withRetired: false);
             instance = instances.FirstOrDefault(i => i.IsCurrent) ?? instances.FirstOrDefault();
-            var (query, _) = MetricSeriesQuery.ParseSpan(null, null, null, "15m", nowUtc, "24h");
+            var (query, _) = MetricSeriesQuery.ParseSpan(null, null, null, "1h", nowUtc, "24h");
             metrics = [.. (await MetricBoard.ReadAsync(c, t, project.Id, production, query!, MetricCatalog.Headline))
                 .Select(s => new Trend(s.Summary.Metric, s.Summary.Title, s.Summary.Unit, [.. s.Points.Select(p => p.Avg)], s.Summary.Last))];
             canBuild = await c.ExecuteScalarAsync<bool>("select ops.can_build(@projectId, @production)", new { projectId = project.Id, production }, t);

@@ -44,7 +44,7 @@ public sealed class OverviewVerbTests(PostgresCluster cluster) : IAsyncLifetime,
     {
         var text = Ok(await RunAs("viewer", "projects", "show", "prod-erp"));
         Assert.Contains("production:  main, instance running at http://main.prod-erp.localhost:", text);
-        Assert.Contains("deployment:  live on main", text);
+        Assert.Contains("deployment:  live on staging", text); // the newest of any branch: staging went live 5 h ago
         Assert.Matches(@"CPU:\s+\d", text);
         Assert.Contains("BUILD", text);
         using var json = JsonDocument.Parse(Ok(await RunAs("viewer", "projects", "show", "prod-erp", "--json")));
