@@ -57,6 +57,19 @@
     };
   }
 
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  // Axis times in UTC, 24-hour: hours within two days, dates beyond (with the hour where ticks fall inside a day).
+  function times(s) {
+    var days = (s.to - s.from) / 86400;
+    return function (u, ticks) {
+      return ticks.map(function (t) {
+        var d = new Date(t * 1000), day = pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()), hour = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+        return days > 2 ? (hour === "00:00" ? day : day + " " + hour) : (hour === "00:00" ? day : hour);
+      });
+    };
+  }
+
   function options(s, width) {
     var value = function (u, v) { return format(s, v); };
     return {
@@ -71,7 +84,7 @@
         { label: "lowest", stroke: faint, width: 1, value: value },
       ],
       bands: [{ series: [1, 3], fill: band }],
-      axes: [{}, { size: 64, values: function (u, ticks) { return ticks.map(function (v) { return format(s, v); }); } }],
+      axes: [{ values: times(s) }, { size: 84, values: function (u, ticks) { return ticks.map(function (v) { return format(s, v); }); } }],
       plugins: [deployments()],
     };
   }
