@@ -127,4 +127,24 @@ public sealed class ProjectOverviewTests(ConsoleWorld world) : IClassFixture<Con
         var backup = await world.ScalarAsync<Guid>("select id from ops.backups where project_id = @id and kind = 'manual'", new { id });
         Assert.EndsWith($"/app/projects/{slug}/backups?done=create&backup={backup}", backedUp.Headers.Location!.OriginalString);
     }
+
+    [Fact]
+    public async Task The_metrics_page_never_shows_another_organisations_project()
+    {
+        var (_, own) = await ProjectWithReleaseAsync();
+        var (otherId, otherSlug) = await world.NewProjectAsync(world.OrgB);
+        await world.ExecuteAsync("""
+            insert into ops.metric_rollups_hour (project_id, branch_id, metric, bucket, count, sum, min, max, last, last_ts)
+            select @otherId, b.id, 'secret_metric', date_trunc('hour', now()), 1, 424242, 424242, 424242, 424242, now()
+              from ops.branches b where b.project_id = @otherId and b.name = 'main'
+            """, new { otherId });
+        var viewer = await world.ClientAsync("viewer");
+        // Org B's project slug asked for by a member of org A: the picker offers org A's projects only, and shows the first.
+        var html = await viewer.GetStringAsync($"/app/metrics?project={otherSlug}&range=24h");
+        Assert.DoesNotContain("secret_metric", html);
+        Assert.DoesNotContain($"value=\"{otherSlug}\"", html);
+        Assert.Contains($"value=\"{own}\"", html);
+        var summary = await viewer.GetAsync($"/api/ops/projects/{otherId}/metrics/summary");
+        Assert.Equal(HttpStatusCode.NotFound, summary.StatusCode);
+    }
 }
