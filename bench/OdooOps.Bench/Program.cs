@@ -35,6 +35,7 @@ switch (verb)
         return await BackupBench.RunAsync(args);
     case "staging":
         return await StagingBench.RunAsync(args);
+    case "pages": return await PagesBench.RunAsync(args); // [--requests 200] [--warmup 20]: every console page, p50/p95 (≤ 50 ms)
     default:
         Console.WriteLine("""
             usage: odooops-bench <verb> [options]

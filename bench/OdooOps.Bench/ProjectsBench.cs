@@ -185,13 +185,14 @@ public static partial class ProjectsBench
         return (userId, token);
     }
 
-    static async Task SignInAsync(HttpClient client, string email)
+    /// <summary>Signs the client in through the console's form (its cookie container keeps the session).</summary>
+    internal static async Task SignInAsync(HttpClient client, string email, string password = "bench-password")
     {
         var form = await client.GetStringAsync("/login");
         var token = AntiforgeryField().Match(form).Groups[1].Value;
         var response = await client.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["_handler"] = "login", ["__RequestVerificationToken"] = token, ["Input.Email"] = email, ["Input.Password"] = "bench-password",
+            ["_handler"] = "login", ["__RequestVerificationToken"] = token, ["Input.Email"] = email, ["Input.Password"] = password,
         }));
         if (response.StatusCode != HttpStatusCode.Redirect) throw new InvalidOperationException("Sign-in failed.");
     }

@@ -45,6 +45,17 @@ internal static class BuildStore
         return (rows.Take(limit).ToList(), next);
     }
 
+    /// <summary>The newest <paramref name="perStage"/> builds of each stage's live branches (production, staging, development).</summary>
+    public static async Task<IReadOnlyList<Build>> LatestPerStageAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid projectId, int perStage) =>
+        [.. await conn.QueryAsync<Build>($"""
+            select x.* from unnest(array['production', 'staging', 'development']) with ordinality s(stage, n)
+            cross join lateral ({Select}
+                                 where b.project_id = @projectId and br.stage = s.stage and br.archived_at is null
+                                 order by b.created_at desc, b.id desc
+                                 limit @perStage) x
+             order by s.n, x.created_at desc
+            """, new { projectId, perStage }, tx)];
+
     public static Task<Build?> GetAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid buildId) =>
         conn.QuerySingleOrDefaultAsync<Build>($"{Select} where b.id = @buildId", new { buildId }, tx);
 

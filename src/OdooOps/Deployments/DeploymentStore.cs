@@ -83,4 +83,19 @@ internal static class DeploymentStore
     public static async Task<bool> BranchExistsAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid projectId, Guid branchId) =>
         await c.ExecuteScalarAsync<bool>("select exists (select 1 from ops.branches where id = @branchId and project_id = @projectId)",
             new { projectId, branchId }, t);
+
+    /// <summary>A deployment as a mark on a time axis (the Metrics page): when it went live, or was recorded, and what.</summary>
+    public sealed record Marker(DateTime At, string Status, string Kind, Guid? BuildId, string? CommitSha);
+
+    /// <summary>A branch's deployments in [from, to), oldest first, at most 200.</summary>
+    public static async Task<IReadOnlyList<Marker>> MarkersAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid projectId, Guid branchId,
+        DateTime from, DateTime to) =>
+        [.. await c.QueryAsync<Marker>("""
+            select coalesce(d.finished_at, d.created_at) as at, d.status, d.kind, d.build_id, d.commit_sha
+              from ops.deployments d
+             where d.project_id = @projectId and d.branch_id = @branchId
+               and coalesce(d.finished_at, d.created_at) >= @from and coalesce(d.finished_at, d.created_at) < @to
+             order by 1
+             limit 200
+            """, new { projectId, branchId, from, to }, t)];
 }

@@ -47,6 +47,13 @@ internal static class ProjectStore
 
     static string EscapeLike(string s) => s.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
 
+    public sealed record ProjectName(Guid Id, string Slug, string Name);
+
+    /// <summary>An organisation's live projects by name, for pickers (the Metrics page).</summary>
+    public static async Task<IReadOnlyList<ProjectName>> NamesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId) =>
+        [.. await conn.QueryAsync<ProjectName>(
+            "select id, slug, name from ops.projects where org_id = @orgId and archived_at is null order by name, slug", new { orgId }, tx)];
+
     public static Task<ProjectSummary?> GetSummaryAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id) =>
         conn.QuerySingleOrDefaultAsync<ProjectSummary>("select * from ops.list_projects() where id = @id", new { id }, tx);
 

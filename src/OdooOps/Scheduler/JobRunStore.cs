@@ -130,4 +130,21 @@ internal static class JobRunStore
         (await conn.QueryAsync<JobRun>(
             $"select {Columns} from ops.job_runs where (@job::text is null or job = @job) order by started_at desc, id desc limit @limit",
             new { job, limit }, tx)).ToList();
+
+    /// <summary>The newest <paramref name="perJob"/> runs of each named job (one index probe per job), newest first.</summary>
+    public static async Task<List<JobRun>> RecentAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, IReadOnlyCollection<string> jobs, int perJob) =>
+        (await conn.QueryAsync<JobRun>($"""
+            select r.* from unnest(@jobs::text[]) j(name)
+            cross join lateral (select {Columns} from ops.job_runs r where r.job = j.name order by r.started_at desc, r.id desc limit @perJob) r
+             order by r.job, r.started_at desc, r.id desc
+            """, new { jobs = jobs.ToArray(), perJob }, tx)).ToList();
+
+    /// <summary>Failed runs of each named job since <paramref name="since"/> (through the (job, started_at) index).</summary>
+    public static async Task<Dictionary<string, int>> FailuresSinceAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, IReadOnlyCollection<string> jobs,
+        DateTime since) =>
+        (await conn.QueryAsync<(string Job, int Failed)>("""
+            select j.name, (select count(*)::int from ops.job_runs r where r.job = j.name and r.started_at >= @since and r.outcome = 'failed')
+              from unnest(@jobs::text[]) j(name)
+            """, new { jobs = jobs.ToArray(), since }, tx))
+        .ToDictionary(r => r.Job, r => r.Failed);
 }

@@ -23,6 +23,7 @@ using OdooOps.Runners.Admin;
 using OdooOps.Runners.Agent;
 using OdooOps.Scheduler;
 using OdooOps.Secrets;
+using OdooOps.SystemStatus;
 using OdooOps.Tokens;
 using OdooOps.Ui;
 using OdooOps.Webhooks;
@@ -79,6 +80,7 @@ public static class ServerApp
         builder.Services.AddRazorComponents();
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddScoped<ConsoleContext>();
+        builder.Services.AddSingleton<SystemStatusReader>();
         builder.Services.AddOpsScheduler(builder.Configuration, Jobs);
         // Read once (a bad value stops `serve` with one line, before anything listens), not per runner request.
         builder.Services.AddSingleton(DispatchSettings.From(builder.Configuration));
@@ -167,6 +169,8 @@ public static class ServerApp
         api.MapRunnerAdminApi(app.Configuration);
         api.MapDomainsApi();
         api.MapBackupsApi();
+        api.MapProjectOverviewApi();
+        api.MapSystemStatusApi();
         app.MapInstanceTlsAsk();
 
         app.MapBackupImportForm(); // the console's one form that is not a Blazor form: its zip streams

@@ -6,7 +6,8 @@ namespace OdooOps.Ui;
 internal static class UiSections
 {
     /// <param name="PerProject">The section lives under a project (Href holds "{project}"): a link only while a project is open.</param>
-    public sealed record Section(string Name, string Href, bool Built, string Group, bool PerProject = false)
+    /// <param name="SystemAdmins">Shown to system administrators only (the server's own state, not an organisation's).</param>
+    public sealed record Section(string Name, string Href, bool Built, string Group, bool PerProject = false, bool SystemAdmins = false)
     {
         /// <summary>Where the section's link goes on a page of <paramref name="projectSlug"/> (any project: null); null when it cannot link.</summary>
         public string? HrefFor(string? projectSlug) =>
@@ -25,12 +26,13 @@ internal static class UiSections
         new("Deployments", "app/projects/{project}/deployments", true, "Ship", PerProject: true),
         new("Runners", "app/runners", true, "Ship"),
         new("Backups", "app/projects/{project}/backups", true, "Ship", PerProject: true),
-        new("Metrics", "app/metrics", false, "Observe"),
+        new("Metrics", "app/metrics", true, "Observe"),
         new("Advisories", "app/advisories", true, "Observe"),
         new("Members", "app/members", true, "Organisation"),
         new("Tokens", "app/tokens", true, "Organisation"),
         new("Audit log", "app/audit", true, "Organisation"),
         new("Settings", "app/settings", false, "Organisation"),
+        new("System", "app/system", true, "Server", SystemAdmins: true),
     ];
 
     /// <summary>The project a console path (base-relative, "app/projects/{slug}/…") is about, if any.</summary>

@@ -69,19 +69,60 @@ public sealed class DemoDataTests(DemoDataTests.SeededDatabase seeded) : IClassF
     }
 
     [Fact]
-    public async Task Every_production_branch_has_24_hours_of_minute_samples_per_metric()
+    public async Task Every_production_branch_and_one_staging_branch_have_24_hours_of_minute_samples_per_metric()
     {
         await using var owner = await seeded.OpenOwnerAsync();
-        var series = (await owner.QueryAsync<(Guid Branch, string Metric, int Samples, double Hours)>("""
-            select b.id, s.metric, count(*)::int, extract(epoch from max(s.ts) - min(s.ts)) / 3600
+        var series = (await owner.QueryAsync<(string Stage, string Metric, int Samples, double Hours)>("""
+            select b.stage, s.metric, count(*)::int, extract(epoch from max(s.ts) - min(s.ts)) / 3600
               from ops.branches b join ops.metric_samples s on s.branch_id = b.id
-             where b.stage = 'production'
-             group by b.id, s.metric
+             group by b.id, b.stage, s.metric
             """)).ToList();
-        Assert.Equal(3 * 3, series.Count); // 3 production branches x 3 metrics
+        // 3 production branches and prod-erp's staging x CPU, memory, requests, response time and a pushed metric
+        Assert.Equal(4 * 5, series.Count);
+        Assert.Equal(5, series.Count(s => s.Stage == "staging"));
+        Assert.Equal(["cpu_pct", "mem_mb", "queue_jobs", "requests", "response_ms"], series.Select(s => s.Metric).Distinct().Order());
         Assert.All(series, s => Assert.True(s.Samples == 1440 && s.Hours >= 23.98, $"{s}"));
-        Assert.Equal(0L, await owner.ExecuteScalarAsync<long>(
-            "select count(*) from ops.metric_samples s join ops.branches b on b.id = s.branch_id where b.stage <> 'production'"));
+    }
+
+    [Fact]
+    public async Task Rollups_reach_back_30_days_and_agree_with_the_raw_samples_they_fold()
+    {
+        await using var owner = await seeded.OpenOwnerAsync();
+        var spans = (await owner.QueryAsync<(int Minutes, double HourDays, double MinuteHours)>("""
+            select (select count(*)::int from ops.metric_rollups_minute m where m.branch_id = d.branch_id and m.metric = d.metric),
+                   (select extract(epoch from now() - min(h.bucket)) / 86400 from ops.metric_rollups_hour h where h.branch_id = d.branch_id and h.metric = d.metric),
+                   (select extract(epoch from now() - min(m.bucket)) / 3600 from ops.metric_rollups_minute m where m.branch_id = d.branch_id and m.metric = d.metric)
+              from (select distinct branch_id, metric from ops.metric_samples) d
+            """)).ToList();
+        Assert.Equal(20, spans.Count);
+        Assert.All(spans, s => Assert.True(s.Minutes == 4320 && s.HourDays >= 29.9 && s.MinuteHours >= 71.9, $"{s}"));
+        // What the rollups job would fold from the raw samples, bucket for bucket.
+        Assert.Equal(0L, await owner.ExecuteScalarAsync<long>("""
+            select count(*) from (
+                select s.branch_id, s.metric, date_trunc('minute', s.ts) as bucket, count(*) as n, sum(s.value) as total
+                  from ops.metric_samples s group by 1, 2, 3) raw
+              left join ops.metric_rollups_minute m on m.branch_id = raw.branch_id and m.metric = raw.metric and m.bucket = raw.bucket
+             where m.count is distinct from raw.n or m.sum is distinct from raw.total
+            """));
+    }
+
+    [Fact]
+    public async Task Production_branches_have_a_running_instance_and_releases_that_went_live_and_the_system_has_a_history()
+    {
+        await using var owner = await seeded.OpenOwnerAsync();
+        var production = (await owner.QueryAsync<(string Slug, int Live, int Running, int Deployments, bool Labelled)>("""
+            select p.slug,
+                   (select count(*)::int from ops.deployments d where d.branch_id = b.id and d.status = 'live'),
+                   (select count(*)::int from ops.instances i where i.branch_id = b.id and i.is_current and i.state = 'running'),
+                   (select count(*)::int from ops.deployments d where d.branch_id = b.id),
+                   p.host_label is not null and b.host_label is not null
+              from ops.projects p join ops.branches b on b.project_id = p.id and b.stage = 'production'
+            """)).ToList();
+        Assert.All(production, p => Assert.True(p is { Live: 1, Running: 1, Deployments: >= 1, Labelled: true }, $"{p}"));
+        Assert.Equal(1L, await owner.ExecuteScalarAsync<long>("select count(*) from ops.deployments where status = 'failed'"));
+        Assert.True(await owner.ExecuteScalarAsync<bool>("select is_system_admin from registry.users where email = @AdminEmail", new { DemoData.AdminEmail }));
+        Assert.Equal(OdooOps.Server.ServerApp.Jobs.Select(j => j.Name).Order(),
+            await owner.QueryAsync<string>("select distinct job from ops.job_runs order by 1"));
     }
 
     [Fact]

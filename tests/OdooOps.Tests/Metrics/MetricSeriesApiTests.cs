@@ -93,6 +93,7 @@ public sealed class MetricSeriesApiTests(MetricSeriesApiTests.World world) : ICl
     [Theory]
     [InlineData(1, "raw", 60)]        // an hour: raw samples, step 60 s
     [InlineData(30, "minute", 300)]   // 30 hours: minute rollups, 5-minute buckets
+    [InlineData(30, "hour", 3600)]    // 30 hours in hourly buckets: the hour rollups (the same numbers, 60 times fewer rows)
     [InlineData(24 * 5, "hour", 3600)] // 5 days: hour rollups
     public async Task Each_span_reads_its_resolution_and_equals_the_raw_aggregate(int hours, string resolution, int step)
     {

@@ -45,7 +45,9 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await BrowserWorld.ScreenshotAsync(page, "04-new-project-branches");
 
         await page.ClickAsync(".crumbs a");
-        await page.ClickAsync("tr[data-slug='erp'] a.row-link");
+        await page.ClickAsync("tr[data-slug='erp'] a.row-link"); // the project's overview, one tab from its branches
+        await page.WaitForURLAsync("**/app/projects/erp");
+        await page.ClickAsync("nav.tabs a:has-text('Branches')");
         await page.WaitForURLAsync("**/app/projects/erp/branches");
         Assert.Equal(["main"], await Stage(page, "production").Locator("li code.branch").AllInnerTextsAsync());
         await BrowserWorld.ScreenshotAsync(page, "05-branches");
@@ -91,6 +93,8 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await BrowserWorld.ScreenshotAsync(page, "08-projects-viewer");
 
         await page.ClickAsync("tr[data-slug='shop'] a.row-link");
+        await page.WaitForURLAsync("**/app/projects/shop");
+        await page.ClickAsync("nav.tabs a:has-text('Branches')");
         await page.WaitForURLAsync("**/app/projects/shop/branches");
         Assert.Equal(3, await page.Locator("li.branch-card").CountAsync());
         Assert.Equal(0, await page.Locator(".branch-actions").CountAsync());

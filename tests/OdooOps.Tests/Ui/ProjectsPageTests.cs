@@ -121,7 +121,7 @@ public sealed class ProjectsPageTests(ConsoleWorld world) : IClassFixture<Consol
         var html = await (await world.ClientAsync("viewer")).GetStringAsync("/app/projects");
 
         var row = System.Text.RegularExpressions.Regex.Match(html, $"<tr data-slug=\"{slug}\">(.*?)</tr>", System.Text.RegularExpressions.RegexOptions.Singleline).Groups[1].Value;
-        Assert.Contains($"href=\"app/projects/{slug}/branches\"", row);
+        Assert.Contains($"href=\"app/projects/{slug}\"", row); // the project's overview
         Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", row);
         Assert.DoesNotContain("<script>alert(1)", html);
         Assert.Contains("class=\"badge danger\" data-status=\"failed\"", row);

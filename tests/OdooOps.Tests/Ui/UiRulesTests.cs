@@ -67,6 +67,6 @@ public sealed class UiRulesTests
         Assert.Equal("app/projects/erp/builds", builds.HrefFor("erp"));
         Assert.Equal("app/projects/a%20b/builds", builds.HrefFor("a b"));
         Assert.Equal("app/projects/erp/deployments", UiSections.All.Single(s => s.Name == "Deployments").HrefFor("erp"));
-        Assert.Null(UiSections.All.Single(s => s.Name == "Metrics").HrefFor("erp")); // not built yet
+        Assert.Equal("app/metrics", UiSections.All.Single(s => s.Name == "Metrics").HrefFor("erp")); // across projects: chosen on the page
     }
 }

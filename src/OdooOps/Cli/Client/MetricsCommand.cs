@@ -18,8 +18,9 @@ internal static class MetricsCommand
 
     public static Command Create()
     {
-        var metrics = new Command("metrics", "Send metric samples to an OdooOps server.");
+        var metrics = new Command("metrics", "Send metric samples to an OdooOps server, or show a branch's metrics.");
         metrics.Add(Push());
+        metrics.Add(MetricsShowCommand.Create());
         return metrics;
     }
 

@@ -12,6 +12,7 @@ internal static class ProjectsCommand
     {
         var projects = new Command("projects", "List and create projects, their runner labels and repository credential (needs `odooops login`).");
         projects.Add(List());
+        projects.Add(ProjectOverviewCommand.Create());
         projects.Add(CreateProject());
         projects.Add(RunnerLabels());
         projects.Add(BuildNetwork());
