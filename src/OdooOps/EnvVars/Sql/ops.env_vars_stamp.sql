@@ -2,8 +2,8 @@
 -- server) and its stage (ops.env_stage_changes.changed_at: an instance of that stage started earlier runs with older
 -- variables and needs a restart). The server sealing a secret an older version stored in plain text changes how it
 -- is stored, not the variable: nothing is stamped then. SECURITY DEFINER: the app may not write env_stage_changes.
--- A removal only bumps the stage's existing row (there is one since the variable was added): inserting one while the
--- project itself is being deleted would outlive it.
+-- A removal only bumps the stage's existing row (there is one since the variable was added), and not while the
+-- project itself is being deleted (the row goes with it).
 create or replace function ops.env_vars_stamp()
 returns trigger
 language plpgsql
@@ -13,7 +13,8 @@ as $$
 begin
     if tg_op = 'DELETE' then
         update ops.env_stage_changes c set changed_at = pg_catalog.now()
-         where c.project_id = old.project_id and c.stage = old.stage;
+         where c.project_id = old.project_id and c.stage = old.stage
+           and exists (select 1 from ops.projects p where p.id = old.project_id);
         return old;
     end if;
     if tg_op = 'UPDATE' and ops.current_user_id() is null and old.is_secret and new.is_secret
