@@ -19,6 +19,7 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
     DomainsCommand.Create(),
     BuildsCommand.Create(),
     InstancesCommand.Create(),
+    EnvCommand.Create(),
     DeploymentsCommand.Create(),
     BackupsCommand.Create(),
     DoctorCommand.Create(),
