@@ -3,8 +3,8 @@ using Npgsql;
 
 namespace OdooOps.EnvVars;
 
-/// <summary>A variable as people see it: a secret's value is never read out (null), only that it is set, when and by whom.</summary>
-internal sealed record EnvVar(Guid Id, string Stage, string Name, bool Secret, string? Value, DateTime UpdatedAt, Guid? UpdatedBy, string? UpdatedByName);
+/// <summary>A variable as people see it (public: the console's components take it): a secret's value is never read out (null), only that it is set, when and by whom.</summary>
+public sealed record EnvVar(Guid Id, string Stage, string Name, bool Secret, string? Value, DateTime UpdatedAt, Guid? UpdatedBy, string? UpdatedByName);
 
 /// <summary>An instance of a stage whose Odoo started before that stage's variables last changed: it runs with older ones.</summary>
 internal sealed record RestartNeeded(Guid InstanceId, Guid BranchId, string Branch, string Stage, string State, DateTime? StartedAt);
@@ -33,6 +33,13 @@ internal static class EnvVarStore
               left join registry.users u on u.id = v.updated_by
              where v.project_id = @projectId and v.stage = @stage and v.name = @name
             """, new { projectId, stage, name }, t);
+
+    /// <summary>The stages whose variables the acting user may change (ops.env_refusal says none against them).</summary>
+    public static async Task<IReadOnlyList<string>> WritableStagesAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid projectId) =>
+        [.. await c.QueryAsync<string>("""
+            select s from unnest(array['development', 'staging', 'production']) with ordinality as x(s, n)
+             where ops.env_refusal(@projectId, s) is null order by n
+            """, new { projectId }, t)];
 
     /// <summary>The running instances (of <paramref name="stage"/>, or of every stage) started before their stage's variables last changed.</summary>
     public static async Task<IReadOnlyList<RestartNeeded>> RestartNeededAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid projectId, string? stage) =>
