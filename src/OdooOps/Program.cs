@@ -10,6 +10,7 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
     DbCommand.Create(),
     SeedCommand.Create(),
     OrgCommand.Create(),
+    OrgsCommand.Create(),
     UserCommand.Create(),
     TokenCommand.Create(),
     LoginCommand.Login(),

@@ -30,7 +30,7 @@ internal static class UiSections
         new("Members", "app/members", false, "Organisation"),
         new("Tokens", "app/tokens", true, "Organisation"),
         new("Audit log", "app/audit", false, "Organisation"),
-        new("Settings", "app/settings", false, "Organisation"),
+        new("Settings", "app/settings", true, "Organisation"),
     ];
 
     /// <summary>The project a console path (base-relative, "app/projects/{slug}/…") is about, if any.</summary>
