@@ -91,7 +91,7 @@ public static class ClaimBench
         await using var conn = await service.OpenConnectionAsync();
         while (Stopwatch.GetTimestamp() < until)
         {
-            var jobs = await DispatchStore.ClaimAsync(conn, runnerId, max, LeaseSeconds);
+            var jobs = (await DispatchStore.ClaimAsync(conn, runnerId, max, LeaseSeconds)).Select(c => c.Job).ToList();
             if (jobs.Count == 0)
             {
                 // Nothing free: the queue is empty, or its last rows are locked by the other workers' claims.

@@ -10,6 +10,7 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
     DbCommand.Create(),
     SeedCommand.Create(),
     OrgCommand.Create(),
+    OrgsCommand.Create(),
     UserCommand.Create(),
     TokenCommand.Create(),
     LoginCommand.Login(),
@@ -19,6 +20,7 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
     DomainsCommand.Create(),
     BuildsCommand.Create(),
     InstancesCommand.Create(),
+    EnvCommand.Create(),
     DeploymentsCommand.Create(),
     BackupsCommand.Create(),
     DoctorCommand.Create(),
@@ -31,6 +33,7 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
     MembersCommand.Create(),
     MetricsCommand.Create(),
     SystemCommand.Create(),
+    IngestTokensCommand.Create(),
 };
 var parse = root.Parse(args);
 // Usage mistakes follow the CLI's error contract too: one "error: …" line on stderr and exit code 1.

@@ -20,11 +20,7 @@ internal sealed class SecretsKeyXmlEncryptor(SecretsKey key) : IXmlEncryptor
     public EncryptedXmlInfo Encrypt(XElement plaintextElement)
     {
         var plaintext = Encoding.UTF8.GetBytes(plaintextElement.ToString(SaveOptions.DisableFormatting));
-        var nonce = RandomNumberGenerator.GetBytes(AesGcm.NonceByteSizes.MaxSize);
-        var ciphertext = new byte[plaintext.Length];
-        var tag = new byte[AesGcm.TagByteSizes.MaxSize];
-        using (var aes = new AesGcm(key.Bytes, tag.Length))
-            aes.Encrypt(nonce, plaintext, ciphertext, tag, Context);
+        var (nonce, tag, ciphertext) = key.Seal(plaintext, Context);
         CryptographicOperations.ZeroMemory(plaintext);
         return new EncryptedXmlInfo(
             new XElement(Element,
@@ -46,9 +42,7 @@ internal sealed class SecretsKeyXmlEncryptor(SecretsKey key) : IXmlEncryptor
         var nonce = Convert.FromBase64String((string)encrypted.Attribute("nonce")!);
         var tag = Convert.FromBase64String((string)encrypted.Attribute("tag")!);
         var ciphertext = Convert.FromBase64String(encrypted.Value);
-        var plaintext = new byte[ciphertext.Length];
-        using (var aes = new AesGcm(key.Bytes, tag.Length))
-            aes.Decrypt(nonce, ciphertext, tag, plaintext, Context);
+        var plaintext = key.Open(nonce, tag, ciphertext, Context);
         try
         {
             return XElement.Parse(Encoding.UTF8.GetString(plaintext));

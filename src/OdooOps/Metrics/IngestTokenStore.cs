@@ -10,9 +10,11 @@ internal static class IngestTokens
     public const string Prefix = "oo_ing_";
 }
 
-internal sealed record IngestTokenInfo(Guid Id, string Name, string TokenPrefix, Guid? CreatedBy, DateTime CreatedAt, DateTime? LastUsedAt, DateTime? RevokedAt);
+/// <param name="RunnerId">Set when the server issued it to a runner, for the samples of the instances that runner hosts.</param>
+public sealed record IngestTokenInfo(Guid Id, string Name, string TokenPrefix, Guid? CreatedBy, DateTime CreatedAt, DateTime? LastUsedAt, DateTime? RevokedAt,
+    Guid? RunnerId);
 
-internal sealed record NewIngestToken(Guid Id, string Name, string TokenPrefix, DateTime CreatedAt, string Token);
+public sealed record NewIngestToken(Guid Id, string Name, string TokenPrefix, DateTime CreatedAt, string Token);
 
 /// <summary>
 /// ops.ingest_tokens as the acting user: RLS lets project admins (and org owners/admins) in, and the token_hash
@@ -20,13 +22,13 @@ internal sealed record NewIngestToken(Guid Id, string Name, string TokenPrefix, 
 /// </summary>
 internal static class IngestTokenStore
 {
-    const string Columns = "id, name, token_prefix, created_by, created_at, last_used_at, revoked_at";
+    const string Columns = "id, name, token_prefix, created_by, created_at, last_used_at, revoked_at, runner_id";
 
     public static async Task<IReadOnlyList<IngestTokenInfo>> ListAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid projectId) =>
         [.. await conn.QueryAsync<IngestTokenInfo>(
             $"select {Columns} from ops.ingest_tokens where project_id = @projectId order by created_at desc, id", new { projectId }, tx)];
 
-    public static async Task<NewIngestToken> CreateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid projectId, Guid userId, string name)
+    public static async Task<NewIngestToken> CreateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid projectId, Guid? userId, string name)
     {
         var token = AccessTokens.Create(IngestTokens.Prefix);
         var row = await conn.QuerySingleAsync<IngestTokenInfo>($"""

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using OdooOps.Audit;
 using OdooOps.Auth;
 using OdooOps.Database;
-using OdooOps.Projects;
 using OdooOps.Server;
 
 namespace OdooOps.Metrics;
@@ -31,37 +30,22 @@ internal static class IngestTokensApi
     static async Task<Ok<IngestTokenList>> List(Guid projectId, ClaimsPrincipal user, OpsDatabase db, CancellationToken ct) =>
         TypedResults.Ok(new IngestTokenList(await db.AsUserAsync(user.UserId(), (c, t) => IngestTokenStore.ListAsync(c, t, projectId), ct)));
 
-    static async Task<Results<Created<NewIngestToken>, ValidationProblem>> Create(
+    static async Task<Results<Created<NewIngestToken>, ValidationProblem, NotFound>> Create(
         Guid projectId, CreateIngestToken body, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)
     {
-        var v = new Validation().Required("name", body.Name);
-        if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
-        var userId = user.UserId();
-        var token = await db.AsUserAsync(userId, async (c, t) =>
-        {
-            var project = (await ProjectStore.GetAsync(c, t, projectId))!;
-            var created = await IngestTokenStore.CreateAsync(c, t, projectId, userId, body.Name!.Trim());
-            await AuditLog.WriteAsync(c, t, Actor.User(userId, http.Connection.RemoteIpAddress), new(project.OrgId, projectId, "ingest_token.create", "ingest_token", created.Id.ToString(),
-                After: new { created.Name, created.TokenPrefix }));
-            return created;
-        }, ct);
-        return TypedResults.Created($"/api/ops/projects/{projectId}/ingest-tokens/{token.Id}", token);
+        if (IngestTokenAdmin.Validate("name", body.Name) is { IsValid: false } v) return TypedResults.ValidationProblem(v.Errors);
+        var actor = Actor.Of(user, http);
+        return await db.AsUserAsync(actor.UserId, (c, t) => IngestTokenAdmin.CreateAsync(c, t, actor, projectId, body.Name!), ct) is { } token
+            ? TypedResults.Created($"/api/ops/projects/{projectId}/ingest-tokens/{token.Id}", token)
+            : TypedResults.NotFound();
     }
 
     /// <summary>Revoking twice is fine (204 both times); only the first change is audited.</summary>
     static async Task<Results<NoContent, NotFound>> Revoke(Guid projectId, Guid tokenId, ClaimsPrincipal user, OpsDatabase db, HttpContext http, CancellationToken ct)
     {
-        var userId = user.UserId();
-        return await db.AsUserAsync<Results<NoContent, NotFound>>(userId, async (c, t) =>
-        {
-            if (await IngestTokenStore.GetAsync(c, t, projectId, tokenId) is not { } before) return TypedResults.NotFound();
-            if (await IngestTokenStore.RevokeAsync(c, t, projectId, tokenId))
-            {
-                var project = (await ProjectStore.GetAsync(c, t, projectId))!;
-                await AuditLog.WriteAsync(c, t, Actor.User(userId, http.Connection.RemoteIpAddress), new(project.OrgId, projectId, "ingest_token.revoke", "ingest_token", tokenId.ToString(),
-                    Before: new { before.Name, before.TokenPrefix }));
-            }
-            return TypedResults.NoContent();
-        }, ct);
+        var actor = Actor.Of(user, http);
+        return await db.AsUserAsync(actor.UserId, (c, t) => IngestTokenAdmin.RevokeAsync(c, t, actor, projectId, tokenId), ct)
+            ? TypedResults.NoContent()
+            : TypedResults.NotFound();
     }
 }

@@ -15,7 +15,7 @@ internal static class ProjectCreate
 {
     public sealed record Request(string? Name, string? Slug, string? RepoUrl, string? RuntimeVersion);
 
-    /// <summary>A null slug is made from the name and a null version is 19.0; a given one must be valid as given.</summary>
+    /// <summary>A null slug is made from the name and a null version is the organisation's default; a given one must be valid as given.</summary>
     public static Validation Validate(Request r, ProjectUpdate.FieldNames fields, RepoSettings repos) => new Validation()
         .Required(fields.Name, r.Name).Slug(fields.Slug, r.Slug).RepoUrl(fields.RepoUrl, r.RepoUrl, repos.AllowLocal)
         .RuntimeVersion(fields.RuntimeVersion, r.RuntimeVersion);
@@ -41,7 +41,7 @@ internal static class ProjectCreate
         await t.SaveAsync("project_create");
         try
         {
-            project = await ProjectStore.CreateAsync(c, t, orgId, r.Name!.Trim(), slug, r.RepoUrl!.Trim(), r.RuntimeVersion ?? "19.0");
+            project = await ProjectStore.CreateAsync(c, t, orgId, r.Name!.Trim(), slug, r.RepoUrl!.Trim(), r.RuntimeVersion);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {

@@ -67,7 +67,7 @@ internal static class ProjectStore
     public static Task<string?> RoleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid projectId) =>
         conn.ExecuteScalarAsync<string?>("select ops.project_role(@projectId)", new { projectId }, tx);
 
-    public static Task<Project> CreateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId, string name, string? slug, string repoUrl, string runtimeVersion) =>
+    public static Task<Project> CreateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId, string name, string? slug, string repoUrl, string? runtimeVersion) =>
         conn.QuerySingleAsync<Project>(
             $"select {Columns} from ops.create_project(@orgId, @name, @slug, @repoUrl, @runtimeVersion)",
             new { orgId, name, slug, repoUrl, runtimeVersion }, tx);

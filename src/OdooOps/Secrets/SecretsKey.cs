@@ -32,6 +32,29 @@ public sealed class SecretsKey
 
     internal ReadOnlySpan<byte> Bytes => _bytes;
 
+    /// <summary>
+    /// AES-256-GCM with this key and a fresh 96-bit nonce; <paramref name="context"/> is authenticated, not stored, so a
+    /// ciphertext opens only where the same context is given again (what it was made for).
+    /// </summary>
+    internal (byte[] Nonce, byte[] Tag, byte[] Ciphertext) Seal(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> context)
+    {
+        var nonce = RandomNumberGenerator.GetBytes(AesGcm.NonceByteSizes.MaxSize);
+        var ciphertext = new byte[plaintext.Length];
+        var tag = new byte[AesGcm.TagByteSizes.MaxSize];
+        using (var aes = new AesGcm(_bytes, tag.Length))
+            aes.Encrypt(nonce, plaintext, ciphertext, tag, context);
+        return (nonce, tag, ciphertext);
+    }
+
+    /// <summary>The plaintext of <see cref="Seal"/>; throws <see cref="CryptographicException"/> when anything differs (key, context, bytes).</summary>
+    internal byte[] Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> context)
+    {
+        var plaintext = new byte[ciphertext.Length];
+        using (var aes = new AesGcm(_bytes, tag.Length))
+            aes.Decrypt(nonce, ciphertext, tag, plaintext, context);
+        return plaintext;
+    }
+
     public static SecretsKey Generate(string source = "generated") => new(RandomNumberGenerator.GetBytes(Length), source);
 
     /// <summary>64 hex digits or the base64 of 32 bytes; anything else is refused in one line naming <paramref name="source"/>.</summary>

@@ -9,6 +9,7 @@ using OdooOps.Branches;
 using OdooOps.Builds;
 using OdooOps.Database;
 using OdooOps.Deployments;
+using OdooOps.EnvVars;
 using OdooOps.Health;
 using OdooOps.Instances;
 using OdooOps.Instances.Domains;
@@ -91,6 +92,7 @@ public static class ServerApp
         builder.Services.AddInstances(builder.Configuration);
         builder.Services.AddBackupStorage(builder.Configuration);
         builder.Services.AddProjects();
+        builder.Services.AddEnvVars();
         builder.Services.AddDeployments();
         builder.Services.AddAdvisories(config);
         builder.Services.AddCascadingAuthenticationState();
@@ -145,6 +147,7 @@ public static class ServerApp
         api.MapRepoCredentialsApi();
         api.MapBuildNetworkApi();
         api.MapInstanceSettingsApi();
+        api.MapEnvVarsApi();
         api.MapBranchesApi();
         api.MapBranchInstanceApi();
         api.MapBuildsApi();

@@ -31,7 +31,7 @@ internal static class UiSections
         new("Members", "app/members", true, "Organisation"),
         new("Tokens", "app/tokens", true, "Organisation"),
         new("Audit log", "app/audit", true, "Organisation"),
-        new("Settings", "app/settings", false, "Organisation"),
+        new("Settings", "app/settings", true, "Organisation"),
         new("System", "app/system", true, "Server", SystemAdmins: true),
     ];
 

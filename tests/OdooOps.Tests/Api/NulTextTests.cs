@@ -120,6 +120,8 @@ public sealed partial class NulTextTests(ApiWorld world) : IClassFixture<ApiWorl
         "orgId" => world.A.OrgId.ToString(),
         "buildId" => world.A.BuildId.ToString(),
         "seq" => "0",
+        "stage" => "staging",
+        "name" => "NUL_TEST",
         var name when name.EndsWith("Id", StringComparison.Ordinal) => Guid.NewGuid().ToString(), // the body is refused before it is looked up
         var name => throw new InvalidOperationException($"No value for route parameter {name}: add one here."),
     });

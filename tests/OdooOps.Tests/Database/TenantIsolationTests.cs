@@ -60,8 +60,8 @@ public sealed class TenantIsolationTests(TenantDatabase db) : IClassFixture<Tena
         { TenantRole.Owner, ["ops.job_runs"] },
         { TenantRole.Admin, ["ops.api_tokens", "ops.job_runs"] },   // api tokens: own only (A's token is the owner's)
         { TenantRole.Developer, ["ops.api_tokens", "ops.audit_log", "ops.ingest_tokens", "ops.job_runs", "ops.member_invitations", "ops.runner_registration_tokens"] },
-        { TenantRole.Tester, ["ops.api_tokens", "ops.audit_log", "ops.env_vars", "ops.ingest_tokens", "ops.job_runs", "ops.member_invitations", "ops.runner_registration_tokens"] },
-        { TenantRole.Viewer, ["ops.api_tokens", "ops.audit_log", "ops.env_vars", "ops.ingest_tokens", "ops.job_runs", "ops.member_invitations", "ops.runner_registration_tokens"] },
+        { TenantRole.Tester, ["ops.api_tokens", "ops.audit_log", "ops.env_stage_changes", "ops.env_vars", "ops.ingest_tokens", "ops.job_runs", "ops.member_invitations", "ops.runner_registration_tokens"] },
+        { TenantRole.Viewer, ["ops.api_tokens", "ops.audit_log", "ops.env_stage_changes", "ops.env_vars", "ops.ingest_tokens", "ops.job_runs", "ops.member_invitations", "ops.runner_registration_tokens"] },
         // A project-only member (developer of the project) sees the project's rows but nothing org-wide.
         { TenantRole.ProjectMember, ["ops.api_tokens", "ops.audit_log", "ops.ingest_tokens", "ops.job_runs", "ops.member_invitations", "ops.runner_registration_tokens",
                                      "ops.runners", "registry.org_members", "registry.orgs"] },

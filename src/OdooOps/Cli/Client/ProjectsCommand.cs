@@ -109,7 +109,7 @@ internal static class ProjectsCommand
         var name = new Option<string>("--name") { Description = "The project's name.", Required = true };
         var repo = new Option<string>("--repo-url") { Description = "Its git repository (https://…, ssh://…, git@host:org/repo.git).", Required = true };
         var slug = new Option<string?>("--slug") { Description = "Its slug (default: made from the name)." };
-        var version = new Option<string?>("--odoo-version") { Description = "Odoo version, such as 19.0 or saas-18.3 (default 19.0)." };
+        var version = new Option<string?>("--odoo-version") { Description = "Odoo version, such as 19.0 or saas-18.3 (default: the organisation's default Odoo version)." };
         var json = JsonOption();
         var command = new Command("create", "Create a project in an organisation.") { org, name, repo, slug, version, json };
         command.SetAction((parse, ct) => CliCommon.Guard(async () =>

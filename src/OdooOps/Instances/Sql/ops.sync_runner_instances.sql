@@ -8,14 +8,15 @@
 --            its downtime as switch_ms, one whose instance failed before going live is failed, and one whose instance
 --            retired (superseded, expired, archived) has ended;
 --   answer:  every instance placed on this runner and not yet cleaned up, with its branch's settings and its stage's
---            variables as they are now (a restart picks up changes); a retired instance drops its database only when
+--            variables as they are now (a restart picks up changes: env the plain ones, sealed_env the secrets as the
+--            server sealed them, for it to open); a retired instance drops its database only when
 --            no live instance of this runner uses it (a development or staging rollback runs on its predecessor's).
 -- The runner row remembers when it last synced (ops.mark_lost_instances shows its instances as unknown after that).
 create or replace function ops.sync_runner_instances(p_runner_id uuid, p_address text, p_reports jsonb)
 returns table (instance_id uuid, project_id uuid, project_slug text, branch_id uuid, branch text, stage text, build_id uuid,
                odoo_version text, desired text, restart_generation int, retired boolean, database_name text,
                drop_database boolean, workers int, cron_threads int, memory_mb int, cpus numeric, env jsonb,
-               secret_names text[], log_seq_next bigint, branch_label text, project_label text)
+               sealed_env jsonb, secret_names text[], log_seq_next bigint, branch_label text, project_label text)
 language plpgsql
 volatile
 security definer
@@ -137,7 +138,9 @@ begin
                                               and o.database_name = i.database_name and o.retired_at is null),
            br.instance_workers,
            br.instance_cron_threads, br.instance_memory_mb, br.instance_cpus,
-           coalesce((select pg_catalog.jsonb_object_agg(v.name, v.value) from ops.env_vars v
+           coalesce((select pg_catalog.jsonb_object_agg(v.name, v.value) filter (where v.value is not null) from ops.env_vars v
+                      where v.project_id = i.project_id and v.stage = i.stage), '{}'::jsonb),
+           coalesce((select pg_catalog.jsonb_object_agg(v.name, v.sealed) filter (where v.sealed is not null) from ops.env_vars v
                       where v.project_id = i.project_id and v.stage = i.stage), '{}'::jsonb),
            coalesce((select pg_catalog.array_agg(v.name order by v.name) from ops.env_vars v
                       where v.project_id = i.project_id and v.stage = i.stage and v.is_secret), '{}'),

@@ -14,7 +14,8 @@ internal sealed class NewProjectInput
     public string? Name { get; set; }
     public string? Slug { get; set; }
     public string? RepoUrl { get; set; }
-    public string? RuntimeVersion { get; set; } = "19.0";
+    /// <summary>Filled with the organisation's default Odoo version when the form is drawn.</summary>
+    public string? RuntimeVersion { get; set; }
 
     /// <summary>A field left empty in the form means "not given": an empty slug is made from the name.</summary>
     ProjectCreate.Request Request() => new(Name, Blank(Slug), Blank(RepoUrl), Blank(RuntimeVersion));

@@ -31,14 +31,18 @@ public static class DispatchStore
             new { name, capacity, labels, version, tokenHash });
 
     sealed record JobRow(Guid build_id, Guid lease_id, DateTime lease_until, int attempt, Guid project_id, string project_slug, string odoo_version,
-        string repo_url, string? commit_sha, string branch, string stage, string trigger, long log_seq_start, string env);
+        string repo_url, string? commit_sha, string branch, string stage, string trigger, long log_seq_start, string env, string sealed_env);
 
-    public static async Task<List<Job>> ClaimAsync(NpgsqlConnection c, Guid runnerId, int max, int leaseSeconds)
+    /// <summary>A leased job, and its secret variables as stored: sealed, for the server to open (JobVetting).</summary>
+    public sealed record Claimed(Job Job, IReadOnlyDictionary<string, string> SealedEnv);
+
+    public static async Task<List<Claimed>> ClaimAsync(NpgsqlConnection c, Guid runnerId, int max, int leaseSeconds)
     {
         var rows = await c.QueryAsync<JobRow>("select * from ops.claim_build_jobs(@runnerId, @max, @leaseSeconds)", new { runnerId, max, leaseSeconds });
-        return [.. rows.Select(r => new Job(r.build_id, r.lease_id, leaseSeconds, r.attempt, r.project_id, r.project_slug, r.odoo_version,
+        return [.. rows.Select(r => new Claimed(new Job(r.build_id, r.lease_id, leaseSeconds, r.attempt, r.project_id, r.project_slug, r.odoo_version,
             r.repo_url, r.commit_sha, r.branch, r.stage, r.trigger, r.log_seq_start,
-            JsonSerializer.Deserialize<Dictionary<string, string>>(r.env) ?? []))];
+            JsonSerializer.Deserialize<Dictionary<string, string>>(r.env) ?? []),
+            JsonSerializer.Deserialize<Dictionary<string, string>>(r.sealed_env) ?? []))];
     }
 
     /// <summary>A project's repository credential as stored: the secret is ciphertext, for the server to decrypt.</summary>

@@ -31,6 +31,7 @@ internal static class InstanceDispatchStore
         public int MemoryMb { get; init; }
         public decimal Cpus { get; init; }
         public string Env { get; init; } = "{}";
+        public string SealedEnv { get; init; } = "{}";
         public string[] SecretNames { get; init; } = [];
         public long LogSeqNext { get; init; }
         public string? BranchLabel { get; init; }
@@ -40,15 +41,18 @@ internal static class InstanceDispatchStore
     /// <summary>
     /// Reports in, specs out, in one transaction; then a fresh ingest token for every project the runner hosts and holds
     /// none of (its hash stored, the token itself only in this answer), and the tasks leased to it now (RunnerTaskStore).
+    /// Each spec's secret variables are opened by the server; one that does not open (another secrets key) is left out
+    /// and logged by name.
     /// </summary>
     public static async Task<SyncResponse> SyncAsync(NpgsqlConnection c, Guid runnerId, SyncRequest request, Func<string?, string?, string?> baseUrl,
-        int leaseSeconds)
+        int leaseSeconds, EnvVars.EnvSecretBox secrets, ILogger log)
     {
         var reports = JsonSerializer.Serialize(request.Instances ?? [], Json);
         await using var tx = await c.BeginTransactionAsync();
         var rows = (await c.QueryAsync<SpecRow>("""
             select instance_id, project_id, project_slug, branch_id, branch, stage, build_id, odoo_version, desired, restart_generation,
-                   retired, database_name, drop_database, workers, cron_threads, memory_mb, cpus, env::text as env, secret_names,
+                   retired, database_name, drop_database, workers, cron_threads, memory_mb, cpus, env::text as env,
+                   sealed_env::text as sealed_env, secret_names,
                    log_seq_next, branch_label, project_label
               from ops.sync_runner_instances(@runnerId, @address, @reports::jsonb)
             """, new { runnerId, address = request.Address, reports }, tx)).ToList();
@@ -68,9 +72,20 @@ internal static class InstanceDispatchStore
         return new SyncResponse(
             [.. rows.Select(r => new InstanceSpec(r.InstanceId, r.ProjectId, r.ProjectSlug, r.BranchId, r.Branch, r.Stage, r.BuildId,
                 r.OdooVersion, r.Desired, r.RestartGeneration, r.Retired, r.DatabaseName, r.DropDatabase, r.Workers, r.CronThreads,
-                r.MemoryMb, r.Cpus, JsonSerializer.Deserialize<Dictionary<string, string>>(r.Env) ?? [], r.SecretNames, r.LogSeqNext,
+                r.MemoryMb, r.Cpus, Env(r, secrets, log, out var secretNames), secretNames, r.LogSeqNext,
                 baseUrl(r.BranchLabel, r.ProjectLabel)))],
             tokens, keep) { Tasks = tasks };
+    }
+
+    static Dictionary<string, string> Env(SpecRow r, EnvVars.EnvSecretBox secrets, ILogger log, out IReadOnlyList<string> secretNames)
+    {
+        var env = JsonSerializer.Deserialize<Dictionary<string, string>>(r.Env) ?? [];
+        var sealedEnv = JsonSerializer.Deserialize<Dictionary<string, string>>(r.SealedEnv) ?? [];
+        foreach (var name in secrets.OpenInto(env, sealedEnv, r.ProjectId, r.Stage))
+            log.LogWarning("Instance {Instance}: the {Stage} secret variable {Name} cannot be decrypted with this server's secrets key; it is left out.",
+                r.InstanceId, r.Stage, name);
+        secretNames = [.. r.SecretNames.Union(sealedEnv.Keys).Order(StringComparer.Ordinal)];
+        return env;
     }
 
     public static async Task<int> AppendLogsAsync(NpgsqlConnection c, Guid runnerId, Guid instanceId, IReadOnlyList<InstanceLogLine> lines)

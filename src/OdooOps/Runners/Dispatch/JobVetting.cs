@@ -5,11 +5,27 @@ namespace OdooOps.Runners.Dispatch;
 
 /// <summary>
 /// The server's last word on a leased job before a runner gets it: the repository must be one this server lets runners
-/// fetch (a local path only with OPS_ALLOW_LOCAL_REPOS; never a remote helper), and the project's repository credential
+/// fetch (a local path only with OPS_ALLOW_LOCAL_REPOS; never a remote helper), the stage's secret variables are opened
+/// into <see cref="Job.Env"/> (and named in its secret names, masked in its log), and the project's repository credential
 /// is decrypted into <see cref="Job.GitCredential"/> for this build alone. A job that cannot go is failed with the reason.
 /// </summary>
 internal static class JobVetting
 {
+    /// <summary>A leased build: its secrets opened, then <see cref="Vet(Job, DispatchStore.StoredCredential?, RepoSettings, RepoCredentialProtector)"/>.</summary>
+    public static (Job? Ready, string? Refusal) Vet(Job job, IReadOnlyDictionary<string, string> sealedEnv, DispatchStore.StoredCredential? stored,
+        RepoSettings repos, RepoCredentialProtector protector, EnvVars.EnvSecretBox secrets)
+    {
+        if (sealedEnv.Count > 0)
+        {
+            var env = new Dictionary<string, string>(job.Env);
+            if (secrets.OpenInto(env, sealedEnv, job.ProjectId, job.Stage) is { Count: > 0 } unopened)
+                return (null, $"The {job.Stage} secret variable{(unopened.Count == 1 ? "" : "s")} {string.Join(", ", unopened.Order(StringComparer.Ordinal))} " +
+                              "cannot be decrypted (this server's secrets key is not the one that encrypted them): set them again in the project's environment variables.");
+            job = job with { Env = env, SecretNames = [.. job.SecretNames.Union(sealedEnv.Keys).Order(StringComparer.Ordinal)] };
+        }
+        return Vet(job, stored, repos, protector);
+    }
+
     public static (Job? Ready, string? Refusal) Vet(Job job, DispatchStore.StoredCredential? stored, RepoSettings repos, RepoCredentialProtector protector)
     {
         switch (ProjectRules.Kind(job.RepoUrl))

@@ -18,7 +18,7 @@ internal static partial class RunnerDispatchApi
     }
 
     static async Task<Results<Ok<SyncResponse>, ValidationProblem>> SyncAsync(SyncRequest body, HttpContext http, OpsDatabase db,
-        Instances.InstanceUrls urls, DispatchSettings settings, CancellationToken ct)
+        Instances.InstanceUrls urls, DispatchSettings settings, EnvVars.EnvSecretBox secrets, ILoggerFactory loggers, CancellationToken ct)
     {
         var v = new Validation();
         var reports = body.Instances ?? [];
@@ -33,7 +33,8 @@ internal static partial class RunnerDispatchApi
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         await using var conn = await db.Service.OpenConnectionAsync(ct);
         return TypedResults.Ok(await InstanceDispatchStore.SyncAsync(conn, Runner(http).Id, body,
-            (branch, project) => urls.For(http.Request, branch, project), settings.LeaseSeconds));
+            (branch, project) => urls.For(http.Request, branch, project), settings.LeaseSeconds, secrets,
+            loggers.CreateLogger(typeof(InstanceDispatchStore))));
     }
 
     static async Task<Results<Ok<LogsAccepted>, ValidationProblem>> InstanceLogsAsync(Guid instanceId, InstanceLogsRequest body, HttpContext http,

@@ -77,7 +77,7 @@ internal static partial class RunnerDispatchApi
 
     static async Task<Results<Ok<NextResponse>, NoContent, ValidationProblem>> NextAsync(NextRequest? body, HttpContext http, OpsDatabase db,
         PgNotifications notifications, DispatchSettings settings, TimeProvider clock, IHostApplicationLifetime lifetime,
-        RepoSettings repos, RepoCredentialProtector protector, Instances.InstanceUrls urls, CancellationToken ct)
+        RepoSettings repos, RepoCredentialProtector protector, EnvVars.EnvSecretBox secrets, Instances.InstanceUrls urls, CancellationToken ct)
     {
         var v = new Validation();
         if (body?.Max is < 1 or > 64) v.Add("max", "max must be between 1 and 64.");
@@ -96,8 +96,8 @@ internal static partial class RunnerDispatchApi
                 var ready = new List<Job>(jobs.Count);
                 foreach (var claimed in jobs)
                 {
-                    var (job, stored) = await DispatchStore.CompleteAsync(conn, runner.Id, claimed, (branch, project) => urls.For(http.Request, branch, project));
-                    switch (JobVetting.Vet(job, stored, repos, protector))
+                    var (job, stored) = await DispatchStore.CompleteAsync(conn, runner.Id, claimed.Job, (branch, project) => urls.For(http.Request, branch, project));
+                    switch (JobVetting.Vet(job, claimed.SealedEnv, stored, repos, protector, secrets))
                     {
                         case ({ } go, _): ready.Add(go); break;
                         case (null, var refusal):

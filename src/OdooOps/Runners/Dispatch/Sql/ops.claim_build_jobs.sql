@@ -5,13 +5,13 @@
 -- locking the build row too keeps a claim from deadlocking with a cancel of the same build. The runner row is
 -- locked first so that one runner's concurrent polls cannot together exceed its capacity. The stage and variables are
 -- those of the moment the build was queued (ops_private.build_snapshots); a build queued before snapshots existed
--- gets today's. Placement: a branch pinned to a runner host (its production or staging instance's filestore lives
+-- gets today's. env holds the plain values, sealed_env the secrets as the server sealed them (it opens them). Placement: a branch pinned to a runner host (its production or staging instance's filestore lives
 -- there) is built by that runner only, and not while a restore of the branch runs; a runner whose instance slots are all taken builds only pinned branches (their
 -- new instance replaces the one it hosts).
 create or replace function ops.claim_build_jobs(p_runner_id uuid, p_max int, p_lease_seconds int)
 returns table (build_id uuid, lease_id uuid, lease_until timestamptz, attempt int, project_id uuid, project_slug text,
                odoo_version text, repo_url text, commit_sha text, branch text, stage text, trigger text,
-               log_seq_start bigint, env jsonb)
+               log_seq_start bigint, env jsonb, sealed_env jsonb)
 language plpgsql
 volatile
 security definer
@@ -69,7 +69,10 @@ begin
            s.commit_sha, br.name, coalesce(snap.stage, br.stage), s.trigger,
            coalesce((select pg_catalog.max(g.seq) + 1 from ops.build_logs g where g.build_id = l.build_id), 0),
            coalesce(snap.env,
-                    (select pg_catalog.jsonb_object_agg(v.name, v.value) from ops.env_vars v
+                    (select pg_catalog.jsonb_object_agg(v.name, v.value) filter (where v.value is not null) from ops.env_vars v
+                      where v.project_id = s.project_id and v.stage = br.stage), '{}'::jsonb),
+           coalesce(snap.sealed_env,
+                    (select pg_catalog.jsonb_object_agg(v.name, v.sealed) filter (where v.sealed is not null) from ops.env_vars v
                       where v.project_id = s.project_id and v.stage = br.stage), '{}'::jsonb)
       from leased l
       join started s on s.id = l.build_id
