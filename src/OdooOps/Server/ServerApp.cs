@@ -14,6 +14,7 @@ using OdooOps.Instances.Domains;
 using OdooOps.Instances.Proxy;
 using OdooOps.Members;
 using OdooOps.Metrics;
+using OdooOps.Notifications;
 using OdooOps.Observability;
 using OdooOps.Orgs;
 using OdooOps.Projects;
@@ -50,6 +51,7 @@ public static class ServerApp
         WebhookDeliveryJob.Job,
         BackupScheduleJob.Job,
         BackupRetentionJob.Job,
+        NotificationRetentionJob.Job,
     ];
 
     /// <param name="configure">Tests swap the server (TestServer) or add settings here.</param>
@@ -90,6 +92,7 @@ public static class ServerApp
         builder.Services.AddProjects();
         builder.Services.AddDeployments();
         builder.Services.AddAdvisories(config);
+        builder.Services.AddNotifications(builder.Configuration);
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -166,6 +169,7 @@ public static class ServerApp
         api.MapRunnerAdminApi(app.Configuration);
         api.MapDomainsApi();
         api.MapBackupsApi();
+        api.MapNotificationsApi();
         app.MapInstanceTlsAsk();
 
         app.MapUi();
