@@ -4,12 +4,34 @@ namespace OdooOps.Notifications;
 /// A notification channel as its organisation's owners and admins see it: never a secret. <see cref="Target"/> is the
 /// webhook's URL, the Slack webhook's host only (its URL is the secret), or the e-mail recipients.
 /// </summary>
-public sealed record NotificationChannel(
-    Guid Id, Guid OrgId, string Name, string Kind, string Target, string? SmtpHost, int? SmtpPort, string? SmtpTls, string? SmtpUsername,
-    string? SmtpFrom, string[] Events, Guid[]? ProjectIds, string MinSeverity, bool Enabled, int ConsecutiveFailures, DateTime? FailingSince,
-    DateTime? LastDeliveryAt, DateTime? LastSuccessAt, string? LastError, DateTime CreatedAt, DateTime UpdatedAt, bool SecretSet,
-    int PendingDeliveries)
+public sealed record NotificationChannel
 {
+    public Guid Id { get; init; }
+    public Guid OrgId { get; init; }
+    public string Name { get; init; } = "";
+    public string Kind { get; init; } = "";
+    public string Target { get; init; } = "";
+    public string? SmtpHost { get; init; }
+    public int? SmtpPort { get; init; }
+    public string? SmtpTls { get; init; }
+    public string? SmtpUsername { get; init; }
+    public string? SmtpFrom { get; init; }
+    public string[] Events { get; init; } = [];
+    /// <summary>null: every project of the organisation.</summary>
+    public Guid[]? ProjectIds { get; init; }
+    public string MinSeverity { get; init; } = "warning";
+    public bool Enabled { get; init; }
+    public int ConsecutiveFailures { get; init; }
+    public DateTime? FailingSince { get; init; }
+    public DateTime? LastDeliveryAt { get; init; }
+    public DateTime? LastSuccessAt { get; init; }
+    public string? LastError { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public DateTime UpdatedAt { get; init; }
+    /// <summary>Whether a secret is stored (the signing secret, the Slack URL, the SMTP password); never the secret.</summary>
+    public bool SecretSet { get; init; }
+    public int PendingDeliveries { get; init; }
+
     /// <summary>ok, failing (since <see cref="FailingSince"/>), disabled, or new (nothing sent yet).</summary>
     public string State => !Enabled ? "disabled" : FailingSince is not null ? "failing" : LastDeliveryAt is null ? "new" : "ok";
 
@@ -17,10 +39,26 @@ public sealed record NotificationChannel(
 }
 
 /// <summary>One event sent (or to be sent) to one channel: the log's row.</summary>
-public sealed record NotificationDelivery(
-    Guid Id, Guid ChannelId, Guid EventId, string Event, Guid? ProjectId, string Summary, string Status, int Attempts,
-    DateTime? NextAttemptAt, DateTime? LastAttemptAt, int? ResponseCode, string? Error, int? DurationMs, DateTime? DeliveredAt,
-    DateTime? RedeliveredAt, DateTime CreatedAt);
+public sealed record NotificationDelivery
+{
+    public Guid Id { get; init; }
+    public Guid ChannelId { get; init; }
+    public Guid EventId { get; init; }
+    public string Event { get; init; } = "";
+    public Guid? ProjectId { get; init; }
+    public string Summary { get; init; } = "";
+    /// <summary>pending (waiting for its next attempt), delivered, or failed (the attempts ran out).</summary>
+    public string Status { get; init; } = "";
+    public int Attempts { get; init; }
+    public DateTime? NextAttemptAt { get; init; }
+    public DateTime? LastAttemptAt { get; init; }
+    public int? ResponseCode { get; init; }
+    public string? Error { get; init; }
+    public int? DurationMs { get; init; }
+    public DateTime? DeliveredAt { get; init; }
+    public DateTime? RedeliveredAt { get; init; }
+    public DateTime CreatedAt { get; init; }
+}
 
 /// <summary>
 /// A channel as the API takes it. Creating: name, kind and the kind's fields are required. Changing (PATCH): what is
