@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Dapper;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using OdooOps.Tests.Infrastructure;
 
@@ -22,6 +23,9 @@ public sealed class NotificationWorld(PostgresCluster cluster) : IAsyncLifetime
     public Guid GlobexProject { get; private set; }
     readonly Dictionary<string, string> _tokens = [];
 
+    /// <summary>Everything the server logged, at every level.</summary>
+    public RecordingLoggerProvider Logs { get; } = new();
+
     public NpgsqlConnectionStringBuilder Owner => Server.Owner;
 
     public async ValueTask InitializeAsync()
@@ -30,7 +34,10 @@ public sealed class NotificationWorld(PostgresCluster cluster) : IAsyncLifetime
         {
             ["OPS_NOTIFY_ALLOW_PRIVATE_TARGETS"] = "1",
             ["OPS_PUBLIC_URL"] = PublicUrl,
-            ["Logging:LogLevel:OdooOps.Notifications"] = "Information",
+        }, b =>
+        {
+            b.Logging.AddProvider(Logs);
+            b.Logging.AddFilter<RecordingLoggerProvider>(null, LogLevel.Trace);
         });
         Acme = await Accounts.CreateOrgAsync(Owner, "acme");
         Globex = await Accounts.CreateOrgAsync(Owner, "globex");
