@@ -15,7 +15,7 @@ begin
            and a.status <> 'resolved';
         return;
     end if;
-    insert into ops.advisories (project_id, rule, fingerprint, severity, title, detail, remediation)
+    insert into ops.advisories (project_id, rule, fingerprint, severity, title, detail, remediation, measured_value)
     select p.id, 'notification_channel_failing', 'notification_channel_failing:' || c.id, 'warning',
            'Notification channel ' || c.name || ' is failing',
            pg_catalog.format('The %s channel %s has failed %s deliveries in a row since %s UTC%s. Its events are retried with backoff and given up after the last attempt.',
