@@ -42,8 +42,8 @@ public sealed class NotificationWorkerTests(PostgresCluster cluster) : IAsyncLif
 
     public async ValueTask DisposeAsync() => await _db.DisposeAsync();
 
-    NotificationWorker Worker() =>
-        new(_db, new NotificationSender(Settings, _protector, new EmailSender(Settings), null, _clock), Settings, _clock,
+    NotificationWorker Worker(NotificationSettings? settings = null) =>
+        new(_db, new NotificationSender(settings ?? Settings, _protector, new EmailSender(settings ?? Settings), null, _clock), settings ?? Settings, _clock,
             new PgNotifications(_db, NullLogger<PgNotifications>.Instance), NullLogger<NotificationWorker>.Instance);
 
     async Task<Guid> ChannelAsync(HookReceiver hooks, string name)
@@ -173,6 +173,26 @@ public sealed class NotificationWorkerTests(PostgresCluster cluster) : IAsyncLif
         Assert.Equal("lost", late);
         Assert.Equal(("delivered", 2, 200), (await RowAsync(delivery)) is var r ? (r.Status, r.Attempts, r.Code) : default);
         Assert.Single(hooks.All);
+    }
+
+    [Fact]
+    public async Task A_server_that_does_not_allow_private_targets_refuses_them_when_sending_too()
+    {
+        // The channel was saved pointing at loopback (as a name that resolved publicly then would, DNS rebinding): the
+        // worker resolves and checks again when it connects, and the receiver gets nothing.
+        await using var hooks = await HookReceiver.StartAsync();
+        var delivery = await TestAsync(await ChannelAsync(hooks, "rebound"));
+        Assert.Equal(1, await Worker(Settings with { AllowPrivateTargets = false }).RunOnceAsync(CancellationToken.None));
+        Assert.Equal(("pending", 1, (int?)null), (await RowAsync(delivery)) is var r ? (r.Status, r.Attempts, r.Code) : default);
+        Assert.Contains("127.0.0.1 resolves to a loopback or private address", await ErrorAsync(delivery));
+        Assert.Empty(hooks.All);
+        Assert.True(OdooOps.Notifications.Delivery.OutboundGuard.IsPrivateLiteral("localhost"));
+        Assert.True(OdooOps.Notifications.Delivery.OutboundGuard.IsPrivateLiteral("169.254.169.254"));
+        Assert.True(OdooOps.Notifications.Delivery.OutboundGuard.IsPrivateLiteral("[::ffff:10.0.0.1]"));
+        Assert.False(OdooOps.Notifications.Delivery.OutboundGuard.IsPrivateLiteral("hooks.slack.com"));
+        var (_, refused) = NotificationChannelRules.Check(new ChannelRequest("x", "webhook", "http://169.254.169.254/latest/meta-data", "0123456789abcdef",
+            null, null, null, null, null, null), null, Settings with { AllowPrivateTargets = false });
+        Assert.True(refused.Errors.ContainsKey("url"));
     }
 
     async Task<string?> ErrorAsync(Guid delivery)
