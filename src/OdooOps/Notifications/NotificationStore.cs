@@ -49,7 +49,7 @@ internal static class NotificationStore
     /// <summary>The organisation's projects a channel may name (not archived), by name.</summary>
     public static async Task<IReadOnlyList<(Guid Id, string Name, string Slug)>> ProjectsAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid orgId) =>
         [.. await c.QueryAsync<(Guid, string, string)>(
-            "select id, name, slug from ops.projects where org_id = @orgId and archived_at is null and id <> ops.system_project_id() order by name",
+            "select id, name, slug from ops.projects where org_id = @orgId and archived_at is null order by name",
             new { orgId }, t)];
 
     public static Task<Guid> SaveAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid orgId, Guid? channelId, ChannelSpec s, string? ciphertext) =>

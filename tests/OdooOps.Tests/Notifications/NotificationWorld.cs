@@ -11,11 +11,12 @@ namespace OdooOps.Tests.Notifications;
 /// One real server (Kestrel on loopback, its delivery worker running) for a test class: organisation "acme" with project
 /// "erp" (main in production, staging, feature-x) and an owner, admin, developer and viewer, each with an API token;
 /// organisation "globex" with its own admin and project. Channels may point at loopback receivers here
-/// (OPS_NOTIFY_ALLOW_PRIVATE_TARGETS=1, the one setting tests need), and links start at https://ops.example.test.
+/// (OPS_NOTIFY_ALLOW_PRIVATE_TARGETS=1, the one setting tests need), and links start at http://ops.example.test.
 /// </summary>
 public sealed class NotificationWorld(PostgresCluster cluster) : IAsyncLifetime
 {
-    public const string PublicUrl = "https://ops.example.test";
+    // http: an https public URL would make the session cookie Secure, which the console tests (plain http) could not send back.
+    public const string PublicUrl = "http://ops.example.test";
     public LiveServer Server { get; private set; } = null!;
     public Guid Acme { get; private set; }
     public Guid Globex { get; private set; }
