@@ -56,6 +56,8 @@ public sealed class NotificationWorld(PostgresCluster cluster) : IAsyncLifetime
     /// <summary>An API client with the token of "owner", "admin", "developer", "viewer" (of acme), "globex" (its admin) or "read" (acme's admin, read scope).</summary>
     public HttpClient Api(string who) => new HttpClient { BaseAddress = new Uri(Server.Url) }.WithToken(_tokens[who]);
 
+    public string Token(string who) => _tokens[who];
+
     public string ChannelsUrl(Guid? org = null) => $"/api/ops/orgs/{org ?? Acme}/notification-channels";
 
     /// <summary>Adds a channel through the API as acme's admin; fails the test unless it is created.</summary>
