@@ -12,7 +12,7 @@ internal static class NotificationRetentionJob
 {
     public static readonly ScheduledJob Job = new("notification_retention", "40 3 * * *", async (services, ct) =>
     {
-        var days = services.GetRequiredService<NotificationSettings>().RetentionDays;
+        var days = NotificationSettings.RetentionDaysOf(services.GetRequiredService<IConfiguration>());
         var before = services.GetRequiredService<TimeProvider>().GetUtcNow() - TimeSpan.FromDays(days);
         await using var conn = await services.GetRequiredService<OpsDatabase>().Service.OpenConnectionAsync(ct);
         var gone = await conn.ExecuteScalarAsync<int>(new CommandDefinition("select ops.prune_notifications(@before)", new { before }, cancellationToken: ct));

@@ -30,9 +30,12 @@ internal sealed record NotificationSettings(int MaxAttempts, TimeSpan FirstRetry
         TimeSpan.FromSeconds(Int(config, MaxRetryKey, 3600, 1, 604_800)),
         Int(config, FailingAfterKey, 5, 1, 1000),
         TimeSpan.FromSeconds(Int(config, TimeoutKey, 10, 1, 300)),
-        Int(config, RetentionKey, 30, 1, 36_500),
+        RetentionDaysOf(config),
         Flag(config, AllowPrivateKey),
         SmtpServer.Read(config));
+
+    /// <summary>OPS_NOTIFY_RETENTION_DAYS alone, for the retention job (which runs with the configuration only).</summary>
+    public static int RetentionDaysOf(IConfiguration config) => Int(config, RetentionKey, 30, 1, 36_500);
 
     internal static int Int(IConfiguration config, string key, int fallback, int min, int max)
     {

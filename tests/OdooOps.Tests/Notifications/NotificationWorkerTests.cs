@@ -1,5 +1,7 @@
 using Dapper;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using OdooOps.Audit;
 using OdooOps.Database;
@@ -193,6 +195,29 @@ public sealed class NotificationWorkerTests(PostgresCluster cluster) : IAsyncLif
         var (_, refused) = NotificationChannelRules.Check(new ChannelRequest("x", "webhook", "http://169.254.169.254/latest/meta-data", "0123456789abcdef",
             null, null, null, null, null, null), null, Settings with { AllowPrivateTargets = false });
         Assert.True(refused.Errors.ContainsKey("url"));
+    }
+
+    [Fact]
+    public async Task The_retention_job_forgets_old_events_and_their_deliveries_but_not_one_still_waiting()
+    {
+        await using var hooks = await HookReceiver.StartAsync();
+        var channel = await ChannelAsync(hooks, "old news");
+        var (old, waiting, fresh) = (await TestAsync(channel), await TestAsync(channel), await TestAsync(channel));
+        await using var conn = await Accounts.OpenAsync(_owner);
+        await conn.ExecuteAsync("""
+            update ops_private.notification_events e set created_at = now() - interval '40 days'
+              from ops.notification_deliveries d where d.event_id = e.id and d.id in (@old, @waiting);
+            update ops.notification_deliveries set status = 'delivered', next_attempt_at = null where id in (@old, @fresh);
+            """, new { old, waiting, fresh });
+        var services = new ServiceCollection()
+            .AddSingleton(_db)
+            .AddSingleton<TimeProvider>(_clock)
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
+            .BuildServiceProvider();
+        var detail = await NotificationRetentionJob.Job.Run(services, CancellationToken.None);
+        Assert.StartsWith("1 notification event(s)", detail);
+        Assert.Equal([waiting, fresh], (await conn.QueryAsync<Guid>(
+            "select id from ops.notification_deliveries where id in (@old, @waiting, @fresh) order by created_at", new { old, waiting, fresh })).ToArray());
     }
 
     async Task<string?> ErrorAsync(Guid delivery)
