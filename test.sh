@@ -11,6 +11,7 @@ ensure_runner_tools
 ensure_chromium
 ensure_proxies
 ensure_s3rver
+ensure_smtp_receiver
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

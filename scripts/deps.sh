@@ -86,6 +86,14 @@ ensure_runner_tools() {
   fi
 }
 
+# The notification tests deliver e-mail to a real SMTP server started by the tests: Debian's aiosmtpd, run with Debian's
+# python3 (tests/OdooOps.Tests/Notifications/SmtpReceiver.cs).
+ensure_smtp_receiver() {
+  if ! /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+    apt_install python3-aiosmtpd
+  fi
+}
+
 # The backup storage's S3 tests run a real S3 server: s3rver (npm), installed once into a tools folder outside the
 # repository (no global install), where the tests look for it (tests/OdooOps.Tests/Backups/Storage/S3rver.cs).
 S3RVER_VERSION=3.7.1

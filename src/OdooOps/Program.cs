@@ -34,6 +34,7 @@ var root = new RootCommand("OdooOps — the self-hosted control plane for Odoo h
     MetricsCommand.Create(),
     SystemCommand.Create(),
     IngestTokensCommand.Create(),
+    NotificationsCommand.Create(),
 };
 var parse = root.Parse(args);
 // Usage mistakes follow the CLI's error contract too: one "error: …" line on stderr and exit code 1.

@@ -25,7 +25,9 @@ public sealed class PgNotifications(OpsDatabase database, ILogger<PgNotification
     public const string InstanceRoutes = "ops_instance_routes";
     /// <summary>A runner task's log grew or the task ended (the task functions; payload: the task id): its log streams wake.</summary>
     public const string TaskLogs = "task_logs";
-    static readonly string[] Channels = [RunQueue, BuildLogs, InstanceLogs, InstanceActions, InstanceRoutes, TaskLogs];
+    /// <summary>A notification was queued or redelivered (Notifications/Sql; no payload): the delivery workers wake.</summary>
+    public const string Notifications = "ops_notifications";
+    static readonly string[] Channels = [RunQueue, BuildLogs, InstanceLogs, InstanceActions, InstanceRoutes, TaskLogs, Notifications];
 
     /// <summary>The listener's application_name, so an operator (or a test) finds it in pg_stat_activity.</summary>
     public const string ApplicationName = "odooops listener";

@@ -60,6 +60,7 @@ public static class DemoData
         await DemoOrgActivity.SeedAsync(conn, tx, orgId, hash);
         await DemoMonitoring.SeedAsync(conn, tx, orgId);
         await DemoProjectSettings.SeedAsync(conn, tx, orgId);
+        await DemoNotifications.SeedAsync(conn, tx, orgId);
         if (repositories is not null
             && await DemoRepositories.EnsureAsync(repositories, [("prod-erp", "erp_extras", "19.0"), ("shop", "shop_theme", "18.0"), ("field-service", "fsm_extras", "16.0")], ct) is { } repos)
             foreach (var (slug, dir) in repos)

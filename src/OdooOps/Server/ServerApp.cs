@@ -16,6 +16,7 @@ using OdooOps.Instances.Domains;
 using OdooOps.Instances.Proxy;
 using OdooOps.Members;
 using OdooOps.Metrics;
+using OdooOps.Notifications;
 using OdooOps.Observability;
 using OdooOps.Orgs;
 using OdooOps.Projects;
@@ -53,6 +54,7 @@ public static class ServerApp
         WebhookDeliveryJob.Job,
         BackupScheduleJob.Job,
         BackupRetentionJob.Job,
+        NotificationRetentionJob.Job,
     ];
 
     /// <param name="configure">Tests swap the server (TestServer) or add settings here.</param>
@@ -95,6 +97,7 @@ public static class ServerApp
         builder.Services.AddEnvVars();
         builder.Services.AddDeployments();
         builder.Services.AddAdvisories(config);
+        builder.Services.AddNotifications(builder.Configuration);
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -174,6 +177,7 @@ public static class ServerApp
         api.MapBackupsApi();
         api.MapProjectOverviewApi();
         api.MapSystemStatusApi();
+        api.MapNotificationsApi();
         app.MapInstanceTlsAsk();
 
         app.MapBackupImportForm(); // the console's one form that is not a Blazor form: its zip streams

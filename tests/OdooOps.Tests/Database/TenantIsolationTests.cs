@@ -54,17 +54,20 @@ public sealed class TenantIsolationTests(TenantDatabase db) : IClassFixture<Tena
         Assert.Empty(seen["ops.job_runs"]); // system admins only
     }
 
+    /// <summary>Notification channels and their delivery log: org owners and admins only.</summary>
+    static readonly string[] Notifications = ["ops.notification_channels", "ops.notification_deliveries"];
+
     // Tables in which the role sees none of A's rows, per the permission table in docs/schema.md.
     public static TheoryData<TenantRole, string[]> HiddenFromRole => new()
     {
         { TenantRole.Owner, ["ops.job_runs"] },
         { TenantRole.Admin, ["ops.api_tokens", "ops.job_runs"] },   // api tokens: own only (A's token is the owner's)
-        { TenantRole.Developer, ["ops.api_tokens", "ops.audit_log", "ops.ingest_tokens", "ops.job_runs", "ops.member_invitations", "ops.runner_registration_tokens"] },
-        { TenantRole.Tester, ["ops.api_tokens", "ops.audit_log", "ops.env_stage_changes", "ops.env_vars", "ops.ingest_tokens", "ops.job_runs", "ops.member_invitations", "ops.runner_registration_tokens"] },
-        { TenantRole.Viewer, ["ops.api_tokens", "ops.audit_log", "ops.env_stage_changes", "ops.env_vars", "ops.ingest_tokens", "ops.job_runs", "ops.member_invitations", "ops.runner_registration_tokens"] },
+        { TenantRole.Developer, ["ops.api_tokens", "ops.audit_log", "ops.ingest_tokens", "ops.job_runs", "ops.member_invitations", .. Notifications, "ops.runner_registration_tokens"] },
+        { TenantRole.Tester, ["ops.api_tokens", "ops.audit_log", "ops.env_stage_changes", "ops.env_vars", "ops.ingest_tokens", "ops.job_runs", "ops.member_invitations", .. Notifications, "ops.runner_registration_tokens"] },
+        { TenantRole.Viewer, ["ops.api_tokens", "ops.audit_log", "ops.env_stage_changes", "ops.env_vars", "ops.ingest_tokens", "ops.job_runs", "ops.member_invitations", .. Notifications, "ops.runner_registration_tokens"] },
         // A project-only member (developer of the project) sees the project's rows but nothing org-wide.
-        { TenantRole.ProjectMember, ["ops.api_tokens", "ops.audit_log", "ops.ingest_tokens", "ops.job_runs", "ops.member_invitations", "ops.runner_registration_tokens",
-                                     "ops.runners", "registry.org_members", "registry.orgs"] },
+        { TenantRole.ProjectMember, ["ops.api_tokens", "ops.audit_log", "ops.ingest_tokens", "ops.job_runs", "ops.member_invitations", .. Notifications,
+                                     "ops.runner_registration_tokens", "ops.runners", "registry.org_members", "registry.orgs"] },
     };
 
     [Theory]

@@ -40,6 +40,9 @@ public sealed class Tenant(string key)
     public Guid DeploymentId { get; } = Guid.NewGuid();
     public Guid OrgInvitationId { get; } = Guid.NewGuid();      // to the org, for someone of no tenant
     public Guid ProjectInvitationId { get; } = Guid.NewGuid();  // to the project
+    public Guid NotificationChannelId { get; } = Guid.NewGuid();
+    public Guid NotificationEventId { get; } = Guid.NewGuid();
+    public Guid NotificationDeliveryId { get; } = Guid.NewGuid();
 
     public byte[] ApiTokenHash { get; } = RandomNumberGenerator.GetBytes(32);
     public byte[] IngestTokenHash { get; } = RandomNumberGenerator.GetBytes(32);
@@ -172,5 +175,12 @@ public sealed class TwoTenants
         insert into ops.member_invitations (id, org_id, project_id, email, role, invited_by, expires_at) values
             (@OrgInvitationId, @OrgId, null, @Key || '-invitee@elsewhere.test', 'developer', @OwnerId, now() + interval '1 day'),
             (@ProjectInvitationId, @OrgId, @ProjectId, @Key || '-invitee@elsewhere.test', 'tester', @OwnerId, now() + interval '1 day');
+        insert into ops.notification_channels (id, org_id, name, kind, target, events, created_by)
+            values (@NotificationChannelId, @OrgId, 'Alerts', 'webhook', 'https://hooks.example/' || @Key, '{build.failed}', @OwnerId);
+        insert into ops_private.notification_events (id, org_id, project_id, event, summary, data)
+            values (@NotificationEventId, @OrgId, @ProjectId, 'build.failed', 'ERP: build of staging failed', '{}');
+        insert into ops.notification_deliveries (id, org_id, channel_id, event_id, event, project_id, summary, status, attempts, response_code)
+            values (@NotificationDeliveryId, @OrgId, @NotificationChannelId, @NotificationEventId, 'build.failed', @ProjectId,
+                    'ERP: build of staging failed', 'delivered', 1, 200);
         """;
 }

@@ -88,7 +88,7 @@ public sealed partial class SchedulerTests
         using var admin = factory.CreateClient().WithToken(adminToken);
         using var jobs = JsonDocument.Parse(await admin.GetStringAsync("/api/ops/jobs"));
         var list = jobs.RootElement.GetProperty("jobs").EnumerateArray().ToDictionary(j => j.GetProperty("name").GetString()!);
-        Assert.Equal(["advisory_scan", "backup_retention", "backup_schedule", "build_log_retention", "instance_log_retention", "partition_maintenance", "retention", "rollups", "runner_rescue", "webhook_deliveries"], list.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["advisory_scan", "backup_retention", "backup_schedule", "build_log_retention", "instance_log_retention", "notification_retention", "partition_maintenance", "retention", "rollups", "runner_rescue", "webhook_deliveries"], list.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("0 * * * *", list["partition_maintenance"].GetProperty("cron").GetString());
         var next = list["partition_maintenance"].GetProperty("next_run_at").GetDateTimeOffset();
         Assert.True(next > DateTimeOffset.UtcNow && next <= DateTimeOffset.UtcNow.AddHours(1) && next is { Minute: 0, Second: 0 }, $"next_run_at {next:O}");
@@ -112,7 +112,7 @@ public sealed partial class SchedulerTests
         var db = await NewDatabaseAsync("scheddoctor");
         var owner = db.Owner.ConnectionString;
         var fresh = await DoctorChecks.ScheduledJobsRowAsync(owner, CancellationToken.None);
-        Assert.Equal((DoctorChecks.Outcome.Pass, "advisory_scan not run yet, backup_retention not run yet, backup_schedule not run yet, build_log_retention not run yet, instance_log_retention not run yet, partition_maintenance not run yet, retention not run yet, rollups not run yet, runner_rescue not run yet, webhook_deliveries not run yet"), (fresh.Outcome, fresh.Detail));
+        Assert.Equal((DoctorChecks.Outcome.Pass, "advisory_scan not run yet, backup_retention not run yet, backup_schedule not run yet, build_log_retention not run yet, instance_log_retention not run yet, notification_retention not run yet, partition_maintenance not run yet, retention not run yet, rollups not run yet, runner_rescue not run yet, webhook_deliveries not run yet"), (fresh.Outcome, fresh.Detail));
 
         var clock = new ManualClock(TenOClock);
         var broken = new ScheduledJob("retention", "0 * * * *", (_, _) => throw new InvalidOperationException("retention exploded"));
@@ -125,7 +125,7 @@ public sealed partial class SchedulerTests
         await using (var node = new SchedulerNode(db.Credentials, clock, [MetricJobs.PartitionMaintenance, MetricJobs.Retention]))
             await node.Scheduler.RunDueAsync(new DateTimeOffset(2031, 5, 11, 3, 30, 0, TimeSpan.Zero)); // retention's default tick
         var healed = await DoctorChecks.ScheduledJobsRowAsync(owner, CancellationToken.None);
-        Assert.Equal((DoctorChecks.Outcome.Pass, "advisory_scan not run yet, backup_retention not run yet, backup_schedule not run yet, build_log_retention not run yet, instance_log_retention not run yet, partition_maintenance success, retention success, rollups not run yet, runner_rescue not run yet, webhook_deliveries not run yet"), (healed.Outcome, healed.Detail));
+        Assert.Equal((DoctorChecks.Outcome.Pass, "advisory_scan not run yet, backup_retention not run yet, backup_schedule not run yet, build_log_retention not run yet, instance_log_retention not run yet, notification_retention not run yet, partition_maintenance success, retention success, rollups not run yet, runner_rescue not run yet, webhook_deliveries not run yet"), (healed.Outcome, healed.Detail));
     }
 
     [Fact]

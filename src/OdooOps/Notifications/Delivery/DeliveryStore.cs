@@ -1,0 +1,48 @@
+using Dapper;
+using Npgsql;
+
+namespace OdooOps.Notifications.Delivery;
+
+/// <summary>A delivery a worker claimed: the event's payload, the channel, and its secret's ciphertext (never logged).</summary>
+internal sealed record ClaimedDelivery(Guid DeliveryId, Guid LeaseId, int Attempt, Guid EventId, string Event, DateTime EventCreatedAt, string Summary,
+    string Data, Guid OrgId, Guid ChannelId, string ChannelName, string Kind, string Target, string? SmtpHost, int? SmtpPort, string? SmtpTls,
+    string? SmtpUsername, string? SmtpFrom, string? Secret);
+
+/// <summary>The delivery workers' SQL, as ops_service (SECURITY DEFINER functions: the service login holds no table).</summary>
+internal static class DeliveryStore
+{
+    public static async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(NpgsqlDataSource service, DateTimeOffset now, int limit, TimeSpan lease,
+        CancellationToken ct)
+    {
+        await using var conn = await service.OpenConnectionAsync(ct);
+        return [.. await conn.QueryAsync<ClaimedDelivery>(new CommandDefinition("""
+            select delivery_id, lease_id, attempt, event_id, event, event_created_at, summary, data::text, org_id, channel_id, channel_name, kind,
+                   target, smtp_host, smtp_port, smtp_tls, smtp_username, smtp_from, secret
+              from ops.claim_notification_deliveries(@now, @limit, @seconds)
+            """, new { now, limit, seconds = (int)lease.TotalSeconds }, cancellationToken: ct))];
+    }
+
+    /// <summary>Records an attempt; answers the channel's change of state ('failing', 'recovered'), 'lost' when the lease was gone, or null.</summary>
+    public static async Task<string?> FinishAsync(NpgsqlDataSource service, ClaimedDelivery d, DateTimeOffset now, DeliveryResult result,
+        DateTimeOffset? retryAt, int failingAfter, CancellationToken ct)
+    {
+        await using var conn = await service.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<string?>(new CommandDefinition("""
+            select ops.finish_notification_delivery(@DeliveryId, @LeaseId, @now, @ok, @code, @error, @ms, @retryAt, @failingAfter)
+            """, new
+        {
+            d.DeliveryId, d.LeaseId, now, ok = result.Ok, code = result.StatusCode, error = result.Error, ms = (int)Math.Min(result.Duration.TotalMilliseconds, int.MaxValue),
+            retryAt, failingAfter,
+        }, cancellationToken: ct));
+    }
+
+    public static async Task<DateTimeOffset?> NextDueAsync(NpgsqlDataSource service, CancellationToken ct)
+    {
+        await using var conn = await service.OpenConnectionAsync(ct);
+        var next = await conn.ExecuteScalarAsync<DateTime?>(new CommandDefinition("select ops.next_notification_due()", cancellationToken: ct));
+        return next is { } n ? new DateTimeOffset(DateTime.SpecifyKind(n, DateTimeKind.Utc)) : null;
+    }
+}
+
+/// <summary>One attempt's outcome: the receiver's status code, the error (no secret in it) and how long a Retry-After asked to wait.</summary>
+internal sealed record DeliveryResult(bool Ok, int? StatusCode, string? Error, TimeSpan Duration, TimeSpan? RetryAfter = null);

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace OdooOps.Notifications.Delivery;
+
+/// <summary>
+/// Sends one claimed delivery through its channel: a signed webhook POST, a Slack-compatible POST, or an e-mail
+/// (<see cref="EmailSender"/>). Any 2xx answer is a success; anything else, a timeout or a refused connection is a
+/// failure with its reason. Error texts never hold a secret (the signing secret, a Slack URL's path, an SMTP password):
+/// they are scrubbed before they are stored or logged.
+/// </summary>
+internal sealed class NotificationSender(NotificationSettings settings, NotificationSecretProtector protector, EmailSender email, Uri? publicUrl,
+    TimeProvider clock) : IDisposable
+{
+    public const string SignatureHeader = "X-OdooOps-Signature-256", EventHeader = "X-OdooOps-Event", EventIdHeader = "X-OdooOps-Event-Id",
+        DeliveryHeader = "X-OdooOps-Delivery", TimestampHeader = "X-OdooOps-Timestamp";
+    public static readonly string UserAgent = $"OdooOps-Notifications/{typeof(NotificationSender).Assembly.GetName().Version?.ToString(3) ?? "1"}";
+
+    readonly HttpClient _http = new(OutboundGuard.Handler(settings.AllowPrivateTargets, settings.Timeout)) { Timeout = settings.Timeout };
+
+    public async Task<DeliveryResult> SendAsync(ClaimedDelivery d, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var secret = protector.Unprotect(d.OrgId, d.Secret);
+        try
+        {
+            var message = new NotificationMessage(d, publicUrl);
+            return d.Kind switch
+            {
+                "webhook" when secret is null => Failed("The channel's signing secret cannot be read (the server's keys changed?): set it again.", started),
+                "slack" when secret is null => Failed("The channel's webhook URL cannot be read (the server's keys changed?): set it again.", started),
+                "webhook" => await PostAsync(d.Target, message.WebhookBody(), d, secret, started, ct),
+                "slack" => await PostAsync(secret!, message.SlackBody(), d, null, started, ct),
+                "email" => await email.SendAsync(d, message, secret, started, ct),
+                _ => Failed($"Unknown channel kind {d.Kind}.", started),
+            };
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            var reason = e is TaskCanceledException or OperationCanceledException ? $"no answer within {settings.Timeout.TotalSeconds:0} s" : e.Message;
+            return Failed(Scrub(reason, secret, d.Kind == "slack" ? secret : null), started);
+        }
+    }
+
+    async Task<DeliveryResult> PostAsync(string url, byte[] body, ClaimedDelivery d, string? signingSecret, long started, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        request.Headers.UserAgent.ParseAdd(UserAgent);
+        if (signingSecret is not null)
+        {
+            request.Headers.Add(EventHeader, d.Event);
+            request.Headers.Add(EventIdHeader, d.EventId.ToString());
+            request.Headers.Add(DeliveryHeader, d.DeliveryId.ToString());
+            request.Headers.Add(TimestampHeader, clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+            request.Headers.Add(SignatureHeader, Signature(signingSecret, body));
+        }
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        var code = (int)response.StatusCode;
+        if (response.IsSuccessStatusCode) return new DeliveryResult(true, code, null, Stopwatch.GetElapsedTime(started));
+        var text = await ReadSomeAsync(response, ct);
+        var error = code is >= 300 and < 400 ? $"HTTP {code}: redirects are not followed; use the final URL" : $"HTTP {code}{(text.Length > 0 ? ": " + text : "")}";
+        return new DeliveryResult(false, code, Scrub(error, signingSecret, d.Kind == "slack" ? url : null), Stopwatch.GetElapsedTime(started),
+            RetryAfter(response, clock.GetUtcNow()));
+    }
+
+    /// <summary>GitHub's form: "sha256=" and the lower-case hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes.</summary>
+    public static string Signature(string secret, byte[] body) =>
+        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+
+    /// <summary>Retry-After as seconds or an HTTP date, when the receiver sent one.</summary>
+    static TimeSpan? RetryAfter(HttpResponseMessage response, DateTimeOffset now) =>
+        response.Headers.RetryAfter switch
+        {
+            { Delta: { } delta } => delta,
+            { Date: { } date } => date > now ? date - now : TimeSpan.Zero,
+            _ => null,
+        };
+
+    static async Task<string> ReadSomeAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        var buffer = new char[300];
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
+        var read = await reader.ReadBlockAsync(buffer, ct);
+        return new string(buffer, 0, read).ReplaceLineEndings(" ").Trim();
+    }
+
+    static DeliveryResult Failed(string error, long started) => new(false, null, error, Stopwatch.GetElapsedTime(started));
+
+    /// <summary>Takes secrets (and a secret URL's path) out of a text that goes to the log or the database.</summary>
+    public static string Scrub(string text, params string?[] secrets)
+    {
+        foreach (var secret in secrets.Where(s => s is { Length: >= 4 }))
+        {
+            text = text.Replace(secret!, "***");
+            if (Uri.TryCreate(secret, UriKind.Absolute, out var uri) && uri.PathAndQuery.Length > 1)
+                text = text.Replace(uri.PathAndQuery, "/***").Replace(Uri.UnescapeDataString(uri.PathAndQuery), "/***");
+        }
+        return text.Length > 2000 ? text[..2000] : text;
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,79 @@
+using OdooOps.Database;
+
+namespace OdooOps.Notifications.Delivery;
+
+/// <summary>
+/// The delivery worker every `serve` node runs: woken by NOTIFY ops_notifications (an event or a test was queued, a
+/// delivery redelivered) and at least every <see cref="Sweep"/> (retries come due, a notification may be missed), it
+/// claims what is due (ops.claim_notification_deliveries: leased, FOR UPDATE SKIP LOCKED, so two nodes never send the
+/// same delivery at once), sends each, and records the outcome under its lease: delivered, retried later with
+/// exponential backoff (a receiver's Retry-After is honoured when longer), or failed once the attempts ran out. Sending
+/// happens here, off every request. Times come from the injected clock, so tests move time instead of waiting for it.
+/// </summary>
+internal sealed class NotificationWorker(OpsDatabase db, NotificationSender sender, NotificationSettings settings, TimeProvider clock,
+    PgNotifications listener, ILogger<NotificationWorker> log) : BackgroundService
+{
+    public const string Channel = PgNotifications.Notifications;
+    public static readonly TimeSpan Sweep = TimeSpan.FromSeconds(15);
+    const int Batch = 16;
+
+    /// <summary>When attempt <paramref name="attempt"/> (1-based) failed: the next one's time, or null when it was the last.</summary>
+    public static DateTimeOffset? RetryAt(NotificationSettings settings, int attempt, DateTimeOffset now, TimeSpan? retryAfter)
+    {
+        if (attempt >= settings.MaxAttempts) return null;
+        var backoff = TimeSpan.FromTicks(Math.Min(settings.FirstRetry.Ticks * (1L << Math.Min(attempt - 1, 30)), settings.MaxRetry.Ticks));
+        var asked = retryAfter is { } r ? TimeSpan.FromTicks(Math.Min(r.Ticks, TimeSpan.FromDays(1).Ticks)) : TimeSpan.Zero;
+        return now + (asked > backoff ? asked : backoff);
+    }
+
+    /// <summary>Sends everything due now, batch after batch; answers how many attempts were made.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        var total = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            var claimed = await DeliveryStore.ClaimAsync(db.Service, clock.GetUtcNow(), Batch, settings.Lease, ct);
+            if (claimed.Count == 0) break;
+            await Task.WhenAll(claimed.Select(d => DeliverAsync(d, ct)));
+            total += claimed.Count;
+        }
+        return total;
+    }
+
+    async Task DeliverAsync(ClaimedDelivery d, CancellationToken ct)
+    {
+        var result = await sender.SendAsync(d, ct);
+        var now = clock.GetUtcNow();
+        var retryAt = result.Ok ? null : RetryAt(settings, d.Attempt, now, result.RetryAfter);
+        var change = await DeliveryStore.FinishAsync(db.Service, d, now, result, retryAt, settings.FailingAfter, ct);
+        if (!result.Ok)
+            log.LogWarning("Notification {Event} to channel {Channel} ({Kind}) failed, attempt {Attempt}: {Error}; {Next}.", d.Event, d.ChannelId, d.Kind,
+                d.Attempt, result.Error, retryAt is { } at ? $"next attempt at {at:u}" : "given up");
+        if (change == "failing") log.LogWarning("Notification channel {Channel} is failing: {Count} attempts in a row failed.", d.ChannelId, settings.FailingAfter);
+        else if (change == "recovered") log.LogInformation("Notification channel {Channel} delivers again.", d.ChannelId);
+        else if (change == "lost") log.LogWarning("Notification delivery {Delivery}: its lease ran out while sending; the outcome was not recorded.", d.DeliveryId);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var woken = listener.Next(Channel); // taken before reading, so a notification meanwhile is not missed
+            var wait = Sweep;
+            try
+            {
+                await RunOnceAsync(stop);
+                if (await DeliveryStore.NextDueAsync(db.Service, stop) is { } due && due - clock.GetUtcNow() < wait)
+                    wait = due - clock.GetUtcNow();
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; }
+            catch (Exception e)
+            {
+                log.LogWarning("Delivering notifications failed ({Message}); trying again in {Seconds} s.", e.Message, Sweep.TotalSeconds);
+            }
+            if (wait < TimeSpan.FromMilliseconds(50)) wait = TimeSpan.FromMilliseconds(50);
+            try { await PgNotifications.WaitAsync(woken, wait, stop); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+-- "Redeliver" (org owners and admins): a delivered or failed delivery is sent again, now, by the workers — the same
+-- event (its id) to the same channel, with its retries afresh: the one exception to once per event and channel, asked for by a person. One
+-- still waiting to be sent is a conflict (55000). Answers the channel's id; P0002 when there is no such delivery.
+create or replace function ops.redeliver_notification(p_org_id uuid, p_delivery_id uuid)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_row ops.notification_deliveries;
+begin
+    perform ops_private.require_notification_admin(p_org_id, 'Redelivering notifications');
+    select * into v_row from ops.notification_deliveries d where d.id = p_delivery_id and d.org_id = p_org_id for update;
+    if not found then
+        raise exception 'No such delivery.' using errcode = 'P0002';
+    end if;
+    if v_row.status = 'pending' then
+        raise exception 'This delivery is still waiting to be sent (attempt % of its retries).', v_row.attempts + 1 using errcode = '55000';
+    end if;
+    update ops.notification_deliveries d
+       set status = 'pending', attempts = 0, next_attempt_at = pg_catalog.now(), redelivered_at = pg_catalog.now(), redelivered_by = ops.current_user_id()
+     where d.id = p_delivery_id;
+    perform pg_catalog.pg_notify('ops_notifications', '');
+    return v_row.channel_id;
+end
+$$;
+revoke all on function ops.redeliver_notification(uuid, uuid) from public, ops_app, ops_service;
+grant execute on function ops.redeliver_notification(uuid, uuid) to ops_app;

@@ -1,0 +1,228 @@
+using Dapper;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using OdooOps.Audit;
+using OdooOps.Database;
+using OdooOps.Notifications;
+using OdooOps.Notifications.Delivery;
+using OdooOps.Tests.Infrastructure;
+using OdooOps.Tests.Scheduler;
+
+namespace OdooOps.Tests.Notifications;
+
+/// <summary>
+/// The delivery worker on its own (no server, so nothing else delivers), its time on a manual clock: retries come due
+/// only when the test moves the clock, never by waiting. A receiver answering 500 then 200 gets the event again after
+/// the backoff and not before, a Retry-After longer than the backoff is honoured, attempts end at the limit, a channel
+/// that keeps failing is marked and an advisory says so until it delivers again, and two workers competing for forty
+/// deliveries send each exactly once; a worker whose lease ran out records nothing.
+/// </summary>
+public sealed class NotificationWorkerTests(PostgresCluster cluster) : IAsyncLifetime
+{
+    static readonly NotificationSettings Settings = new(MaxAttempts: 4, FirstRetry: TimeSpan.FromSeconds(30), MaxRetry: TimeSpan.FromSeconds(100),
+        FailingAfter: 3, Timeout: TimeSpan.FromSeconds(10), RetentionDays: 30, AllowPrivateTargets: true, Smtp: null);
+
+    OpsDatabase _db = null!;
+    Npgsql.NpgsqlConnectionStringBuilder _owner = null!;
+    NotificationChannels _channels = null!;
+    NotificationSecretProtector _protector = null!;
+    readonly ManualClock _clock = new(DateTimeOffset.UtcNow.AddMinutes(1));
+    Guid _org, _project, _admin;
+
+    public async ValueTask InitializeAsync()
+    {
+        _owner = await cluster.CreateDatabaseAsync("notifyworker");
+        _db = OpsDatabase.Create(await LoginRoles.EnsureAsync(_owner));
+        _protector = new NotificationSecretProtector(new EphemeralDataProtectionProvider());
+        _channels = new NotificationChannels(_db, _protector, Settings);
+        _org = await Accounts.CreateOrgAsync(_owner, "acme");
+        _project = await Accounts.CreateProjectAsync(_owner, _org, "erp");
+        _admin = await Accounts.CreateUserAsync(_owner, "admin@acme.test", _org, "admin");
+    }
+
+    public async ValueTask DisposeAsync() => await _db.DisposeAsync();
+
+    NotificationWorker Worker(NotificationSettings? settings = null) =>
+        new(_db, new NotificationSender(settings ?? Settings, _protector, new EmailSender(settings ?? Settings), null, _clock), settings ?? Settings, _clock,
+            new PgNotifications(_db, NullLogger<PgNotifications>.Instance), NullLogger<NotificationWorker>.Instance);
+
+    async Task<Guid> ChannelAsync(HookReceiver hooks, string name)
+    {
+        var outcome = await _channels.SaveAsync(Actor.User(_admin, null), _org, null,
+            new ChannelRequest(name, "webhook", hooks.Url + "/in", "0123456789abcdef-secret", null, null, ["build.failed"], null, null, null),
+            CancellationToken.None);
+        return Assert.IsType<NotificationChannels.Outcome.Done>(outcome).Channel.Id;
+    }
+
+    async Task<Guid> TestAsync(Guid channel) =>
+        Assert.IsType<NotificationChannels.Outcome.Queued>(await _channels.TestAsync(Actor.User(_admin, null), _org, channel, CancellationToken.None)).Delivery.Id;
+
+    async Task<(string Status, int Attempts, int? Code, DateTime? Next)> RowAsync(Guid delivery)
+    {
+        await using var conn = await Accounts.OpenAsync(_owner);
+        return await conn.QuerySingleAsync<(string, int, int?, DateTime?)>(
+            "select status, attempts, response_code, next_attempt_at from ops.notification_deliveries where id = @delivery", new { delivery });
+    }
+
+    DateTime At(TimeSpan after) => (_clock.GetUtcNow() + after).UtcDateTime;
+
+    [Fact]
+    public async Task A_500_is_retried_after_the_backoff_a_retry_after_is_honoured_and_a_200_ends_it()
+    {
+        await using var hooks = await HookReceiver.StartAsync();
+        hooks.Answer(new(500, "upstream down"), new(503, "busy", RetryAfterSeconds: 300));
+        var delivery = await TestAsync(await ChannelAsync(hooks, "flaky"));
+        var worker = Worker();
+
+        Assert.Equal(1, await worker.RunOnceAsync(CancellationToken.None));
+        var row = await RowAsync(delivery);
+        Assert.Equal(("pending", 1, 500), (row.Status, row.Attempts, row.Code));
+        Assert.Equal(At(TimeSpan.FromSeconds(30)), row.Next!.Value, TimeSpan.FromMilliseconds(1));
+        Assert.Equal("HTTP 500: upstream down", await ErrorAsync(delivery));
+
+        Assert.Equal(0, await worker.RunOnceAsync(CancellationToken.None)); // not due yet
+        _clock.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal(0, await worker.RunOnceAsync(CancellationToken.None));
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await worker.RunOnceAsync(CancellationToken.None));
+        row = await RowAsync(delivery);
+        Assert.Equal(("pending", 2, 503), (row.Status, row.Attempts, row.Code));
+        Assert.Equal(At(TimeSpan.FromSeconds(300)), row.Next!.Value, TimeSpan.FromMilliseconds(1)); // Retry-After beats the 60 s backoff
+
+        _clock.Advance(TimeSpan.FromSeconds(299));
+        Assert.Equal(0, await worker.RunOnceAsync(CancellationToken.None));
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await worker.RunOnceAsync(CancellationToken.None));
+        row = await RowAsync(delivery);
+        Assert.Equal(("delivered", 3, 200, (DateTime?)null), row);
+        Assert.Null(await ErrorAsync(delivery));
+        Assert.Equal(3, hooks.All.Count);
+        Assert.Single(hooks.All.Select(h => h.Header("X-OdooOps-Event-Id")).Distinct());
+    }
+
+    [Fact]
+    public async Task A_channel_that_keeps_failing_is_marked_and_advised_about_and_recovers_with_its_next_delivery()
+    {
+        await using var hooks = await HookReceiver.StartAsync();
+        hooks.Answer([.. Enumerable.Repeat(new HookReceiver.Reply(500), 4)]);
+        var channel = await ChannelAsync(hooks, "broken");
+        var delivery = await TestAsync(channel);
+        var worker = Worker();
+
+        foreach (var wait in new[] { 0, 30, 60 })
+        {
+            _clock.Advance(TimeSpan.FromSeconds(wait));
+            Assert.Equal(1, await worker.RunOnceAsync(CancellationToken.None));
+        }
+        await using var conn = await Accounts.OpenAsync(_owner);
+        var state = await conn.QuerySingleAsync<(int Failures, DateTime? Since)>(
+            "select consecutive_failures, failing_since from ops.notification_channels where id = @channel", new { channel });
+        Assert.Equal(3, state.Failures);
+        Assert.Equal(_clock.GetUtcNow().UtcDateTime, state.Since!.Value, TimeSpan.FromMilliseconds(1));
+        var advisory = await conn.QuerySingleAsync<(Guid Project, string Severity, string Title, string Status)>(
+            "select project_id, severity, title, status from ops.advisories where rule = 'notification_channel_failing' and fingerprint = @f",
+            new { f = $"notification_channel_failing:{channel}" });
+        Assert.Equal((_project, "warning", "Notification channel broken is failing", "open"), advisory);
+
+        _clock.Advance(TimeSpan.FromSeconds(100)); // the backoff's cap
+        Assert.Equal(1, await worker.RunOnceAsync(CancellationToken.None));
+        Assert.Equal(("failed", 4, 500, (DateTime?)null), await RowAsync(delivery)); // the last attempt: given up
+        _clock.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(0, await worker.RunOnceAsync(CancellationToken.None));
+
+        // Fixed at the receiver: a redelivery succeeds, the channel is ok again, the advisory resolves.
+        Assert.IsType<NotificationChannels.Outcome.Queued>(await _channels.RedeliverAsync(Actor.User(_admin, null), _org, delivery, CancellationToken.None));
+        Assert.Equal(1, await worker.RunOnceAsync(CancellationToken.None));
+        Assert.Equal("delivered", (await RowAsync(delivery)).Status);
+        Assert.Equal((0, (DateTime?)null), await conn.QuerySingleAsync<(int, DateTime?)>(
+            "select consecutive_failures, failing_since from ops.notification_channels where id = @channel", new { channel }));
+        Assert.Equal("resolved", await conn.ExecuteScalarAsync<string>(
+            "select status from ops.advisories where fingerprint = @f", new { f = $"notification_channel_failing:{channel}" }));
+    }
+
+    [Fact]
+    public async Task Two_workers_competing_send_each_delivery_exactly_once()
+    {
+        await using var hooks = await HookReceiver.StartAsync();
+        hooks.Delay = TimeSpan.FromMilliseconds(20);
+        var channel = await ChannelAsync(hooks, "busy");
+        var deliveries = new List<Guid>();
+        for (var i = 0; i < 40; i++) deliveries.Add(await TestAsync(channel));
+
+        var attempts = await Task.WhenAll(Task.Run(() => Worker().RunOnceAsync(CancellationToken.None)), Task.Run(() => Worker().RunOnceAsync(CancellationToken.None)));
+
+        Assert.Equal(40, attempts.Sum());
+        Assert.Equal(40, hooks.All.Count);
+        Assert.Equal(deliveries.Select(d => d.ToString()).Order(), hooks.All.Select(h => h.Header("X-OdooOps-Delivery")).Order());
+        foreach (var d in deliveries) Assert.Equal(("delivered", 1), (await RowAsync(d)) is var r ? (r.Status, r.Attempts) : default);
+    }
+
+    [Fact]
+    public async Task A_worker_whose_lease_ran_out_records_nothing_and_another_sends_the_delivery()
+    {
+        await using var hooks = await HookReceiver.StartAsync();
+        var delivery = await TestAsync(await ChannelAsync(hooks, "slow node"));
+        var stalled = Assert.Single(await DeliveryStore.ClaimAsync(_db.Service, _clock.GetUtcNow(), 10, Settings.Lease, CancellationToken.None));
+        Assert.Equal(0, await Worker().RunOnceAsync(CancellationToken.None)); // held by the stalled node
+
+        _clock.Advance(Settings.Lease);
+        Assert.Equal(1, await Worker().RunOnceAsync(CancellationToken.None));
+        Assert.Equal("delivered", (await RowAsync(delivery)).Status);
+        var late = await DeliveryStore.FinishAsync(_db.Service, stalled, _clock.GetUtcNow(),
+            new DeliveryResult(false, 500, "late", TimeSpan.Zero), _clock.GetUtcNow().AddSeconds(30), 3, CancellationToken.None);
+        Assert.Equal("lost", late);
+        Assert.Equal(("delivered", 2, 200), (await RowAsync(delivery)) is var r ? (r.Status, r.Attempts, r.Code) : default);
+        Assert.Single(hooks.All);
+    }
+
+    [Fact]
+    public async Task A_server_that_does_not_allow_private_targets_refuses_them_when_sending_too()
+    {
+        // The channel was saved pointing at loopback (as a name that resolved publicly then would, DNS rebinding): the
+        // worker resolves and checks again when it connects, and the receiver gets nothing.
+        await using var hooks = await HookReceiver.StartAsync();
+        var delivery = await TestAsync(await ChannelAsync(hooks, "rebound"));
+        Assert.Equal(1, await Worker(Settings with { AllowPrivateTargets = false }).RunOnceAsync(CancellationToken.None));
+        Assert.Equal(("pending", 1, (int?)null), (await RowAsync(delivery)) is var r ? (r.Status, r.Attempts, r.Code) : default);
+        Assert.Contains("127.0.0.1 resolves to a loopback or private address", await ErrorAsync(delivery));
+        Assert.Empty(hooks.All);
+        Assert.True(OdooOps.Notifications.Delivery.OutboundGuard.IsPrivateLiteral("localhost"));
+        Assert.True(OdooOps.Notifications.Delivery.OutboundGuard.IsPrivateLiteral("169.254.169.254"));
+        Assert.True(OdooOps.Notifications.Delivery.OutboundGuard.IsPrivateLiteral("[::ffff:10.0.0.1]"));
+        Assert.False(OdooOps.Notifications.Delivery.OutboundGuard.IsPrivateLiteral("hooks.slack.com"));
+        var (_, refused) = NotificationChannelRules.Check(new ChannelRequest("x", "webhook", "http://169.254.169.254/latest/meta-data", "0123456789abcdef",
+            null, null, null, null, null, null), null, Settings with { AllowPrivateTargets = false });
+        Assert.True(refused.Errors.ContainsKey("url"));
+    }
+
+    [Fact]
+    public async Task The_retention_job_forgets_old_events_and_their_deliveries_but_not_one_still_waiting()
+    {
+        await using var hooks = await HookReceiver.StartAsync();
+        var channel = await ChannelAsync(hooks, "old news");
+        var (old, waiting, fresh) = (await TestAsync(channel), await TestAsync(channel), await TestAsync(channel));
+        await using var conn = await Accounts.OpenAsync(_owner);
+        await conn.ExecuteAsync("""
+            update ops_private.notification_events e set created_at = now() - interval '40 days'
+              from ops.notification_deliveries d where d.event_id = e.id and d.id in (@old, @waiting);
+            update ops.notification_deliveries set status = 'delivered', next_attempt_at = null where id in (@old, @fresh);
+            """, new { old, waiting, fresh });
+        var services = new ServiceCollection()
+            .AddSingleton(_db)
+            .AddSingleton<TimeProvider>(_clock)
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
+            .BuildServiceProvider();
+        var detail = await NotificationRetentionJob.Job.Run(services, CancellationToken.None);
+        Assert.StartsWith("1 notification event(s)", detail);
+        Assert.Equal([waiting, fresh], (await conn.QueryAsync<Guid>(
+            "select id from ops.notification_deliveries where id in (@old, @waiting, @fresh) order by created_at", new { old, waiting, fresh })).ToArray());
+    }
+
+    async Task<string?> ErrorAsync(Guid delivery)
+    {
+        await using var conn = await Accounts.OpenAsync(_owner);
+        return await conn.ExecuteScalarAsync<string?>("select error from ops.notification_deliveries where id = @delivery", new { delivery });
+    }
+}
