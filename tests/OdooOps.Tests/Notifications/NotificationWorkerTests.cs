@@ -103,6 +103,38 @@ public sealed class NotificationWorkerTests(PostgresCluster cluster) : IAsyncLif
     }
 
     [Fact]
+    public async Task A_receiver_that_never_sends_its_answer_s_body_costs_one_attempt_s_time_not_the_worker()
+    {
+        // Headers of a 500 promising 100,000 bytes, then nothing: a receiver holding the worker (and every tenant's
+        // deliveries) if only the headers were timed.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var held = new List<System.Net.Sockets.TcpClient>();
+        var serving = Task.Run(async () =>
+        {
+            var client = await listener.AcceptTcpClientAsync();
+            held.Add(client);
+            var stream = client.GetStream();
+            var buffer = new byte[65536];
+            _ = await stream.ReadAtLeastAsync(buffer, 1, throwOnEndOfStream: false); // the request (the answer does not wait for all of it)
+            await stream.WriteAsync("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 100000\r\n\r\nstall"u8.ToArray());
+        });
+        var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}/in";
+        var outcome = await _channels.SaveAsync(Actor.User(_admin, null), _org, null,
+            new ChannelRequest("stalling", "webhook", url, "0123456789abcdef-secret", null, null, ["build.failed"], null, null, null), CancellationToken.None);
+        var delivery = await TestAsync(Assert.IsType<NotificationChannels.Outcome.Done>(outcome).Channel.Id);
+        var settings = Settings with { Timeout = TimeSpan.FromSeconds(2) };
+
+        // A hang guard, not a speed check: without the attempt's own deadline this never returns.
+        Assert.Equal(1, await Worker(settings).RunOnceAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(90)));
+        var row = await RowAsync(delivery);
+        Assert.Equal(("pending", 1), (row.Status, row.Attempts));
+        Assert.Equal("no answer within 2 s", await ErrorAsync(delivery));
+        await serving;
+        foreach (var client in held) client.Dispose();
+    }
+
+    [Fact]
     public async Task A_channel_that_keeps_failing_is_marked_and_advised_about_and_recovers_with_its_next_delivery()
     {
         await using var hooks = await HookReceiver.StartAsync();

@@ -62,7 +62,7 @@ public sealed class BackupsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         Assert.Equal(0, await Row(page, _corrupt).Locator("a", new() { HasText = "Restore" }).CountAsync()); // a failed verification is not offered
         await BrowserWorld.ScreenshotAsync(page, "70-backups-1280");
 
-        await page.ClickAsync("button[aria-label='Back up staging now']");
+        await page.ClickAsync("button[aria-label='Back up now: staging']");
         await page.Locator(".alert.success", new() { HasText = "Backup of staging queued" }).WaitForAsync();
         Assert.Equal("pending", await Card(page, "staging").Locator("tr[data-kind='manual'] td[data-label='Status'] .badge").InnerTextAsync());
 

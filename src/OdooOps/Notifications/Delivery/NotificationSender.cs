@@ -21,10 +21,15 @@ internal sealed class NotificationSender(NotificationSettings settings, Notifica
 
     readonly HttpClient _http = new(OutboundGuard.Handler(settings.AllowPrivateTargets, settings.Timeout)) { Timeout = settings.Timeout };
 
-    public async Task<DeliveryResult> SendAsync(ClaimedDelivery d, CancellationToken ct)
+    public async Task<DeliveryResult> SendAsync(ClaimedDelivery d, CancellationToken stopping)
     {
         var started = Stopwatch.GetTimestamp();
         var secret = protector.Unprotect(d.OrgId, d.Secret);
+        // One attempt's whole time, the answer's body included: HttpClient's own timeout ends with the headers, and a
+        // receiver that then sends its body a byte at a time (or never) must not hold the worker and every tenant's deliveries.
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        attempt.CancelAfter(settings.Timeout);
+        var ct = attempt.Token;
         try
         {
             var message = new NotificationMessage(d, publicUrl);
@@ -34,11 +39,11 @@ internal sealed class NotificationSender(NotificationSettings settings, Notifica
                 "slack" when secret is null => Failed("The channel's webhook URL cannot be read (the server's keys changed?): set it again.", started),
                 "webhook" => await PostAsync(d.Target, message.WebhookBody(), d, secret, started, ct),
                 "slack" => await PostAsync(secret!, message.SlackBody(), d, null, started, ct),
-                "email" => await email.SendAsync(d, message, secret, started, ct),
+                "email" => await email.SendAsync(d, message, secret, started, stopping),
                 _ => Failed($"Unknown channel kind {d.Kind}.", started),
             };
         }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
         {
             var reason = e is TaskCanceledException or OperationCanceledException ? $"no answer within {settings.Timeout.TotalSeconds:0} s" : e.Message;
             return Failed(Scrub(reason, secret, d.Kind == "slack" ? secret : null), started);
