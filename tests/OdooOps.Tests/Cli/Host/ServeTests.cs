@@ -40,16 +40,22 @@ public sealed class ServeTests : IDisposable
         return (p, output);
     }
 
+    /// <summary>What the process printed so far: its output handlers append from other threads, under the same lock.</summary>
+    static string Text(StringBuilder output)
+    {
+        lock (output) return output.ToString();
+    }
+
     static async Task<HttpResponseMessage> WaitForAsync(HttpClient http, string url, Process p, StringBuilder output)
     {
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (DateTime.UtcNow < deadline)
         {
-            if (p.HasExited) throw new InvalidOperationException($"serve exited early ({p.ExitCode}): {output}");
+            if (p.HasExited) throw new InvalidOperationException($"serve exited early ({p.ExitCode}): {Text(output)}");
             try { return await http.GetAsync(url); }
             catch (HttpRequestException) { await Task.Delay(200); }
         }
-        throw new TimeoutException($"serve did not answer {url}: {output}");
+        throw new TimeoutException($"serve did not answer {url}: {Text(output)}");
     }
 
     static void Terminate(Process p) => Process.Start("kill", ["-TERM", p.Id.ToString()])!.WaitForExit();
@@ -65,10 +71,10 @@ public sealed class ServeTests : IDisposable
         var ready = await http.GetAsync($"http://127.0.0.1:{port}/readyz");
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Contains("\"ready\"", await ready.Content.ReadAsStringAsync());
-        Assert.Contains("Demo password (shown once)", output.ToString());
+        Assert.Contains("Demo password (shown once)", Text(output));
         // On loopback, missing shared secrets are generated into the data dir (0600) and the output says where.
         var secretsFile = Path.Combine(_dataDir, "secrets.env");
-        Assert.Contains($"Generated OPS_INGEST_TOKEN, OPS_ADVISORY_SCAN_TOKEN into {secretsFile}", output.ToString());
+        Assert.Contains($"Generated OPS_INGEST_TOKEN, OPS_ADVISORY_SCAN_TOKEN into {secretsFile}", Text(output));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(secretsFile));
 
         // A second serve on the same data dir says so and exits.
@@ -128,7 +134,7 @@ public sealed class ServeTests : IDisposable
             while (!await conn.ExecuteScalarAsync<bool>(
                        "select exists (select from ops.build_logs where build_id = @build and line = 'slow step running')", new { build }))
             {
-                Assert.True(DateTime.UtcNow < deadline, $"the build did not start its step: {output}");
+                if (DateTime.UtcNow >= deadline) Assert.Fail($"the build did not start its step: {Text(output)}");
                 await Task.Delay(200);
             }
             // The step runs in the build's sandbox, as the build's own uid: its processes are that uid's.
@@ -136,7 +142,7 @@ public sealed class ServeTests : IDisposable
             while ((line = await conn.ExecuteScalarAsync<string?>(
                        "select line from ops.build_logs where build_id = @build and line like 'uid=%'", new { build })) is null)
             {
-                Assert.True(DateTime.UtcNow < deadline, $"the step did not say its uid: {output}");
+                if (DateTime.UtcNow >= deadline) Assert.Fail($"the step did not say its uid: {Text(output)}");
                 await Task.Delay(200);
             }
             uid = int.Parse(line["uid=".Length..]);
@@ -149,15 +155,15 @@ public sealed class ServeTests : IDisposable
         Terminate(serve);
         var grace = ProcessOptions.Default.KillGrace;
         var bound = grace + TimeSpan.FromSeconds(20); // margin: server, scheduler and pg_ctl stop on a loaded 2-core machine
-        Assert.True(serve.WaitForExit(bound), $"serve still running {bound.TotalSeconds:0} s after SIGTERM: {output}");
+        Assert.True(serve.WaitForExit(bound), $"serve still running {bound.TotalSeconds:0} s after SIGTERM: {Text(output)}");
         var stopped = clock.Elapsed;
-        Assert.True(serve.ExitCode == 0, output.ToString());
+        Assert.True(serve.ExitCode == 0, Text(output));
         Assert.Empty(ProcessProbe.ProcessesOf(uid)); // the step's processes did not outlive serve
         var clusterDir = Path.Combine(Path.GetFullPath(_dataDir), "pg");
         Assert.False(File.Exists(Path.Combine(clusterDir, "postmaster.pid")), "the embedded PostgreSQL is still running");
         Assert.Empty(ProcessesMentioning(clusterDir));
-        Assert.DoesNotContain("heartbeat failed", output.ToString());
-        Assert.Contains($"Build {build} handed back: queued.", output.ToString());
+        Assert.DoesNotContain("heartbeat failed", Text(output));
+        Assert.Contains($"Build {build} handed back: queued.", Text(output));
 
         // Queued again at once with its attempt not counted, as `odooops runner` hands builds back.
         await using (var again = await LocalPostgres.StartAsync(_dataDir))

@@ -182,7 +182,8 @@ public sealed class KillTrialTests(PostgresCluster cluster) : IAsyncLifetime
         await ServingAgainAsync(a.BuildId, killedAt);
         Assert.False(await DatabaseExistsAsync(scratch), $"{scratch} is dropped at the runner's start");
         await RescueTaskAsync(task);
-        Assert.Equal("succeeded", await TaskStatusAsync(task));
+        var status = await TaskStatusAsync(task);
+        Assert.True(status == "succeeded", $"the retried verification {status}:\n{await TaskLogAsync(task)}\nrunner:\n{_runner?.Output}");
         var done = await WaitForBackupAsync(backup, b => b.Verification is "verified" or "failed");
         Assert.True(done.Verification == "verified", done.Reason);
         Assert.False(await DatabaseExistsAsync(scratch));
@@ -215,7 +216,8 @@ public sealed class KillTrialTests(PostgresCluster cluster) : IAsyncLifetime
         Assert.False(await DatabaseExistsAsync(restored), $"{restored} is dropped at the runner's start");
 
         await RescueTaskAsync(task);
-        Assert.Equal("succeeded", await TaskStatusAsync(task));
+        var status = await TaskStatusAsync(task);
+        Assert.True(status == "succeeded", $"the retried restore {status}:\n{await TaskLogAsync(task)}\nrunner:\n{_runner?.Output}");
         Assert.Equal(backedUp, await UsersAsync(a.DatabaseName));
         await ServingAgainAsync(a.BuildId, killedAt);
     }
