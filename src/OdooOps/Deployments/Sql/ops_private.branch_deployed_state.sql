@@ -36,15 +36,15 @@ begin
      limit 1;
     build_id := v_release.id;
     requirements_sha256 := v_release.requirements_sha256;
+    -- A restored backup's list holds every module with its state: only the installed ones are in the database.
     if v_restored is not null then
+        v_restored := coalesce((select pg_catalog.jsonb_agg(m.value) from pg_catalog.jsonb_array_elements(v_restored) m
+                                 where m.value ->> 'state' = 'installed'), '[]'::jsonb);
+    end if;
+    if coalesce(v_restored, v_last.modules) is not null then
         modules := coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', m.value ->> 'name', 'version', m.value ->> 'version')
                                                          order by m.value ->> 'name')
-                               from pg_catalog.jsonb_array_elements(v_restored) m
-                              where m.value ->> 'state' = 'installed'), '[]'::jsonb);
-    elsif v_last.modules is not null then
-        modules := coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', m.value ->> 'name', 'version', m.value ->> 'version')
-                                                         order by m.value ->> 'name')
-                               from pg_catalog.jsonb_array_elements(v_last.modules) m), '[]'::jsonb);
+                               from pg_catalog.jsonb_array_elements(coalesce(v_restored, v_last.modules)) m), '[]'::jsonb);
     end if;
     return next;
 end
