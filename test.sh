@@ -31,6 +31,19 @@ total=$(grep -E '^\s*total:' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
 failed=$(grep -E '^\s*failed:' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
 passed=$(grep -E '^\s*succeeded:' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
 skipped=$(grep -E '^\s*skipped:' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+# CI keeps only the end of the output: repeat each failure's name and message (not its stack) just above the total.
+if grep -qE '^failed ' "$log"; then
+  echo
+  echo "Failures:"
+  awk '
+    /^failed / { n++; shown = 0; inblock = (n <= 20); if (inblock) print "- " substr($0, 8); next }
+    inblock && /^  from / { next }
+    inblock && /^  / && !/^    at / && shown < 12 { print "    " substr($0, 3); shown++; next }
+    { inblock = 0 }
+    END { if (n > 20) print "… and " n - 20 " more" }
+  ' "$log"
+  echo
+fi
 if [ "${total:-0}" -eq 0 ]; then
   echo "No tests ran."
   failed=$(( ${failed:-0} + 1 ))

@@ -264,7 +264,9 @@ public sealed class LocalPostgres : IAsyncDisposable
         if (OwnsCluster)
         {
             NpgsqlConnection.ClearAllPools();
-            var result = await _bin.RunServerToolAsync("pg_ctl", ["stop", "-D", ClusterDir, "-m", "fast", "-w", "-t", "60"]);
+            // A throwaway cluster has nothing to keep: it stops at once rather than waiting on a checkpoint.
+            var mode = _options.Durable ? "fast" : "immediate";
+            var result = await _bin.RunServerToolAsync("pg_ctl", ["stop", "-D", ClusterDir, "-m", mode, "-w", "-t", "60"]);
             if (result.ExitCode != 0)
                 Console.Error.WriteLine($"PostgreSQL did not stop cleanly: {result.Describe()}");
             OwnsCluster = false;
