@@ -35,10 +35,12 @@ skipped=$(grep -E '^\s*skipped:' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
 if grep -qE '^failed ' "$log"; then
   echo
   echo "Failures:"
-  awk '
+  count=$(grep -cE '^failed ' "$log")
+  # a few failures get their whole message (a browser wait's list of requests); many get their first lines
+  awk -v lines="$([ "$count" -le 3 ] && echo 45 || echo 12)" '
     /^failed / { n++; shown = 0; inblock = (n <= 20); if (inblock) print "- " substr($0, 8); next }
     inblock && /^  from / { next }
-    inblock && /^  / && !/^    at / && shown < 12 { print "    " substr($0, 3); shown++; next }
+    inblock && /^  / && !/^    at / && shown < lines { print "    " substr($0, 3); shown++; next }
     { inblock = 0 }
     END { if (n > 20) print "… and " n - 20 " more" }
   ' "$log"

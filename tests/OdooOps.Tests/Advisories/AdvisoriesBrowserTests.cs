@@ -29,8 +29,8 @@ public sealed class AdvisoriesBrowserTests(BrowserWorld world) : IClassFixture<B
              where p.id = a.project_id and p.slug = 'shop' and a.detail is null
             """);
         (_critical, _warning) = await conn.QuerySingleAsync<(Guid, Guid)>("""
-            select (select a.id from ops.advisories a join ops.projects p on p.id = a.project_id where p.slug = 'shop' and a.rule = 'production_build_failed'),
-                   (select a.id from ops.advisories a join ops.projects p on p.id = a.project_id where p.slug = 'shop' and a.rule = 'metrics_missing')
+            select (select a.id from ops.advisories a join ops.projects p on p.id = a.project_id where p.slug = 'shop' and a.fingerprint = 'shop-prod'),
+                   (select a.id from ops.advisories a join ops.projects p on p.id = a.project_id where p.slug = 'shop' and a.fingerprint = 'shop-metrics')
             """);
     }
 
@@ -44,17 +44,17 @@ public sealed class AdvisoriesBrowserTests(BrowserWorld world) : IClassFixture<B
         var page = await world.NewPageAsync(1280, 900, javaScript: false);
         await BrowserWorld.SignInAsync(page, "ada@acme.test");
         await page.Locator(".sidebar a.nav-item", new() { HasText = "Advisories" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/advisories");
+        await page.WaitForPageAsync("**/app/advisories");
         Assert.Equal("page", await page.Locator(".sidebar a.nav-item", new() { HasText = "Advisories" }).GetAttributeAsync("aria-current"));
         Assert.Equal([_critical.ToString(), _warning.ToString()], await page.Locator("article.advisory").EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.advisoryId)"));
         Assert.Contains("fix the failing step", await Card(page, _critical).Locator(".advisory-remediation").InnerTextAsync());
 
         await page.SelectOptionAsync("#advisory-severity", "warning");
         await page.ClickAsync(".advisory-filters button[type=submit]");
-        await page.WaitForURLAsync(new Regex("severity=warning"));
+        await page.WaitForPageAsync(new Regex("severity=warning"));
         Assert.Equal(1, await page.Locator("article.advisory").CountAsync());
         await page.ClickAsync(".advisory-filters a:has-text('Clear')");
-        await page.WaitForURLAsync("**/app/advisories");
+        await page.WaitForPageAsync("**/app/advisories");
 
         // Suppress: a missing reason is named at its field; then it goes through.
         await Card(page, _critical).Locator("a[data-action='suppress']").ClickAsync();
@@ -86,7 +86,7 @@ public sealed class AdvisoriesBrowserTests(BrowserWorld world) : IClassFixture<B
 
         await page.GotoAsync("/app/projects/shop/branches");
         await page.ClickAsync(".tabs a.tab:has-text('Advisories')");
-        await page.WaitForURLAsync("**/app/projects/shop/advisories");
+        await page.WaitForPageAsync("**/app/projects/shop/advisories");
         Assert.Equal("page", await page.Locator("nav.tabs a.active").GetAttributeAsync("aria-current"));
         Assert.Equal(1, await page.Locator("article.advisory").CountAsync());
         await page.GotoAsync("/app/projects/shop/advisories?status=all");

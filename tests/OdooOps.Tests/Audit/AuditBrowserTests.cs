@@ -48,28 +48,28 @@ public sealed class AuditBrowserTests(BrowserWorld world) : IClassFixture<Browse
         var page = await world.NewPageAsync(1280, 900);
         await BrowserWorld.SignInAsync(page, "ada@acme.test");
         await page.Locator(".sidebar a.nav-item", new() { HasText = "Audit log" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/audit");
+        await page.WaitForPageAsync("**/app/audit");
         var first = await IdsAsync(page);
         Assert.Equal(50, first.Length);
         Assert.Equal(first.OrderDescending(), first);
         await PageScreenshots.SaveAsync(page, "audit-1280");
 
         await page.ClickAsync("#audit-older");
-        await page.WaitForURLAsync(new Regex("cursor=\\d+"));
+        await page.WaitForPageAsync(new Regex("cursor=\\d+"));
         var second = await IdsAsync(page);
         Assert.Equal(50, second.Length);
         Assert.True(second.Max() < first.Min());
 
         await page.GotoAsync("/app/audit");
         await page.Locator("table.audit tbody tr[data-action='backup.create'] td[data-label='Actor'] a").First.ClickAsync();
-        await page.WaitForURLAsync(new Regex("actor=system"));
+        await page.WaitForPageAsync(new Regex("actor=system"));
         Assert.All(await page.Locator("td[data-label='Actor']").AllInnerTextsAsync(), a => Assert.Equal("system", a.Trim()));
 
         await page.GotoAsync("/app/audit");
         await page.FillAsync("#audit-action", "member.*");
         await page.FillAsync("#audit-actor", "ada@acme.test");
         await page.ClickAsync(".audit-filters button[type=submit]");
-        await page.WaitForURLAsync(new Regex("action=member"));
+        await page.WaitForPageAsync(new Regex("action=member"));
         Assert.All(await page.Locator("table.audit tbody tr").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.action)"), a => Assert.Equal("member.role", a));
         Assert.Equal(24, (await IdsAsync(page)).Length);
 

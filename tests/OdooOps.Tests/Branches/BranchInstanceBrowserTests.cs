@@ -34,7 +34,7 @@ public sealed class BranchInstanceBrowserTests(BrowserWorld world) : IClassFixtu
         await BrowserWorld.SignInAsync(page, "ada@acme.test");
         await page.GotoAsync("/app/projects/erp/branches");
         await page.ClickAsync("li[data-branch=staging] a.branch-instance");
-        await page.WaitForURLAsync("**/app/projects/erp/branches/*/instance");
+        await page.WaitForPageAsync("**/app/projects/erp/branches/*/instance");
         Assert.Equal("2048", await page.InputValueAsync("#instance-memory"));
         await BrowserWorld.ScreenshotAsync(page, "branch-instance-01-1280px");
 
@@ -49,13 +49,13 @@ public sealed class BranchInstanceBrowserTests(BrowserWorld world) : IClassFixtu
 
         await page.FillAsync("#instance-memory", "4096");
         await page.ClickAsync("#save-instance-settings");
-        await page.WaitForURLAsync("**/instance?saved=settings");
+        await page.WaitForPageAsync("**/instance?saved=settings");
         Assert.Contains("next start or restart", await page.InnerTextAsync("[role=status]"));
         Assert.Equal("4096", await page.InputValueAsync("#instance-memory"));
 
         await page.SelectOptionAsync("#host-runner", new Microsoft.Playwright.SelectOptionValue { Label = "big-host · 0 of 10" });
         await page.ClickAsync("#move-host");
-        await page.WaitForURLAsync("**/instance?saved=host");
+        await page.WaitForPageAsync("**/instance?saved=host");
         Assert.Contains("must be moved with a backup and restore", await page.InnerTextAsync("[role=status]"));
         Assert.Contains("big-host", await page.InnerTextAsync("[data-fact=host]"));
         Assert.Equal("4/4096/big-host", await StoredAsync());

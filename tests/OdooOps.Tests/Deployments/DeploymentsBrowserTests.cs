@@ -38,7 +38,7 @@ public sealed class DeploymentsBrowserTests(BrowserWorld world) : IClassFixture<
         await BrowserWorld.SignInAsync(page, "ada@acme.test");
         await page.GotoAsync("/app/projects/erp/branches");
         await page.ClickAsync(".tabs a.tab:has-text('Deployments')");
-        await page.WaitForURLAsync("**/app/projects/erp/deployments");
+        await page.WaitForPageAsync("**/app/projects/erp/deployments");
         Assert.Equal(1, await page.Locator(".sidebar a.nav-item.active", new() { HasText = "Deployments" }).CountAsync());
         var live = page.Locator($"tr[data-deployment-id='{second.DeploymentId}']");
         Assert.Equal("live", await live.Locator(".badge").InnerTextAsync());
@@ -49,7 +49,7 @@ public sealed class DeploymentsBrowserTests(BrowserWorld world) : IClassFixture<
         await BrowserWorld.ScreenshotAsync(page, "60-deployments");
 
         await old.Locator("a[data-action='rollback']").ClickAsync();
-        await page.WaitForURLAsync(new Regex("rollback="));
+        await page.WaitForPageAsync(new Regex("rollback="));
         Assert.Contains("Roll main back to abcdef012345", await page.Locator("#rollback-title").InnerTextAsync());
         Assert.Contains("The database is not rolled back.", await page.Locator(".database-notice").InnerTextAsync());
         Assert.Equal(backup.ToString(), await page.Locator("#restore-pre-deploy").GetAttributeAsync("value"));
@@ -58,7 +58,7 @@ public sealed class DeploymentsBrowserTests(BrowserWorld world) : IClassFixture<
         await BrowserWorld.ScreenshotAsync(page, "61-deployments-rollback");
 
         await page.ClickAsync("#confirm-rollback");
-        await page.WaitForURLAsync(new Regex("done=rollback"));
+        await page.WaitForPageAsync(new Regex("done=rollback"));
         Assert.Contains("the database was not rolled back", await page.Locator(".alert.success").InnerTextAsync());
         Assert.Equal("rolled_back", await DeploymentRows.StatusAsync(world.Server.Owner, second.DeploymentId));
         var rollback = page.Locator("tr[data-status='live']", new() { HasText = "rollback" });
@@ -87,7 +87,7 @@ public sealed class DeploymentsBrowserTests(BrowserWorld world) : IClassFixture<
         await BrowserWorld.SignInAsync(owner, "ada@acme.test");
         await owner.GotoAsync("/app/projects/erp/deployments");
         await owner.Locator($"tr[data-deployment-id='{first.DeploymentId}'] a[data-action='rollback']").ClickAsync();
-        await owner.WaitForURLAsync(new Regex("rollback="));
+        await owner.WaitForPageAsync(new Regex("rollback="));
         Assert.Contains("The database is not rolled back.", await owner.Locator(".database-notice").InnerTextAsync());
         Assert.Contains("no pre-deploy backup", await owner.Locator(".no-backup").InnerTextAsync());
         await AssertFitsAsync(owner);

@@ -20,16 +20,18 @@ namespace OdooOps.Tests.Infrastructure;
 /// handed our host directly instead of intercepting Main.
 /// </summary>
 /// <param name="secrets">The server's secrets (default: <see cref="TestHosts.Secrets"/>).</param>
-public sealed class OdooOpsFactory(NpgsqlConnectionStringBuilder owner, LoginRoles.Credentials credentials, OpsSecrets? secrets = null) : WebApplicationFactory<Program>
+/// <param name="settings">Server settings on top of the test defaults.</param>
+public sealed class OdooOpsFactory(NpgsqlConnectionStringBuilder owner, LoginRoles.Credentials credentials, OpsSecrets? secrets = null,
+    IDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
 {
     OpsDatabase? _database;
 
     public NpgsqlConnectionStringBuilder Owner => owner;
 
-    public static async Task<OdooOpsFactory> CreateAsync(PostgresCluster cluster, string prefix = "api")
+    public static async Task<OdooOpsFactory> CreateAsync(PostgresCluster cluster, string prefix = "api", IDictionary<string, string?>? settings = null)
     {
         var owner = await cluster.CreateDatabaseAsync(prefix);
-        return new OdooOpsFactory(owner, await LoginRoles.EnsureAsync(owner));
+        return new OdooOpsFactory(owner, await LoginRoles.EnsureAsync(owner), settings: settings);
     }
 
     protected override IHostBuilder CreateHostBuilder() => new HostBuilder(); // replaced in CreateHost
@@ -37,7 +39,7 @@ public sealed class OdooOpsFactory(NpgsqlConnectionStringBuilder owner, LoginRol
     protected override IHost CreateHost(IHostBuilder builder)
     {
         _database = OpsDatabase.Create(credentials);
-        var app = TestHosts.Build(_database, "http://localhost", b => b.WebHost.UseTestServer(), secrets: secrets);
+        var app = TestHosts.Build(_database, "http://localhost", b => b.WebHost.UseTestServer(), settings, secrets);
         app.Start();
         return app;
     }
@@ -119,6 +121,9 @@ static class TestHosts
             // A test server's production branches would otherwise get their daily backup at once (the day's slot has
             // passed): backups only where a test asks (the schedule's tests run its tick themselves).
             ["OPS_JOB_backup_schedule"] = "0 0 29 2 *",
+            // Nor the advisory scan every five minutes: it would add and resolve advisories beside those a test
+            // seeded, whenever the clock crosses a tick. Tests of the scan run it, or give back its default cron.
+            ["OPS_JOB_advisory_scan"] = "0 0 29 2 *",
         }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         // Domain checks resolve through the tests' own map, never the network; a test's configure may bring another.
         return ServerApp.Build(urls, config, database, secrets ?? Secrets, b =>

@@ -32,7 +32,7 @@ public sealed class InstanceBrowserTests(BrowserWorld world) : IClassFixture<Bro
         await BrowserWorld.SignInAsync(page, "ada@acme.test");
         await page.GotoAsync("/app/projects/erp/branches");
         await page.ClickAsync(".tabs a.tab:has-text('Instances')");
-        await page.WaitForURLAsync("**/app/projects/erp/instances");
+        await page.WaitForPageAsync("**/app/projects/erp/instances");
         Assert.Equal(1, await page.Locator(".sidebar a.nav-item.active", new() { HasText = "Instances" }).CountAsync());
 
         var row = page.Locator($"tr[data-instance-id='{main}']");
@@ -46,12 +46,12 @@ public sealed class InstanceBrowserTests(BrowserWorld world) : IClassFixture<Bro
         await BrowserWorld.ScreenshotAsync(page, "40-instances");
 
         await row.Locator("a[data-action='restart']").ClickAsync();
-        await page.WaitForURLAsync(new Regex("confirm="));
+        await page.WaitForPageAsync(new Regex("confirm="));
         Assert.Contains("Restart the production instance of", await page.Locator("#confirm-title").InnerTextAsync());
         Assert.Equal("running:0", await AskedAsync(main)); // nothing happened yet
         await BrowserWorld.ScreenshotAsync(page, "41-instances-confirm");
         await page.ClickAsync("#confirm-action");
-        await page.WaitForURLAsync(new Regex("done=restart"));
+        await page.WaitForPageAsync(new Regex("done=restart"));
         Assert.Contains("Restart requested for main", await page.Locator(".alert.success").InnerTextAsync());
         Assert.Equal("running:1", await AskedAsync(main));
     }

@@ -38,7 +38,7 @@ public sealed class MembersBrowserTests(BrowserWorld world) : IClassFixture<Brow
         var page = await world.NewPageAsync(1280, 900, javaScript: false);
         await BrowserWorld.SignInAsync(page, "ada@acme.test");
         await page.Locator(".sidebar a.nav-item", new() { HasText = "Members" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/members");
+        await page.WaitForPageAsync("**/app/members");
         Assert.Equal("owner", await Row(page, "ada@acme.test").GetAttributeAsync("data-role"));
         Assert.Equal(1, await page.Locator("table.invitations tr[data-email='newbie@acme.test']").CountAsync());
         await PageScreenshots.SaveAsync(page, "members-1280");
@@ -71,7 +71,7 @@ public sealed class MembersBrowserTests(BrowserWorld world) : IClassFixture<Brow
 
         await page.GotoAsync("/app/projects/erp/branches");
         await page.ClickAsync(".tabs a.tab:has-text('Members')");
-        await page.WaitForURLAsync("**/app/projects/erp/members");
+        await page.WaitForPageAsync("**/app/projects/erp/members");
         Assert.Equal("No project members yet", await page.Locator(".empty-state h2").InnerTextAsync());
         await page.FillAsync("#member-email", "vic@acme.test");
         await page.SelectOptionAsync("#member-role", "developer");

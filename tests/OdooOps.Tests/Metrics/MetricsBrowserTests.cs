@@ -28,7 +28,7 @@ public sealed class MetricsBrowserTests(BrowserWorld world) : IClassFixture<Brow
     {
         await page.SelectOptionAsync("#metrics-project", project);
         await page.ClickAsync(".metric-filters button[type=submit]");
-        await page.WaitForURLAsync($"**/app/metrics?project={project}*");
+        await page.WaitForPageAsync($"**/app/metrics?project={project}*");
     }
 
     [Fact]
@@ -40,7 +40,7 @@ public sealed class MetricsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await BrowserWorld.SignInAsync(page, DemoData.AdminEmail);
         await page.WaitForLoadStateAsync(Microsoft.Playwright.LoadState.Load); // the projects page, before leaving it
         await page.Locator(".sidebar a.nav-item", new() { HasText = "Metrics" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/metrics");
+        await page.WaitForPageAsync("**/app/metrics");
         await ShowAsync(page, "prod-erp");
 
         await page.Locator("#metric-charts canvas").Nth(Metrics.Length - 1).WaitForAsync();
@@ -53,14 +53,14 @@ public sealed class MetricsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         foreach (var (range, source, deployments) in new[] { ("7d", "hour rollups", 3), ("30d", "hour rollups", 4), ("1h", "raw samples", 0) })
         {
             await page.ClickAsync($".metric-ranges a[data-range='{range}']");
-            await page.WaitForURLAsync($"**range={range}");
+            await page.WaitForPageAsync($"**range={range}");
             Assert.Equal("page", await page.Locator(".metric-ranges a.active").GetAttributeAsync("aria-current"));
             Assert.Contains(source, await page.Locator(".subtitle").InnerTextAsync());
             await page.Locator("#metric-charts canvas").First.WaitForAsync();
             Assert.Equal(deployments, await page.Locator(".metric-deployments li").CountAsync());
         }
         await page.ClickAsync(".metric-ranges a[data-range='7d']");
-        await page.WaitForURLAsync("**range=7d");
+        await page.WaitForPageAsync("**range=7d");
         Assert.Contains("failed deploy", await page.Locator(".metric-deployments").InnerTextAsync());
 
         await page.ClickAsync(".metric-ranges a[data-range='custom']");

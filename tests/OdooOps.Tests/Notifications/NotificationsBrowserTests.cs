@@ -20,7 +20,7 @@ public sealed class NotificationsBrowserTests(BrowserWorld browser, Notification
             BaseURL = world.Server.Url, ViewportSize = new() { Width = width, Height = height }, JavaScriptEnabled = false,
         });
         context.SetDefaultTimeout(60_000);
-        var page = await context.NewPageAsync();
+        var page = PageWatch.Watch(await context.NewPageAsync());
         await BrowserWorld.SignInAsync(page, email);
         return page;
     }
@@ -67,7 +67,7 @@ public sealed class NotificationsBrowserTests(BrowserWorld browser, Notification
 
         await page.Locator("a", new() { HasText = "Add Slack / Mattermost" }).FocusAsync();
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync(new Regex("add=slack"));
+        await page.WaitForPageAsync(new Regex("add=slack"));
         await page.FillAsync("#channel-name", "Team chat");
         await page.FillAsync("#channel-url", hooks.Url + "/services/T0/B0/secret-path");
         await page.Locator("input[name='events'][value='build.succeeded']").CheckAsync();

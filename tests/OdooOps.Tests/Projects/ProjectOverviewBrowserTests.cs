@@ -24,7 +24,7 @@ public sealed class ProjectOverviewBrowserTests(BrowserWorld world) : IClassFixt
         var page = await world.NewPageAsync(1280, 900, javaScript: false);
         await BrowserWorld.SignInAsync(page, DemoData.AdminEmail);
         await page.ClickAsync("tr[data-slug='prod-erp'] a.row-link");
-        await page.WaitForURLAsync("**/app/projects/prod-erp");
+        await page.WaitForPageAsync("**/app/projects/prod-erp");
         Assert.Equal("Overview", await page.Locator("nav.tabs a.active").InnerTextAsync());
 
         var production = page.Locator("#overview-production");
@@ -47,7 +47,7 @@ public sealed class ProjectOverviewBrowserTests(BrowserWorld world) : IClassFixt
         Assert.Contains("Nothing to back up yet", await page.Locator(".alert.error").InnerTextAsync());
 
         await page.ClickAsync(".quick-actions button[value='build']");
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/app/projects/prod-erp/builds/[0-9a-f-]{36}$"));
+        await page.WaitForPageAsync(new System.Text.RegularExpressions.Regex("/app/projects/prod-erp/builds/[0-9a-f-]{36}$"));
         await using var conn = await Accounts.OpenAsync(world.Server.Owner);
         Assert.Equal(("main", "manual"), await Dapper.SqlMapper.QuerySingleAsync<(string, string)>(conn,
             "select br.name, b.trigger from ops.builds b join ops.branches br on br.id = b.branch_id where b.id = @id",

@@ -19,7 +19,7 @@ public sealed class ProjectSettingsBrowserTests(BrowserWorld world) : IClassFixt
         await BrowserWorld.SignInAsync(page, "ada@acme.test");
         await page.GotoAsync("/app/projects/erp/branches");
         await page.ClickAsync("nav.tabs a:has-text('Settings')");
-        await page.WaitForURLAsync("**/app/projects/erp/settings");
+        await page.WaitForPageAsync("**/app/projects/erp/settings");
         Assert.Equal("https://github.com/acme/odoo-erp.git", await page.InputValueAsync("#settings-repo"));
         Assert.Contains("/hooks/github/", await page.InnerTextAsync("[data-hook=github]"));
         await BrowserWorld.ScreenshotAsync(page, "project-settings-admin");
@@ -35,14 +35,14 @@ public sealed class ProjectSettingsBrowserTests(BrowserWorld world) : IClassFixt
         await page.FillAsync("#settings-repo", "git@github.com:acme/odoo-erp.git");
         await page.FillAsync("#settings-version", "18.0");
         await page.ClickAsync("#save-general");
-        await page.WaitForURLAsync("**/settings?saved=general");
+        await page.WaitForPageAsync("**/settings?saved=general");
         Assert.Contains("settings are saved", await page.InnerTextAsync("[role=status]"));
         Assert.Equal("Acme ERP v2", await NameAsync());
         Assert.Contains("Odoo 18.0", await page.InnerTextAsync(".page-header .subtitle"));
 
         await page.FillAsync("#settings-labels", "odoo18, big-memory");
         await page.ClickAsync("#save-labels");
-        await page.WaitForURLAsync("**/settings?saved=labels");
+        await page.WaitForPageAsync("**/settings?saved=labels");
         Assert.Equal("big-memory, odoo18", await page.InputValueAsync("#settings-labels"));
 
         await page.ClickAsync("#rotate-webhook-secret");

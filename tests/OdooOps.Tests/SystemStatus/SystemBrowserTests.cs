@@ -23,7 +23,7 @@ public sealed class SystemBrowserTests(BrowserWorld world) : IClassFixture<Brows
         await BrowserWorld.SignInAsync(page, DemoData.AdminEmail);
         await page.WaitForLoadStateAsync(Microsoft.Playwright.LoadState.Load); // the projects page, before leaving it
         await page.Locator(".sidebar a.nav-item", new() { HasText = "System" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/system");
+        await page.WaitForPageAsync("**/app/system");
         Assert.Equal("page", await page.Locator(".sidebar a.nav-item.active").GetAttributeAsync("aria-current"));
 
         Assert.Equal(7, await page.Locator(".system-checks tr[data-check]").CountAsync());

@@ -14,7 +14,7 @@ public sealed class TokensBrowserTests(BrowserWorld world) : IClassFixture<Brows
         var page = await world.NewPageAsync();
         await BrowserWorld.SignInAsync(page, "ada@acme.test");
         await page.ClickAsync(".sidebar a:has-text('Tokens')");
-        await page.WaitForURLAsync("**/app/tokens");
+        await page.WaitForPageAsync("**/app/tokens");
         Assert.Equal("Access tokens", await page.Locator("h1").InnerTextAsync());
         Assert.Contains("odooops login --token <token>", await page.Locator(".empty-state").InnerTextAsync());
         Assert.True(await page.IsCheckedAsync("input[name='Input.Scope'][value=read]"));
@@ -45,7 +45,7 @@ public sealed class TokensBrowserTests(BrowserWorld world) : IClassFixture<Brows
         Assert.DoesNotContain(token, await page.ContentAsync());
 
         await row.Locator("button:has-text('Revoke')").ClickAsync();
-        await page.WaitForURLAsync(new Regex("/app/tokens\\?revoked="));
+        await page.WaitForPageAsync(new Regex("/app/tokens\\?revoked="));
         var revoked = page.Locator("tr", new() { HasText = "laptop CLI" });
         Assert.Equal("revoked", await revoked.GetAttributeAsync("data-status"));
         Assert.Equal(0, await revoked.Locator("button").CountAsync());

@@ -50,7 +50,7 @@ public sealed class BackupsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await BrowserWorld.SignInAsync(page, "ada@acme.test");
         await page.GotoAsync("/app/projects/erp/branches");
         await page.Locator(".sidebar a.nav-item", new() { HasText = "Backups" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/projects/erp/backups");
+        await page.WaitForPageAsync("**/app/projects/erp/backups");
         Assert.Equal("page", await page.Locator("nav.tabs a.active").GetAttributeAsync("aria-current"));
         Assert.Equal("Backups", await page.Locator("nav.tabs a.active").InnerTextAsync());
         Assert.Contains("every day at 03:00 UTC", await page.Locator(".schedule-note").InnerTextAsync());

@@ -76,7 +76,7 @@ public sealed class BrowserWorld(PostgresCluster cluster) : IAsyncLifetime
         });
         // A hang guard, not a speed check: on a loaded 2-core machine a page can take seconds to load.
         context.SetDefaultTimeout(60_000);
-        return await context.NewPageAsync();
+        return PageWatch.Watch(await context.NewPageAsync());
     }
 
     public static async Task SignInAsync(IPage page, string email)
@@ -85,7 +85,7 @@ public sealed class BrowserWorld(PostgresCluster cluster) : IAsyncLifetime
         await page.FillAsync("#email", email);
         await page.FillAsync("#password", Accounts.Password);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync("**/app/**");
+        await page.WaitForPageAsync("**/app/**");
     }
 
     public static Task ScreenshotAsync(IPage page, string name) =>

@@ -78,11 +78,11 @@ public sealed class BuildBrowserTests(BrowserWorld world) : IClassFixture<Browse
         await BrowserWorld.SignInAsync(page, "ada@acme.test");
         await page.GotoAsync("/app/projects/erp/builds");
         await page.ClickAsync($"tr[data-build-id='{build}'] a.row-link");
-        await page.WaitForURLAsync($"**/app/projects/erp/builds/{build}");
+        await page.WaitForPageAsync($"**/app/projects/erp/builds/{build}");
         await BrowserWorld.ScreenshotAsync(page, "22-build-queued");
 
         await page.ClickAsync("#cancel-build");
-        await page.WaitForURLAsync(new Regex("cancel=done"));
+        await page.WaitForPageAsync(new Regex("cancel=done"));
 
         Assert.Equal("cancelled", await page.Locator("#build-status").GetAttributeAsync("data-build-status"));
         Assert.Contains("The build is cancelled.", await page.Locator(".alert.success").InnerTextAsync());
@@ -104,7 +104,7 @@ public sealed class BuildBrowserTests(BrowserWorld world) : IClassFixture<Browse
         await BrowserWorld.ScreenshotAsync(page, "23-builds-390px");
 
         await page.ClickAsync("tr[data-status='failed'] a.row-link");
-        await page.WaitForURLAsync("**/app/projects/shop/builds/*");
+        await page.WaitForPageAsync("**/app/projects/shop/builds/*");
         Assert.Equal(0, await page.Locator(".build-actions").CountAsync());
         Assert.Contains("This build wrote no log.", await page.Locator(".log-empty").InnerTextAsync());
     }

@@ -39,16 +39,16 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
 
         await page.FillAsync("#project-slug", "finance");
         await page.ClickAsync("#new-project button[type=submit]");
-        await page.WaitForURLAsync("**/app/projects/finance/branches");
+        await page.WaitForPageAsync("**/app/projects/finance/branches");
         Assert.Equal("Finance", await page.Locator("h1").InnerTextAsync());
         Assert.Contains("No branches yet", await page.Locator(".empty-state").InnerTextAsync());
         await BrowserWorld.ScreenshotAsync(page, "04-new-project-branches");
 
         await page.ClickAsync(".crumbs a");
         await page.ClickAsync("tr[data-slug='erp'] a.row-link"); // the project's overview, one tab from its branches
-        await page.WaitForURLAsync("**/app/projects/erp");
+        await page.WaitForPageAsync("**/app/projects/erp");
         await page.ClickAsync("nav.tabs a:has-text('Branches')");
-        await page.WaitForURLAsync("**/app/projects/erp/branches");
+        await page.WaitForPageAsync("**/app/projects/erp/branches");
         Assert.Equal(["main"], await Stage(page, "production").Locator("li code.branch").AllInnerTextsAsync());
         await BrowserWorld.ScreenshotAsync(page, "05-branches");
 
@@ -56,7 +56,7 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
         Assert.Equal("main will move to staging.", await page.Locator(".confirm .replaces").InnerTextAsync());
         await BrowserWorld.ScreenshotAsync(page, "06-promote-confirm");
         await page.ClickAsync(".confirm button[type=submit]");
-        await page.WaitForURLAsync(new Regex("moved=feature-x"));
+        await page.WaitForPageAsync(new Regex("moved=feature-x"));
 
         Assert.Equal(["feature-x"], await Stage(page, "production").Locator("li code.branch").AllInnerTextsAsync());
         Assert.Contains("main", await Stage(page, "staging").Locator("li code.branch").AllInnerTextsAsync());
@@ -64,7 +64,7 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await BrowserWorld.ScreenshotAsync(page, "07-branches-after-promotion");
 
         await page.ClickAsync(".topbar button:has-text('Sign out')");
-        await page.WaitForURLAsync("**/login");
+        await page.WaitForPageAsync("**/login");
         await page.GotoAsync("/app/projects");
         Assert.EndsWith("/login?returnUrl=%2Fapp%2Fprojects", page.Url);
     }
@@ -79,7 +79,7 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await page.FillAsync("#email", "vic@acme.test");
         await page.FillAsync("#password", Infrastructure.Accounts.Password);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync("**/app/projects/shop/branches");
+        await page.WaitForPageAsync("**/app/projects/shop/branches");
         Assert.Equal("Web shop", await page.Locator("h1").InnerTextAsync());
     }
 
@@ -93,9 +93,9 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await BrowserWorld.ScreenshotAsync(page, "08-projects-viewer");
 
         await page.ClickAsync("tr[data-slug='shop'] a.row-link");
-        await page.WaitForURLAsync("**/app/projects/shop");
+        await page.WaitForPageAsync("**/app/projects/shop");
         await page.ClickAsync("nav.tabs a:has-text('Branches')");
-        await page.WaitForURLAsync("**/app/projects/shop/branches");
+        await page.WaitForPageAsync("**/app/projects/shop/branches");
         Assert.Equal(3, await page.Locator("li.branch-card").CountAsync());
         Assert.Equal(0, await page.Locator(".branch-actions").CountAsync());
         Assert.Equal(0, await page.Locator("form[method=post] button:not(:has-text('Sign out'))").CountAsync());
@@ -112,7 +112,7 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
 
         // The org switcher submits on change (script) and has a plain submit button for browsers without it.
         await page.SelectOptionAsync("#org-switch", "labs");
-        await page.WaitForURLAsync("**/app/projects?org=labs");
+        await page.WaitForPageAsync("**/app/projects?org=labs");
         Assert.Equal("<script>alert(1)</script>", await Row(page, "xss").Locator("a.row-link").InnerTextAsync());
         Assert.Equal(0, await page.Locator("tr[data-slug='erp']").CountAsync());
         await page.ClickAsync("tr[data-slug='xss'] a.row-link");
@@ -130,7 +130,7 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
 
         await page.SelectOptionAsync("#org-switch", "labs"); // nothing happens without script…
         await page.ClickAsync(".org-switcher button:has-text('Switch')"); // …so the fallback button is there
-        await page.WaitForURLAsync("**/app/projects?org=labs");
+        await page.WaitForPageAsync("**/app/projects?org=labs");
         Assert.Equal(1, await Row(page, "xss").CountAsync());
         // The choice is remembered for the next page without ?org=.
         await page.GotoAsync("/app/projects");

@@ -33,7 +33,7 @@ public sealed class ContentSecurityPolicyBrowserTests(BrowserWorld world) : ICla
         // The org switcher's script (a file now, not an inline handler) still submits on change.
         await page.GotoAsync("/app/projects");
         await page.SelectOptionAsync("#org-switch", "labs");
-        await page.WaitForURLAsync("**/app/projects?org=labs");
+        await page.WaitForPageAsync("**/app/projects?org=labs");
         Assert.Empty(violations);
     }
 

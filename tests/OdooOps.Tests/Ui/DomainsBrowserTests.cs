@@ -28,7 +28,7 @@ public sealed class DomainsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await BrowserWorld.SignInAsync(page, "ada@acme.test");
         await page.GotoAsync("/app/projects/erp/branches");
         await page.Locator("nav.tabs a", new() { HasText = "Domains" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/projects/erp/domains");
+        await page.WaitForPageAsync("**/app/projects/erp/domains");
         Assert.Equal("page", await page.Locator("nav.tabs a.active").GetAttributeAsync("aria-current"));
 
         await AddAsync(page, "Shop.Here.test");

@@ -48,7 +48,7 @@ public sealed class EnvVarsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await BrowserWorld.SignInAsync(page, "ada@acme.test");
         await page.GotoAsync("/app/projects/shop/settings");
         await page.ClickAsync("#manage-env");
-        await page.WaitForURLAsync("**/app/projects/shop/settings/env");
+        await page.WaitForPageAsync("**/app/projects/shop/settings/env");
         Assert.Equal("Settings", await page.Locator("nav.tabs a.active").InnerTextAsync());
         Assert.Contains("No environment variables yet", await page.Locator(".empty-state h2").InnerTextAsync());
         await SettingsPagesShots.TakeAsync(page, "env-empty-1280");

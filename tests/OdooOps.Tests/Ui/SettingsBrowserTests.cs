@@ -50,7 +50,7 @@ public sealed class SettingsBrowserTests(BrowserWorld world) : IClassFixture<Bro
         await BrowserWorld.SignInAsync(page, "ada@acme.test");
         await page.GotoAsync("/app/projects");
         await page.Locator(".sidebar a.nav-item", new() { HasText = "Settings" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/settings");
+        await page.WaitForPageAsync("**/app/settings");
         Assert.Equal("app/settings/notifications", await page.Locator("#notification-channels").GetAttributeAsync("href"));
 
         await page.FillAsync("#org-version", "latest");

@@ -21,7 +21,7 @@ public sealed partial class RunnersBrowserTests(BrowserWorld world) : IClassFixt
         var page = await world.NewPageAsync();
         await BrowserWorld.SignInAsync(page, "ada@acme.test");
         await page.ClickAsync("nav.sidebar a:has-text('Runners')");
-        await page.WaitForURLAsync("**/app/runners");
+        await page.WaitForPageAsync("**/app/runners");
         Assert.Contains("No runners yet", await page.InnerTextAsync("main"));
 
         await page.SelectOptionAsync("#runner-token-expiry", "168");
@@ -43,12 +43,12 @@ public sealed partial class RunnersBrowserTests(BrowserWorld world) : IClassFixt
         await BrowserWorld.ScreenshotAsync(page, "runners-list");
 
         await row.GetByRole(AriaRole.Button, new() { Name = "Disable build-host-1" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/runners?disabled=*");
+        await page.WaitForPageAsync("**/app/runners?disabled=*");
         Assert.Equal("disabled", await page.Locator($"tr[data-runner-id='{registered.RunnerId}']").GetAttributeAsync("data-state"));
         Assert.Contains("build-host-1 is disabled", await page.InnerTextAsync("[role=status]"));
 
         await page.Locator($"tr[data-runner-id='{registered.RunnerId}']").GetByRole(AriaRole.Button, new() { Name = "Enable build-host-1" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/runners?enabled=*");
+        await page.WaitForPageAsync("**/app/runners?enabled=*");
         Assert.Equal("online", await page.Locator($"tr[data-runner-id='{registered.RunnerId}']").GetAttributeAsync("data-state"));
     }
 }
