@@ -227,7 +227,16 @@ public static partial class RunnerProtocol
     /// gone. <c>restart_generation</c>: the generation the running process was started for.
     /// </summary>
     public sealed record InstanceReport(Guid InstanceId, string State, string? Reason, int? HttpPort, int? GeventPort, int? Pid,
-        int Restarts, int RestartGeneration, DateTime? StartedAt, DateTime? ReadyAt, DateTime? StoppedAt, bool Cleaned = false);
+        int Restarts, int RestartGeneration, DateTime? StartedAt, DateTime? ReadyAt, DateTime? StoppedAt, bool Cleaned = false)
+    {
+        /// <summary>
+        /// The <see cref="InstanceSpec.EnvRevision"/> of the spec whose variables the process was started with (kept
+        /// across its crash restarts, which reuse them), 0 or more. The server compares it with the stage's revision to
+        /// say whether a restart is needed. Added later: a runner that leaves it out (null) is judged by
+        /// <c>started_at</c>, its own clock, as before.
+        /// </summary>
+        public long? EnvRevision { get; init; }
+    }
 
     public sealed record SyncResponse(IReadOnlyList<InstanceSpec> Instances, IReadOnlyDictionary<Guid, string> IngestTokens,
         IReadOnlyList<Guid> KeepReleases)
@@ -245,7 +254,14 @@ public static partial class RunnerProtocol
     public sealed record InstanceSpec(Guid InstanceId, Guid ProjectId, string ProjectSlug, Guid BranchId, string Branch, string Stage,
         Guid BuildId, string OdooVersion, string Desired, int RestartGeneration, bool Retired, string DatabaseName, bool DropDatabase,
         int Workers, int CronThreads, int MemoryMb, decimal Cpus, IReadOnlyDictionary<string, string> Env, IReadOnlyList<string> SecretNames,
-        long LogSeqNext, string? BaseUrl);
+        long LogSeqNext, string? BaseUrl)
+    {
+        /// <summary>
+        /// The revision of exactly these <c>env</c> variables (the stage's change count, read with them; 0: never
+        /// changed). A runner reports it back with the process it starts from this spec. Null from a server without it.
+        /// </summary>
+        public long? EnvRevision { get; init; }
+    }
 
     /// <summary>POST instances/{id}/logs. Answer 200 <see cref="LogsAccepted"/>; 404 for an instance not on this runner.</summary>
     public sealed record InstanceLogsRequest(IReadOnlyList<InstanceLogLine>? Lines);
