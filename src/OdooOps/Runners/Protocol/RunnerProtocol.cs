@@ -195,9 +195,11 @@ public static partial class RunnerProtocol
     //     start and a stop): the runner reports what its instances actually are, the server answers what they should be
     //     (every instance placed on this runner and not yet cleaned up). The runner reconciles: starts what should run
     //     (from releases/&lt;build id&gt;), stops what should not, restarts on a new restart_generation, deletes the
-    //     databases of retired instances, then reports them cleaned. A runner that restarts gets the whole set in its
-    //     first answer, so nothing it hosted is forgotten; one that stops syncing for <see cref="InstanceLeaseSeconds"/> s
-    //     has its instances shown as "unknown" until it is back.
+    //     databases of retired instances, then reports them cleaned. Each instance's report carries the env_revision
+    //     of the spec its server was started from (the server's count, so no runner clock decides which instances
+    //     run with older variables). A runner that restarts gets the whole set in its first answer, so nothing it
+    //     hosted is forgotten; one that stops syncing for <see cref="InstanceLeaseSeconds"/> s has its instances shown
+    //     as "unknown" until it is back.
     //  7. <see cref="InstanceLogs"/>: the server's Odoo log lines, numbered from the spec's log_seq_next.
     //  8. Metrics go through the public ingest endpoint (/functions/v1/ops-metrics-ingest) with a per-project ingest token the
     //     server hands to the runner in the sync answer (created for this runner; only its hash is kept).
