@@ -12,7 +12,8 @@ namespace OdooOps.Tests.EnvVars;
 /// /api/ops/projects/{id}/env: developers read and change staging's and development's variables, production's are
 /// admins'; testers and viewers get 403, another tenant 404; bad input is a 400 naming the field and changes nothing.
 /// A secret is sealed before it reaches the database and no answer — the write's, the list, the audit log — ever holds
-/// its value. A change names the instances of its stage that started before it.
+/// its value. A change names the instances of its stage that started before it (rows whose runner reports no env
+/// revision, as older runners do; the revision rule is InstanceEnvRevisionTests' and EnvRestartTests').
 /// </summary>
 public sealed class EnvVarsApiTests(ApiWorld world) : IClassFixture<ApiWorld>
 {

@@ -9,14 +9,19 @@
 --            retired (superseded, expired, archived) has ended;
 --   answer:  every instance placed on this runner and not yet cleaned up, with its branch's settings and its stage's
 --            variables as they are now (a restart picks up changes: env the plain ones, sealed_env the secrets as the
---            server sealed them, for it to open); a retired instance drops its database only when
+--            server sealed them, for it to open) with their revision (env_revision, read in the same statement, so
+--            exactly the revision of those variables); a retired instance drops its database only when
 --            no live instance of this runner uses it (a development or staging rollback runs on its predecessor's).
+-- A report's env_revision is the revision of the variables the instance's server was started with (the runner keeps the
+-- one that came with them); null from a runner that does not report it. EnvVars' restart-needed rule compares it with
+-- the stage's revision: server counts only, no runner clock.
 -- The runner row remembers when it last synced (ops.mark_lost_instances shows its instances as unknown after that).
 create or replace function ops.sync_runner_instances(p_runner_id uuid, p_address text, p_reports jsonb)
 returns table (instance_id uuid, project_id uuid, project_slug text, branch_id uuid, branch text, stage text, build_id uuid,
                odoo_version text, desired text, restart_generation int, retired boolean, database_name text,
                drop_database boolean, workers int, cron_threads int, memory_mb int, cpus numeric, env jsonb,
-               sealed_env jsonb, secret_names text[], log_seq_next bigint, branch_label text, project_label text)
+               sealed_env jsonb, secret_names text[], log_seq_next bigint, branch_label text, project_label text,
+               env_revision bigint)
 language plpgsql
 volatile
 security definer
@@ -66,10 +71,10 @@ begin
     update ops.instances i
        set state = x.state, reason = pg_catalog.left(x.reason, 2000), http_port = x.http_port, gevent_port = x.gevent_port,
            pid = x.pid, restarts = greatest(x.restarts, 0), started_at = x.started_at, ready_at = x.ready_at,
-           stopped_at = x.stopped_at
+           stopped_at = x.stopped_at, env_revision = case when x.env_revision >= 0 then x.env_revision end
       from pg_catalog.jsonb_to_recordset(coalesce(p_reports, '[]'::jsonb))
            as x(instance_id uuid, state text, reason text, http_port int, gevent_port int, pid int, restarts int,
-                started_at timestamptz, ready_at timestamptz, stopped_at timestamptz, cleaned boolean)
+                started_at timestamptz, ready_at timestamptz, stopped_at timestamptz, cleaned boolean, env_revision bigint)
      where i.id = x.instance_id and i.runner_id = p_runner_id and i.cleaned_at is null and not coalesce(x.cleaned, false)
        and x.state in ('starting', 'running', 'unhealthy', 'stopping', 'stopped', 'failed')
        and coalesce(x.http_port, 1024) between 1024 and 65535 and coalesce(x.gevent_port, 1024) between 1024 and 65535;
@@ -145,7 +150,8 @@ begin
            coalesce((select pg_catalog.array_agg(v.name order by v.name) from ops.env_vars v
                       where v.project_id = i.project_id and v.stage = i.stage and v.is_secret), '{}'),
            greatest(i.log_seq_next, coalesce((select pg_catalog.max(l.seq) + 1 from ops.instance_logs l where l.instance_id = i.id), 0)),
-           br.host_label, p.host_label
+           br.host_label, p.host_label,
+           coalesce((select c.revision from ops.env_stage_changes c where c.project_id = i.project_id and c.stage = i.stage), 0)
       from ops.instances i
       join ops.projects p on p.id = i.project_id
       join ops.branches br on br.id = i.branch_id

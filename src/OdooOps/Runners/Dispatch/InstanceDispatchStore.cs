@@ -36,6 +36,7 @@ internal static class InstanceDispatchStore
         public long LogSeqNext { get; init; }
         public string? BranchLabel { get; init; }
         public string? ProjectLabel { get; init; }
+        public long EnvRevision { get; init; }
     }
 
     /// <summary>
@@ -53,7 +54,7 @@ internal static class InstanceDispatchStore
             select instance_id, project_id, project_slug, branch_id, branch, stage, build_id, odoo_version, desired, restart_generation,
                    retired, database_name, drop_database, workers, cron_threads, memory_mb, cpus, env::text as env,
                    sealed_env::text as sealed_env, secret_names,
-                   log_seq_next, branch_label, project_label
+                   log_seq_next, branch_label, project_label, env_revision
               from ops.sync_runner_instances(@runnerId, @address, @reports::jsonb)
             """, new { runnerId, address = request.Address, reports }, tx)).ToList();
         var tokens = new Dictionary<Guid, string>();
@@ -73,7 +74,7 @@ internal static class InstanceDispatchStore
             [.. rows.Select(r => new InstanceSpec(r.InstanceId, r.ProjectId, r.ProjectSlug, r.BranchId, r.Branch, r.Stage, r.BuildId,
                 r.OdooVersion, r.Desired, r.RestartGeneration, r.Retired, r.DatabaseName, r.DropDatabase, r.Workers, r.CronThreads,
                 r.MemoryMb, r.Cpus, Env(r, secrets, log, out var secretNames), secretNames, r.LogSeqNext,
-                baseUrl(r.BranchLabel, r.ProjectLabel)))],
+                baseUrl(r.BranchLabel, r.ProjectLabel)) { EnvRevision = r.EnvRevision })],
             tokens, keep) { Tasks = tasks };
     }
 

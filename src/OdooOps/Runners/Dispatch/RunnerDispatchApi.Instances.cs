@@ -27,6 +27,7 @@ internal static partial class RunnerDispatchApi
         {
             if (!InstanceStates.Contains(reports[i].State)) v.Add($"instances[{i}].state", $"state must be one of {string.Join(", ", InstanceStates)}.");
             if (reports[i].Reason is { Length: > 2000 }) v.Add($"instances[{i}].reason", "reason: at most 2000 characters.");
+            if (reports[i].EnvRevision is < 0) v.Add($"instances[{i}].env_revision", "env_revision must be 0 or more.");
         }
         if (body.Address is { } address && (address.Length > 253 || !address.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or ':' or '-' or '[' or ']')))
             v.Add("address", "address must be a host name or an IP address.");

@@ -195,9 +195,11 @@ public static partial class RunnerProtocol
     //     start and a stop): the runner reports what its instances actually are, the server answers what they should be
     //     (every instance placed on this runner and not yet cleaned up). The runner reconciles: starts what should run
     //     (from releases/&lt;build id&gt;), stops what should not, restarts on a new restart_generation, deletes the
-    //     databases of retired instances, then reports them cleaned. A runner that restarts gets the whole set in its
-    //     first answer, so nothing it hosted is forgotten; one that stops syncing for <see cref="InstanceLeaseSeconds"/> s
-    //     has its instances shown as "unknown" until it is back.
+    //     databases of retired instances, then reports them cleaned. Each instance's report carries the env_revision
+    //     of the spec its server was started from (the server's count, so no runner clock decides which instances
+    //     run with older variables). A runner that restarts gets the whole set in its first answer, so nothing it
+    //     hosted is forgotten; one that stops syncing for <see cref="InstanceLeaseSeconds"/> s has its instances shown
+    //     as "unknown" until it is back.
     //  7. <see cref="InstanceLogs"/>: the server's Odoo log lines, numbered from the spec's log_seq_next.
     //  8. Metrics go through the public ingest endpoint (/functions/v1/ops-metrics-ingest) with a per-project ingest token the
     //     server hands to the runner in the sync answer (created for this runner; only its hash is kept).
@@ -227,7 +229,16 @@ public static partial class RunnerProtocol
     /// gone. <c>restart_generation</c>: the generation the running process was started for.
     /// </summary>
     public sealed record InstanceReport(Guid InstanceId, string State, string? Reason, int? HttpPort, int? GeventPort, int? Pid,
-        int Restarts, int RestartGeneration, DateTime? StartedAt, DateTime? ReadyAt, DateTime? StoppedAt, bool Cleaned = false);
+        int Restarts, int RestartGeneration, DateTime? StartedAt, DateTime? ReadyAt, DateTime? StoppedAt, bool Cleaned = false)
+    {
+        /// <summary>
+        /// The <see cref="InstanceSpec.EnvRevision"/> of the spec whose variables the process was started with (kept
+        /// across its crash restarts, which reuse them), 0 or more. The server compares it with the stage's revision to
+        /// say whether a restart is needed. Added later: a runner that leaves it out (null) is judged by
+        /// <c>started_at</c>, its own clock, as before.
+        /// </summary>
+        public long? EnvRevision { get; init; }
+    }
 
     public sealed record SyncResponse(IReadOnlyList<InstanceSpec> Instances, IReadOnlyDictionary<Guid, string> IngestTokens,
         IReadOnlyList<Guid> KeepReleases)
@@ -245,7 +256,14 @@ public static partial class RunnerProtocol
     public sealed record InstanceSpec(Guid InstanceId, Guid ProjectId, string ProjectSlug, Guid BranchId, string Branch, string Stage,
         Guid BuildId, string OdooVersion, string Desired, int RestartGeneration, bool Retired, string DatabaseName, bool DropDatabase,
         int Workers, int CronThreads, int MemoryMb, decimal Cpus, IReadOnlyDictionary<string, string> Env, IReadOnlyList<string> SecretNames,
-        long LogSeqNext, string? BaseUrl);
+        long LogSeqNext, string? BaseUrl)
+    {
+        /// <summary>
+        /// The revision of exactly these <c>env</c> variables (the stage's change count, read with them; 0: never
+        /// changed). A runner reports it back with the process it starts from this spec. Null from a server without it.
+        /// </summary>
+        public long? EnvRevision { get; init; }
+    }
 
     /// <summary>POST instances/{id}/logs. Answer 200 <see cref="LogsAccepted"/>; 404 for an instance not on this runner.</summary>
     public sealed record InstanceLogsRequest(IReadOnlyList<InstanceLogLine>? Lines);

@@ -50,6 +50,9 @@ public sealed record InstanceHosting
     public TimeSpan MetricsInterval { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan SyncInterval { get; init; } = TimeSpan.FromSeconds(Protocol.RunnerProtocol.InstanceSyncSeconds);
 
+    /// <summary>The host's clock, read for the times reported (started, ready, stopped); tests set one that runs off.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     public static InstanceHosting From(Func<string, string?> setting)
     {
         var hosting = new InstanceHosting

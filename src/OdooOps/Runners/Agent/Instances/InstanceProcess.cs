@@ -38,8 +38,12 @@ internal sealed class InstanceProcess : IAsyncDisposable
     /// <summary>The processes of the instance now (its cgroup's), for sampling.</summary>
     public IReadOnlyList<int> Processes() => _sandbox?.Processes() ?? [];
 
+    /// <summary>What the instance is now; its env revision is its spec's, whose variables every life of this process starts with.</summary>
     public InstanceReport Report() => new(Spec.InstanceId, State, Reason, _launch.HttpPort, _launch.GeventPort, null, Restarts,
-        Generation, StartedAt, ReadyAt, StoppedAt);
+        Generation, StartedAt, ReadyAt, StoppedAt) { EnvRevision = Spec.EnvRevision };
+
+    /// <summary>The host's time (as the hosting's clock tells it) for the reported start, ready and stop times.</summary>
+    DateTime Now => _launch.Hosting.Clock.GetUtcNow().UtcDateTime;
 
     public void Start() => _run = Task.Run(() => SuperviseAsync(_stop.Token));
 
@@ -53,7 +57,7 @@ internal sealed class InstanceProcess : IAsyncDisposable
         }
         await _run;
         Set("stopped", reason);
-        StoppedAt ??= DateTime.UtcNow;
+        StoppedAt ??= Now;
         _changed();
     }
 
@@ -71,7 +75,7 @@ internal sealed class InstanceProcess : IAsyncDisposable
         {
             var (outcome, detail) = await RunOnceAsync(stop);
             if (stop.IsCancellationRequested) return;
-            var now = DateTime.UtcNow;
+            var now = Now;
             _crashes.Add(now);
             _crashes.RemoveAll(t => now - t > _launch.Hosting.RestartWindow);
             _launch.Logs.Add(LogStream.System, $"odooops: the server {outcome}{(detail is null ? "" : $": {detail}")}", DateTimeOffset.UtcNow);
@@ -93,7 +97,7 @@ internal sealed class InstanceProcess : IAsyncDisposable
     async Task<(string Outcome, string? Detail)> RunOnceAsync(CancellationToken stop)
     {
         Set("starting", Reason);
-        StartedAt = DateTime.UtcNow;
+        StartedAt = Now;
         ReadyAt = null;
         StoppedAt = null;
         BuildSandbox? sandbox = null;
@@ -162,7 +166,7 @@ internal sealed class InstanceProcess : IAsyncDisposable
                 {
                     if (ok)
                     {
-                        ReadyAt = DateTime.UtcNow;
+                        ReadyAt = Now;
                         Set("running", null);
                         timer.Period = hosting.HealthInterval;
                     }
