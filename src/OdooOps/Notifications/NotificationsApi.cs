@@ -27,7 +27,7 @@ internal static class NotificationsApi
             .WithSummary("The organisation's notification channels (never their secrets) with their state, and the events they may subscribe to");
         org.MapGet("/notification-channels/{channelId:guid}", Get).WithSummary("One notification channel");
         org.MapGet("/notification-channels/{channelId:guid}/deliveries", Deliveries).ProducesValidationProblem()
-            .WithSummary("A channel's delivery log, newest first: event, status, attempts, response code, error, next retry (status=pending|delivered|failed, before=ISO time, limit)");
+            .WithSummary("A channel's delivery log, newest first: event, status, attempts, response code, error, next retry (status=pending|delivered|failed|unknown, before=ISO time, limit)");
         org.MapGet("/notification-deliveries/{deliveryId:guid}", Delivery).WithSummary("One delivery");
         var writes = org.MapGroup("").RequireAuthorization(AccessPolicies.Write);
         writes.MapPost("/notification-channels", Create).Produces<NotificationChannel>(StatusCodes.Status201Created).ProducesValidationProblem()
@@ -39,7 +39,7 @@ internal static class NotificationsApi
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Send a test notification (notification.test) to the channel now; follow its delivery in the log. A few per channel per 10 minutes, then 429 with Retry-After");
         writes.MapPost("/notification-deliveries/{deliveryId:guid}/redeliver", Redeliver).Produces<NotificationDelivery>(StatusCodes.Status202Accepted)
-            .WithSummary("Send a delivered or failed delivery again now, with fresh retries (409 while it is still pending)");
+            .WithSummary("Send a delivered, failed or unknown delivery again now, with fresh retries (409 while it is still pending)");
         return api;
     }
 
@@ -55,7 +55,7 @@ internal static class NotificationsApi
     static async Task<Results<Ok<DeliveryList>, ValidationProblem, NotFound>> Deliveries(Guid orgId, Guid channelId, string? status, DateTime? before,
         int? limit, ClaimsPrincipal user, OpsDatabase db, CancellationToken ct)
     {
-        var v = new Validation().OneOf("status", status, "pending", "delivered", "failed");
+        var v = new Validation().OneOf("status", status, "pending", "delivered", "failed", "unknown");
         if (limit is < 1 or > MaxLimit) v.Add("limit", $"limit must be between 1 and {MaxLimit}.");
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         var list = await db.AsUserAsync(user.UserId(), async (c, t) =>
