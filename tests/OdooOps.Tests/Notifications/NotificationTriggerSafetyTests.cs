@@ -53,4 +53,21 @@ public sealed class NotificationTriggerSafetyTests(PostgresCluster cluster) : IA
         Assert.Contains("the build.failed notification of project", warning.MessageText);
         Assert.Contains("no_boom", warning.MessageText);
     }
+
+    [Fact]
+    public async Task A_runner_sync_whose_down_state_cannot_be_written_still_commits_the_instances_state()
+    {
+        var runner = await Deployments.DeploymentRows.RunnerAsync(_b.Owner, _b.Org, "host-1");
+        var release = await Deployments.DeploymentRows.ReleaseAsync(_b.Owner, _b.Project, "main", runner);
+        await _b.ExecuteAsync("alter table ops_private.notification_down_branches add constraint no_unhealthy check (state <> 'unhealthy')");
+        await using var conn = await Accounts.OpenAsync(_b.Owner);
+        var warnings = new List<PostgresNotice>();
+        conn.Notice += (_, e) => warnings.Add(e.Notice);
+        await conn.ExecuteAsync("select count(*) from ops.sync_runner_instances(@runner, null, @reports::jsonb)", new
+        {
+            runner, reports = System.Text.Json.JsonSerializer.Serialize(new[] { new { instance_id = release.InstanceId, state = "unhealthy", reason = "down" } }),
+        });
+        Assert.Equal("unhealthy", await _b.ScalarAsync<string>("select state from ops.instances where id = @InstanceId", new { release.InstanceId }));
+        Assert.Contains(warnings, w => w.Severity == "WARNING" && w.MessageText.Contains("no_unhealthy"));
+    }
 }
