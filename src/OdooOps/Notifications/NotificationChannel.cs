@@ -47,7 +47,10 @@ public sealed record NotificationDelivery
     public string Event { get; init; } = "";
     public Guid? ProjectId { get; init; }
     public string Summary { get; init; } = "";
-    /// <summary>pending (waiting for its next attempt), delivered, or failed (the attempts ran out).</summary>
+    /// <summary>
+    /// pending (waiting for its next attempt, or being sent), delivered, failed (the attempts ran out, or the channel was
+    /// disabled), or unknown (the server sending it stopped before the answer was recorded; never sent again by itself).
+    /// </summary>
     public string Status { get; init; } = "";
     public int Attempts { get; init; }
     public DateTime? NextAttemptAt { get; init; }

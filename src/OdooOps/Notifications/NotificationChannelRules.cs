@@ -90,6 +90,8 @@ internal static partial class NotificationChannelRules
             v.Add("smtp.host", $"smtp.host may not be a loopback or private address on this server ({NotificationSettings.AllowPrivateKey}).");
         port = s.Port ?? port ?? 587;
         if (port is < 1 or > 65535) v.Add("smtp.port", "smtp.port must be from 1 to 65535.");
+        else if (!OutboundGuard.PortAllowed(port.Value, OutboundGuard.Purpose.Smtp))
+            v.Add("smtp.port", $"smtp.port must be {OutboundGuard.PortRule(OutboundGuard.Purpose.Smtp)}.");
         tls = s.Tls?.Trim().ToLowerInvariant() ?? tls ?? "auto";
         v.OneOf("smtp.tls", tls, SmtpServer.TlsModes);
         user = s.Username is null ? user : s.Username.Trim() == "" ? null : s.Username.Trim();
@@ -113,6 +115,11 @@ internal static partial class NotificationChannelRules
         if (!allowPrivate && OutboundGuard.IsPrivateLiteral(uri.IdnHost))
         {
             v.Add(field, $"{field} may not point at a loopback or private address on this server ({NotificationSettings.AllowPrivateKey}).");
+            return null;
+        }
+        if (!OutboundGuard.PortAllowed(uri.Port, OutboundGuard.Purpose.Http))
+        {
+            v.Add(field, $"{field} must use port {OutboundGuard.PortRule(OutboundGuard.Purpose.Http)}.");
             return null;
         }
         return uri;

@@ -21,8 +21,13 @@ internal sealed class NotificationChannels(OpsDatabase db, NotificationSecretPro
         public sealed record Invalid(Validation Errors) : Outcome;
         public sealed record Refused(string Message) : Outcome;
         public sealed record Conflict(string Message) : Outcome;
+        /// <summary>Too many tests of the channel (or the organisation) lately: 429 with Retry-After.</summary>
+        public sealed record TooMany(string Message, int RetryAfterSeconds) : Outcome;
         public sealed record NotFound : Outcome;
     }
+
+    /// <summary>ops.queue_notification_test's refusal past the tests' quota.</summary>
+    const string TestQuotaState = "OON01";
 
     public NotificationSettings Settings => settings;
 
@@ -35,7 +40,7 @@ internal sealed class NotificationChannels(OpsDatabase db, NotificationSecretPro
             var (spec, errors) = NotificationChannelRules.Check(request, current, settings);
             if (spec is null) return new Outcome.Invalid(errors);
             var ciphertext = spec.Secret is { Length: > 0 } secret ? protector.Protect(orgId, secret) : spec.Secret;
-            var saved = await NotificationStore.SaveAsync(c, t, orgId, channelId, spec, ciphertext);
+            var saved = await NotificationStore.SaveAsync(c, t, orgId, channelId, spec, ciphertext, settings.AllowedEmailDomains);
             await AuditLog.WriteAsync(c, t, actor, new(orgId, null, current is null ? "notification_channel.create" : "notification_channel.update",
                 "notification_channel", saved.ToString(), current is null ? null : Shown(current), spec.Audit));
             return new Outcome.Done((await NotificationStore.GetAsync(c, t, orgId, saved))!);
@@ -54,7 +59,7 @@ internal sealed class NotificationChannels(OpsDatabase db, NotificationSecretPro
         RunAsync(actor, async (c, t) =>
         {
             if (await NotificationStore.GetAsync(c, t, orgId, channelId) is null) return new Outcome.NotFound();
-            var delivery = await NotificationStore.QueueTestAsync(c, t, orgId, channelId);
+            var delivery = await NotificationStore.QueueTestAsync(c, t, orgId, channelId, settings.TestLimit);
             await AuditLog.WriteAsync(c, t, actor, new(orgId, null, "notification_channel.test", "notification_channel", channelId.ToString(),
                 After: new { DeliveryId = delivery }));
             return new Outcome.Queued((await NotificationStore.DeliveryAsync(c, t, orgId, delivery))!);
@@ -82,6 +87,10 @@ internal sealed class NotificationChannels(OpsDatabase db, NotificationSecretPro
         catch (PostgresException e) when (e.SqlState == "42501") { return new Outcome.Refused(e.MessageText); }
         catch (PostgresException e) when (e.SqlState == "P0002") { return new Outcome.NotFound(); }
         catch (PostgresException e) when (e.SqlState == "55000") { return new Outcome.Conflict(e.MessageText); }
+        catch (PostgresException e) when (e.SqlState == TestQuotaState)
+        {
+            return new Outcome.TooMany(e.MessageText, int.TryParse(e.Hint, out var seconds) ? seconds : 600);
+        }
         catch (PostgresException e) when (e.SqlState == "22023" && e.ColumnName is { } column)
         {
             return new Outcome.Invalid(new Validation().Add(column, e.MessageText));

@@ -7,11 +7,13 @@ namespace OdooOps.Notifications;
 /// retries (OPS_NOTIFY_MAX_ATTEMPTS, OPS_NOTIFY_RETRY_SECONDS doubling up to OPS_NOTIFY_RETRY_MAX_SECONDS), when a
 /// channel counts as failing (OPS_NOTIFY_FAILING_AFTER failed attempts in a row), each attempt's timeout, how long the
 /// log is kept, whether channels may point at loopback and private addresses (OPS_NOTIFY_ALLOW_PRIVATE_TARGETS: off,
-/// so an organisation admin cannot make the server reach its own network), and the server's SMTP server for e-mail
-/// channels that have none of their own (OPS_SMTP_*).
+/// so an organisation admin cannot make the server reach its own network), the server's SMTP server for e-mail
+/// channels that have none of their own (OPS_SMTP_*) and whom it may mail besides members (OPS_NOTIFY_EMAIL_DOMAINS),
+/// how long an instance stays down before it is announced (OPS_NOTIFY_DOWN_GRACE_SECONDS) and how many tests a channel
+/// may be sent (OPS_NOTIFY_TEST_LIMIT per 10 minutes).
 /// </summary>
 internal sealed record NotificationSettings(int MaxAttempts, TimeSpan FirstRetry, TimeSpan MaxRetry, int FailingAfter, TimeSpan Timeout,
-    int RetentionDays, bool AllowPrivateTargets, SmtpServer? Smtp)
+    int RetentionDays, bool AllowPrivateTargets, SmtpServer? Smtp, int DownGraceSeconds = 60, int TestLimit = 5, string[]? EmailDomains = null)
 {
     public const string MaxAttemptsKey = "OPS_NOTIFY_MAX_ATTEMPTS";
     public const string RetryKey = "OPS_NOTIFY_RETRY_SECONDS";
@@ -20,9 +22,24 @@ internal sealed record NotificationSettings(int MaxAttempts, TimeSpan FirstRetry
     public const string TimeoutKey = "OPS_NOTIFY_TIMEOUT_SECONDS";
     public const string RetentionKey = "OPS_NOTIFY_RETENTION_DAYS";
     public const string AllowPrivateKey = "OPS_NOTIFY_ALLOW_PRIVATE_TARGETS";
+    public const string DownGraceKey = "OPS_NOTIFY_DOWN_GRACE_SECONDS";
+    public const string TestLimitKey = "OPS_NOTIFY_TEST_LIMIT";
+    public const string EmailDomainsKey = "OPS_NOTIFY_EMAIL_DOMAINS";
 
-    /// <summary>How long a worker holds a delivery while sending it: well past the timeout, so a live worker never loses it.</summary>
-    public TimeSpan Lease => Timeout * 3 + TimeSpan.FromSeconds(30);
+    /// <summary>The longest one attempt may take, whatever happens: a webhook's <see cref="Timeout"/>, twice that for SMTP's dialogue.</summary>
+    public TimeSpan AttemptDeadline => Timeout * 2;
+
+    /// <summary>
+    /// How long a worker holds a delivery it sends: the attempt's whole deadline and time to record its outcome. A live
+    /// worker is always done before its lease ends, so a lease that runs out means the worker stopped: outcome unknown.
+    /// </summary>
+    public TimeSpan Lease => AttemptDeadline + RecordMargin;
+
+    /// <summary>What a lease keeps beyond the attempt for recording its outcome in the database.</summary>
+    public TimeSpan RecordMargin => Timeout + TimeSpan.FromSeconds(30);
+
+    /// <summary>The domains (lower case) whose addresses e-mail channels may name on the server's SMTP server besides members'; "*": any.</summary>
+    public string[] AllowedEmailDomains => EmailDomains ?? [];
 
     public static NotificationSettings From(IConfiguration config) => new(
         Int(config, MaxAttemptsKey, 8, 1, 50),
@@ -32,7 +49,10 @@ internal sealed record NotificationSettings(int MaxAttempts, TimeSpan FirstRetry
         TimeSpan.FromSeconds(Int(config, TimeoutKey, 10, 1, 300)),
         RetentionDaysOf(config),
         Flag(config, AllowPrivateKey),
-        SmtpServer.Read(config));
+        SmtpServer.Read(config),
+        Int(config, DownGraceKey, 60, 0, 3600),
+        Int(config, TestLimitKey, 5, 1, 100),
+        Domains(config));
 
     /// <summary>OPS_NOTIFY_RETENTION_DAYS alone, for the retention job (which runs with the configuration only).</summary>
     public static int RetentionDaysOf(IConfiguration config) => Int(config, RetentionKey, 30, 1, 36_500);
@@ -44,6 +64,15 @@ internal sealed record NotificationSettings(int MaxAttempts, TimeSpan FirstRetry
         return int.TryParse(raw.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
             ? value
             : throw new InvalidOperationException($"{key} must be a whole number from {min} to {max} (got '{raw}').");
+    }
+
+    static string[] Domains(IConfiguration config)
+    {
+        var list = (config[EmailDomainsKey] ?? "").Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(d => d.TrimStart('@').ToLowerInvariant()).Distinct().ToArray();
+        foreach (var d in list.Where(d => d != "*" && !NotificationChannelRules.IsEmail("x@" + d)))
+            throw new InvalidOperationException($"{EmailDomainsKey} must be domains separated by commas (e.g. example.com,example.org) or * (got '{d}').");
+        return list;
     }
 
     static bool Flag(IConfiguration config, string key) => config[key]?.Trim().ToLowerInvariant() switch

@@ -52,18 +52,20 @@ internal static class NotificationStore
             "select id, name, slug from ops.projects where org_id = @orgId and archived_at is null order by name",
             new { orgId }, t)];
 
-    public static Task<Guid> SaveAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid orgId, Guid? channelId, ChannelSpec s, string? ciphertext) =>
+    /// <param name="emailDomains">OPS_NOTIFY_EMAIL_DOMAINS: whom an e-mail channel on the server's SMTP may mail besides members.</param>
+    public static Task<Guid> SaveAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid orgId, Guid? channelId, ChannelSpec s, string? ciphertext,
+        string[] emailDomains) =>
         c.ExecuteScalarAsync<Guid>("""
             select ops.save_notification_channel(@orgId, @channelId, @Name, @Kind, @Target, @SmtpHost, @SmtpPort, @SmtpTls, @SmtpUsername,
-                                                 @SmtpFrom, @Events, @ProjectIds, @MinSeverity, @Enabled, @ciphertext)
+                                                 @SmtpFrom, @Events, @ProjectIds, @MinSeverity, @Enabled, @ciphertext, @emailDomains)
             """, new { orgId, channelId, s.Name, s.Kind, s.Target, s.SmtpHost, s.SmtpPort, s.SmtpTls, s.SmtpUsername, s.SmtpFrom, s.Events,
-                       s.ProjectIds, s.MinSeverity, s.Enabled, ciphertext }, t);
+                       s.ProjectIds, s.MinSeverity, s.Enabled, ciphertext, emailDomains }, t);
 
     public static Task<(string Name, string Kind)> DeleteAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid orgId, Guid channelId) =>
         c.QuerySingleAsync<(string, string)>("select name, kind from ops.delete_notification_channel(@orgId, @channelId)", new { orgId, channelId }, t);
 
-    public static Task<Guid> QueueTestAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid orgId, Guid channelId) =>
-        c.ExecuteScalarAsync<Guid>("select ops.queue_notification_test(@orgId, @channelId)", new { orgId, channelId }, t);
+    public static Task<Guid> QueueTestAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid orgId, Guid channelId, int limit) =>
+        c.ExecuteScalarAsync<Guid>("select ops.queue_notification_test(@orgId, @channelId, @limit)", new { orgId, channelId, limit }, t);
 
     public static Task<Guid> RedeliverAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid orgId, Guid deliveryId) =>
         c.ExecuteScalarAsync<Guid>("select ops.redeliver_notification(@orgId, @deliveryId)", new { orgId, deliveryId }, t);

@@ -27,7 +27,7 @@ internal static class NotificationsApi
             .WithSummary("The organisation's notification channels (never their secrets) with their state, and the events they may subscribe to");
         org.MapGet("/notification-channels/{channelId:guid}", Get).WithSummary("One notification channel");
         org.MapGet("/notification-channels/{channelId:guid}/deliveries", Deliveries).ProducesValidationProblem()
-            .WithSummary("A channel's delivery log, newest first: event, status, attempts, response code, error, next retry (status=pending|delivered|failed, before=ISO time, limit)");
+            .WithSummary("A channel's delivery log, newest first: event, status, attempts, response code, error, next retry (status=pending|delivered|failed|unknown, before=ISO time, limit)");
         org.MapGet("/notification-deliveries/{deliveryId:guid}", Delivery).WithSummary("One delivery");
         var writes = org.MapGroup("").RequireAuthorization(AccessPolicies.Write);
         writes.MapPost("/notification-channels", Create).Produces<NotificationChannel>(StatusCodes.Status201Created).ProducesValidationProblem()
@@ -36,9 +36,10 @@ internal static class NotificationsApi
             .WithSummary("Change a channel: fields left out keep their value; secrets are kept unless given");
         writes.MapDelete("/notification-channels/{channelId:guid}", Delete).WithSummary("Remove a channel with its delivery log");
         writes.MapPost("/notification-channels/{channelId:guid}/test", Test).Produces<NotificationDelivery>(StatusCodes.Status202Accepted)
-            .WithSummary("Send a test notification (notification.test) to the channel now; follow its delivery in the log");
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .WithSummary("Send a test notification (notification.test) to the channel now; follow its delivery in the log. A few per channel per 10 minutes, then 429 with Retry-After");
         writes.MapPost("/notification-deliveries/{deliveryId:guid}/redeliver", Redeliver).Produces<NotificationDelivery>(StatusCodes.Status202Accepted)
-            .WithSummary("Send a delivered or failed delivery again now, with fresh retries (409 while it is still pending)");
+            .WithSummary("Send a delivered, failed or unknown delivery again now, with fresh retries (409 while it is still pending)");
         return api;
     }
 
@@ -54,7 +55,7 @@ internal static class NotificationsApi
     static async Task<Results<Ok<DeliveryList>, ValidationProblem, NotFound>> Deliveries(Guid orgId, Guid channelId, string? status, DateTime? before,
         int? limit, ClaimsPrincipal user, OpsDatabase db, CancellationToken ct)
     {
-        var v = new Validation().OneOf("status", status, "pending", "delivered", "failed");
+        var v = new Validation().OneOf("status", status, "pending", "delivered", "failed", "unknown");
         if (limit is < 1 or > MaxLimit) v.Add("limit", $"limit must be between 1 and {MaxLimit}.");
         if (!v.IsValid) return TypedResults.ValidationProblem(v.Errors);
         var list = await db.AsUserAsync(user.UserId(), async (c, t) =>
@@ -71,27 +72,28 @@ internal static class NotificationsApi
 
     static async Task<IResult> Create(Guid orgId, ChannelRequest body, ClaimsPrincipal user, NotificationChannels channels, HttpContext http,
         CancellationToken ct) =>
-        Answer(await channels.SaveAsync(Actor.Of(user, http), orgId, null, body, ct), orgId);
+        Answer(await channels.SaveAsync(Actor.Of(user, http), orgId, null, body, ct), orgId, http);
 
     static async Task<IResult> Update(Guid orgId, Guid channelId, ChannelRequest body, ClaimsPrincipal user, NotificationChannels channels,
         HttpContext http, CancellationToken ct) =>
-        Answer(await channels.SaveAsync(Actor.Of(user, http), orgId, channelId, body, ct), null);
+        Answer(await channels.SaveAsync(Actor.Of(user, http), orgId, channelId, body, ct), null, http);
 
     static async Task<IResult> Delete(Guid orgId, Guid channelId, ClaimsPrincipal user, NotificationChannels channels, HttpContext http,
         CancellationToken ct) =>
-        Answer(await channels.DeleteAsync(Actor.Of(user, http), orgId, channelId, ct), null);
+        Answer(await channels.DeleteAsync(Actor.Of(user, http), orgId, channelId, ct), null, http);
 
     static async Task<IResult> Test(Guid orgId, Guid channelId, ClaimsPrincipal user, NotificationChannels channels, HttpContext http,
         CancellationToken ct) =>
-        Answer(await channels.TestAsync(Actor.Of(user, http), orgId, channelId, ct), null);
+        Answer(await channels.TestAsync(Actor.Of(user, http), orgId, channelId, ct), null, http);
 
     static async Task<IResult> Redeliver(Guid orgId, Guid deliveryId, ClaimsPrincipal user, NotificationChannels channels, HttpContext http,
         CancellationToken ct) =>
-        Answer(await channels.RedeliverAsync(Actor.Of(user, http), orgId, deliveryId, ct), null);
+        Answer(await channels.RedeliverAsync(Actor.Of(user, http), orgId, deliveryId, ct), null, http);
 
     /// <param name="createdIn">Set for a creation: the answer is 201 with the new channel's location.</param>
-    static IResult Answer(NotificationChannels.Outcome outcome, Guid? createdIn) => outcome switch
+    static IResult Answer(NotificationChannels.Outcome outcome, Guid? createdIn, HttpContext http) => outcome switch
     {
+        NotificationChannels.Outcome.TooMany m => TooMany(m, http),
         NotificationChannels.Outcome.Done d when createdIn is { } org =>
             TypedResults.Created($"/api/ops/orgs/{org}/notification-channels/{d.Channel.Id}", d.Channel),
         NotificationChannels.Outcome.Done d => TypedResults.Ok(d.Channel),
@@ -103,4 +105,10 @@ internal static class NotificationsApi
         _ => TypedResults.Problem("No such notification channel or delivery, or it is not yours to see.", statusCode: StatusCodes.Status404NotFound,
             title: "Not found"),
     };
+
+    static IResult TooMany(NotificationChannels.Outcome.TooMany m, HttpContext http)
+    {
+        http.Response.Headers.RetryAfter = m.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(m.Message, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many test notifications");
+    }
 }

@@ -15,7 +15,8 @@ namespace OdooOps.Tests.Notifications;
 /// <summary>
 /// A real HTTP receiver for webhook and Slack-shaped deliveries: Kestrel on a free loopback port, recording every request
 /// (path, headers, raw body) and answering with the statuses queued by the test (200 when none is queued), optionally
-/// with a Retry-After or after a delay. It checks a GitHub-style signature with the secret as a receiver would.
+/// with a Retry-After, after a delay, or once the test opens its <see cref="Gate"/> (the request is recorded first, so
+/// the test knows it is in flight). It checks the signatures with the secret as a receiver would.
 /// </summary>
 public sealed class HookReceiver : IAsyncDisposable
 {
@@ -35,6 +36,9 @@ public sealed class HookReceiver : IAsyncDisposable
 
     public string Url { get; }
     public TimeSpan Delay { get; set; }
+
+    /// <summary>Set: each request, once recorded, waits for it before being answered.</summary>
+    public TaskCompletionSource? Gate { get; set; }
 
     HookReceiver(WebApplication app)
     {
@@ -70,6 +74,7 @@ public sealed class HookReceiver : IAsyncDisposable
             _arrived.TrySetResult();
             _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
+        if (Gate is { } gate) await gate.Task;
         http.Response.StatusCode = answer.Status;
         if (answer.RetryAfterSeconds is { } seconds) http.Response.Headers.RetryAfter = seconds.ToString();
         if (answer.Body is not null) await http.Response.WriteAsync(answer.Body);
@@ -115,8 +120,21 @@ public sealed class HookReceiver : IAsyncDisposable
         return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(r.Header("X-OdooOps-Signature-256")));
     }
 
+    /// <summary>
+    /// The timestamped check docs/notifications.md shows: the v2 signature over "timestamp.body", and a timestamp no older
+    /// (nor later) than <paramref name="tolerance"/> from <paramref name="now"/> — a captured delivery replayed later fails.
+    /// </summary>
+    public static bool SignatureV2Valid(Received r, string secret, DateTimeOffset now, TimeSpan tolerance)
+    {
+        var timestamp = r.Header("X-OdooOps-Timestamp");
+        if (!long.TryParse(timestamp, out var seconds) || Math.Abs(now.ToUnixTimeSeconds() - seconds) > tolerance.TotalSeconds) return false;
+        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), (byte[])[.. Encoding.ASCII.GetBytes(timestamp + "."), .. r.Body]));
+        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(r.Header("X-OdooOps-Signature-v2")));
+    }
+
     public async ValueTask DisposeAsync()
     {
+        Gate?.TrySetResult();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }

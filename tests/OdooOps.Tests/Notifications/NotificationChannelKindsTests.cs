@@ -144,13 +144,19 @@ public sealed class NotificationChannelKindsTests(NotificationWorld world, Postg
         using var api = new HttpClient { BaseAddress = new Uri(server.Url) }.WithToken(token);
         var list = await api.GetFromJsonAsync<JsonElement>($"/api/ops/orgs/{org}/notification-channels");
         Assert.True(list.GetProperty("server_smtp").GetBoolean());
+        // The server's SMTP server is the operator's: it mails the organisation's members, not whoever an admin names.
+        var relay = await api.PostAsJsonAsync($"/api/ops/orgs/{org}/notification-channels",
+            new { name = "relay", kind = "email", recipients = new[] { "owner@mailers.test", "someone@elsewhere.test" } });
+        Assert.Equal(HttpStatusCode.BadRequest, relay.StatusCode);
+        Assert.Contains("someone@elsewhere.test", (await relay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty("recipients")[0].GetString());
         var response = await api.PostAsJsonAsync($"/api/ops/orgs/{org}/notification-channels",
-            new { name = "team", kind = "email", recipients = new[] { "team@mailers.test" } });
+            new { name = "team", kind = "email", recipients = new[] { "owner@mailers.test" } });
         var channel = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, (await api.PostAsync($"/api/ops/orgs/{org}/notification-channels/{channel.GetProperty("id")}/test", null)).StatusCode);
         var mail = await smtp.WaitForAsync(_ => true);
         Assert.Equal("ops@server.test", mail.From.Mailboxes.Single().Address);
+        Assert.Equal("owner@mailers.test", mail.To.Mailboxes.Single().Address);
 
         // Its own server with a password: write-only.
         var patched = await api.PatchAsJsonAsync($"/api/ops/orgs/{org}/notification-channels/{channel.GetProperty("id")}",

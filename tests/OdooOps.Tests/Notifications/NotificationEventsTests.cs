@@ -42,6 +42,7 @@ public sealed class NotificationEventsTests(NotificationWorld world) : IClassFix
         Assert.Equal(r.Json.GetProperty("id").GetString(), r.Header("X-OdooOps-Event-Id"));
         Assert.True(Guid.TryParse(r.Header("X-OdooOps-Delivery"), out _));
         Assert.InRange(long.Parse(r.Header("X-OdooOps-Timestamp")), DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeSeconds());
+        Assert.True(HookReceiver.SignatureV2Valid(r, Secret, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10)), "the timestamped signature checks too");
         Assert.StartsWith("application/json", r.Header("Content-Type"));
         Assert.StartsWith("OdooOps-Notifications/", r.Header("User-Agent"));
         Assert.Equal("/odooops", r.Path);

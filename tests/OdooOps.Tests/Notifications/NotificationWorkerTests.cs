@@ -16,57 +16,24 @@ namespace OdooOps.Tests.Notifications;
 /// The delivery worker on its own (no server, so nothing else delivers), its time on a manual clock: retries come due
 /// only when the test moves the clock, never by waiting. A receiver answering 500 then 200 gets the event again after
 /// the backoff and not before, a Retry-After longer than the backoff is honoured, attempts end at the limit, a channel
-/// that keeps failing is marked and an advisory says so until it delivers again, and two workers competing for forty
-/// deliveries send each exactly once; a worker whose lease ran out records nothing.
+/// that keeps failing is marked and an advisory says so (to the other channels, not to itself) until it delivers again,
+/// and two workers competing for forty deliveries send each exactly once.
 /// </summary>
 public sealed class NotificationWorkerTests(PostgresCluster cluster) : IAsyncLifetime
 {
-    static readonly NotificationSettings Settings = new(MaxAttempts: 4, FirstRetry: TimeSpan.FromSeconds(30), MaxRetry: TimeSpan.FromSeconds(100),
-        FailingAfter: 3, Timeout: TimeSpan.FromSeconds(10), RetentionDays: 30, AllowPrivateTargets: true, Smtp: null);
+    static NotificationSettings Settings => NotificationBench.Settings;
+    NotificationBench _b = null!;
 
-    OpsDatabase _db = null!;
-    Npgsql.NpgsqlConnectionStringBuilder _owner = null!;
-    NotificationChannels _channels = null!;
-    NotificationSecretProtector _protector = null!;
-    readonly ManualClock _clock = new(DateTimeOffset.UtcNow.AddMinutes(1));
-    Guid _org, _project, _admin;
+    public async ValueTask InitializeAsync() => _b = await NotificationBench.StartAsync(cluster);
 
-    public async ValueTask InitializeAsync()
-    {
-        _owner = await cluster.CreateDatabaseAsync("notifyworker");
-        _db = OpsDatabase.Create(await LoginRoles.EnsureAsync(_owner));
-        _protector = new NotificationSecretProtector(new EphemeralDataProtectionProvider());
-        _channels = new NotificationChannels(_db, _protector, Settings);
-        _org = await Accounts.CreateOrgAsync(_owner, "acme");
-        _project = await Accounts.CreateProjectAsync(_owner, _org, "erp");
-        _admin = await Accounts.CreateUserAsync(_owner, "admin@acme.test", _org, "admin");
-    }
+    public async ValueTask DisposeAsync() => await _b.DisposeAsync();
 
-    public async ValueTask DisposeAsync() => await _db.DisposeAsync();
-
-    NotificationWorker Worker(NotificationSettings? settings = null) =>
-        new(_db, new NotificationSender(settings ?? Settings, _protector, new EmailSender(settings ?? Settings), null, _clock), settings ?? Settings, _clock,
-            new PgNotifications(_db, NullLogger<PgNotifications>.Instance), NullLogger<NotificationWorker>.Instance);
-
-    async Task<Guid> ChannelAsync(HookReceiver hooks, string name)
-    {
-        var outcome = await _channels.SaveAsync(Actor.User(_admin, null), _org, null,
-            new ChannelRequest(name, "webhook", hooks.Url + "/in", "0123456789abcdef-secret", null, null, ["build.failed"], null, null, null),
-            CancellationToken.None);
-        return Assert.IsType<NotificationChannels.Outcome.Done>(outcome).Channel.Id;
-    }
-
-    async Task<Guid> TestAsync(Guid channel) =>
-        Assert.IsType<NotificationChannels.Outcome.Queued>(await _channels.TestAsync(Actor.User(_admin, null), _org, channel, CancellationToken.None)).Delivery.Id;
-
-    async Task<(string Status, int Attempts, int? Code, DateTime? Next)> RowAsync(Guid delivery)
-    {
-        await using var conn = await Accounts.OpenAsync(_owner);
-        return await conn.QuerySingleAsync<(string, int, int?, DateTime?)>(
-            "select status, attempts, response_code, next_attempt_at from ops.notification_deliveries where id = @delivery", new { delivery });
-    }
-
-    DateTime At(TimeSpan after) => (_clock.GetUtcNow() + after).UtcDateTime;
+    NotificationWorker Worker(NotificationSettings? settings = null) => _b.Worker(settings);
+    Task<Guid> ChannelAsync(HookReceiver hooks, string name, string[]? events = null) => _b.ChannelAsync(hooks, name, events);
+    Task<Guid> TestAsync(Guid channel) => _b.TestAsync(channel);
+    Task<(string Status, int Attempts, int? Code, DateTime? Next)> RowAsync(Guid delivery) => _b.RowAsync(delivery);
+    Task<string?> ErrorAsync(Guid delivery) => _b.ErrorAsync(delivery);
+    DateTime At(TimeSpan after) => _b.At(after);
 
     [Fact]
     public async Task A_500_is_retried_after_the_backoff_a_retry_after_is_honoured_and_a_200_ends_it()
@@ -83,23 +50,44 @@ public sealed class NotificationWorkerTests(PostgresCluster cluster) : IAsyncLif
         Assert.Equal("HTTP 500: upstream down", await ErrorAsync(delivery));
 
         Assert.Equal(0, await worker.RunOnceAsync(CancellationToken.None)); // not due yet
-        _clock.Advance(TimeSpan.FromSeconds(29));
+        _b.Clock.Advance(TimeSpan.FromSeconds(29));
         Assert.Equal(0, await worker.RunOnceAsync(CancellationToken.None));
-        _clock.Advance(TimeSpan.FromSeconds(1));
+        _b.Clock.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(1, await worker.RunOnceAsync(CancellationToken.None));
         row = await RowAsync(delivery);
         Assert.Equal(("pending", 2, 503), (row.Status, row.Attempts, row.Code));
         Assert.Equal(At(TimeSpan.FromSeconds(300)), row.Next!.Value, TimeSpan.FromMilliseconds(1)); // Retry-After beats the 60 s backoff
 
-        _clock.Advance(TimeSpan.FromSeconds(299));
+        _b.Clock.Advance(TimeSpan.FromSeconds(299));
         Assert.Equal(0, await worker.RunOnceAsync(CancellationToken.None));
-        _clock.Advance(TimeSpan.FromSeconds(1));
+        _b.Clock.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(1, await worker.RunOnceAsync(CancellationToken.None));
         row = await RowAsync(delivery);
         Assert.Equal(("delivered", 3, 200, (DateTime?)null), row);
         Assert.Null(await ErrorAsync(delivery));
         Assert.Equal(3, hooks.All.Count);
         Assert.Single(hooks.All.Select(h => h.Header("X-OdooOps-Event-Id")).Distinct());
+    }
+
+    [Fact]
+    public async Task A_webhook_carries_its_sending_time_signed_with_the_body_so_a_receiver_can_refuse_a_replay()
+    {
+        await using var hooks = await HookReceiver.StartAsync();
+        await TestAsync(await ChannelAsync(hooks, "timestamped"));
+        Assert.Equal(1, await Worker().RunOnceAsync(CancellationToken.None));
+        var r = Assert.Single(hooks.All);
+        var now = _b.Clock.GetUtcNow();
+        Assert.Equal(now.ToUnixTimeSeconds().ToString(), r.Header("X-OdooOps-Timestamp"));
+        Assert.Matches("^sha256=[0-9a-f]{64}$", r.Header("X-OdooOps-Signature-v2"));
+        Assert.True(HookReceiver.SignatureV2Valid(r, NotificationBench.Secret, now, TimeSpan.FromMinutes(5)));
+        Assert.True(HookReceiver.SignatureValid(r, NotificationBench.Secret)); // the body-only signature stays, as GitHub sends it
+
+        // Captured and sent again ten minutes later: too old. With a fresh timestamp instead: the signature does not match.
+        var later = now.AddMinutes(10);
+        Assert.False(HookReceiver.SignatureV2Valid(r, NotificationBench.Secret, later, TimeSpan.FromMinutes(5)));
+        var restamped = r with { Headers = new Dictionary<string, string>(r.Headers) { ["x-odooops-timestamp"] = later.ToUnixTimeSeconds().ToString() } };
+        Assert.False(HookReceiver.SignatureV2Valid(restamped, NotificationBench.Secret, later, TimeSpan.FromMinutes(5)));
+        Assert.False(HookReceiver.SignatureV2Valid(r, NotificationBench.Secret + "x", now, TimeSpan.FromMinutes(5)));
     }
 
     [Fact]
@@ -120,7 +108,7 @@ public sealed class NotificationWorkerTests(PostgresCluster cluster) : IAsyncLif
             await stream.WriteAsync("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 100000\r\n\r\nstall"u8.ToArray());
         });
         var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}/in";
-        var outcome = await _channels.SaveAsync(Actor.User(_admin, null), _org, null,
+        var outcome = await _b.Channels.SaveAsync(_b.Actor, _b.Org, null,
             new ChannelRequest("stalling", "webhook", url, "0123456789abcdef-secret", null, null, ["build.failed"], null, null, null), CancellationToken.None);
         var delivery = await TestAsync(Assert.IsType<NotificationChannels.Outcome.Done>(outcome).Channel.Id);
         var settings = Settings with { Timeout = TimeSpan.FromSeconds(2) };
@@ -135,43 +123,59 @@ public sealed class NotificationWorkerTests(PostgresCluster cluster) : IAsyncLif
     }
 
     [Fact]
-    public async Task A_channel_that_keeps_failing_is_marked_and_advised_about_and_recovers_with_its_next_delivery()
+    public async Task A_channel_that_keeps_failing_is_marked_and_advised_about_elsewhere_but_not_to_itself_and_recovers_with_its_next_delivery()
     {
         await using var hooks = await HookReceiver.StartAsync();
+        await using var watcher = await HookReceiver.StartAsync();
         hooks.Answer([.. Enumerable.Repeat(new HookReceiver.Reply(500), 4)]);
-        var channel = await ChannelAsync(hooks, "broken");
+        string[] advisories = ["build.failed", "advisory.opened", "advisory.resolved"];
+        var channel = await ChannelAsync(hooks, "broken", advisories);
+        var other = await ChannelAsync(watcher, "watcher", advisories);
         var delivery = await TestAsync(channel);
         var worker = Worker();
 
         foreach (var wait in new[] { 0, 30, 60 })
         {
-            _clock.Advance(TimeSpan.FromSeconds(wait));
-            Assert.Equal(1, await worker.RunOnceAsync(CancellationToken.None));
+            _b.Clock.Advance(TimeSpan.FromSeconds(wait));
+            await worker.RunOnceAsync(CancellationToken.None);
         }
-        await using var conn = await Accounts.OpenAsync(_owner);
+        Assert.Equal(3, hooks.All.Count);
+        await using var conn = await Accounts.OpenAsync(_b.Owner);
         var state = await conn.QuerySingleAsync<(int Failures, DateTime? Since)>(
             "select consecutive_failures, failing_since from ops.notification_channels where id = @channel", new { channel });
         Assert.Equal(3, state.Failures);
-        Assert.Equal(_clock.GetUtcNow().UtcDateTime, state.Since!.Value, TimeSpan.FromMilliseconds(1));
+        Assert.Equal(_b.Clock.GetUtcNow().UtcDateTime, state.Since!.Value, TimeSpan.FromMilliseconds(1));
         var advisory = await conn.QuerySingleAsync<(Guid Project, string Severity, string Title, string Status)>(
             "select project_id, severity, title, status from ops.advisories where rule = 'notification_channel_failing' and fingerprint = @f",
             new { f = $"notification_channel_failing:{channel}" });
-        Assert.Equal((_project, "warning", "Notification channel broken is failing", "open"), advisory);
+        Assert.Equal((_b.Project, "warning", "Notification channel broken is failing", "open"), advisory);
+        // Its advisory goes to the other channel, never to the failing one itself (where it would fail, and count).
+        Assert.Equal("Project erp: warning: Notification channel broken is failing",
+            (await watcher.WaitForEventAsync("advisory.opened")).Json.GetProperty("summary").GetString());
+        Assert.Equal(0L, await conn.ExecuteScalarAsync<long>(
+            "select count(*) from ops.notification_deliveries where channel_id = @channel and event like 'advisory.%'", new { channel }));
 
-        _clock.Advance(TimeSpan.FromSeconds(100)); // the backoff's cap
+        _b.Clock.Advance(TimeSpan.FromSeconds(100)); // the backoff's cap
         Assert.Equal(1, await worker.RunOnceAsync(CancellationToken.None));
         Assert.Equal(("failed", 4, 500, (DateTime?)null), await RowAsync(delivery)); // the last attempt: given up
-        _clock.Advance(TimeSpan.FromHours(1));
+        _b.Clock.Advance(TimeSpan.FromHours(1));
         Assert.Equal(0, await worker.RunOnceAsync(CancellationToken.None));
 
-        // Fixed at the receiver: a redelivery succeeds, the channel is ok again, the advisory resolves.
-        Assert.IsType<NotificationChannels.Outcome.Queued>(await _channels.RedeliverAsync(Actor.User(_admin, null), _org, delivery, CancellationToken.None));
-        Assert.Equal(1, await worker.RunOnceAsync(CancellationToken.None));
+        // Fixed at the receiver: a redelivery succeeds, the channel is ok again, the advisory resolves (told to the other one only).
+        Assert.IsType<NotificationChannels.Outcome.Queued>(await _b.Channels.RedeliverAsync(_b.Actor, _b.Org, delivery, CancellationToken.None));
+        Assert.Equal(2, await worker.RunOnceAsync(CancellationToken.None)); // the redelivery, then the other channel's advisory.resolved
         Assert.Equal("delivered", (await RowAsync(delivery)).Status);
         Assert.Equal((0, (DateTime?)null), await conn.QuerySingleAsync<(int, DateTime?)>(
             "select consecutive_failures, failing_since from ops.notification_channels where id = @channel", new { channel }));
         Assert.Equal("resolved", await conn.ExecuteScalarAsync<string>(
             "select status from ops.advisories where fingerprint = @f", new { f = $"notification_channel_failing:{channel}" }));
+        await watcher.WaitForEventAsync("advisory.resolved");
+        Assert.Equal(5, hooks.All.Count);
+        Assert.All(hooks.All, r => Assert.Equal("notification.test", r.Header("X-OdooOps-Event")));
+        Assert.Equal(0L, await conn.ExecuteScalarAsync<long>(
+            "select count(*) from ops.notification_deliveries where channel_id = @channel and event like 'advisory.%'", new { channel }));
+        Assert.Equal(2L, await conn.ExecuteScalarAsync<long>(
+            "select count(*) from ops.notification_deliveries where channel_id = @other and event like 'advisory.%'", new { other }));
     }
 
     [Fact]
@@ -189,24 +193,6 @@ public sealed class NotificationWorkerTests(PostgresCluster cluster) : IAsyncLif
         Assert.Equal(40, hooks.All.Count);
         Assert.Equal(deliveries.Select(d => d.ToString()).Order(), hooks.All.Select(h => h.Header("X-OdooOps-Delivery")).Order());
         foreach (var d in deliveries) Assert.Equal(("delivered", 1), (await RowAsync(d)) is var r ? (r.Status, r.Attempts) : default);
-    }
-
-    [Fact]
-    public async Task A_worker_whose_lease_ran_out_records_nothing_and_another_sends_the_delivery()
-    {
-        await using var hooks = await HookReceiver.StartAsync();
-        var delivery = await TestAsync(await ChannelAsync(hooks, "slow node"));
-        var stalled = Assert.Single(await DeliveryStore.ClaimAsync(_db.Service, _clock.GetUtcNow(), 10, Settings.Lease, CancellationToken.None));
-        Assert.Equal(0, await Worker().RunOnceAsync(CancellationToken.None)); // held by the stalled node
-
-        _clock.Advance(Settings.Lease);
-        Assert.Equal(1, await Worker().RunOnceAsync(CancellationToken.None));
-        Assert.Equal("delivered", (await RowAsync(delivery)).Status);
-        var late = await DeliveryStore.FinishAsync(_db.Service, stalled, _clock.GetUtcNow(),
-            new DeliveryResult(false, 500, "late", TimeSpan.Zero), _clock.GetUtcNow().AddSeconds(30), 3, CancellationToken.None);
-        Assert.Equal("lost", late);
-        Assert.Equal(("delivered", 2, 200), (await RowAsync(delivery)) is var r ? (r.Status, r.Attempts, r.Code) : default);
-        Assert.Single(hooks.All);
     }
 
     [Fact]
@@ -235,26 +221,20 @@ public sealed class NotificationWorkerTests(PostgresCluster cluster) : IAsyncLif
         await using var hooks = await HookReceiver.StartAsync();
         var channel = await ChannelAsync(hooks, "old news");
         var (old, waiting, fresh) = (await TestAsync(channel), await TestAsync(channel), await TestAsync(channel));
-        await using var conn = await Accounts.OpenAsync(_owner);
+        await using var conn = await Accounts.OpenAsync(_b.Owner);
         await conn.ExecuteAsync("""
             update ops_private.notification_events e set created_at = now() - interval '40 days'
               from ops.notification_deliveries d where d.event_id = e.id and d.id in (@old, @waiting);
             update ops.notification_deliveries set status = 'delivered', next_attempt_at = null where id in (@old, @fresh);
             """, new { old, waiting, fresh });
         var services = new ServiceCollection()
-            .AddSingleton(_db)
-            .AddSingleton<TimeProvider>(_clock)
+            .AddSingleton(_b.Db)
+            .AddSingleton<TimeProvider>(_b.Clock)
             .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
             .BuildServiceProvider();
         var detail = await NotificationRetentionJob.Job.Run(services, CancellationToken.None);
         Assert.StartsWith("1 notification event(s)", detail);
         Assert.Equal([waiting, fresh], (await conn.QueryAsync<Guid>(
             "select id from ops.notification_deliveries where id in (@old, @waiting, @fresh) order by created_at", new { old, waiting, fresh })).ToArray());
-    }
-
-    async Task<string?> ErrorAsync(Guid delivery)
-    {
-        await using var conn = await Accounts.OpenAsync(_owner);
-        return await conn.ExecuteScalarAsync<string?>("select error from ops.notification_deliveries where id = @delivery", new { delivery });
     }
 }

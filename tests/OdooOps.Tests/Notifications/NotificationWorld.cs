@@ -11,7 +11,8 @@ namespace OdooOps.Tests.Notifications;
 /// One real server (Kestrel on loopback, its delivery worker running) for a test class: organisation "acme" with project
 /// "erp" (main in production, staging, feature-x) and an owner, admin, developer and viewer, each with an API token;
 /// organisation "globex" with its own admin and project. Channels may point at loopback receivers here
-/// (OPS_NOTIFY_ALLOW_PRIVATE_TARGETS=1, the one setting tests need), and links start at http://ops.example.test.
+/// (OPS_NOTIFY_ALLOW_PRIVATE_TARGETS=1, the one setting tests need), an instance is announced down as soon as the worker
+/// sees it (no grace: NotificationDownTests covers the grace on a manual clock), and links start at http://ops.example.test.
 /// </summary>
 public sealed class NotificationWorld(PostgresCluster cluster) : IAsyncLifetime
 {
@@ -34,6 +35,7 @@ public sealed class NotificationWorld(PostgresCluster cluster) : IAsyncLifetime
         Server = await LiveServer.StartAsync(cluster, "notify", new Dictionary<string, string?>
         {
             ["OPS_NOTIFY_ALLOW_PRIVATE_TARGETS"] = "1",
+            ["OPS_NOTIFY_DOWN_GRACE_SECONDS"] = "0",
             ["OPS_PUBLIC_URL"] = PublicUrl,
         }, b =>
         {

@@ -168,4 +168,37 @@ public sealed class NotificationsApiTests(NotificationWorld world) : IClassFixtu
         var errors = (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
         Assert.True(errors.TryGetProperty("status", out _) && errors.TryGetProperty("limit", out _));
     }
+
+    [Fact]
+    public async Task Tests_are_rationed_per_channel_and_per_organisation_past_which_a_429_with_retry_after_queues_nothing()
+    {
+        var id = (await world.AddChannelAsync(Webhook("rationed"))).GetProperty("id").GetGuid();
+        using var admin = world.Api("admin");
+        for (var i = 0; i < 5; i++)
+            Assert.Equal(HttpStatusCode.Accepted, (await admin.PostAsync($"{world.ChannelsUrl()}/{id}/test", null)).StatusCode);
+        var refused = await admin.PostAsync($"{world.ChannelsUrl()}/{id}/test", null);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.InRange(refused.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 600);
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Too many test notifications", problem.GetProperty("title").GetString());
+        Assert.Contains("This channel already had 5 test notifications in the last 10 minutes", problem.GetProperty("detail").GetString());
+        Assert.Equal(5L, await world.ScalarAsync<long>("select count(*) from ops.notification_deliveries where channel_id = @id", new { id }));
+
+        // Ten minutes on, it may be tested again.
+        await world.ExecuteAsync("update ops.notification_deliveries set created_at = created_at - interval '10 minutes' where channel_id = @id", new { id });
+        Assert.Equal(HttpStatusCode.Accepted, (await admin.PostAsync($"{world.ChannelsUrl()}/{id}/test", null)).StatusCode);
+
+        // New channels do not buy more: the organisation's channels share four times a channel's ration.
+        using var globex = world.Api("globex");
+        var theirs = world.ChannelsUrl(world.Globex);
+        var sent = 0;
+        for (var c = 0; c < 5; c++)
+        {
+            var channel = (await world.AddChannelAsync(Webhook($"spray {c}"), world.Globex, "globex")).GetProperty("id").GetGuid();
+            for (var i = 0; i < 5; i++)
+                if ((await globex.PostAsync($"{theirs}/{channel}/test", null)).StatusCode == HttpStatusCode.Accepted) sent++;
+        }
+        Assert.Equal(20, sent);
+        Assert.Equal(20L, await world.ScalarAsync<long>("select count(*) from ops.notification_deliveries where org_id = @Globex and event = 'notification.test'", new { world.Globex }));
+    }
 }

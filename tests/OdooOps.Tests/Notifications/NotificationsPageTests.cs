@@ -131,4 +131,19 @@ public sealed partial class NotificationsPageTests(NotificationWorld world) : IC
         Assert.NotEqual(HttpStatusCode.Redirect, theirs.StatusCode); // no such form for them (400), and nothing removed
         Assert.Equal(1L, await world.ScalarAsync<long>("select count(*) from ops.notification_channels where id = @acme", new { acme }));
     }
+
+    [Fact]
+    public async Task Send_test_is_rationed_on_the_page_as_in_the_api()
+    {
+        var id = (await world.AddChannelAsync(new { name = "page rationed", kind = "webhook", url = "https://hooks.example.com/rationed", secret = "0123456789abcdef0123" }))
+            .GetProperty("id").GetGuid();
+        using var admin = await SignedInAsync("admin@acme.test");
+        for (var i = 0; i < 5; i++)
+            Assert.Equal(HttpStatusCode.Redirect, (await PostAsync(admin, Url, "channel-action", [("TestId", id.ToString())])).StatusCode);
+        var refused = await PostAsync(admin, Url, "channel-action", [("TestId", id.ToString())]);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.InRange(refused.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 600);
+        Assert.Contains("This channel already had 5 test notifications in the last 10 minutes", WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()));
+        Assert.Equal(5L, await world.ScalarAsync<long>("select count(*) from ops.notification_deliveries where channel_id = @id", new { id }));
+    }
 }

@@ -153,9 +153,9 @@ internal static class NotificationsCommand
     {
         var channel = ChannelArgument();
         var org = OrgOption();
-        var status = new Option<string?>("--status") { Description = "Only pending, delivered or failed ones." };
+        var status = new Option<string?>("--status") { Description = "Only pending, delivered, failed or unknown ones." };
         var limit = new Option<int>("--limit") { Description = $"How many, newest first (1–{NotificationsApi.MaxLimit}).", DefaultValueFactory = _ => 20 };
-        var redeliver = new Option<Guid?>("--redeliver") { Description = "Send this delivered or failed delivery again, with fresh retries." };
+        var redeliver = new Option<Guid?>("--redeliver") { Description = "Send this delivered, failed or unknown delivery again, with fresh retries." };
         var json = ProjectsCommand.JsonOption();
         var command = new Command("deliveries", "A channel's delivery log: event, status, attempts, the receiver's answer, next retry.")
             { channel, org, status, limit, redeliver, json };

@@ -3,23 +3,35 @@ using Npgsql;
 
 namespace OdooOps.Notifications.Delivery;
 
-/// <summary>A delivery a worker claimed: the event's payload, the channel, and its secret's ciphertext (never logged).</summary>
-internal sealed record ClaimedDelivery(Guid DeliveryId, Guid LeaseId, int Attempt, Guid EventId, string Event, DateTime EventCreatedAt, string Summary,
+/// <summary>
+/// A delivery a worker claimed, leased until <see cref="LeaseUntil"/>: the event's payload, the channel (an e-mail's
+/// <see cref="Target"/> holds only the recipients it may be sent to), and its secret's ciphertext (never logged).
+/// </summary>
+internal sealed record ClaimedDelivery(Guid DeliveryId, Guid LeaseId, DateTime LeaseUntil, int Attempt, Guid EventId, string Event, DateTime EventCreatedAt, string Summary,
     string Data, Guid OrgId, Guid ChannelId, string ChannelName, string Kind, string Target, string? SmtpHost, int? SmtpPort, string? SmtpTls,
     string? SmtpUsername, string? SmtpFrom, string? Secret);
 
 /// <summary>The delivery workers' SQL, as ops_service (SECURITY DEFINER functions: the service login holds no table).</summary>
 internal static class DeliveryStore
 {
-    public static async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(NpgsqlDataSource service, DateTimeOffset now, int limit, TimeSpan lease,
-        CancellationToken ct)
+    public static async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(NpgsqlDataSource service, DateTimeOffset now, int limit,
+        NotificationSettings settings, CancellationToken ct)
     {
         await using var conn = await service.OpenConnectionAsync(ct);
         return [.. await conn.QueryAsync<ClaimedDelivery>(new CommandDefinition("""
-            select delivery_id, lease_id, attempt, event_id, event, event_created_at, summary, data::text, org_id, channel_id, channel_name, kind,
-                   target, smtp_host, smtp_port, smtp_tls, smtp_username, smtp_from, secret
-              from ops.claim_notification_deliveries(@now, @limit, @seconds)
-            """, new { now, limit, seconds = (int)lease.TotalSeconds }, cancellationToken: ct))];
+            select delivery_id, lease_id, lease_until, attempt, event_id, event, event_created_at, summary, data::text, org_id, channel_id, channel_name,
+                   kind, target, smtp_host, smtp_port, smtp_tls, smtp_username, smtp_from, secret
+              from ops.claim_notification_deliveries(@now, @limit, @seconds, @max, @domains)
+            """, new { now, limit, seconds = (int)Math.Ceiling(settings.Lease.TotalSeconds), max = settings.MaxAttempts, domains = settings.AllowedEmailDomains },
+            cancellationToken: ct))];
+    }
+
+    /// <summary>Announces the branches down for longer than the grace (ops.announce_notification_downs); answers how many.</summary>
+    public static async Task<int> AnnounceDownsAsync(NpgsqlDataSource service, DateTimeOffset now, int graceSeconds, CancellationToken ct)
+    {
+        await using var conn = await service.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<int>(new CommandDefinition("select ops.announce_notification_downs(@now, @graceSeconds)",
+            new { now, graceSeconds }, cancellationToken: ct));
     }
 
     /// <summary>Records an attempt; answers the channel's change of state ('failing', 'recovered'), 'lost' when the lease was gone, or null.</summary>
@@ -36,10 +48,11 @@ internal static class DeliveryStore
         }, cancellationToken: ct));
     }
 
-    public static async Task<DateTimeOffset?> NextDueAsync(NpgsqlDataSource service, CancellationToken ct)
+    public static async Task<DateTimeOffset?> NextDueAsync(NpgsqlDataSource service, int graceSeconds, CancellationToken ct)
     {
         await using var conn = await service.OpenConnectionAsync(ct);
-        var next = await conn.ExecuteScalarAsync<DateTime?>(new CommandDefinition("select ops.next_notification_due()", cancellationToken: ct));
+        var next = await conn.ExecuteScalarAsync<DateTime?>(new CommandDefinition("select ops.next_notification_due(@graceSeconds)",
+            new { graceSeconds }, cancellationToken: ct));
         return next is { } n ? new DateTimeOffset(DateTime.SpecifyKind(n, DateTimeKind.Utc)) : null;
     }
 }

@@ -15,20 +15,24 @@ namespace OdooOps.Notifications.Delivery;
 internal sealed class NotificationSender(NotificationSettings settings, NotificationSecretProtector protector, EmailSender email, Uri? publicUrl,
     TimeProvider clock) : IDisposable
 {
-    public const string SignatureHeader = "X-OdooOps-Signature-256", EventHeader = "X-OdooOps-Event", EventIdHeader = "X-OdooOps-Event-Id",
-        DeliveryHeader = "X-OdooOps-Delivery", TimestampHeader = "X-OdooOps-Timestamp";
+    public const string SignatureHeader = "X-OdooOps-Signature-256", SignatureV2Header = "X-OdooOps-Signature-v2", EventHeader = "X-OdooOps-Event",
+        EventIdHeader = "X-OdooOps-Event-Id", DeliveryHeader = "X-OdooOps-Delivery", TimestampHeader = "X-OdooOps-Timestamp";
     public static readonly string UserAgent = $"OdooOps-Notifications/{typeof(NotificationSender).Assembly.GetName().Version?.ToString(3) ?? "1"}";
 
     readonly HttpClient _http = new(OutboundGuard.Handler(settings.AllowPrivateTargets, settings.Timeout)) { Timeout = settings.Timeout };
 
-    public async Task<DeliveryResult> SendAsync(ClaimedDelivery d, CancellationToken stopping)
+    /// <param name="budget">What is left of the delivery's lease for this attempt: it never runs past it.</param>
+    public async Task<DeliveryResult> SendAsync(ClaimedDelivery d, TimeSpan budget, CancellationToken stopping)
     {
         var started = Stopwatch.GetTimestamp();
         var secret = protector.Unprotect(d.OrgId, d.Secret);
         // One attempt's whole time, the answer's body included: HttpClient's own timeout ends with the headers, and a
-        // receiver that then sends its body a byte at a time (or never) must not hold the worker and every tenant's deliveries.
+        // receiver that then sends its body a byte at a time (or never) must not hold the worker and every tenant's
+        // deliveries — nor outlive the lease, after which the delivery counts as in an unknown state.
+        var deadline = d.Kind == "email" ? settings.AttemptDeadline : settings.Timeout;
+        if (budget < deadline) deadline = budget;
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        attempt.CancelAfter(settings.Timeout);
+        attempt.CancelAfter(deadline);
         var ct = attempt.Token;
         try
         {
@@ -39,13 +43,13 @@ internal sealed class NotificationSender(NotificationSettings settings, Notifica
                 "slack" when secret is null => Failed("The channel's webhook URL cannot be read (the server's keys changed?): set it again.", started),
                 "webhook" => await PostAsync(d.Target, message.WebhookBody(), d, secret, started, ct),
                 "slack" => await PostAsync(secret!, message.SlackBody(), d, null, started, ct),
-                "email" => await email.SendAsync(d, message, secret, started, stopping),
+                "email" => await email.SendAsync(d, message, secret, started, deadline, ct),
                 _ => Failed($"Unknown channel kind {d.Kind}.", started),
             };
         }
         catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
         {
-            var reason = e is TaskCanceledException or OperationCanceledException ? $"no answer within {settings.Timeout.TotalSeconds:0} s" : e.Message;
+            var reason = e is TaskCanceledException or OperationCanceledException ? $"no answer within {deadline.TotalSeconds:0} s" : e.Message;
             return Failed(Scrub(reason, secret, d.Kind == "slack" ? secret : null), started);
         }
     }
@@ -60,8 +64,10 @@ internal sealed class NotificationSender(NotificationSettings settings, Notifica
             request.Headers.Add(EventHeader, d.Event);
             request.Headers.Add(EventIdHeader, d.EventId.ToString());
             request.Headers.Add(DeliveryHeader, d.DeliveryId.ToString());
-            request.Headers.Add(TimestampHeader, clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+            var timestamp = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+            request.Headers.Add(TimestampHeader, timestamp);
             request.Headers.Add(SignatureHeader, Signature(signingSecret, body));
+            request.Headers.Add(SignatureV2Header, SignatureV2(signingSecret, timestamp, body));
         }
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         var code = (int)response.StatusCode;
@@ -75,6 +81,13 @@ internal sealed class NotificationSender(NotificationSettings settings, Notifica
     /// <summary>GitHub's form: "sha256=" and the lower-case hex HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes.</summary>
     public static string Signature(string secret, byte[] body) =>
         "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+
+    /// <summary>
+    /// The timestamped form: "sha256=" and the hex HMAC-SHA256 of the timestamp header's value, ".", and the raw body —
+    /// a receiver that checks it and refuses old timestamps cannot be sent a captured delivery again later (a replay).
+    /// </summary>
+    public static string SignatureV2(string secret, string timestamp, byte[] body) =>
+        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), (byte[])[.. Encoding.ASCII.GetBytes(timestamp + "."), .. body]));
 
     /// <summary>Retry-After as seconds or an HTTP date, when the receiver sent one.</summary>
     static TimeSpan? RetryAfter(HttpResponseMessage response, DateTimeOffset now) =>

@@ -5,10 +5,12 @@ namespace OdooOps.Notifications.Delivery;
 /// <summary>
 /// The delivery worker every `serve` node runs: woken by NOTIFY ops_notifications (an event or a test was queued, a
 /// delivery redelivered) and at least every <see cref="Sweep"/> (retries come due, a notification may be missed), it
-/// claims what is due (ops.claim_notification_deliveries: leased, FOR UPDATE SKIP LOCKED, so two nodes never send the
-/// same delivery at once), sends each, and records the outcome under its lease: delivered, retried later with
-/// exponential backoff (a receiver's Retry-After is honoured when longer), or failed once the attempts ran out. Sending
-/// happens here, off every request. Times come from the injected clock, so tests move time instead of waiting for it.
+/// announces the branches that stayed down past the grace (ops.announce_notification_downs), claims what is due
+/// (ops.claim_notification_deliveries: leased, FOR UPDATE SKIP LOCKED, so two nodes never send the same delivery at
+/// once), sends each within what is left of its lease, and records the outcome under that lease: delivered, retried
+/// later with exponential backoff (a receiver's Retry-After is honoured when longer), or failed once the attempts ran
+/// out. A lease that ran out is never sent again (the claim makes it 'unknown'). Sending happens here, off every
+/// request. Times come from the injected clock, so tests move time instead of waiting for it.
 /// </summary>
 internal sealed class NotificationWorker(OpsDatabase db, NotificationSender sender, NotificationSettings settings, TimeProvider clock,
     PgNotifications listener, ILogger<NotificationWorker> log) : BackgroundService
@@ -30,9 +32,11 @@ internal sealed class NotificationWorker(OpsDatabase db, NotificationSender send
     public async Task<int> RunOnceAsync(CancellationToken ct)
     {
         var total = 0;
+        if (await DeliveryStore.AnnounceDownsAsync(db.Service, clock.GetUtcNow(), settings.DownGraceSeconds, ct) > 0)
+            log.LogInformation("Announced instances that stayed down past {Seconds} s.", settings.DownGraceSeconds);
         while (!ct.IsCancellationRequested)
         {
-            var claimed = await DeliveryStore.ClaimAsync(db.Service, clock.GetUtcNow(), Batch, settings.Lease, ct);
+            var claimed = await DeliveryStore.ClaimAsync(db.Service, clock.GetUtcNow(), Batch, settings, ct);
             if (claimed.Count == 0) break;
             await Task.WhenAll(claimed.Select(d => DeliverAsync(d, ct)));
             total += claimed.Count;
@@ -42,7 +46,15 @@ internal sealed class NotificationWorker(OpsDatabase db, NotificationSender send
 
     async Task DeliverAsync(ClaimedDelivery d, CancellationToken ct)
     {
-        var result = await sender.SendAsync(d, ct);
+        // Sent only while the lease covers the whole attempt and its recording: a worker held up since its claim (a
+        // pause, a slow batch) leaves it to the lease, which the next claim turns into 'unknown', rather than send late.
+        var budget = new DateTimeOffset(DateTime.SpecifyKind(d.LeaseUntil, DateTimeKind.Utc)) - clock.GetUtcNow() - settings.RecordMargin;
+        if (budget <= TimeSpan.Zero)
+        {
+            log.LogWarning("Notification delivery {Delivery}: its lease was too short to send it by the time it was picked up; not sent.", d.DeliveryId);
+            return;
+        }
+        var result = await sender.SendAsync(d, budget, ct);
         var now = clock.GetUtcNow();
         var retryAt = result.Ok ? null : RetryAt(settings, d.Attempt, now, result.RetryAfter);
         var change = await DeliveryStore.FinishAsync(db.Service, d, now, result, retryAt, settings.FailingAfter, ct);
@@ -51,7 +63,7 @@ internal sealed class NotificationWorker(OpsDatabase db, NotificationSender send
                 d.Attempt, result.Error, retryAt is { } at ? $"next attempt at {at:u}" : "given up");
         if (change == "failing") log.LogWarning("Notification channel {Channel} is failing: {Count} attempts in a row failed.", d.ChannelId, settings.FailingAfter);
         else if (change == "recovered") log.LogInformation("Notification channel {Channel} delivers again.", d.ChannelId);
-        else if (change == "lost") log.LogWarning("Notification delivery {Delivery}: its lease ran out while sending; the outcome was not recorded.", d.DeliveryId);
+        else if (change == "lost") log.LogWarning("Notification delivery {Delivery}: redelivered while this attempt ran; its outcome was not recorded.", d.DeliveryId);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stop)
@@ -63,7 +75,7 @@ internal sealed class NotificationWorker(OpsDatabase db, NotificationSender send
             try
             {
                 await RunOnceAsync(stop);
-                if (await DeliveryStore.NextDueAsync(db.Service, stop) is { } due && due - clock.GetUtcNow() < wait)
+                if (await DeliveryStore.NextDueAsync(db.Service, settings.DownGraceSeconds, stop) is { } due && due - clock.GetUtcNow() < wait)
                     wait = due - clock.GetUtcNow();
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; }

@@ -105,6 +105,10 @@ public partial class NotificationChannelsPage
                 return;
             case NotificationChannels.Outcome.Refused r: await RefuseAsync(StatusCodes.Status403Forbidden, r.Message); return;
             case NotificationChannels.Outcome.Conflict c: await RefuseAsync(StatusCodes.Status409Conflict, c.Message); return;
+            case NotificationChannels.Outcome.TooMany m:
+                HttpContext.Response.Headers.RetryAfter = m.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await RefuseAsync(StatusCodes.Status429TooManyRequests, m.Message);
+                return;
             default: await RefuseAsync(StatusCodes.Status404NotFound, "That channel or delivery no longer exists; nothing was changed."); return;
         }
     }

@@ -1,6 +1,7 @@
--- "Redeliver" (org owners and admins): a delivered or failed delivery is sent again, now, by the workers — the same
+-- "Redeliver" (org owners and admins): a delivered, failed or unknown delivery is sent again, now, by the workers — the same
 -- event (its id) to the same channel, with its retries afresh: the one exception to once per event and channel, asked for by a person. One
--- still waiting to be sent is a conflict (55000). Answers the channel's id; P0002 when there is no such delivery.
+-- still waiting to be sent is a conflict (55000). The old attempt's lease goes: its worker's answer, should it still come,
+-- records nothing. Answers the channel's id; P0002 when there is no such delivery.
 create or replace function ops.redeliver_notification(p_org_id uuid, p_delivery_id uuid)
 returns uuid
 language plpgsql
@@ -20,7 +21,7 @@ begin
         raise exception 'This delivery is still waiting to be sent (attempt % of its retries).', v_row.attempts + 1 using errcode = '55000';
     end if;
     update ops.notification_deliveries d
-       set status = 'pending', attempts = 0, next_attempt_at = pg_catalog.now(), redelivered_at = pg_catalog.now(), redelivered_by = ops.current_user_id()
+       set status = 'pending', attempts = 0, next_attempt_at = pg_catalog.now(), lease_id = null, lease_until = null, redelivered_at = pg_catalog.now(), redelivered_by = ops.current_user_id()
      where d.id = p_delivery_id;
     perform pg_catalog.pg_notify('ops_notifications', '');
     return v_row.channel_id;

@@ -7,7 +7,8 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_branch   text := (select b.name from ops.branches b where b.id = new.branch_id);
+    v_branch   text := coalesce((select b.name from ops.branches b where b.id = new.branch_id), 'a branch');
+    v_kind     text := coalesce(new.kind, 'a');
     v_subject  jsonb := pg_catalog.jsonb_build_object(
         'id', new.id, 'kind', new.kind, 'status', new.status, 'reason', new.reason, 'verification', new.verification,
         'verification_reason', new.verification_reason, 'size_bytes', new.size_bytes, 'build_id', new.build_id,
@@ -15,12 +16,12 @@ declare
 begin
     if new.status = 'failed' and old.status is distinct from 'failed' then
         perform ops_private.queue_notification(new.project_id, new.branch_id, 'backup.failed', null,
-            new.kind || ' backup of ' || v_branch || ' failed' || coalesce(': ' || pg_catalog.left(new.reason, 200), ''), 'backup', v_subject);
+            v_kind || ' backup of ' || v_branch || ' failed' || coalesce(': ' || pg_catalog.left(new.reason, 200), ''), 'backup', v_subject, null);
     end if;
     if new.verification = 'failed' and old.verification is distinct from 'failed' then
         perform ops_private.queue_notification(new.project_id, new.branch_id, 'backup.verification_failed', null,
-            new.kind || ' backup of ' || v_branch || ' could not be verified' || coalesce(': ' || pg_catalog.left(new.verification_reason, 200), ''),
-            'backup', v_subject);
+            v_kind || ' backup of ' || v_branch || ' could not be verified' || coalesce(': ' || pg_catalog.left(new.verification_reason, 200), ''),
+            'backup', v_subject, null);
     end if;
     return null;
 end

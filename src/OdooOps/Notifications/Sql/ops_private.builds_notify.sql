@@ -7,7 +7,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_branch    text := (select b.name from ops.branches b where b.id = new.branch_id);
+    v_branch    text := coalesce((select b.name from ops.branches b where b.id = new.branch_id), 'a branch');
     v_subject   jsonb;
     v_previous  text;
 begin
@@ -21,11 +21,11 @@ begin
         perform ops_private.queue_notification(new.project_id, new.branch_id, 'build.failed', null,
             'build of ' || v_branch || case when new.status = 'timed_out' then ' timed out' else ' failed' end
                 || coalesce(': ' || pg_catalog.left(nullif(new.result_detail, ''), 200), ''),
-            'build', v_subject);
+            'build', v_subject, null);
         return null;
     end if;
     perform ops_private.queue_notification(new.project_id, new.branch_id, 'build.succeeded', null,
-        'build of ' || v_branch || case when new.status = 'warning' then ' succeeded with warnings' else ' succeeded' end, 'build', v_subject);
+        'build of ' || v_branch || case when new.status = 'warning' then ' succeeded with warnings' else ' succeeded' end, 'build', v_subject, null);
     select b.status into v_previous
       from ops.builds b
      where b.branch_id = new.branch_id and b.id <> new.id and b.finished_at is not null
@@ -34,7 +34,7 @@ begin
      limit 1;
     if v_previous in ('failed', 'timed_out') then
         perform ops_private.queue_notification(new.project_id, new.branch_id, 'build.fixed', null,
-            'build of ' || v_branch || ' is fixed: it succeeded after a failure', 'build', v_subject);
+            'build of ' || v_branch || ' is fixed: it succeeded after a failure', 'build', v_subject, null);
     end if;
     return null;
 end

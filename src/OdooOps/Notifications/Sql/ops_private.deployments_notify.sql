@@ -8,7 +8,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_branch   text := (select b.name from ops.branches b where b.id = new.branch_id);
+    v_branch   text := coalesce((select b.name from ops.branches b where b.id = new.branch_id), 'a branch');
     v_release  text := coalesce(pg_catalog.left(new.commit_sha, 12), 'build ' || pg_catalog.left(new.build_id::text, 8), 'a release');
     v_event    text;
     v_summary  text;
@@ -33,7 +33,7 @@ begin
             'commit_sha', new.commit_sha, 'instance_id', new.instance_id, 'switch_ms', new.switch_ms, 'reason', new.reason,
             'rollback_of', new.rollback_of, 'reverted_to_build_id', new.reverted_to_build_id, 'backup_id', new.backup_id,
             'started_at', new.started_at, 'finished_at', new.finished_at,
-            'created_by', (select coalesce(u.display_name, u.email) from registry.users u where u.id = new.created_by)));
+            'created_by', (select coalesce(u.display_name, u.email) from registry.users u where u.id = new.created_by)), null);
     return null;
 end
 $$;

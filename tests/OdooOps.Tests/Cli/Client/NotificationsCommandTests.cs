@@ -66,4 +66,19 @@ public sealed class NotificationsCommandTests(NotificationWorld world) : IClassF
         var unknown = await RunAs("admin", null, "channels", "test", "no such channel");
         Assert.Contains("No notification channel 'no such channel'", CliSandbox.OneLineError(unknown));
     }
+
+    [Fact]
+    public async Task Tests_past_the_ration_get_the_apis_one_line_refusal()
+    {
+        var id = (await world.AddChannelAsync(new { name = "cli rationed", kind = "webhook", url = "https://hooks.example.com/cli", secret = "0123456789abcdef0123" }))
+            .GetProperty("id").GetGuid();
+        for (var i = 0; i < 5; i++)
+        {
+            var queued = await RunAs("admin", null, "channels", "test", id.ToString(), "--no-wait");
+            Assert.True(queued.ExitCode == 0, queued.Error);
+        }
+        var refused = await RunAs("admin", null, "channels", "test", id.ToString(), "--no-wait");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("already had 5 test notifications in the last 10 minutes", CliSandbox.OneLineError(refused));
+    }
 }
