@@ -38,7 +38,7 @@ public sealed class KeyboardBrowserTests(BrowserWorld world) : IClassFixture<Bro
     }
 
     [Fact]
-    public async Task On_a_phone_Tab_goes_through_the_section_strip_which_scrolls_to_the_focused_section()
+    public async Task On_a_phone_the_section_strip_shows_the_current_section_and_scrolls_to_the_focused_one()
     {
         await ConsolePages.DemoAsync(world);
         var page = await ConsolePages.AdminPageAsync(world, 390, 844);
@@ -64,6 +64,16 @@ public sealed class KeyboardBrowserTests(BrowserWorld world) : IClassFixture<Bro
         await page.Keyboard.PressAsync("Shift+Tab");
         await page.Keyboard.PressAsync("Enter");
         await page.WaitForURLAsync("**" + sections[^1]);
+
+        // A page opens with its own section and tab in the part of the strips shown, not past the screen's edge.
+        foreach (var (path, current) in new[] { ("/app/audit", ".sidebar a[aria-current=page]"), ($"/app/projects/{ConsolePages.Project}/settings", ".tabs a[aria-current=page]") })
+        {
+            await page.GotoAsync(path);
+            Assert.True(await page.Locator(current).EvaluateAsync<bool>("""
+                a => { const r = a.getBoundingClientRect(), s = a.parentElement.closest('.sidebar, .tabs').getBoundingClientRect();
+                       return r.left >= s.left - 1 && r.right <= s.right + 1; }
+                """), $"{path}: {current} is out of sight");
+        }
     }
 
     [Theory]

@@ -30,6 +30,17 @@
     if (target && target.closest && target.closest(".sidebar, .tabs")) target.scrollIntoView({ block: "nearest", inline: "nearest" });
   });
 
+  // On a phone the strips show a part of their links: the current section and tab are brought into the part shown.
+  function revealCurrent() {
+    var strips = document.querySelectorAll(".sidebar, .tabs");
+    for (var i = 0; i < strips.length; i++) {
+      var strip = strips[i], current = strip.querySelector("a[aria-current=page]");
+      if (!current || strip.scrollWidth <= strip.clientWidth) continue;
+      var box = strip.getBoundingClientRect(), r = current.getBoundingClientRect();
+      if (r.left < box.left || r.right > box.right) strip.scrollLeft += r.left - box.left - (box.width - r.width) / 2;
+    }
+  }
+
   // Dialogs are page states of their own (a section.card.confirm in place of the page, reached by a link, left by its
   // Cancel link). Opening one puts the focus in it (its first field, else Cancel: never the button that confirms);
   // Escape follows Cancel; back on the page, the focus returns to the link that opened it.
@@ -81,6 +92,7 @@
     }
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", settle);
-  else settle();
+  function ready() { revealCurrent(); settle(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
 })();
