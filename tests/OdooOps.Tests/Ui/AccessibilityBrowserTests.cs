@@ -31,17 +31,15 @@ public sealed class AccessibilityBrowserTests(BrowserWorld world) : IClassFixtur
     {
         var pages = await ConsolePages.DemoAsync(world);
         var page = await ConsolePages.AdminPageAsync(world, width, height);
-        var found = new List<string>();
-        foreach (var p in pages)
+        var found = await ConsolePages.CheckEachAsync(page, pages, async p =>
         {
-            var response = await page.GotoAsync(p.Path);
-            Assert.True(response is { Ok: true }, $"{p.Path}: {response?.Status}");
             var result = await page.RunAxe();
-            found.AddRange(result.Violations.Where(v => v.Impact is "serious" or "critical").Select(v =>
-                $"{p.Path} {v.Impact} {v.Id}: {v.Help} — {string.Join(" | ", v.Nodes.Take(3).Select(n => n.Html))}"));
-            found.AddRange((await page.EvaluateAsync<string[]>(Overflow)).Select(o => $"{p.Path} at {width} px: {o}"));
+            var problems = result.Violations.Where(v => v.Impact is "serious" or "critical")
+                .Select(v => $"{v.Impact} {v.Id}: {v.Help} — {string.Join(" | ", v.Nodes.Take(3).Select(n => n.Html))}")
+                .Concat((await page.EvaluateAsync<string[]>(Overflow)).Select(o => $"at {width} px: {o}")).ToList();
             await PageScreenshots.TakeAsync(page, p.Name);
-        }
+            return problems;
+        });
         Assert.True(found.Count == 0, string.Join("\n", found));
     }
 

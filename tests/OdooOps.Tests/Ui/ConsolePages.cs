@@ -71,6 +71,20 @@ public static class ConsolePages
         }).ToList();
     }
 
+    /// <summary>Opens every page in turn on <paramref name="page"/> (each must answer 200) and gathers what
+    /// <paramref name="check"/> finds on each, every finding prefixed with the page's path.</summary>
+    public static async Task<List<string>> CheckEachAsync(IPage page, IEnumerable<Page> pages, Func<Page, Task<IEnumerable<string>>> check)
+    {
+        var found = new List<string>();
+        foreach (var p in pages)
+        {
+            var response = await page.GotoAsync(p.Path);
+            Assert.True(response is { Ok: true }, $"{p.Path}: {response?.Status}");
+            found.AddRange((await check(p)).Select(finding => $"{p.Path}: {finding}"));
+        }
+        return found;
+    }
+
     /// <summary>A page at that size signed in as the demo's admin (a system administrator here).</summary>
     public static async Task<IPage> AdminPageAsync(BrowserWorld world, int width, int height)
     {

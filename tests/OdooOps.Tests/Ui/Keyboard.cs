@@ -21,6 +21,16 @@ public static class Keyboard
     /// <summary>Puts the probe in every page the context opens from now on.</summary>
     public static Task InstallAsync(IPage page) => page.Context.AddInitScriptAsync(Probe);
 
+    /// <summary>The demo's admin on <paramref name="path"/> at that size, the probe in place (the demo loaded first if need be).</summary>
+    public static async Task<IPage> OpenAsync(BrowserWorld world, string path, int width = 1280, int height = 900)
+    {
+        await ConsolePages.DemoAsync(world);
+        var page = await ConsolePages.AdminPageAsync(world, width, height);
+        await InstallAsync(page);
+        await page.GotoAsync(path);
+        return page;
+    }
+
     sealed record Target(string Id, string Group, string What);
     sealed record Setup(Target[] Reach, string[] Positive, string[] ClickOnly);
     sealed record Step(string? Id, string? What, bool Indicator, string? Clipped, string? Covered);

@@ -27,23 +27,14 @@ public sealed class KeyboardBrowserTests(BrowserWorld world) : IClassFixture<Bro
         var pages = await ConsolePages.DemoAsync(world);
         var page = await ConsolePages.AdminPageAsync(world, width, height);
         await Keyboard.InstallAsync(page);
-        var found = new List<string>();
-        foreach (var p in pages)
-        {
-            var response = await page.GotoAsync(p.Path);
-            Assert.True(response is { Ok: true }, $"{p.Path}: {response?.Status}");
-            found.AddRange((await Keyboard.WalkAsync(page, PointerOnly)).Select(problem => $"{p.Name} ({width} px): {problem}"));
-        }
+        var found = await ConsolePages.CheckEachAsync(page, pages, async _ => (await Keyboard.WalkAsync(page, PointerOnly)).Select(problem => $"at {width} px: {problem}"));
         Assert.True(found.Count == 0, string.Join("\n", found));
     }
 
     [Fact]
     public async Task On_a_phone_the_section_strip_shows_the_current_section_and_scrolls_to_the_focused_one()
     {
-        await ConsolePages.DemoAsync(world);
-        var page = await ConsolePages.AdminPageAsync(world, 390, 844);
-        await Keyboard.InstallAsync(page);
-        await page.GotoAsync($"/app/projects/{ConsolePages.Project}/builds");
+        var page = await Keyboard.OpenAsync(world, $"/app/projects/{ConsolePages.Project}/builds", 390, 844);
         var sections = await page.Locator(".sidebar a.nav-item").EvaluateAllAsync<string[]>("els => els.map(e => e.getAttribute('href'))");
         Assert.True(sections.Length >= 10, string.Join(", ", sections));
         await Keyboard.TabToAsync(page, ".sidebar a.nav-item");
@@ -81,10 +72,7 @@ public sealed class KeyboardBrowserTests(BrowserWorld world) : IClassFixture<Bro
     [InlineData(390, 844)]
     public async Task The_skip_link_comes_first_and_takes_the_focus_past_the_top_bar_and_sections(int width, int height)
     {
-        await ConsolePages.DemoAsync(world);
-        var page = await ConsolePages.AdminPageAsync(world, width, height);
-        await Keyboard.InstallAsync(page);
-        await page.GotoAsync($"/app/projects/{ConsolePages.Project}/deployments?from=somewhere");
+        var page = await Keyboard.OpenAsync(world, $"/app/projects/{ConsolePages.Project}/deployments?from=somewhere", width, height);
         await page.Keyboard.PressAsync("Tab");
         Assert.True(await Keyboard.FocusIsAsync(page, "a.skip-link"), await Keyboard.FocusedAsync(page));
         Assert.True(await page.Locator("a.skip-link").IsVisibleAsync());
@@ -112,21 +100,20 @@ public sealed class KeyboardBrowserTests(BrowserWorld world) : IClassFixture<Bro
         { "remove channel", "/app/settings/notifications", "a[href*='delete=']" },
     };
 
+    const string DialogLoaded = "() => document.querySelector('.card.confirm') && document.readyState === 'complete'";
+
     [Theory]
     [MemberData(nameof(Dialogs))]
     public async Task A_dialog_opened_by_keyboard_takes_the_focus_and_Escape_returns_it_to_the_opener(string dialog, string path, string opener)
     {
-        await ConsolePages.DemoAsync(world);
-        var page = await ConsolePages.AdminPageAsync(world, 1280, 900);
-        await Keyboard.InstallAsync(page);
-        await page.GotoAsync(path);
+        var page = await Keyboard.OpenAsync(world, path);
         var openers = page.Locator($"main {opener}");
         Assert.True(await openers.CountAsync() > 0, $"{dialog}: no {opener} on {path}");
         // The last one: a row further down than the first, whose focus coming back is not an accident of the page's start.
         var href = await openers.Last.GetAttributeAsync("href");
         await Keyboard.TabToAsync(page, $"main {opener}[href='{href}']");
         await page.Keyboard.PressAsync("Enter");
-        await page.Locator(".card.confirm").WaitForAsync();
+        await page.WaitForFunctionAsync(DialogLoaded); // its script has run too
         Assert.True(await Keyboard.FocusIsAsync(page, ".card.confirm *"), $"{dialog}: the focus is on {await Keyboard.FocusedAsync(page)}");
         Assert.True(await page.EvaluateAsync<bool>("() => window.__kb.step().indicator"), $"{dialog}: {await Keyboard.FocusedAsync(page)} shows no focus");
         // Nothing destructive has the focus: Enter right away must not confirm.
@@ -139,7 +126,7 @@ public sealed class KeyboardBrowserTests(BrowserWorld world) : IClassFixture<Bro
 
         // The dialog's Cancel, by keyboard, does the same.
         await page.Keyboard.PressAsync("Enter");
-        await page.Locator(".card.confirm").WaitForAsync();
+        await page.WaitForFunctionAsync(DialogLoaded); // its script has run too
         await Keyboard.TabToAsync(page, ".card.confirm .confirm-actions a.btn:not(.danger):not(.primary)");
         await page.Keyboard.PressAsync("Enter");
         await page.WaitForFunctionAsync("() => !document.querySelector('.card.confirm') && document.readyState === 'complete'");
@@ -149,10 +136,7 @@ public sealed class KeyboardBrowserTests(BrowserWorld world) : IClassFixture<Bro
     [Fact]
     public async Task An_advisory_history_opens_and_closes_with_the_keyboard()
     {
-        await ConsolePages.DemoAsync(world);
-        var page = await ConsolePages.AdminPageAsync(world, 390, 844);
-        await Keyboard.InstallAsync(page);
-        await page.GotoAsync("/app/advisories");
+        var page = await Keyboard.OpenAsync(world, "/app/advisories", 390, 844);
         await Keyboard.TabToAsync(page, "details.advisory-history > summary");
         Assert.False(await page.EvaluateAsync<bool>("() => document.activeElement.parentElement.open"));
         await page.Keyboard.PressAsync("Enter");
@@ -164,10 +148,7 @@ public sealed class KeyboardBrowserTests(BrowserWorld world) : IClassFixture<Bro
     [Fact]
     public async Task The_organisation_switcher_waits_for_Enter_so_arrows_can_look_through_the_organisations()
     {
-        await ConsolePages.DemoAsync(world);
-        var page = await ConsolePages.AdminPageAsync(world, 1280, 900);
-        await Keyboard.InstallAsync(page);
-        await page.GotoAsync("/app/projects");
+        var page = await Keyboard.OpenAsync(world, "/app/projects");
         await Keyboard.TabToAsync(page, "#org-switch");
         // A form submitted by script is counted: the change event runs with the key press, so the count is final when it returns.
         await page.EvaluateAsync("""

@@ -16,13 +16,7 @@ public sealed class KeyboardFlowsBrowserTests(BrowserWorld world) : IClassFixtur
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    async Task<IPage> StartAsync(string path, int width = 1280)
-    {
-        var page = await ConsolePages.AdminPageAsync(world, width, 900);
-        await Keyboard.InstallAsync(page);
-        await page.GotoAsync(path);
-        return page;
-    }
+    Task<IPage> StartAsync(string path, int width = 1280) => Keyboard.OpenAsync(world, path, width);
 
     async Task<T> ScalarAsync<T>(string sql, object? args = null)
     {
