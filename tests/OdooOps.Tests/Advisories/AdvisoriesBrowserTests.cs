@@ -82,7 +82,6 @@ public sealed class AdvisoriesBrowserTests(BrowserWorld world) : IClassFixture<B
         await page.GotoAsync("/app/advisories?status=all");
         await Card(page, _warning).Locator(".advisory-history summary").ClickAsync();
         Assert.Contains("Resolved by Ada Lovelace", await Card(page, _warning).Locator(".advisory-history li[data-event='resolved']").InnerTextAsync());
-        await PageScreenshots.SaveAsync(page, "advisories-1280");
 
         await page.GotoAsync("/app/projects/shop/branches");
         await page.ClickAsync(".tabs a.tab:has-text('Advisories')");
@@ -90,7 +89,6 @@ public sealed class AdvisoriesBrowserTests(BrowserWorld world) : IClassFixture<B
         Assert.Equal("page", await page.Locator("nav.tabs a.active").GetAttributeAsync("aria-current"));
         Assert.Equal(1, await page.Locator("article.advisory").CountAsync());
         await page.GotoAsync("/app/projects/shop/advisories?status=all");
-        await PageScreenshots.SaveAsync(page, "project-advisories-1280");
 
         await page.GotoAsync("/app/projects/erp/advisories");
         Assert.Equal("No open advisories", await page.Locator(".empty-state h2").InnerTextAsync());
@@ -113,11 +111,9 @@ public sealed class AdvisoriesBrowserTests(BrowserWorld world) : IClassFixture<B
         Assert.Equal(0, await page.Locator(".advisory-actions, a[data-action='suppress']").CountAsync());
         Assert.Contains("You can read these advisories", await page.Locator(".role-hint").InnerTextAsync());
         await PageScreenshots.AssertFitsAsync(page, 390);
-        await PageScreenshots.SaveAsync(page, "advisories-390");
 
         await page.GotoAsync("/app/projects/shop/advisories");
         Assert.Contains("As viewer, you can see the advisories", await page.Locator(".role-hint").InnerTextAsync());
         await PageScreenshots.AssertFitsAsync(page, 390);
-        await PageScreenshots.SaveAsync(page, "project-advisories-390");
     }
 }

@@ -52,7 +52,6 @@ public sealed class AuditBrowserTests(BrowserWorld world) : IClassFixture<Browse
         var first = await IdsAsync(page);
         Assert.Equal(50, first.Length);
         Assert.Equal(first.OrderDescending(), first);
-        await PageScreenshots.SaveAsync(page, "audit-1280");
 
         await page.ClickAsync("#audit-older");
         await page.WaitForPageAsync(new Regex("cursor=\\d+"));
@@ -99,7 +98,6 @@ public sealed class AuditBrowserTests(BrowserWorld world) : IClassFixture<Browse
         await page.GotoAsync("/app/audit");
         Assert.Equal(50, (await IdsAsync(page)).Length);
         await PageScreenshots.AssertFitsAsync(page, 390);
-        await PageScreenshots.SaveAsync(page, "audit-390");
 
         var viewer = await world.NewPageAsync(390, 844);
         await BrowserWorld.SignInAsync(viewer, "vic@acme.test");

@@ -41,7 +41,6 @@ public sealed class MembersBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await page.WaitForPageAsync("**/app/members");
         Assert.Equal("owner", await Row(page, "ada@acme.test").GetAttributeAsync("data-role"));
         Assert.Equal(1, await page.Locator("table.invitations tr[data-email='newbie@acme.test']").CountAsync());
-        await PageScreenshots.SaveAsync(page, "members-1280");
 
         await page.FillAsync("#member-email", "dev@elsewhere.test");
         await page.SelectOptionAsync("#member-role", "developer");
@@ -77,7 +76,6 @@ public sealed class MembersBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await page.SelectOptionAsync("#member-role", "developer");
         await page.ClickAsync("#add-member-submit");
         await page.Locator(".alert.success", new() { HasText = "vic@acme.test joined Acme ERP as developer." }).WaitForAsync();
-        await PageScreenshots.SaveAsync(page, "project-members-1280");
 
         await using var conn = await Accounts.OpenAsync(world.Server.Owner);
         Assert.Equal(["member.add", "member.invite", "member.invite_withdraw", "member.remove", "member.role"],
@@ -94,13 +92,11 @@ public sealed class MembersBrowserTests(BrowserWorld world) : IClassFixture<Brow
         Assert.Equal(0, await page.Locator("table.members select, #add-member, table.invitations, a[data-action='remove']").CountAsync());
         Assert.Contains("adding and changing them needs an admin", await page.Locator(".role-hint").InnerTextAsync());
         await PageScreenshots.AssertFitsAsync(page, 390);
-        await PageScreenshots.SaveAsync(page, "members-390");
 
         var owner = await world.NewPageAsync(390, 844);
         await BrowserWorld.SignInAsync(owner, "ada@acme.test");
         await owner.GotoAsync("/app/projects/erp/members");
         await owner.Locator("#add-member").WaitForAsync();
         await PageScreenshots.AssertFitsAsync(owner, 390);
-        await PageScreenshots.SaveAsync(owner, "project-members-390");
     }
 }

@@ -48,7 +48,6 @@ public sealed class MetricsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         Assert.Equal(Metrics.Length, await page.Locator("#metric-charts .metric-card canvas").CountAsync());
         Assert.Contains("minute rollups, 5 min steps", await page.Locator(".subtitle").InnerTextAsync());
         Assert.Equal(1, await page.Locator(".metric-deployments li").CountAsync()); // the release that went live 20 h ago
-        await NoteScreenshots.TakeAsync(page, "metrics");
 
         foreach (var (range, source, deployments) in new[] { ("7d", "hour rollups", 3), ("30d", "hour rollups", 4), ("1h", "raw samples", 0) })
         {
@@ -94,7 +93,6 @@ public sealed class MetricsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await page.GotoAsync("/app/metrics?project=shop&range=24h");
         await page.Locator("#metric-charts canvas").Nth(Metrics.Length - 1).WaitForAsync();
         await AssertFitsAsync(page);
-        await NoteScreenshots.TakeAsync(page, "metrics");
 
         await page.GotoAsync("/app/metrics?project=shop&branch=feature%2Finvoicing&range=24h");
         Assert.Contains("No samples in the last 24 hours", await page.Locator(".empty-state").InnerTextAsync());

@@ -34,7 +34,6 @@ public sealed class ProjectOverviewBrowserTests(BrowserWorld world) : IClassFixt
         Assert.Equal(3, await page.Locator("#overview-metrics .trend svg").CountAsync());
         Assert.Equal(["production", "staging", "development"],
             (await page.Locator(".overview-builds tr[data-stage]").EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.stage)")).Distinct());
-        await NoteScreenshots.TakeAsync(page, "overview");
 
         // Field Service's failed production build and unsupported Odoo version: open advisories, counted by severity.
         await page.GotoAsync("/app/projects/field-service");
@@ -65,6 +64,5 @@ public sealed class ProjectOverviewBrowserTests(BrowserWorld world) : IClassFixt
         Assert.Contains("As viewer", await page.Locator(".role-hint").InnerTextAsync());
         Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390,
             await page.EvaluateAsync<string>("Array.from(document.querySelectorAll('*')).filter(e => e.getBoundingClientRect().right > 391).map(e => e.tagName + '.' + e.className).join(' | ')"));
-        await NoteScreenshots.TakeAsync(page, "overview");
     }
 }

@@ -35,7 +35,6 @@ public sealed class SystemBrowserTests(BrowserWorld world) : IClassFixture<Brows
         Assert.Equal(1, await scan.Locator(".run-dot.danger").CountAsync());
         Assert.Contains("1", await scan.Locator("td[data-label='Failed, 24 h']").InnerTextAsync());
         Assert.Equal(OdooOps.Server.ServerApp.Jobs.Count, await page.Locator(".system-jobs tr[data-job]").CountAsync());
-        await NoteScreenshots.TakeAsync(page, "system");
     }
 
     [Fact]
@@ -47,7 +46,6 @@ public sealed class SystemBrowserTests(BrowserWorld world) : IClassFixture<Brows
         await page.Locator(".system-jobs").WaitForAsync();
         Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390,
             await page.EvaluateAsync<string>("Array.from(document.querySelectorAll('*')).filter(e => e.getBoundingClientRect().right > 391).map(e => e.tagName + '.' + e.className).join(' | ')"));
-        await NoteScreenshots.TakeAsync(page, "system");
 
         var viewer = await world.NewPageAsync(390, 844);
         await BrowserWorld.SignInAsync(viewer, "viewer@demo.odooops.dev");

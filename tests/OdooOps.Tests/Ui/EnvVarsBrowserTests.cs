@@ -51,7 +51,7 @@ public sealed class EnvVarsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await page.WaitForPageAsync("**/app/projects/shop/settings/env");
         Assert.Equal("Settings", await page.Locator("nav.tabs a.active").InnerTextAsync());
         Assert.Contains("No environment variables yet", await page.Locator(".empty-state h2").InnerTextAsync());
-        await SettingsPagesShots.TakeAsync(page, "env-empty-1280");
+        await PageScreenshots.SaveAsync(page, "env-empty-1280");
         await page.GotoAsync("/app/projects/erp/settings/env");
 
         await AddAsync(page, "staging", "SHOP_MODE", "test");
@@ -69,7 +69,6 @@ public sealed class EnvVarsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await page.Locator(".alert.success", new() { HasText = "SMTP_PASSWORD is saved on production" }).WaitForAsync();
         Assert.Equal("set", await Row(page, "production", "SMTP_PASSWORD").Locator(".env-secret-set").InnerTextAsync());
         Assert.DoesNotContain("Secret-SMTP", await page.ContentAsync());
-        await SettingsPagesShots.TakeAsync(page, "env-1280");
 
         await page.ClickAsync("a[aria-label='Edit SHOP_MODE on staging']");
         Assert.Equal("test", await page.InputValueAsync("#env-value"));
@@ -91,7 +90,7 @@ public sealed class EnvVarsBrowserTests(BrowserWorld world) : IClassFixture<Brow
 
         await page.ClickAsync("a[aria-label='Remove SHOP_MODE from staging']");
         await page.Locator("#env-remove-title", new() { HasText = "Remove SHOP_MODE from staging?" }).WaitForAsync();
-        await SettingsPagesShots.TakeAsync(page, "env-remove-1280");
+        await PageScreenshots.SaveAsync(page, "env-remove-1280");
         await page.ClickAsync("#confirm-remove");
         await page.Locator(".alert.success", new() { HasText = "SHOP_MODE is removed from staging" }).WaitForAsync();
         Assert.Equal(0, await Row(page, "staging", "SHOP_MODE").CountAsync());
@@ -128,8 +127,7 @@ public sealed class EnvVarsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         Assert.Contains("production's are for admins", await page.Locator(".role-hint").InnerTextAsync());
         await AddAsync(page, "development", "DEBUG_TOOLBAR", "1");
         await page.Locator(".alert.success", new() { HasText = "DEBUG_TOOLBAR is saved on development" }).WaitForAsync();
-        Assert.True(await SettingsPagesShots.FitsAsync(page, 390), "wider than the screen");
-        await SettingsPagesShots.TakeAsync(page, "env-390");
+        await PageScreenshots.AssertFitsAsync(page, 390);
 
         var viewer = await world.NewPageAsync(390, 844);
         await BrowserWorld.SignInAsync(viewer, "vic@acme.test");
@@ -137,6 +135,6 @@ public sealed class EnvVarsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         Assert.Equal(403, response!.Status);
         Assert.Contains("Not for your role", await viewer.Locator(".empty-state h2").InnerTextAsync());
         Assert.Equal(0, await viewer.Locator("#env-form, section.env-stage").CountAsync());
-        Assert.True(await SettingsPagesShots.FitsAsync(viewer, 390), "wider than the screen");
+        await PageScreenshots.AssertFitsAsync(viewer, 390);
     }
 }

@@ -28,7 +28,6 @@ public sealed class SettingsBrowserTests(BrowserWorld world) : IClassFixture<Bro
         await page.ClickAsync("#create-ingest-token");
         var token = await page.Locator(".ingest-tokens .token-value").InnerTextAsync();
         Assert.Matches("^oo_ing_[0-9A-Za-z]{43}$", token);
-        await SettingsPagesShots.TakeAsync(page, "project-settings-1280");
 
         await page.GotoAsync("/app/projects/shop/settings");
         Assert.DoesNotContain(token, await page.ContentAsync());
@@ -64,7 +63,6 @@ public sealed class SettingsBrowserTests(BrowserWorld world) : IClassFixture<Bro
         await page.Locator(".alert.success", new() { HasText = "The organisation's settings are saved" }).WaitForAsync();
         Assert.Contains("org=acme-corp", page.Url);
         Assert.Equal("18.0", await page.InputValueAsync("#org-version"));
-        await SettingsPagesShots.TakeAsync(page, "org-settings-1280");
 
         // A new project now starts at 18.0.
         await page.GotoAsync("/app/projects");
@@ -76,15 +74,13 @@ public sealed class SettingsBrowserTests(BrowserWorld world) : IClassFixture<Bro
         Assert.Equal("Acme Corporation", await viewer.Locator("[data-fact='name']").InnerTextAsync());
         Assert.Equal("18.0", await viewer.Locator("[data-fact='default_odoo_version']").InnerTextAsync());
         Assert.Equal(0, await viewer.Locator("#save-org").CountAsync());
-        Assert.True(await SettingsPagesShots.FitsAsync(viewer, 390), "wider than the screen");
-        await SettingsPagesShots.TakeAsync(viewer, "org-settings-390");
+        await PageScreenshots.AssertFitsAsync(viewer, 390);
 
         var phone = await world.NewPageAsync(390, 844);
         await BrowserWorld.SignInAsync(phone, "ada@acme.test");
         await phone.GotoAsync("/app/projects/erp/settings?org=acme-corp");
         await phone.Locator("#ingest-tokens").WaitForAsync();
-        Assert.True(await SettingsPagesShots.FitsAsync(phone, 390), "wider than the screen");
-        await SettingsPagesShots.TakeAsync(phone, "project-settings-390");
+        await PageScreenshots.AssertFitsAsync(phone, 390);
 
         await using var conn = await Accounts.OpenAsync(world.Server.Owner);
         Assert.Equal(1, await conn.ExecuteScalarAsync<int>("select count(*) from ops.audit_log where action = 'org.update' and after->>'slug' = 'acme-corp'"));

@@ -89,18 +89,51 @@
     };
   }
 
+  // The width inside the holder's padding: the canvas drawn as wide as the padded box would be cut by its card.
+  function inner(box) {
+    var style = getComputedStyle(box);
+    return Math.floor(box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight));
+  }
+
+  // uPlot's legend shows or hides a series on a click of its name; the keyboard gets the same: a toggle button each.
+  // Buttons may not sit inside an image, so the holder's image role and words go to the plot alone.
+  function keyboardLegend(box) {
+    var plot = box.querySelector(".u-wrap");
+    if (plot && box.getAttribute("role") === "img") {
+      plot.setAttribute("role", "img");
+      plot.setAttribute("aria-label", box.getAttribute("aria-label") || "");
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+    }
+    box.querySelectorAll(".u-legend tr.u-series").forEach(function (row, i) {
+      var name = row.querySelector("th");
+      if (i === 0 || !name) return; // the time column toggles nothing
+      var sync = function () { name.setAttribute("aria-pressed", row.classList.contains("u-off") ? "false" : "true"); };
+      name.tabIndex = 0;
+      name.setAttribute("role", "button");
+      sync();
+      name.addEventListener("click", sync);
+      name.addEventListener("keydown", function (e) {
+        if (e.key !== "Enter" && e.key !== " ") return;
+        e.preventDefault();
+        name.click();
+      });
+    });
+  }
+
   holder.hidden = false;
   var charts = [];
   holder.querySelectorAll("[data-chart]").forEach(function (box) {
     var s = JSON.parse(box.getAttribute("data-chart"));
-    charts.push({ box: box, plot: new uPlot(options(s, box.clientWidth), columns(s), box) });
+    charts.push({ box: box, plot: new uPlot(options(s, inner(box)), columns(s), box) });
+    keyboardLegend(box);
   });
 
   var pending = 0;
   window.addEventListener("resize", function () {
     cancelAnimationFrame(pending);
     pending = requestAnimationFrame(function () {
-      charts.forEach(function (c) { c.plot.setSize({ width: c.box.clientWidth, height: HEIGHT }); });
+      charts.forEach(function (c) { c.plot.setSize({ width: inner(c.box), height: HEIGHT }); });
     });
   });
 })();
