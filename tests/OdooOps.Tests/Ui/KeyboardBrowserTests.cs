@@ -54,7 +54,7 @@ public sealed class KeyboardBrowserTests(BrowserWorld world) : IClassFixture<Bro
         Assert.False(await Keyboard.FocusIsAsync(page, ".sidebar *"));
         await page.Keyboard.PressAsync("Shift+Tab");
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync("**" + sections[^1]);
+        await page.WaitForPageAsync("**" + sections[^1]);
 
         // A page opens with its own section and tab in the part of the strips shown, not past the screen's edge.
         foreach (var (path, current) in new[] { ("/app/audit", ".sidebar a[aria-current=page]"), ($"/app/projects/{ConsolePages.Project}/settings", ".tabs a[aria-current=page]") })
@@ -161,7 +161,7 @@ public sealed class KeyboardBrowserTests(BrowserWorld world) : IClassFixture<Bro
         Assert.Equal(0, await page.EvaluateAsync<int>("() => window.__submits"));
         Assert.True(await Keyboard.FocusIsAsync(page, "#org-switch"));
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync("**/app/projects?org=second");
+        await page.WaitForPageAsync("**/app/projects?org=second");
         Assert.Contains("Second Company", await page.Locator("#org-switch option:checked").InnerTextAsync());
     }
 }

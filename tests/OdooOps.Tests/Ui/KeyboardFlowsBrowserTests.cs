@@ -41,7 +41,7 @@ public sealed class KeyboardFlowsBrowserTests(BrowserWorld world) : IClassFixtur
         await Keyboard.TabToAsync(page, "#new-project button[type=submit]", limit: 3);
         await page.Keyboard.PressAsync("Enter");
 
-        await page.WaitForURLAsync("**/app/projects/keyboard-shop/branches");
+        await page.WaitForPageAsync("**/app/projects/keyboard-shop/branches");
         Assert.Contains("Keyboard Shop", await page.Locator("h1").InnerTextAsync());
         Assert.Equal("https://github.com/acme/keyboard-shop.git",
             await ScalarAsync<string>("select repo_url from ops.projects where slug = 'keyboard-shop' and name = 'Keyboard Shop'"));
@@ -53,7 +53,7 @@ public sealed class KeyboardFlowsBrowserTests(BrowserWorld world) : IClassFixtur
         var page = await StartAsync($"/app/projects/{ConsolePages.Project}/settings");
         await Keyboard.TabToAsync(page, "#manage-env");
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync("**/settings/env");
+        await page.WaitForPageAsync("**/settings/env");
         await Keyboard.TabToAsync(page, "a[href$='#env-form']");
         await page.Keyboard.PressAsync("Enter");
         await page.Keyboard.PressAsync("Tab");
