@@ -28,8 +28,7 @@ public sealed class NotificationsBrowserTests(BrowserWorld browser, Notification
     static async Task ScreenshotAsync(IPage page, string name)
     {
         await BrowserWorld.ScreenshotAsync(page, name);
-        if (Environment.GetEnvironmentVariable("OPS_SCREENSHOT_DIR") is { Length: > 0 } dir)
-            await page.ScreenshotAsync(new() { Path = Path.Combine(dir, name + ".png"), FullPage = true });
+        await PageScreenshots.SaveAsync(page, name);
     }
 
     static async Task AssertFitsAsync(IPage page)
