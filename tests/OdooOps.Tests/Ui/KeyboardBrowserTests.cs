@@ -160,6 +160,14 @@ public sealed class KeyboardBrowserTests(BrowserWorld world) : IClassFixture<Bro
         Assert.Equal("second", await page.EvaluateAsync<string>("() => document.activeElement.value"));
         Assert.Equal(0, await page.EvaluateAsync<int>("() => window.__submits"));
         Assert.True(await Keyboard.FocusIsAsync(page, "#org-switch"));
+        // Left without Enter: nothing submitted, and it shows the page's organisation again.
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal(0, await page.EvaluateAsync<int>("() => window.__submits"));
+        Assert.NotEqual("second", await page.EvaluateAsync<string>("() => document.querySelector('#org-switch').value"));
+        await page.Keyboard.PressAsync("Shift+Tab");
+        Assert.True(await Keyboard.FocusIsAsync(page, "#org-switch"));
+        await page.Keyboard.PressAsync("ArrowDown");
+        Assert.Equal("second", await page.EvaluateAsync<string>("() => document.activeElement.value"));
         await page.Keyboard.PressAsync("Enter");
         await page.WaitForPageAsync("**/app/projects?org=second");
         Assert.Contains("Second Company", await page.Locator("#org-switch option:checked").InnerTextAsync());

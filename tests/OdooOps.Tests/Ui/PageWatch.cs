@@ -39,16 +39,48 @@ public static class PageWatch
         return page;
     }
 
-    /// <summary><see cref="IPage.WaitForURLAsync(string, PageWaitForURLOptions?)"/>, explaining a timeout.</summary>
-    public static Task WaitForPageAsync(this IPage page, string url) => ExplainAsync(page, () => page.WaitForURLAsync(url));
+    /// <summary>
+    /// Waits until the page is at <paramref name="url"/> (a glob: <c>**</c> anything, <c>*</c> anything but '/') and its
+    /// document is loaded, explaining a timeout. Not Playwright's WaitForURLAsync: when the address already matches, it
+    /// checks the frame's load state and then subscribes to its next change, and a load that lands between the two is
+    /// never seen (caught here: the page's load came 0.01 s after its address, the wait then sat for 60 s). Both
+    /// conditions are polled instead.
+    /// </summary>
+    public static Task WaitForPageAsync(this IPage page, string url) => WaitForAsync(page, url, GlobRegex(url));
 
-    /// <summary><see cref="IPage.WaitForURLAsync(Regex, PageWaitForURLOptions?)"/>, explaining a timeout.</summary>
-    public static Task WaitForPageAsync(this IPage page, Regex url) => ExplainAsync(page, () => page.WaitForURLAsync(url));
+    /// <summary><see cref="WaitForPageAsync(IPage, string)"/> for an address matching <paramref name="url"/>.</summary>
+    public static Task WaitForPageAsync(this IPage page, Regex url) => WaitForAsync(page, url.ToString(), url);
 
-    static async Task ExplainAsync(IPage page, Func<Task> wait)
+    static readonly TimeSpan Patience = TimeSpan.FromSeconds(60); // a hang guard on a loaded machine, not a speed check
+
+    static async Task WaitForAsync(IPage page, string wanted, Regex url)
     {
-        try { await wait(); }
-        catch (TimeoutException e) { throw new TimeoutException($"{e.Message}\n{await DescribeAsync(page)}", e); }
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (url.IsMatch(page.Url) && await ReadyStateAsync(page) == "complete") return;
+            if (clock.Elapsed > Patience)
+                throw new TimeoutException($"The page did not reach {wanted} (loaded) within {Patience.TotalSeconds} s.\n{await DescribeAsync(page)}");
+            await Task.Delay(25);
+        }
+    }
+
+    static async Task<string?> ReadyStateAsync(IPage page)
+    {
+        try { return await page.EvaluateAsync<string>("() => document.readyState"); }
+        catch (PlaywrightException) { return null; } // the document went away under the call: a navigation is under way
+    }
+
+    static Regex GlobRegex(string glob)
+    {
+        var pattern = new System.Text.StringBuilder("^");
+        for (var i = 0; i < glob.Length; i++)
+        {
+            if (glob[i] == '*' && i + 1 < glob.Length && glob[i + 1] == '*') { pattern.Append(".*"); i++; }
+            else if (glob[i] == '*') pattern.Append("[^/]*");
+            else pattern.Append(Regex.Escape(glob[i].ToString()));
+        }
+        return new Regex(pattern.Append('$').ToString());
     }
 
     public static async Task<string> DescribeAsync(IPage page)

@@ -22,6 +22,14 @@
     var target = e.target;
     if (target && target.matches && target.matches("select[data-autosubmit]") && target.form && !keyed) target.form.submit();
   });
+  // Left without Enter, it shows the page's choice again rather than one that was never submitted.
+  document.addEventListener("focusout", function (e) {
+    var target = e.target;
+    if (!target || !target.matches || !target.matches("select[data-autosubmit]")) return;
+    for (var i = 0; i < target.options.length; i++) {
+      if (target.options[i].defaultSelected) { target.selectedIndex = i; return; }
+    }
+  });
 
   // Chromium does not scroll a strip that scrolls sideways (the phone's sections, a project's tabs) to a link Tab
   // focuses while part of it shows: reveal it whole, its focus ring included (the strips' scroll-padding).
