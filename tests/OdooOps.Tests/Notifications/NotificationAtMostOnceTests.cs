@@ -133,22 +133,11 @@ public sealed class NotificationAtMostOnceTests(PostgresCluster cluster) : IAsyn
         var (finishCall, changeCall) = ("finish_notification_delivery", remove ? "delete_notification_channel" : "save_notification_channel");
 
         var a = finishFirst ? Finish() : Change();
-        await WaitingOnALockAsync(finishFirst ? finishCall : changeCall);
+        await _b.WaitingOnALockAsync(finishFirst ? finishCall : changeCall);
         var b = finishFirst ? Change() : Finish();
-        await WaitingOnALockAsync(finishFirst ? changeCall : finishCall);
+        await _b.WaitingOnALockAsync(finishFirst ? changeCall : finishCall);
         await hold.CommitAsync();
         await Task.WhenAll(a, b).WaitAsync(TimeSpan.FromSeconds(90));
         Assert.NotEqual("pending", await _b.ScalarAsync<string?>("select status from ops.notification_deliveries where id = @delivery", new { delivery }));
-    }
-
-    async Task WaitingOnALockAsync(string function)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await using var conn = await Accounts.OpenAsync(_b.Owner);
-        while (await conn.ExecuteScalarAsync<long>("""
-                   select count(*) from pg_stat_activity
-                    where datname = current_database() and wait_event_type = 'Lock' and query like '%' || @function || '%' and pid <> pg_backend_pid()
-                   """, new { function }) == 0)
-            await Task.Delay(20, deadline.Token);
     }
 }

@@ -84,21 +84,10 @@ public sealed class NotificationRationTests(PostgresCluster cluster) : IAsyncLif
         await first.ExecuteAsync("select ops_private.notification_send_ration(@Org, @channel, 'test', 1)", new { _b.Org, channel = ids[3] }, open);
         // … so the second waits for it instead of counting the same three, then is refused.
         var second = Task.Run(() => TestAsync(channels, ids[4]));
-        var waiting = WaitingOnALockAsync("queue_notification_test");
+        var waiting = _b.WaitingOnALockAsync("queue_notification_test");
         Assert.Same(waiting, await Task.WhenAny(second, waiting));
         await open.CommitAsync();
         Assert.IsType<NotificationChannels.Outcome.TooMany>(await second.WaitAsync(TimeSpan.FromSeconds(90)));
         Assert.Equal(4L, await _b.ScalarAsync<long>("select count(*) from ops_private.notification_sends where org_id = @Org", new { _b.Org }));
-    }
-
-    async Task WaitingOnALockAsync(string function)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await using var conn = await Accounts.OpenAsync(_b.Owner);
-        while (await conn.ExecuteScalarAsync<long>("""
-                   select count(*) from pg_stat_activity
-                    where datname = current_database() and wait_event_type = 'Lock' and query like '%' || @function || '%' and pid <> pg_backend_pid()
-                   """, new { function }) == 0)
-            await Task.Delay(20, deadline.Token);
     }
 }
