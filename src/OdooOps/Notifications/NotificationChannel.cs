@@ -48,8 +48,9 @@ public sealed record NotificationDelivery
     public Guid? ProjectId { get; init; }
     public string Summary { get; init; } = "";
     /// <summary>
-    /// pending (waiting for its next attempt, or being sent), delivered, failed (the attempts ran out, or the channel was
-    /// disabled), or unknown (the server sending it stopped before the answer was recorded; never sent again by itself).
+    /// pending (waiting for its next attempt, or being sent), delivered, failed (the receiver refused it, the attempts ran
+    /// out, or the channel was disabled), or unknown (sent, and no answer came or the server sending it stopped before the
+    /// answer was recorded; never sent again by itself).
     /// </summary>
     public string Status { get; init; } = "";
     public int Attempts { get; init; }

@@ -40,7 +40,7 @@ internal static partial class NotificationChannelRules
         switch (kind)
         {
             case "webhook":
-                if (r.Url is not null || current is null) target = Url(v, "url", r.Url, settings.AllowPrivateTargets)?.AbsoluteUri ?? "";
+                if (r.Url is not null || current is null) target = Url(v, "url", r.Url, settings)?.AbsoluteUri ?? "";
                 if (r.Secret is not null || current is null)
                 {
                     secret = r.Secret;
@@ -51,7 +51,7 @@ internal static partial class NotificationChannelRules
             case "slack":
                 if (r.Url is not null || current is null)
                 {
-                    var url = Url(v, "url", r.Url, settings.AllowPrivateTargets);
+                    var url = Url(v, "url", r.Url, settings);
                     target = url is null ? "" : ShownSlackUrl(url);
                     secret = url?.AbsoluteUri;
                 }
@@ -69,9 +69,16 @@ internal static partial class NotificationChannelRules
                     v.Add("smtp.host", $"This server has no SMTP server ({SmtpServer.HostKey}): give the channel its own.");
                 break;
         }
+        var enabled = r.Enabled ?? current?.Enabled ?? true;
+        // An enabled webhook or Slack channel cannot send without its secret (a demo channel has none): asked for here, not failed on later.
+        var secretLeft = secret is { Length: > 0 } || (secret is null && current?.SecretSet == true);
+        if (enabled && !secretLeft && kind is "webhook" or "slack" && v.IsValid)
+            v.Add(kind == "slack" ? "url" : "secret", kind == "slack"
+                ? "url (the Slack or Mattermost incoming webhook's URL) is required to enable the channel: it has none."
+                : "secret (the signing secret) is required to enable the channel: it has none.");
         if (!v.IsValid) return (null, v);
         return (new ChannelSpec(name!, kind!, target, smtpHost, smtpPort, smtpTls, smtpUser, smtpFrom, events, projects, severity,
-            r.Enabled ?? current?.Enabled ?? true, secret), v);
+            enabled, secret), v);
     }
 
     /// <summary>The channel's own SMTP server; answers the password to store (null keeps, "" removes: a new host never gets the old one).</summary>
@@ -86,8 +93,8 @@ internal static partial class NotificationChannelRules
         var newHost = s.Host?.Trim().ToLowerInvariant() ?? host;
         if (newHost is null) { v.Add("smtp.host", "smtp.host is required for the channel's own SMTP server."); return null; }
         if (!HostPattern().IsMatch(newHost) && !IPAddress.TryParse(newHost, out _)) v.Add("smtp.host", "smtp.host must be a host name or an IP address.");
-        else if (!settings.AllowPrivateTargets && OutboundGuard.IsPrivateLiteral(newHost))
-            v.Add("smtp.host", $"smtp.host may not be a loopback or private address on this server ({NotificationSettings.AllowPrivateKey}).");
+        else if (!settings.AllowPrivateTargets && OutboundGuard.IsPrivateLiteral(newHost, settings.OwnAddresses))
+            v.Add("smtp.host", $"smtp.host may not be a loopback, private or this server's own address ({NotificationSettings.AllowPrivateKey}).");
         port = s.Port ?? port ?? 587;
         if (port is < 1 or > 65535) v.Add("smtp.port", "smtp.port must be from 1 to 65535.");
         else if (!OutboundGuard.PortAllowed(port.Value, OutboundGuard.Purpose.Smtp))
@@ -103,7 +110,7 @@ internal static partial class NotificationChannelRules
         return s.Password is { Length: > 0 } p ? p : hostChanged && current!.SecretSet ? "" : null;
     }
 
-    static Uri? Url(Validation v, string field, string? raw, bool allowPrivate)
+    static Uri? Url(Validation v, string field, string? raw, NotificationSettings settings)
     {
         if (string.IsNullOrWhiteSpace(raw)) { v.Add(field, $"{field} is required."); return null; }
         if (raw.Length > 2000 || !Uri.TryCreate(raw.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || uri.Host == "")
@@ -112,9 +119,9 @@ internal static partial class NotificationChannelRules
             return null;
         }
         if (uri.UserInfo != "") { v.Add(field, $"{field} may not hold a user name or password."); return null; }
-        if (!allowPrivate && OutboundGuard.IsPrivateLiteral(uri.IdnHost))
+        if (!settings.AllowPrivateTargets && OutboundGuard.IsPrivateLiteral(uri.IdnHost, settings.OwnAddresses))
         {
-            v.Add(field, $"{field} may not point at a loopback or private address on this server ({NotificationSettings.AllowPrivateKey}).");
+            v.Add(field, $"{field} may not point at a loopback, private or this server's own address ({NotificationSettings.AllowPrivateKey}).");
             return null;
         }
         if (!OutboundGuard.PortAllowed(uri.Port, OutboundGuard.Purpose.Http))

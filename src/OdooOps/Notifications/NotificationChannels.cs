@@ -1,6 +1,7 @@
 using Npgsql;
 using OdooOps.Audit;
 using OdooOps.Database;
+using OdooOps.Notifications.Delivery;
 using OdooOps.Server;
 
 namespace OdooOps.Notifications;
@@ -21,12 +22,12 @@ internal sealed class NotificationChannels(OpsDatabase db, NotificationSecretPro
         public sealed record Invalid(Validation Errors) : Outcome;
         public sealed record Refused(string Message) : Outcome;
         public sealed record Conflict(string Message) : Outcome;
-        /// <summary>Too many tests of the channel (or the organisation) lately: 429 with Retry-After.</summary>
+        /// <summary>Too many tests and redeliveries to the channel (or the organisation) lately: 429 with Retry-After.</summary>
         public sealed record TooMany(string Message, int RetryAfterSeconds) : Outcome;
         public sealed record NotFound : Outcome;
     }
 
-    /// <summary>ops.queue_notification_test's refusal past the tests' quota.</summary>
+    /// <summary>The refusal past the ration of tests and redeliveries (ops_private.notification_send_ration).</summary>
     const string TestQuotaState = "OON01";
 
     public NotificationSettings Settings => settings;
@@ -39,6 +40,8 @@ internal sealed class NotificationChannels(OpsDatabase db, NotificationSecretPro
             if (channelId is not null && current is null) return new Outcome.NotFound();
             var (spec, errors) = NotificationChannelRules.Check(request, current, settings);
             if (spec is null) return new Outcome.Invalid(errors);
+            if (spec.SmtpHost is { } host && await EmailSender.OwnServerRefusalAsync(settings.Smtp, host, ct) is { } relay)
+                return new Outcome.Invalid(new Validation().Add("smtp.host", relay));
             var ciphertext = spec.Secret is { Length: > 0 } secret ? protector.Protect(orgId, secret) : spec.Secret;
             var saved = await NotificationStore.SaveAsync(c, t, orgId, channelId, spec, ciphertext, settings.AllowedEmailDomains);
             await AuditLog.WriteAsync(c, t, actor, new(orgId, null, current is null ? "notification_channel.create" : "notification_channel.update",
@@ -69,7 +72,7 @@ internal sealed class NotificationChannels(OpsDatabase db, NotificationSecretPro
         RunAsync(actor, async (c, t) =>
         {
             if (await NotificationStore.DeliveryAsync(c, t, orgId, deliveryId) is not { } before) return new Outcome.NotFound();
-            await NotificationStore.RedeliverAsync(c, t, orgId, deliveryId);
+            await NotificationStore.RedeliverAsync(c, t, orgId, deliveryId, settings.TestLimit);
             await AuditLog.WriteAsync(c, t, actor, new(orgId, before.ProjectId, "notification_delivery.redeliver", "notification_delivery", deliveryId.ToString(),
                 new { before.Status, before.Attempts, before.ResponseCode, before.ChannelId, before.Event, before.EventId }));
             return new Outcome.Queued((await NotificationStore.DeliveryAsync(c, t, orgId, deliveryId))!);

@@ -10,10 +10,12 @@ namespace OdooOps.Notifications;
 /// so an organisation admin cannot make the server reach its own network), the server's SMTP server for e-mail
 /// channels that have none of their own (OPS_SMTP_*) and whom it may mail besides members (OPS_NOTIFY_EMAIL_DOMAINS),
 /// how long an instance stays down before it is announced (OPS_NOTIFY_DOWN_GRACE_SECONDS) and how many tests a channel
-/// may be sent (OPS_NOTIFY_TEST_LIMIT per 10 minutes).
+/// may be sent (OPS_NOTIFY_TEST_LIMIT per 10 minutes), and the addresses this server is known by besides its interfaces'
+/// (OPS_PUBLIC_ADDRESSES), which channels may not reach.
 /// </summary>
 internal sealed record NotificationSettings(int MaxAttempts, TimeSpan FirstRetry, TimeSpan MaxRetry, int FailingAfter, TimeSpan Timeout,
-    int RetentionDays, bool AllowPrivateTargets, SmtpServer? Smtp, int DownGraceSeconds = 60, int TestLimit = 5, string[]? EmailDomains = null)
+    int RetentionDays, bool AllowPrivateTargets, SmtpServer? Smtp, int DownGraceSeconds = 60, int TestLimit = 5, string[]? EmailDomains = null,
+    IReadOnlyList<System.Net.IPAddress>? PublicAddresses = null)
 {
     public const string MaxAttemptsKey = "OPS_NOTIFY_MAX_ATTEMPTS";
     public const string RetryKey = "OPS_NOTIFY_RETRY_SECONDS";
@@ -41,6 +43,9 @@ internal sealed record NotificationSettings(int MaxAttempts, TimeSpan FirstRetry
     /// <summary>The domains (lower case) whose addresses e-mail channels may name on the server's SMTP server besides members'; "*": any.</summary>
     public string[] AllowedEmailDomains => EmailDomains ?? [];
 
+    /// <summary>The addresses this server is known by besides its interfaces' (OPS_PUBLIC_ADDRESSES: a NAT's, a load balancer's).</summary>
+    public IReadOnlyList<System.Net.IPAddress> OwnAddresses => PublicAddresses ?? [];
+
     public static NotificationSettings From(IConfiguration config) => new(
         Int(config, MaxAttemptsKey, 8, 1, 50),
         TimeSpan.FromSeconds(Int(config, RetryKey, 30, 1, 86_400)),
@@ -52,7 +57,8 @@ internal sealed record NotificationSettings(int MaxAttempts, TimeSpan FirstRetry
         SmtpServer.Read(config),
         Int(config, DownGraceKey, 60, 0, 3600),
         Int(config, TestLimitKey, 5, 1, 100),
-        Domains(config));
+        Domains(config),
+        Instances.Domains.DomainChecker.ParseAddresses(config[Instances.Domains.DomainChecker.PublicAddressesKey]));
 
     /// <summary>OPS_NOTIFY_RETENTION_DAYS alone, for the retention job (which runs with the configuration only).</summary>
     public static int RetentionDaysOf(IConfiguration config) => Int(config, RetentionKey, 30, 1, 36_500);

@@ -67,6 +67,6 @@ internal static class NotificationStore
     public static Task<Guid> QueueTestAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid orgId, Guid channelId, int limit) =>
         c.ExecuteScalarAsync<Guid>("select ops.queue_notification_test(@orgId, @channelId, @limit)", new { orgId, channelId, limit }, t);
 
-    public static Task<Guid> RedeliverAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid orgId, Guid deliveryId) =>
-        c.ExecuteScalarAsync<Guid>("select ops.redeliver_notification(@orgId, @deliveryId)", new { orgId, deliveryId }, t);
+    public static Task<Guid> RedeliverAsync(NpgsqlConnection c, NpgsqlTransaction t, Guid orgId, Guid deliveryId, int limit) =>
+        c.ExecuteScalarAsync<Guid>("select ops.redeliver_notification(@orgId, @deliveryId, @limit)", new { orgId, deliveryId, limit }, t);
 }

@@ -37,9 +37,10 @@ internal static class NotificationsApi
         writes.MapDelete("/notification-channels/{channelId:guid}", Delete).WithSummary("Remove a channel with its delivery log");
         writes.MapPost("/notification-channels/{channelId:guid}/test", Test).Produces<NotificationDelivery>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .WithSummary("Send a test notification (notification.test) to the channel now; follow its delivery in the log. A few per channel per 10 minutes, then 429 with Retry-After");
+            .WithSummary("Send a test notification (notification.test) to the channel now; follow its delivery in the log. A few per channel per 10 minutes (with redeliveries), then 429 with Retry-After");
         writes.MapPost("/notification-deliveries/{deliveryId:guid}/redeliver", Redeliver).Produces<NotificationDelivery>(StatusCodes.Status202Accepted)
-            .WithSummary("Send a delivered, failed or unknown delivery again now, with fresh retries (409 while it is still pending)");
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .WithSummary("Send a delivered, failed or unknown delivery again now, with fresh retries (409 while it is still pending). Rationed with the tests: 429 with Retry-After past it");
         return api;
     }
 
@@ -109,6 +110,6 @@ internal static class NotificationsApi
     static IResult TooMany(NotificationChannels.Outcome.TooMany m, HttpContext http)
     {
         http.Response.Headers.RetryAfter = m.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return TypedResults.Problem(m.Message, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many test notifications");
+        return TypedResults.Problem(m.Message, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many tests and redeliveries");
     }
 }

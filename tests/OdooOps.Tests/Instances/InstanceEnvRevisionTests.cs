@@ -110,6 +110,20 @@ public sealed class InstanceEnvRevisionTests(PostgresCluster cluster) : IAsyncLi
     }
 
     [Fact]
+    public async Task A_runner_claiming_a_revision_the_stage_has_not_reached_cannot_hide_the_next_restart()
+    {
+        var current = (await SyncAsync(report: false)).EnvRevision;
+        // A runner reports a revision far ahead of the stage's: kept at the stage's, so the next change still names it.
+        await SyncAsync(DateTime.UtcNow.AddHours(-3), current + 1000);
+        Assert.Equal(current, await InstanceRows.ScalarAsync<long?>(_world.Owner, "select env_revision from ops.instances where id = @_instance", new { _instance }));
+        Assert.False(await NeedsRestartAsync());
+        await SetAsync("https://one.example");
+        Assert.True(await NeedsRestartAsync());
+        await SyncAsync(DateTime.UtcNow.AddHours(-3), current + 1000);
+        Assert.False(await NeedsRestartAsync()); // capped at the new revision: as if it restarted with it
+    }
+
+    [Fact]
     public async Task A_negative_revision_is_a_400_naming_the_field_and_changes_nothing()
     {
         await SyncAsync(DateTime.UtcNow.AddHours(-3), revision: 0);

@@ -71,7 +71,7 @@ public sealed class NotificationAtMostOnceTests(PostgresCluster cluster) : IAsyn
         Assert.Equal(("delivered", 1, 200), (await _b.RowAsync(delivery)) is var d ? (d.Status, d.Attempts, d.Code) : default);
         // The dead node's answer, should it come after all, belongs to an attempt that is no longer the delivery's.
         var late = await DeliveryStore.FinishAsync(_b.Db.Service, stalled, _b.Clock.GetUtcNow(),
-            new DeliveryResult(false, 500, "late", TimeSpan.Zero), _b.Clock.GetUtcNow().AddSeconds(30), 3, CancellationToken.None);
+            new DeliveryResult(DeliveryOutcome.Retry, 500, "late", TimeSpan.Zero), _b.Clock.GetUtcNow().AddSeconds(30), 3, CancellationToken.None);
         Assert.Equal("lost", late);
         Assert.Equal(("delivered", 1, 200), (await _b.RowAsync(delivery)) is var e ? (e.Status, e.Attempts, e.Code) : default);
         Assert.Single(hooks.All);
@@ -125,7 +125,7 @@ public sealed class NotificationAtMostOnceTests(PostgresCluster cluster) : IAsyn
         await holder.ExecuteAsync("select 1 from ops.notification_deliveries where id = @delivery for update", new { delivery }, hold);
 
         Task Finish() => Task.Run(() => DeliveryStore.FinishAsync(_b.Db.Service, claimed, _b.Clock.GetUtcNow(),
-            new DeliveryResult(true, 200, null, TimeSpan.Zero), null, 3, CancellationToken.None));
+            new DeliveryResult(DeliveryOutcome.Delivered, 200, null, TimeSpan.Zero), null, 3, CancellationToken.None));
         Task Change() => Task.Run(async () => remove
             ? Assert.IsType<NotificationChannels.Outcome.Removed>(await _b.Channels.DeleteAsync(_b.Actor, _b.Org, channel, CancellationToken.None))
             : (object)Assert.IsType<NotificationChannels.Outcome.Done>(await _b.Channels.SaveAsync(_b.Actor, _b.Org, channel,
@@ -133,22 +133,11 @@ public sealed class NotificationAtMostOnceTests(PostgresCluster cluster) : IAsyn
         var (finishCall, changeCall) = ("finish_notification_delivery", remove ? "delete_notification_channel" : "save_notification_channel");
 
         var a = finishFirst ? Finish() : Change();
-        await WaitingOnALockAsync(finishFirst ? finishCall : changeCall);
+        await _b.WaitingOnALockAsync(finishFirst ? finishCall : changeCall);
         var b = finishFirst ? Change() : Finish();
-        await WaitingOnALockAsync(finishFirst ? changeCall : finishCall);
+        await _b.WaitingOnALockAsync(finishFirst ? changeCall : finishCall);
         await hold.CommitAsync();
         await Task.WhenAll(a, b).WaitAsync(TimeSpan.FromSeconds(90));
         Assert.NotEqual("pending", await _b.ScalarAsync<string?>("select status from ops.notification_deliveries where id = @delivery", new { delivery }));
-    }
-
-    async Task WaitingOnALockAsync(string function)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await using var conn = await Accounts.OpenAsync(_b.Owner);
-        while (await conn.ExecuteScalarAsync<long>("""
-                   select count(*) from pg_stat_activity
-                    where datname = current_database() and wait_event_type = 'Lock' and query like '%' || @function || '%' and pid <> pg_backend_pid()
-                   """, new { function }) == 0)
-            await Task.Delay(20, deadline.Token);
     }
 }

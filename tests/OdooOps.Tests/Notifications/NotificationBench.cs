@@ -92,5 +92,17 @@ internal sealed class NotificationBench : IAsyncDisposable
         await conn.ExecuteAsync(sql, args);
     }
 
+    /// <summary>Waits (generously) until a connection calling <paramref name="function"/> waits on a lock: the order of a race, without sleeps.</summary>
+    public async Task WaitingOnALockAsync(string function)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await using var conn = await Accounts.OpenAsync(Owner);
+        while (await conn.ExecuteScalarAsync<long>("""
+                   select count(*) from pg_stat_activity
+                    where datname = current_database() and wait_event_type = 'Lock' and query like '%' || @function || '%' and pid <> pg_backend_pid()
+                   """, new { function }) == 0)
+            await Task.Delay(20, deadline.Token);
+    }
+
     public DateTime At(TimeSpan after) => (Clock.GetUtcNow() + after).UtcDateTime;
 }

@@ -94,7 +94,7 @@ public sealed class NotificationWorkerTests(PostgresCluster cluster) : IAsyncLif
     public async Task A_receiver_that_never_sends_its_answer_s_body_costs_one_attempt_s_time_not_the_worker()
     {
         // Headers of a 500 promising 100,000 bytes, then nothing: a receiver holding the worker (and every tenant's
-        // deliveries) if only the headers were timed.
+        // deliveries) if only the headers were timed. Its status is its answer — it failed — so it is tried again.
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         var held = new List<System.Net.Sockets.TcpClient>();
@@ -116,8 +116,8 @@ public sealed class NotificationWorkerTests(PostgresCluster cluster) : IAsyncLif
         // A hang guard, not a speed check: without the attempt's own deadline this never returns.
         Assert.Equal(1, await Worker(settings).RunOnceAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(90)));
         var row = await RowAsync(delivery);
-        Assert.Equal(("pending", 1), (row.Status, row.Attempts));
-        Assert.Equal("no answer within 2 s", await ErrorAsync(delivery));
+        Assert.Equal(("pending", 1, 500), (row.Status, row.Attempts, row.Code));
+        Assert.Equal("HTTP 500", await ErrorAsync(delivery));
         await serving;
         foreach (var client in held) client.Dispose();
     }
@@ -213,6 +213,27 @@ public sealed class NotificationWorkerTests(PostgresCluster cluster) : IAsyncLif
         var (_, refused) = NotificationChannelRules.Check(new ChannelRequest("x", "webhook", "http://169.254.169.254/latest/meta-data", "0123456789abcdef",
             null, null, null, null, null, null), null, Settings with { AllowPrivateTargets = false });
         Assert.True(refused.Errors.ContainsKey("url"));
+    }
+
+    [Fact]
+    public async Task A_channel_enabled_without_its_secret_says_it_has_none_rather_than_blaming_the_keys()
+    {
+        await using var hooks = await HookReceiver.StartAsync();
+        var channel = await ChannelAsync(hooks, "no secret");
+        await _b.ExecuteAsync("""
+            delete from ops_private.notification_channel_secrets where channel_id = @channel;
+            update ops.notification_channels set secret_set_at = null where id = @channel;
+            """, new { channel });
+        var delivery = await TestAsync(channel);
+        Assert.Equal(1, await Worker().RunOnceAsync(CancellationToken.None));
+        Assert.Equal("The channel has no signing secret set: set one (secret).", await ErrorAsync(delivery));
+        Assert.Empty(hooks.All);
+
+        // A secret the server's keys cannot open any more is another matter, and says so.
+        await _b.ExecuteAsync("insert into ops_private.notification_channel_secrets (channel_id, secret) values (@channel, 'not-a-ciphertext')", new { channel });
+        _b.Clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, await Worker().RunOnceAsync(CancellationToken.None));
+        Assert.StartsWith("The channel's signing secret cannot be read", await ErrorAsync(delivery));
     }
 
     [Fact]

@@ -1,13 +1,15 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using OdooOps.Tests.Infrastructure;
 
 namespace OdooOps.Tests.Notifications;
 
 /// <summary>
 /// /api/ops/orgs/{orgId}/notification-channels and …/notification-deliveries: owners and admins only (members 403, other
 /// organisations 404, read-scope tokens may not write), bad input a 400 naming the field with nothing written, another
-/// organisation's projects refused, and "send a test" answering before anything is sent.
+/// organisation's projects refused, "send a test" answering before anything is sent, redeliveries rationed with the tests
+/// (429), and a webhook or Slack channel without its secret (a demo's) not enabled without one.
 /// </summary>
 public sealed class NotificationsApiTests(NotificationWorld world) : IClassFixture<NotificationWorld>
 {
@@ -180,12 +182,12 @@ public sealed class NotificationsApiTests(NotificationWorld world) : IClassFixtu
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.InRange(refused.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 600);
         var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal("Too many test notifications", problem.GetProperty("title").GetString());
-        Assert.Contains("This channel already had 5 test notifications in the last 10 minutes", problem.GetProperty("detail").GetString());
+        Assert.Equal("Too many tests and redeliveries", problem.GetProperty("title").GetString());
+        Assert.Contains("This channel already had 5 tests and redeliveries in the last 10 minutes", problem.GetProperty("detail").GetString());
         Assert.Equal(5L, await world.ScalarAsync<long>("select count(*) from ops.notification_deliveries where channel_id = @id", new { id }));
 
         // Ten minutes on, it may be tested again.
-        await world.ExecuteAsync("update ops.notification_deliveries set created_at = created_at - interval '10 minutes' where channel_id = @id", new { id });
+        await world.ExecuteAsync("update ops_private.notification_sends set at = at - interval '10 minutes' where channel_id = @id", new { id });
         Assert.Equal(HttpStatusCode.Accepted, (await admin.PostAsync($"{world.ChannelsUrl()}/{id}/test", null)).StatusCode);
 
         // New channels do not buy more: the organisation's channels share four times a channel's ration.
@@ -200,5 +202,64 @@ public sealed class NotificationsApiTests(NotificationWorld world) : IClassFixtu
         }
         Assert.Equal(20, sent);
         Assert.Equal(20L, await world.ScalarAsync<long>("select count(*) from ops.notification_deliveries where org_id = @Globex and event = 'notification.test'", new { world.Globex }));
+    }
+
+    [Fact]
+    public async Task Redeliveries_past_the_ration_get_a_429_with_retry_after_and_change_nothing()
+    {
+        // An organisation of its own, so the other tests' sends do not count here.
+        var org = await Accounts.CreateOrgAsync(world.Owner, "initech");
+        var token = await Accounts.CreateTokenAsync(world.Owner, await Accounts.CreateUserAsync(world.Owner, "admin@initech.test", org, "admin"));
+        using var admin = new HttpClient { BaseAddress = new Uri(world.Server.Url) }.WithToken(token);
+        await using var hooks = await HookReceiver.StartAsync();
+        var response = await admin.PostAsJsonAsync(world.ChannelsUrl(org), new { name = "redelivered", kind = "webhook", url = hooks.Url + "/in", secret = "0123456789abcdef0123" });
+        var channel = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var test = await admin.PostAsync($"{world.ChannelsUrl(org)}/{channel}/test", null);
+        var delivery = (await test.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        Assert.Equal("delivered", (await world.DeliveryAsync(delivery)).Status);
+        var redeliver = $"/api/ops/orgs/{org}/notification-deliveries/{delivery}/redeliver";
+        for (var i = 0; i < 4; i++) // with the test, the channel's five
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await admin.PostAsync(redeliver, null)).StatusCode);
+            Assert.Equal("delivered", (await world.DeliveryAsync(delivery, "delivered")).Status);
+        }
+
+        var refused = await admin.PostAsync(redeliver, null);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.InRange(refused.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 600);
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Too many tests and redeliveries", problem.GetProperty("title").GetString());
+        Assert.Contains("This channel already had 5 tests and redeliveries in the last 10 minutes", problem.GetProperty("detail").GetString());
+        Assert.Equal(("delivered", 1), (await world.DeliveryAsync(delivery)) is var d ? (d.Status, d.Attempts) : default);
+        Assert.Equal(5, hooks.All.Count);
+    }
+
+    [Fact]
+    public async Task A_webhook_or_slack_channel_without_its_secret_is_not_enabled_without_one()
+    {
+        using var admin = world.Api("admin");
+        var hook = (await world.AddChannelAsync(Webhook("secretless"))).GetProperty("id").GetGuid();
+        var slack = (await world.AddChannelAsync(new { name = "secretless slack", kind = "slack", url = "https://hooks.slack.com/services/T0/B0/x" }))
+            .GetProperty("id").GetGuid();
+        // As the demo's channels are: disabled, no secret.
+        await world.ExecuteAsync("""
+            delete from ops_private.notification_channel_secrets where channel_id in (@hook, @slack);
+            update ops.notification_channels set secret_set_at = null, enabled = false where id in (@hook, @slack);
+            """, new { hook, slack });
+
+        foreach (var (id, field) in new[] { (hook, "secret"), (slack, "url") })
+        {
+            var enabled = await admin.PatchAsJsonAsync($"{world.ChannelsUrl()}/{id}", new { enabled = true });
+            Assert.Equal(HttpStatusCode.BadRequest, enabled.StatusCode);
+            var errors = (await enabled.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+            Assert.Contains("required to enable the channel", errors.GetProperty(field)[0].GetString());
+            Assert.False(await world.ScalarAsync<bool>("select enabled from ops.notification_channels where id = @id", new { id }));
+            // Renamed while disabled: fine; enabled with its secret: fine.
+            Assert.Equal(HttpStatusCode.OK, (await admin.PatchAsJsonAsync($"{world.ChannelsUrl()}/{id}", new { name = $"renamed {field}" })).StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await admin.PatchAsJsonAsync($"{world.ChannelsUrl()}/{hook}",
+            new { enabled = true, secret = "0123456789abcdef0123" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PatchAsJsonAsync($"{world.ChannelsUrl()}/{slack}",
+            new { enabled = true, url = "https://hooks.slack.com/services/T0/B0/y" })).StatusCode);
     }
 }

@@ -143,7 +143,36 @@ public sealed partial class NotificationsPageTests(NotificationWorld world) : IC
         var refused = await PostAsync(admin, Url, "channel-action", [("TestId", id.ToString())]);
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.InRange(refused.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 600);
-        Assert.Contains("This channel already had 5 test notifications in the last 10 minutes", WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()));
+        Assert.Contains("This channel already had 5 tests and redeliveries in the last 10 minutes", WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()));
         Assert.Equal(5L, await world.ScalarAsync<long>("select count(*) from ops.notification_deliveries where channel_id = @id", new { id }));
     }
+
+    [Fact]
+    public async Task Redeliver_is_rationed_on_the_page_as_in_the_api()
+    {
+        await using var hooks = await HookReceiver.StartAsync();
+        var id = (await world.AddChannelAsync(new { name = "page redelivered", kind = "webhook", url = hooks.Url + "/in", secret = "0123456789abcdef0123" }))
+            .GetProperty("id").GetGuid();
+        using var admin = await SignedInAsync("admin@acme.test");
+        Assert.Equal(HttpStatusCode.Redirect, (await PostAsync(admin, Url, "channel-action", [("TestId", id.ToString())])).StatusCode);
+        var delivery = await world.ScalarAsync<Guid>("select id from ops.notification_deliveries where channel_id = @id", new { id });
+        Assert.Equal("delivered", (await world.DeliveryAsync(delivery)).Status);
+        // The channel's other four sends of the last minutes, as if made before.
+        await world.ExecuteAsync("""
+            insert into ops_private.notification_sends (org_id, channel_id, kind) select @Acme, @id, 'redeliver' from generate_series(1, 4)
+            """, new { world.Acme, id });
+
+        var refused = await PostAsync(admin, $"{Url}?channel={id}", "delivery-action", [("Redeliver", delivery.ToString())]);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.InRange(refused.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 600);
+        Assert.Contains("This channel already had 5 tests and redeliveries in the last 10 minutes", WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()));
+        Assert.Equal("delivered", await world.ScalarAsync<string>("select status from ops.notification_deliveries where id = @delivery", new { delivery }));
+        Assert.Single(hooks.All);
+    }
+
+    [Theory]
+    [InlineData("email", "SMTP 250 in 12 ms")]
+    [InlineData("webhook", "HTTP 250 in 12 ms")]
+    public void The_log_labels_a_reply_code_by_the_channel_s_kind(string kind, string shown) =>
+        Assert.Equal(shown, OdooOps.Notifications.Pages.NotificationDisplay.Answer(new OdooOps.Notifications.NotificationDelivery { ResponseCode = 250, DurationMs = 12 }, kind));
 }

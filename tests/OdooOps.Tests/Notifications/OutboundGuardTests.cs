@@ -9,8 +9,9 @@ namespace OdooOps.Tests.Notifications;
 /// Where a channel may make the server connect, unless the operator allows private targets: the IPv6 spellings of a
 /// private IPv4 address (mapped, compatible, 6to4, NAT64), Teredo and site-local are refused like the plain ones — when a
 /// channel is saved and again when the worker connects — while the same forms of a public address pass; and only a
-/// channel kind's ports are reached, never a database's or a cluster API's. The tests' loopback receivers (private
-/// targets allowed, ephemeral ports) keep working.
+/// channel kind's ports are reached, never a database's or a cluster API's. Nor are this server's own addresses, public
+/// ones included (OPS_PUBLIC_ADDRESSES, its interfaces'), where a service bound to every address would answer. The
+/// tests' loopback receivers (private targets allowed, ephemeral ports) keep working.
 /// </summary>
 public sealed class OutboundGuardTests(PostgresCluster cluster) : IAsyncLifetime
 {
@@ -94,5 +95,37 @@ public sealed class OutboundGuardTests(PostgresCluster cluster) : IAsyncLifetime
         var delivery = await _b.TestAsync(channel);
         Assert.Equal(1, await _b.Worker().RunOnceAsync(CancellationToken.None));
         Assert.Contains("127.0.0.1:6379: channels may reach only 80, 443 or a port above 1023", await _b.ErrorAsync(delivery));
+    }
+
+    [Fact]
+    public async Task This_servers_own_public_address_is_refused_when_saved_and_when_connecting()
+    {
+        // 198.51.100.x is documentation (refused anyway); a real-looking public address stands for the server's own here.
+        var own = IPAddress.Parse("8.8.4.4");
+        var closed = Closed with { PublicAddresses = [own] };
+        Assert.True(OutboundGuard.IsPublic(own));
+        Assert.True(OutboundGuard.IsPrivateLiteral("8.8.4.4", closed.OwnAddresses));
+        Assert.True(OutboundGuard.IsPrivateLiteral("[::ffff:8.8.4.4]", closed.OwnAddresses));
+        Assert.False(OutboundGuard.IsPrivateLiteral("8.8.4.4"));
+        var (_, errors) = NotificationChannelRules.Check(new ChannelRequest("x", "webhook", "http://8.8.4.4:8080/in", "0123456789abcdef", null, null,
+            null, null, null, null), null, closed);
+        Assert.Contains("this server's own address", Assert.Single(errors.Errors["url"]));
+        Assert.True(NotificationChannelRules.Check(new ChannelRequest("m", "email", null, null, ["a@acme.test"],
+            new SmtpRequest("8.8.4.4", 2525, "none", null, null, "ops@acme.test"), null, null, null, null), null, closed).Errors.Errors.ContainsKey("smtp.host"));
+
+        // Saved before the address was the server's (or under a name that resolves to it): refused before connecting.
+        var delivery = await _b.TestAsync(await _b.ChannelAsync("http://8.8.4.4:8080/in", "own address"));
+        Assert.Equal(1, await _b.Worker(closed).RunOnceAsync(CancellationToken.None));
+        Assert.Contains("8.8.4.4 resolves to this server's own address, which channels may not reach.", await _b.ErrorAsync(delivery));
+    }
+
+    [Fact]
+    public void Every_address_of_this_machine_s_interfaces_counts_as_its_own()
+    {
+        var addresses = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses.Select(u => u.Address)).ToList();
+        Assert.NotEmpty(addresses);
+        Assert.All(addresses, a => Assert.True(OutboundGuard.IsOwn(a, []), a.ToString()));
+        Assert.False(OutboundGuard.IsOwn(IPAddress.Parse("8.8.4.4"), []));
     }
 }

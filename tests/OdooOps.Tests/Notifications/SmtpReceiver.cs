@@ -8,7 +8,9 @@ namespace OdooOps.Tests.Notifications;
 /// <summary>
 /// A real SMTP server for e-mail deliveries: Debian's aiosmtpd (scripts/deps.sh installs python3-aiosmtpd), started by
 /// the test on a free loopback port with its Mailbox handler, which stores every message it accepts in a maildir (with
-/// the envelope in X-MailFrom / X-RcptTo). Messages are read back with MimeKit.
+/// the envelope in X-MailFrom / X-RcptTo). Messages are read back with MimeKit. <see cref="StartScriptedAsync"/> runs
+/// a handler that answers as told instead (a transient refusal of the recipients or of the message, a permanent one, or
+/// no answer at all once it has the message) and counts the messages it was given (<see cref="DataCount"/>).
 /// </summary>
 public sealed class SmtpReceiver : IAsyncDisposable
 {
@@ -18,13 +20,64 @@ public sealed class SmtpReceiver : IAsyncDisposable
 
     SmtpReceiver(Process process, string dir, int port) => (_process, _dir, Port) = (process, dir, port);
 
-    public static async Task<SmtpReceiver> StartAsync()
+    /// <summary>What a scripted server does: refuse every recipient for now (rcpt-451), refuse the message for now (data-451) or for good (data-554), or never answer once it has it (data-hang).</summary>
+    public enum Script { Rcpt451, Data451, Data554, DataHang }
+
+    const string Handler = """
+        import asyncio, os
+
+        class Scripted:
+            def __init__(self):
+                self.mode = os.environ["ODOOOPS_SMTP_MODE"]
+                self.log = os.environ["ODOOOPS_SMTP_LOG"]
+
+            def note(self, what):
+                with open(self.log, "a") as f:
+                    f.write(what + "\n")
+
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                if self.mode == "rcpt-451":
+                    return "451 4.3.0 Try again later"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server, session, envelope):
+                self.note("data")
+                if self.mode == "data-hang":
+                    await asyncio.Event().wait()
+                if self.mode == "data-451":
+                    return "451 4.3.0 Mailbox busy, try again later"
+                if self.mode == "data-554":
+                    return "554 5.6.0 Message refused"
+                return "250 OK"
+        """;
+
+    public static Task<SmtpReceiver> StartAsync() => StartAsync(null);
+
+    public static Task<SmtpReceiver> StartScriptedAsync(Script script) => StartAsync(script);
+
+    /// <summary>How many messages (DATA) a scripted server was given.</summary>
+    public int DataCount => File.Exists(Path.Combine(_dir, "log")) ? File.ReadAllLines(Path.Combine(_dir, "log")).Count(l => l == "data") : 0;
+
+    static async Task<SmtpReceiver> StartAsync(Script? script)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"odooops-smtp-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         var port = FreePort();
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "-m", "aiosmtpd", "-n", "-l", $"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Mailbox", Path.Combine(dir, "maildir") })
+        string[] handler = ["aiosmtpd.handlers.Mailbox", Path.Combine(dir, "maildir")];
+        if (script is { } s)
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, "odooops_scripted.py"), Handler);
+            start.Environment["PYTHONPATH"] = dir;
+            start.Environment["ODOOOPS_SMTP_MODE"] = s switch
+            {
+                Script.Rcpt451 => "rcpt-451", Script.Data451 => "data-451", Script.Data554 => "data-554", _ => "data-hang",
+            };
+            start.Environment["ODOOOPS_SMTP_LOG"] = Path.Combine(dir, "log");
+            handler = ["odooops_scripted.Scripted"];
+        }
+        foreach (var a in (string[])["-m", "aiosmtpd", "-n", "-l", $"127.0.0.1:{port}", "-c", .. handler])
             start.ArgumentList.Add(a);
         var process = Process.Start(start)!;
         var receiver = new SmtpReceiver(process, dir, port);

@@ -60,7 +60,7 @@ internal sealed class DomainChecker(Func<string, CancellationToken, Task<IPAddre
 
     static IPAddress Plain(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
 
-    static IReadOnlyList<IPAddress>? ParseAddresses(string? raw)
+    internal static IReadOnlyList<IPAddress>? ParseAddresses(string? raw)
     {
         if (string.IsNullOrWhiteSpace(raw)) return null;
         var list = new List<IPAddress>();

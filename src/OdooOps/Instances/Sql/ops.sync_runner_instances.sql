@@ -14,7 +14,8 @@
 --            no live instance of this runner uses it (a development or staging rollback runs on its predecessor's).
 -- A report's env_revision is the revision of the variables the instance's server was started with (the runner keeps the
 -- one that came with them); null from a runner that does not report it. EnvVars' restart-needed rule compares it with
--- the stage's revision: server counts only, no runner clock.
+-- the stage's revision: server counts only, no runner clock. It is kept at most at the stage's revision now: a runner
+-- claiming one the stage has not reached would otherwise hide the restart its next change needs.
 -- The runner row remembers when it last synced (ops.mark_lost_instances shows its instances as unknown after that).
 create or replace function ops.sync_runner_instances(p_runner_id uuid, p_address text, p_reports jsonb)
 returns table (instance_id uuid, project_id uuid, project_slug text, branch_id uuid, branch text, stage text, build_id uuid,
@@ -71,7 +72,10 @@ begin
     update ops.instances i
        set state = x.state, reason = pg_catalog.left(x.reason, 2000), http_port = x.http_port, gevent_port = x.gevent_port,
            pid = x.pid, restarts = greatest(x.restarts, 0), started_at = x.started_at, ready_at = x.ready_at,
-           stopped_at = x.stopped_at, env_revision = case when x.env_revision >= 0 then x.env_revision end
+           stopped_at = x.stopped_at,
+           env_revision = case when x.env_revision >= 0
+                               then least(x.env_revision, coalesce((select c.revision from ops.env_stage_changes c
+                                                                     where c.project_id = i.project_id and c.stage = i.stage), 0)) end
       from pg_catalog.jsonb_to_recordset(coalesce(p_reports, '[]'::jsonb))
            as x(instance_id uuid, state text, reason text, http_port int, gevent_port int, pid int, restarts int,
                 started_at timestamptz, ready_at timestamptz, stopped_at timestamptz, cleaned boolean, env_revision bigint)

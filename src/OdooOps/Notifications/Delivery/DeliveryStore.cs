@@ -35,17 +35,33 @@ internal static class DeliveryStore
     }
 
     /// <summary>Records an attempt; answers the channel's change of state ('failing', 'recovered'), 'lost' when the lease was gone, or null.</summary>
+    /// <param name="retryAt">For a failure worth trying again, when; null: failed for good (or an outcome that is not a failure).</param>
     public static async Task<string?> FinishAsync(NpgsqlDataSource service, ClaimedDelivery d, DateTimeOffset now, DeliveryResult result,
         DateTimeOffset? retryAt, int failingAfter, CancellationToken ct)
     {
+        var outcome = result.Outcome switch
+        {
+            DeliveryOutcome.Delivered => "delivered",
+            DeliveryOutcome.Unknown => "unknown",
+            DeliveryOutcome.Retry or DeliveryOutcome.Failed => "failed",
+            _ => throw new ArgumentException($"A {result.Outcome} attempt is released, not recorded.", nameof(result)),
+        };
         await using var conn = await service.OpenConnectionAsync(ct);
         return await conn.ExecuteScalarAsync<string?>(new CommandDefinition("""
-            select ops.finish_notification_delivery(@DeliveryId, @LeaseId, @now, @ok, @code, @error, @ms, @retryAt, @failingAfter)
+            select ops.finish_notification_delivery(@DeliveryId, @LeaseId, @now, @outcome, @code, @error, @ms, @retryAt, @failingAfter)
             """, new
         {
-            d.DeliveryId, d.LeaseId, now, ok = result.Ok, code = result.StatusCode, error = result.Error, ms = (int)Math.Min(result.Duration.TotalMilliseconds, int.MaxValue),
-            retryAt, failingAfter,
+            d.DeliveryId, d.LeaseId, now, outcome, code = result.StatusCode, error = result.Error,
+            ms = (int)Math.Min(result.Duration.TotalMilliseconds, int.MaxValue), retryAt, failingAfter,
         }, cancellationToken: ct));
+    }
+
+    /// <summary>Gives back a delivery this worker certainly did not send: pending again, its attempt not counted. Answers whether it was still ours.</summary>
+    public static async Task<bool> ReleaseAsync(NpgsqlDataSource service, ClaimedDelivery d, CancellationToken ct)
+    {
+        await using var conn = await service.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<bool>(new CommandDefinition("select ops.release_notification_delivery(@DeliveryId, @LeaseId)",
+            new { d.DeliveryId, d.LeaseId }, cancellationToken: ct));
     }
 
     public static async Task<DateTimeOffset?> NextDueAsync(NpgsqlDataSource service, int graceSeconds, CancellationToken ct)
@@ -57,5 +73,15 @@ internal static class DeliveryStore
     }
 }
 
+/// <summary>
+/// What became of an attempt. Tried again only when the receiver provably did not get it or said it failed
+/// (<see cref="Retry"/>); <see cref="Unknown"/> when it was sent and no answer came (never sent again by itself);
+/// <see cref="Released"/> when the server stopped before any of it was written (not an attempt at all).
+/// </summary>
+internal enum DeliveryOutcome { Delivered, Retry, Failed, Unknown, Released }
+
 /// <summary>One attempt's outcome: the receiver's status code, the error (no secret in it) and how long a Retry-After asked to wait.</summary>
-internal sealed record DeliveryResult(bool Ok, int? StatusCode, string? Error, TimeSpan Duration, TimeSpan? RetryAfter = null);
+internal sealed record DeliveryResult(DeliveryOutcome Outcome, int? StatusCode, string? Error, TimeSpan Duration, TimeSpan? RetryAfter = null)
+{
+    public bool Ok => Outcome == DeliveryOutcome.Delivered;
+}

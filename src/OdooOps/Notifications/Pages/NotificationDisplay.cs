@@ -27,7 +27,7 @@ internal static class NotificationDisplay
         : c.Events.Length <= 3 ? string.Join(", ", c.Events.Select(NotificationEvents.Label))
         : $"{c.Events.Length} events";
 
-    /// <summary>The one line under a delivery's status: its answer, or why it failed.</summary>
-    public static string? Answer(NotificationDelivery d) =>
-        d.Error ?? (d.ResponseCode is { } code ? $"HTTP {code}" + (d.DurationMs is { } ms ? $" in {ms} ms" : "") : null);
+    /// <summary>The one line under a delivery's status: its answer (an SMTP reply for an e-mail channel, an HTTP status otherwise), or why it failed.</summary>
+    public static string? Answer(NotificationDelivery d, string kind) =>
+        d.Error ?? (d.ResponseCode is { } code ? $"{(kind == "email" ? "SMTP" : "HTTP")} {code}" + (d.DurationMs is { } ms ? $" in {ms} ms" : "") : null);
 }

@@ -79,6 +79,25 @@ public sealed class NotificationsCommandTests(NotificationWorld world) : IClassF
         }
         var refused = await RunAs("admin", null, "channels", "test", id.ToString(), "--no-wait");
         Assert.NotEqual(0, refused.ExitCode);
-        Assert.Contains("already had 5 test notifications in the last 10 minutes", CliSandbox.OneLineError(refused));
+        Assert.Contains("already had 5 tests and redeliveries in the last 10 minutes", CliSandbox.OneLineError(refused));
+    }
+
+    [Fact]
+    public async Task Redeliveries_past_the_ration_get_the_apis_one_line_refusal()
+    {
+        await using var hooks = await HookReceiver.StartAsync();
+        var id = (await world.AddChannelAsync(new { name = "cli redelivered", kind = "webhook", url = hooks.Url + "/in", secret = "0123456789abcdef0123" }))
+            .GetProperty("id").GetGuid();
+        var test = await RunAs("admin", null, "channels", "test", id.ToString());
+        Assert.True(test.ExitCode == 0, test.Output + test.Error);
+        var delivery = await world.ScalarAsync<Guid>("select id from ops.notification_deliveries where channel_id = @id", new { id });
+        // The channel's other four sends of the last minutes, as if made before.
+        await world.ExecuteAsync("""
+            insert into ops_private.notification_sends (org_id, channel_id, kind) select @Acme, @id, 'redeliver' from generate_series(1, 4)
+            """, new { world.Acme, id });
+        var refused = await RunAs("admin", null, "deliveries", id.ToString(), "--redeliver", delivery.ToString());
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("already had 5 tests and redeliveries in the last 10 minutes", CliSandbox.OneLineError(refused));
+        Assert.Single(hooks.All);
     }
 }
