@@ -259,14 +259,14 @@ public sealed class LocalPostgres : IAsyncDisposable
         catch (IOException) { return "no log"; }
     }
 
-    public async Task StopAsync()
+    /// <param name="discard">The cluster is deleted next (a test run's): stop at once, without the shutdown
+    /// checkpoint, whose writes a loaded machine can take over a minute to finish; recent commits may be lost.</param>
+    public async Task StopAsync(bool discard = false)
     {
         if (OwnsCluster)
         {
             NpgsqlConnection.ClearAllPools();
-            // A throwaway cluster has nothing to keep: it stops at once rather than waiting on a checkpoint.
-            var mode = _options.Durable ? "fast" : "immediate";
-            var result = await _bin.RunServerToolAsync("pg_ctl", ["stop", "-D", ClusterDir, "-m", mode, "-w", "-t", "60"]);
+            var result = await _bin.RunServerToolAsync("pg_ctl", ["stop", "-D", ClusterDir, "-m", discard ? "immediate" : "fast", "-w", "-t", "60"]);
             if (result.ExitCode != 0)
                 Console.Error.WriteLine($"PostgreSQL did not stop cleanly: {result.Describe()}");
             OwnsCluster = false;

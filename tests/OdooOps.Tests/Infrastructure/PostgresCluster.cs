@@ -68,7 +68,7 @@ public sealed class PostgresCluster : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        if (Server is not null) await Server.DisposeAsync();
+        if (Server is not null) await Server.StopAsync(discard: true); // deleted next: no shutdown checkpoint to wait for
         try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
