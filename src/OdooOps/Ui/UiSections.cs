@@ -2,17 +2,16 @@ using OdooOps.Orgs;
 
 namespace OdooOps.Ui;
 
-/// <summary>Every section the console will have; those not built yet show disabled rather than as broken links.</summary>
+/// <summary>Every section of the console's sidebar.</summary>
 internal static class UiSections
 {
     /// <param name="PerProject">The section lives under a project (Href holds "{project}"): a link only while a project is open.</param>
     /// <param name="SystemAdmins">Shown to system administrators only (the server's own state, not an organisation's).</param>
-    public sealed record Section(string Name, string Href, bool Built, string Group, bool PerProject = false, bool SystemAdmins = false)
+    public sealed record Section(string Name, string Href, string Group, bool PerProject = false, bool SystemAdmins = false)
     {
         /// <summary>Where the section's link goes on a page of <paramref name="projectSlug"/> (any project: null); null when it cannot link.</summary>
         public string? HrefFor(string? projectSlug) =>
-            !Built ? null
-            : !PerProject ? Href
+            !PerProject ? Href
             : projectSlug is null ? null
             : Href.Replace("{project}", Uri.EscapeDataString(projectSlug));
     }
@@ -20,19 +19,19 @@ internal static class UiSections
     // Grouped the way an operator thinks about them: ship code, watch it run, manage who may do what.
     public static readonly IReadOnlyList<Section> All =
     [
-        new("Projects", "app/projects", true, "Ship"),
-        new("Builds", "app/projects/{project}/builds", true, "Ship", PerProject: true),
-        new("Instances", "app/projects/{project}/instances", true, "Ship", PerProject: true),
-        new("Deployments", "app/projects/{project}/deployments", true, "Ship", PerProject: true),
-        new("Runners", "app/runners", true, "Ship"),
-        new("Backups", "app/projects/{project}/backups", true, "Ship", PerProject: true),
-        new("Metrics", "app/metrics", true, "Observe"),
-        new("Advisories", "app/advisories", true, "Observe"),
-        new("Members", "app/members", true, "Organisation"),
-        new("Tokens", "app/tokens", true, "Organisation"),
-        new("Audit log", "app/audit", true, "Organisation"),
-        new("Settings", "app/settings", true, "Organisation"),
-        new("System", "app/system", true, "Server", SystemAdmins: true),
+        new("Projects", "app/projects", "Ship"),
+        new("Builds", "app/projects/{project}/builds", "Ship", PerProject: true),
+        new("Instances", "app/projects/{project}/instances", "Ship", PerProject: true),
+        new("Deployments", "app/projects/{project}/deployments", "Ship", PerProject: true),
+        new("Runners", "app/runners", "Ship"),
+        new("Backups", "app/projects/{project}/backups", "Ship", PerProject: true),
+        new("Metrics", "app/metrics", "Observe"),
+        new("Advisories", "app/advisories", "Observe"),
+        new("Members", "app/members", "Organisation"),
+        new("Tokens", "app/tokens", "Organisation"),
+        new("Audit log", "app/audit", "Organisation"),
+        new("Settings", "app/settings", "Organisation"),
+        new("System", "app/system", "Server", SystemAdmins: true),
     ];
 
     /// <summary>The project a console path (base-relative, "app/projects/{slug}/…") is about, if any.</summary>

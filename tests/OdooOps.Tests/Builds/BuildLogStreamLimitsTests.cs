@@ -84,21 +84,21 @@ public sealed class BuildLogStreamLimitsTests(StreamLimitsFixture fx) : IClassFi
     }
 
     [Fact]
-    public async Task A_thousand_streams_of_one_user_are_refused_past_the_cap_and_the_server_keeps_answering()
+    public async Task Two_hundred_streams_of_one_user_are_refused_past_the_cap_and_the_server_keeps_answering()
     {
         using var mallory = await fx.ViewerAsync("mallory");
         var open = new List<HttpResponseMessage>();
         var refused = 0;
         try
         {
-            for (var i = 0; i < 1000; i++)
+            for (var i = 0; i < 200; i++)
             {
                 var response = await TryOpenAsync(mallory);
                 if (response.StatusCode == HttpStatusCode.OK) { open.Add(response); continue; }
                 using (response) Assert.Contains("OPS_BUILD_LOG_STREAMS_PER_USER", await RefusalAsync(response));
                 refused++;
             }
-            Assert.Equal((20, 980), (open.Count, refused));
+            Assert.Equal((20, 180), (open.Count, refused));
             Assert.Equal(20, fx.Service<BuildLogStreamLimits>().Open);
 
             // Everything else still answers: health, the same user's other reads, another user's stream.
