@@ -36,7 +36,7 @@ public sealed class BranchInstanceBrowserTests(BrowserWorld world) : IClassFixtu
         await page.ClickAsync("li[data-branch=staging] a.branch-instance");
         await page.WaitForPageAsync("**/app/projects/erp/branches/*/instance");
         Assert.Equal("2048", await page.InputValueAsync("#instance-memory"));
-        await BrowserWorld.ScreenshotAsync(page, "branch-instance-01-1280px");
+        await PageScreenshots.SaveAsync(page, "branch-instance-01-1280px");
 
         // A bad value: its message next to the field, which takes the focus; nothing saved.
         await page.FillAsync("#instance-workers", "4");
@@ -59,13 +59,13 @@ public sealed class BranchInstanceBrowserTests(BrowserWorld world) : IClassFixtu
         Assert.Contains("must be moved with a backup and restore", await page.InnerTextAsync("[role=status]"));
         Assert.Contains("big-host", await page.InnerTextAsync("[data-fact=host]"));
         Assert.Equal("4/4096/big-host", await StoredAsync());
-        await BrowserWorld.ScreenshotAsync(page, "branch-instance-02-moved");
+        await PageScreenshots.SaveAsync(page, "branch-instance-02-moved");
 
         var phone = await world.NewPageAsync(width: 390, height: 844);
         await BrowserWorld.SignInAsync(phone, "ada@acme.test");
         await phone.GotoAsync(page.Url.Split('?')[0]);
         Assert.Equal("4", await phone.InputValueAsync("#instance-workers"));
         Assert.True(await phone.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390);
-        await BrowserWorld.ScreenshotAsync(phone, "branch-instance-03-390px");
+        await PageScreenshots.SaveAsync(phone, "branch-instance-03-390px");
     }
 }

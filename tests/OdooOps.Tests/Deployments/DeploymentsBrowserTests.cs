@@ -46,7 +46,7 @@ public sealed class DeploymentsBrowserTests(BrowserWorld world) : IClassFixture<
         var old = page.Locator($"tr[data-deployment-id='{first.DeploymentId}']");
         Assert.Equal("superseded", await old.Locator(".badge").InnerTextAsync());
         Assert.Contains("Ada Lovelace", await old.InnerTextAsync());
-        await BrowserWorld.ScreenshotAsync(page, "60-deployments");
+        await PageScreenshots.SaveAsync(page, "60-deployments");
 
         await old.Locator("a[data-action='rollback']").ClickAsync();
         await page.WaitForPageAsync(new Regex("rollback="));
@@ -55,7 +55,7 @@ public sealed class DeploymentsBrowserTests(BrowserWorld world) : IClassFixture<
         Assert.Equal(backup.ToString(), await page.Locator("#restore-pre-deploy").GetAttributeAsync("value"));
         Assert.True(await page.Locator($"input[name='Restore'][value='none']").IsCheckedAsync());
         Assert.Equal("live", await DeploymentRows.StatusAsync(world.Server.Owner, second.DeploymentId)); // nothing happened yet
-        await BrowserWorld.ScreenshotAsync(page, "61-deployments-rollback");
+        await PageScreenshots.SaveAsync(page, "61-deployments-rollback");
 
         await page.ClickAsync("#confirm-rollback");
         await page.WaitForPageAsync(new Regex("done=rollback"));
@@ -81,7 +81,7 @@ public sealed class DeploymentsBrowserTests(BrowserWorld world) : IClassFixture<
         await viewer.GotoAsync($"/app/projects/erp/deployments?rollback={first.DeploymentId}"); // asking is not enough
         Assert.Equal(0, await viewer.Locator("#rollback-title").CountAsync());
         await AssertFitsAsync(viewer);
-        await BrowserWorld.ScreenshotAsync(viewer, "62-deployments-390px");
+        await PageScreenshots.SaveAsync(viewer, "62-deployments-390px");
 
         var owner = await world.NewPageAsync(width: 390, height: 844);
         await BrowserWorld.SignInAsync(owner, "ada@acme.test");
@@ -91,7 +91,7 @@ public sealed class DeploymentsBrowserTests(BrowserWorld world) : IClassFixture<
         Assert.Contains("The database is not rolled back.", await owner.Locator(".database-notice").InnerTextAsync());
         Assert.Contains("no pre-deploy backup", await owner.Locator(".no-backup").InnerTextAsync());
         await AssertFitsAsync(owner);
-        await BrowserWorld.ScreenshotAsync(owner, "63-deployments-rollback-390px");
+        await PageScreenshots.SaveAsync(owner, "63-deployments-rollback-390px");
     }
 
     async Task<Guid> UserIdAsync(string email)

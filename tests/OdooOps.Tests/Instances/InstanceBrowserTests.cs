@@ -43,13 +43,13 @@ public sealed class InstanceBrowserTests(BrowserWorld world) : IClassFixture<Bro
         Assert.Equal("running", await row.Locator(".badge").InnerTextAsync());
         // Other tests of the shared console world add instances of their own: the failed one of this test, by its reason.
         Assert.True(await page.Locator("tr[data-state='failed']", new() { HasText = "crashed 5 times in 10 minutes" }).CountAsync() >= 1);
-        await BrowserWorld.ScreenshotAsync(page, "40-instances");
+        await PageScreenshots.SaveAsync(page, "40-instances");
 
         await row.Locator("a[data-action='restart']").ClickAsync();
         await page.WaitForPageAsync(new Regex("confirm="));
         Assert.Contains("Restart the production instance of", await page.Locator("#confirm-title").InnerTextAsync());
         Assert.Equal("running:0", await AskedAsync(main)); // nothing happened yet
-        await BrowserWorld.ScreenshotAsync(page, "41-instances-confirm");
+        await PageScreenshots.SaveAsync(page, "41-instances-confirm");
         await page.ClickAsync("#confirm-action");
         await page.WaitForPageAsync(new Regex("done=restart"));
         Assert.Contains("Restart requested for main", await page.Locator(".alert.success").InnerTextAsync());
@@ -68,7 +68,7 @@ public sealed class InstanceBrowserTests(BrowserWorld world) : IClassFixture<Bro
         Assert.True(await page.Locator("tr[data-instance-id]").CountAsync() >= 1);
         Assert.Equal(0, await page.Locator("[data-action]").CountAsync());
         Assert.True(await page.Locator("tr[data-stage='staging'] a.connect").IsVisibleAsync());
-        await BrowserWorld.ScreenshotAsync(page, "42-instances-390px");
+        await PageScreenshots.SaveAsync(page, "42-instances-390px");
         var wide = await page.EvaluateAsync<string>("Array.from(document.querySelectorAll('*')).filter(e => e.getBoundingClientRect().right > 391).map(e => e.tagName + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().right)).join(' | ')");
         Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390, wide);
     }
@@ -93,7 +93,7 @@ public sealed class InstanceBrowserTests(BrowserWorld world) : IClassFixture<Bro
             Assert.Equal($"odoo.http: boom at {width}", await line.Locator(".text").InnerTextAsync());
             Assert.Contains("level-error", await line.GetAttributeAsync("class"));
             if (width == 390) Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390);
-            await BrowserWorld.ScreenshotAsync(page, $"43-instance-log-{width}px");
+            await PageScreenshots.SaveAsync(page, $"43-instance-log-{width}px");
         }
 
         var watching = await world.NewPageAsync();

@@ -25,11 +25,7 @@ public sealed class NotificationsBrowserTests(BrowserWorld browser, Notification
         return page;
     }
 
-    static async Task ScreenshotAsync(IPage page, string name)
-    {
-        await BrowserWorld.ScreenshotAsync(page, name);
-        await PageScreenshots.SaveAsync(page, name);
-    }
+    static Task ScreenshotAsync(IPage page, string name) => PageScreenshots.SaveAsync(page, name);
 
     static async Task AssertFitsAsync(IPage page)
     {

@@ -22,7 +22,7 @@ public sealed class ProjectSettingsBrowserTests(BrowserWorld world) : IClassFixt
         await page.WaitForPageAsync("**/app/projects/erp/settings");
         Assert.Equal("https://github.com/acme/odoo-erp.git", await page.InputValueAsync("#settings-repo"));
         Assert.Contains("/hooks/github/", await page.InnerTextAsync("[data-hook=github]"));
-        await BrowserWorld.ScreenshotAsync(page, "project-settings-admin");
+        await PageScreenshots.SaveAsync(page, "project-settings-admin");
 
         // A bad repository URL: its message next to the field, which takes the focus; nothing saved.
         await page.FillAsync("#settings-name", "Acme ERP v2");
@@ -49,7 +49,7 @@ public sealed class ProjectSettingsBrowserTests(BrowserWorld world) : IClassFixt
         var secret = (await page.InnerTextAsync(".webhook-secret")).Trim();
         Assert.Matches("^[0-9a-f]{64}$", secret);
         Assert.Equal("true", await page.GetAttributeAsync("[data-fact=secret]", "data-secret-set"));
-        await BrowserWorld.ScreenshotAsync(page, "project-settings-secret");
+        await PageScreenshots.SaveAsync(page, "project-settings-secret");
         await page.GotoAsync("/app/projects/erp/settings");
         Assert.DoesNotContain(secret, await page.ContentAsync()); // shown once only
 
@@ -60,7 +60,7 @@ public sealed class ProjectSettingsBrowserTests(BrowserWorld world) : IClassFixt
         Assert.Equal("big-memory,odoo18", await viewer.GetAttributeAsync("[data-labels]", "data-labels"));
         Assert.Equal(0, await viewer.Locator("main form").CountAsync());
         Assert.Equal(0, await viewer.Locator("#webhooks").CountAsync());
-        await BrowserWorld.ScreenshotAsync(viewer, "project-settings-viewer");
+        await PageScreenshots.SaveAsync(viewer, "project-settings-viewer");
     }
 
     async Task<string> NameAsync()

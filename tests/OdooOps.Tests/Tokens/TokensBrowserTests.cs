@@ -19,7 +19,7 @@ public sealed class TokensBrowserTests(BrowserWorld world) : IClassFixture<Brows
         Assert.Contains("odooops login --token <token>", await page.Locator(".empty-state").InnerTextAsync());
         Assert.True(await page.IsCheckedAsync("input[name='Input.Scope'][value=read]"));
         Assert.Equal("30", await page.InputValueAsync("#token-expiry"));
-        await BrowserWorld.ScreenshotAsync(page, "tokens-01-empty");
+        await PageScreenshots.SaveAsync(page, "tokens-01-empty");
 
         // An empty name first: the message is next to the field, which takes the focus.
         await page.ClickAsync("#new-token button[type=submit]");
@@ -38,7 +38,7 @@ public sealed class TokensBrowserTests(BrowserWorld world) : IClassFixture<Brows
         Assert.Matches(@"^\d{1,2} [A-Z][a-z]{2}( \d{4})?$", await row.Locator("td[data-label=Expires]").InnerTextAsync()); // far off: a date
         Assert.Equal("never", await row.Locator("td[data-label='Last used']").InnerTextAsync());
         Assert.Equal("", await page.InputValueAsync("#token-name")); // the form starts over
-        await BrowserWorld.ScreenshotAsync(page, "tokens-02-created");
+        await PageScreenshots.SaveAsync(page, "tokens-02-created");
 
         await page.GotoAsync("/app/tokens");
         Assert.Equal(0, await page.Locator(".token-created").CountAsync());
@@ -50,7 +50,7 @@ public sealed class TokensBrowserTests(BrowserWorld world) : IClassFixture<Brows
         Assert.Equal("revoked", await revoked.GetAttributeAsync("data-status"));
         Assert.Equal(0, await revoked.Locator("button").CountAsync());
         Assert.Contains("is revoked", await page.Locator(".alert.success").InnerTextAsync());
-        await BrowserWorld.ScreenshotAsync(page, "tokens-03-revoked");
+        await PageScreenshots.SaveAsync(page, "tokens-03-revoked");
     }
 
     [Fact]
@@ -64,6 +64,6 @@ public sealed class TokensBrowserTests(BrowserWorld world) : IClassFixture<Brows
         await page.Locator(".token-value").WaitForAsync();
         // Neither the 50-character token nor the table makes the page scroll sideways.
         Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390);
-        await BrowserWorld.ScreenshotAsync(page, "tokens-04-390px");
+        await PageScreenshots.SaveAsync(page, "tokens-04-390px");
     }
 }

@@ -61,7 +61,7 @@ public sealed class BackupImportCancelBrowserTests(BrowserWorld world) : IClassF
         await BrowserWorld.SignInAsync(page, "ada@acme.test");
         await page.GotoAsync("/app/projects/erp/backups");
         Assert.Contains("up to 100 GiB", await page.Locator(".backup-import .subtitle").InnerTextAsync());
-        await BrowserWorld.ScreenshotAsync(page, "77-backups-import-1280");
+        await PageScreenshots.SaveAsync(page, "77-backups-import-1280");
 
         await ImportAsync(page, "staging (staging)", "erp.zip", BackupZips.Odoos("create table partner (id int);"));
         await page.Locator(".alert.success", new() { HasText = "Imported as a backup of staging" }).WaitForAsync();
@@ -77,7 +77,7 @@ public sealed class BackupImportCancelBrowserTests(BrowserWorld world) : IClassF
         Assert.Equal("failed", await Card(page, "staging").Locator("tr[data-kind='import'][data-status='failed'] .badge").First.InnerTextAsync());
         Assert.Equal(0L, await ScalarAsync<long>(
             "select count(*) from ops.backups where kind = 'import' and status = 'failed' and (storage_key is not null or size_bytes is not null)", new { }));
-        await BrowserWorld.ScreenshotAsync(page, "78-backups-import-refused");
+        await PageScreenshots.SaveAsync(page, "78-backups-import-refused");
 
         // A restore into staging, queued; cancelled from the In progress list before a runner takes it.
         await page.GotoAsync($"/app/projects/erp/backups?restore={_verified}");
@@ -86,7 +86,7 @@ public sealed class BackupImportCancelBrowserTests(BrowserWorld world) : IClassF
         await page.Locator(".alert.success", new() { HasText = "Restore into staging queued" }).WaitForAsync();
         var restore = await ScalarAsync<Guid>("select id from ops.runner_tasks where backup_id = @_verified and kind = 'restore' and status = 'queued'", new { _verified });
         Assert.Equal("queued", await TaskRow(page, restore).Locator(".badge").InnerTextAsync());
-        await BrowserWorld.ScreenshotAsync(page, "79-backups-in-progress");
+        await PageScreenshots.SaveAsync(page, "79-backups-in-progress");
         await TaskRow(page, restore).Locator("button", new() { HasText = "Cancel" }).ClickAsync();
         await page.Locator(".alert.success", new() { HasText = "Restore into staging cancelled." }).WaitForAsync();
         Assert.Equal(0, await TaskRow(page, restore).CountAsync());
@@ -108,7 +108,7 @@ public sealed class BackupImportCancelBrowserTests(BrowserWorld world) : IClassF
             (await page.Locator("#import-branch option").AllInnerTextsAsync()).Order());
         Assert.Equal(0, await TaskRow(page, production).Locator("button").CountAsync()); // production's backups are admins'
         Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390, "wider than the screen");
-        await BrowserWorld.ScreenshotAsync(page, "80-backups-390-tester-import-cancel");
+        await PageScreenshots.SaveAsync(page, "80-backups-390-tester-import-cancel");
 
         await ImportAsync(page, "feature-x (development)", "erp.zip", BackupZips.Odoos("select 1;"));
         await page.Locator(".alert.success", new() { HasText = "Imported as a backup of feature-x" }).WaitForAsync();

@@ -60,7 +60,7 @@ public sealed class BackupsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         Assert.Equal("2", await Row(page, _verified).Locator("td[data-label='Modules']").InnerTextAsync());
         Assert.Equal("table count 12, manifest says 14", await Row(page, _corrupt).Locator(".verification-reason").InnerTextAsync());
         Assert.Equal(0, await Row(page, _corrupt).Locator("a", new() { HasText = "Restore" }).CountAsync()); // a failed verification is not offered
-        await BrowserWorld.ScreenshotAsync(page, "70-backups-1280");
+        await PageScreenshots.SaveAsync(page, "70-backups-1280");
 
         await page.ClickAsync("button[aria-label='Back up now: staging']");
         await page.Locator(".alert.success", new() { HasText = "Backup of staging queued" }).WaitForAsync();
@@ -71,19 +71,19 @@ public sealed class BackupsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await link.WaitForAsync();
         Assert.Matches(new Regex($"^{Regex.Escape(world.Server.Url)}/api/ops/backups/{_verified}/download\\?expires=\\d+&sig=[0-9a-f]{{64}}$"),
             await link.GetAttributeAsync("href"));
-        await BrowserWorld.ScreenshotAsync(page, "71-backups-download");
+        await PageScreenshots.SaveAsync(page, "71-backups-download");
 
         // Production: the name typed, a pre-restore backup first.
         await Row(page, _verified).Locator("a", new() { HasText = "Restore" }).ClickAsync();
         await page.Locator("#restore-title").WaitForAsync();
-        await BrowserWorld.ScreenshotAsync(page, "72-backups-restore-targets");
+        await PageScreenshots.SaveAsync(page, "72-backups-restore-targets");
         await page.ClickAsync(".restore-targets a[data-into='main']");
         Assert.Contains("A pre-restore backup of main is taken first", await page.Locator(".restore-consequence").InnerTextAsync());
         await page.FillAsync("#restore-confirm", "Main");
         await page.ClickAsync("#confirm-restore");
         Assert.Contains("Type the branch name, main, to confirm", await page.Locator(".restore-dialog .alert.error").InnerTextAsync());
         Assert.Equal("true", await page.Locator("#restore-confirm").GetAttributeAsync("aria-invalid"));
-        await BrowserWorld.ScreenshotAsync(page, "73-backups-restore-production-refused");
+        await PageScreenshots.SaveAsync(page, "73-backups-restore-production-refused");
         await page.FillAsync("#restore-confirm", "main");
         await page.ClickAsync("#confirm-restore");
         await page.Locator(".alert.success", new() { HasText = "Restore into main queued: a pre-restore backup of main is taken first" }).WaitForAsync();
@@ -94,7 +94,7 @@ public sealed class BackupsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await page.ClickAsync(".restore-targets a[data-into='staging']");
         Assert.Contains("then neutralises it", await page.Locator(".restore-consequence").InnerTextAsync());
         Assert.Equal(0, await page.Locator("#restore-confirm").CountAsync());
-        await BrowserWorld.ScreenshotAsync(page, "74-backups-restore-staging");
+        await PageScreenshots.SaveAsync(page, "74-backups-restore-staging");
         await page.ClickAsync("#confirm-restore");
         await page.Locator(".alert.success", new() { HasText = "Restore into staging queued: the restored database is neutralised" }).WaitForAsync();
 
@@ -113,7 +113,7 @@ public sealed class BackupsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         Assert.Equal(0, await page.Locator(".backup-actions, button.backup-now").CountAsync());
         Assert.Contains("can see the backups but not take, download, verify, import or restore them", await page.Locator(".role-hint").InnerTextAsync());
         Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390, "wider than the screen");
-        await BrowserWorld.ScreenshotAsync(page, "75-backups-390-viewer");
+        await PageScreenshots.SaveAsync(page, "75-backups-390-viewer");
 
         var tester = await world.NewPageAsync(390, 844);
         await BrowserWorld.SignInAsync(tester, "tess@acme.test");
@@ -124,6 +124,6 @@ public sealed class BackupsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await tester.Locator("#restore-title").WaitForAsync();
         Assert.Equal(["feature-x", "staging"], (await tester.Locator(".restore-targets a").EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.into)")).Order());
         Assert.True(await tester.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390, "wider than the screen");
-        await BrowserWorld.ScreenshotAsync(tester, "76-backups-390-tester-restore");
+        await PageScreenshots.SaveAsync(tester, "76-backups-390-tester-restore");
     }
 }

@@ -13,7 +13,6 @@ namespace OdooOps.Tests.Ui;
 public sealed class BrowserWorld(PostgresCluster cluster) : IAsyncLifetime
 {
     public const string Chromium = "/usr/bin/chromium";
-    public static readonly string ScreenshotDir = Path.Combine(AppContext.BaseDirectory, "screenshots");
 
     public LiveServer Server { get; private set; } = null!;
     IPlaywright? _playwright;
@@ -23,7 +22,6 @@ public sealed class BrowserWorld(PostgresCluster cluster) : IAsyncLifetime
     {
         Server = await LiveServer.StartAsync(cluster, "browser");
         await SeedAsync();
-        Directory.CreateDirectory(ScreenshotDir);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new()
         {
@@ -87,9 +85,6 @@ public sealed class BrowserWorld(PostgresCluster cluster) : IAsyncLifetime
         await page.ClickAsync("button[type=submit]");
         await page.WaitForPageAsync("**/app/**");
     }
-
-    public static Task ScreenshotAsync(IPage page, string name) =>
-        page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDir, name + ".png"), FullPage = true });
 
     public async ValueTask DisposeAsync()
     {

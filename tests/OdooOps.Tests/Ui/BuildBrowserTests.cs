@@ -44,7 +44,7 @@ public sealed class BuildBrowserTests(BrowserWorld world) : IClassFixture<Browse
 
         await runner.StepAsync(build, 0, "install", "running");
         await page.Locator("#build-steps tr[data-step-seq='0'][data-status='running']").WaitForAsync();
-        await BrowserWorld.ScreenshotAsync(page, "20-build-live");
+        await PageScreenshots.SaveAsync(page, "20-build-live");
 
         // Many lines: the view stays at the bottom while following…
         var last = await runner.AppendAsync(build, [.. Enumerable.Range(0, 120).Select(i => $"test {i} ok")]);
@@ -67,7 +67,7 @@ public sealed class BuildBrowserTests(BrowserWorld world) : IClassFixture<Browse
         Assert.Equal("just now", await page.Locator("[data-fact='finished']").InnerTextAsync());
         Assert.Matches(@"^\d+(\.\d)? (ms|s)$", await page.Locator("[data-fact='duration']").InnerTextAsync());
         Assert.Equal(0, await page.Locator("#cancel-build").CountAsync()); // nothing left to cancel
-        await BrowserWorld.ScreenshotAsync(page, "21-build-finished");
+        await PageScreenshots.SaveAsync(page, "21-build-finished");
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class BuildBrowserTests(BrowserWorld world) : IClassFixture<Browse
         await page.GotoAsync("/app/projects/erp/builds");
         await page.ClickAsync($"tr[data-build-id='{build}'] a.row-link");
         await page.WaitForPageAsync($"**/app/projects/erp/builds/{build}");
-        await BrowserWorld.ScreenshotAsync(page, "22-build-queued");
+        await PageScreenshots.SaveAsync(page, "22-build-queued");
 
         await page.ClickAsync("#cancel-build");
         await page.WaitForPageAsync(new Regex("cancel=done"));
@@ -101,7 +101,7 @@ public sealed class BuildBrowserTests(BrowserWorld world) : IClassFixture<Browse
         Assert.Equal("Builds", await page.Locator("h1").InnerTextAsync());
         Assert.Equal(2, await page.Locator("tr[data-build-id]").CountAsync());
         Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390);
-        await BrowserWorld.ScreenshotAsync(page, "23-builds-390px");
+        await PageScreenshots.SaveAsync(page, "23-builds-390px");
 
         await page.ClickAsync("tr[data-status='failed'] a.row-link");
         await page.WaitForPageAsync("**/app/projects/shop/builds/*");

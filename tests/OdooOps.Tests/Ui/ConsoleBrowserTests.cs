@@ -14,7 +14,7 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
     {
         var page = await world.NewPageAsync();
         await page.GotoAsync("/login");
-        await BrowserWorld.ScreenshotAsync(page, "01-login");
+        await PageScreenshots.SaveAsync(page, "01-login");
         await BrowserWorld.SignInAsync(page, "ada@acme.test");
 
         Assert.Equal("Projects", await page.Locator("h1").InnerTextAsync());
@@ -25,7 +25,7 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
         // Sections not built yet are shown, but are not links.
         Assert.Equal(0, await page.Locator(".sidebar a", new() { HasText = "Builds" }).CountAsync());
         Assert.Equal(1, await page.Locator(".sidebar .nav-item.disabled", new() { HasText = "Builds" }).CountAsync());
-        await BrowserWorld.ScreenshotAsync(page, "02-projects");
+        await PageScreenshots.SaveAsync(page, "02-projects");
 
         // A bad slug first: the message appears next to the slug field and nothing is created.
         await page.FillAsync("#project-name", "Finance");
@@ -35,14 +35,14 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
         Assert.Contains("Slug must be lower-case letters", await page.Locator("[data-field=slug] .field-error").InnerTextAsync());
         Assert.Equal("Bad Slug!", await page.InputValueAsync("#project-slug"));
         Assert.Equal("project-slug", await page.EvaluateAsync<string>("document.activeElement.id")); // focus on the field to fix
-        await BrowserWorld.ScreenshotAsync(page, "03-new-project-error");
+        await PageScreenshots.SaveAsync(page, "03-new-project-error");
 
         await page.FillAsync("#project-slug", "finance");
         await page.ClickAsync("#new-project button[type=submit]");
         await page.WaitForPageAsync("**/app/projects/finance/branches");
         Assert.Equal("Finance", await page.Locator("h1").InnerTextAsync());
         Assert.Contains("No branches yet", await page.Locator(".empty-state").InnerTextAsync());
-        await BrowserWorld.ScreenshotAsync(page, "04-new-project-branches");
+        await PageScreenshots.SaveAsync(page, "04-new-project-branches");
 
         await page.ClickAsync(".crumbs a");
         await page.ClickAsync("tr[data-slug='erp'] a.row-link"); // the project's overview, one tab from its branches
@@ -50,18 +50,18 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await page.ClickAsync("nav.tabs a:has-text('Branches')");
         await page.WaitForPageAsync("**/app/projects/erp/branches");
         Assert.Equal(["main"], await Stage(page, "production").Locator("li code.branch").AllInnerTextsAsync());
-        await BrowserWorld.ScreenshotAsync(page, "05-branches");
+        await PageScreenshots.SaveAsync(page, "05-branches");
 
         await page.ClickAsync("li[data-branch='feature-x'] a.promote");
         Assert.Equal("main will move to staging.", await page.Locator(".confirm .replaces").InnerTextAsync());
-        await BrowserWorld.ScreenshotAsync(page, "06-promote-confirm");
+        await PageScreenshots.SaveAsync(page, "06-promote-confirm");
         await page.ClickAsync(".confirm button[type=submit]");
         await page.WaitForPageAsync(new Regex("moved=feature-x"));
 
         Assert.Equal(["feature-x"], await Stage(page, "production").Locator("li code.branch").AllInnerTextsAsync());
         Assert.Contains("main", await Stage(page, "staging").Locator("li code.branch").AllInnerTextsAsync());
         Assert.Contains("feature-x is now the production branch; main moved to staging.", await page.Locator(".alert.success").InnerTextAsync());
-        await BrowserWorld.ScreenshotAsync(page, "07-branches-after-promotion");
+        await PageScreenshots.SaveAsync(page, "07-branches-after-promotion");
 
         await page.ClickAsync(".topbar button:has-text('Sign out')");
         await page.WaitForPageAsync("**/login");
@@ -90,7 +90,7 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await BrowserWorld.SignInAsync(page, "vic@acme.test");
         Assert.Equal(0, await page.Locator("#new-project").CountAsync());
         Assert.Contains("Only owners and admins of Acme Corp can create projects", await page.Locator(".note").InnerTextAsync());
-        await BrowserWorld.ScreenshotAsync(page, "08-projects-viewer");
+        await PageScreenshots.SaveAsync(page, "08-projects-viewer");
 
         await page.ClickAsync("tr[data-slug='shop'] a.row-link");
         await page.WaitForPageAsync("**/app/projects/shop");
@@ -99,7 +99,7 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
         Assert.Equal(3, await page.Locator("li.branch-card").CountAsync());
         Assert.Equal(0, await page.Locator(".branch-actions").CountAsync());
         Assert.Equal(0, await page.Locator("form[method=post] button:not(:has-text('Sign out'))").CountAsync());
-        await BrowserWorld.ScreenshotAsync(page, "09-branches-viewer");
+        await PageScreenshots.SaveAsync(page, "09-branches-viewer");
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await page.ClickAsync("tr[data-slug='xss'] a.row-link");
         Assert.Equal("<script>alert(1)</script>", await page.Locator("h1").InnerTextAsync());
         Assert.Equal(0, dialogs);
-        await BrowserWorld.ScreenshotAsync(page, "10-markup-as-text");
+        await PageScreenshots.SaveAsync(page, "10-markup-as-text");
     }
 
     [Fact]
@@ -148,10 +148,10 @@ public sealed class ConsoleBrowserTests(BrowserWorld world) : IClassFixture<Brow
         Assert.Equal("rgb(113, 75, 103)", await page.Locator(".btn.primary").First.EvaluateAsync<string>("e => getComputedStyle(e).backgroundColor"));
         // Nothing wider than the screen: no sideways scrolling of the page.
         Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390);
-        await BrowserWorld.ScreenshotAsync(page, "11-projects-390px");
+        await PageScreenshots.SaveAsync(page, "11-projects-390px");
 
         await page.GotoAsync("/app/projects/erp/branches");
         Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390);
-        await BrowserWorld.ScreenshotAsync(page, "12-branches-390px");
+        await PageScreenshots.SaveAsync(page, "12-branches-390px");
     }
 }

@@ -43,16 +43,16 @@ public sealed class DomainsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         await page.ClickAsync("button[aria-label='Check old.elsewhere.test']");
         await page.Locator(".alert.warning", new() { HasText = "old.elsewhere.test is not verified" }).WaitForAsync();
         Assert.Equal("resolves to 203.0.113.9, not this server (127.0.0.1)", await Row(page, "old.elsewhere.test").Locator(".check-error").InnerTextAsync());
-        await BrowserWorld.ScreenshotAsync(page, "60-domains-1280");
+        await PageScreenshots.SaveAsync(page, "60-domains-1280");
 
         await AddAsync(page, "not a name");
         Assert.Contains("must be a domain name", await page.Locator("[data-field='name'] .field-error").InnerTextAsync());
         Assert.Equal("not a name", await page.InputValueAsync("#domain-name"));
-        await BrowserWorld.ScreenshotAsync(page, "61-domains-invalid");
+        await PageScreenshots.SaveAsync(page, "61-domains-invalid");
 
         await page.ClickAsync("a[aria-label='Remove old.elsewhere.test']");
         await page.Locator("#confirm-title", new() { HasText = "Remove old.elsewhere.test?" }).WaitForAsync();
-        await BrowserWorld.ScreenshotAsync(page, "62-domains-confirm-remove");
+        await PageScreenshots.SaveAsync(page, "62-domains-confirm-remove");
         await page.ClickAsync("#confirm-remove");
         await page.Locator(".alert.success", new() { HasText = "The domain is removed" }).WaitForAsync();
         Assert.Equal(0, await Row(page, "old.elsewhere.test").CountAsync());
@@ -75,7 +75,7 @@ public sealed class DomainsBrowserTests(BrowserWorld world) : IClassFixture<Brow
         Assert.Equal(0, await page.Locator("#add-domain").CountAsync());
         Assert.Equal(0, await page.Locator("button[name='CheckId'], a[aria-label^='Remove']").CountAsync());
         Assert.Matches(new Regex("can see the domains but not change them"), await page.Locator(".note").First.InnerTextAsync());
-        await BrowserWorld.ScreenshotAsync(page, "63-domains-390-viewer");
+        await PageScreenshots.SaveAsync(page, "63-domains-390-viewer");
         Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390, "wider than the screen");
     }
 }

@@ -27,7 +27,7 @@ public sealed partial class RunnersBrowserTests(BrowserWorld world) : IClassFixt
         await page.SelectOptionAsync("#runner-token-expiry", "168");
         await page.ClickAsync("button:has-text('Create registration token')");
         var command = (await page.InnerTextAsync(".register-command")).Trim();
-        await BrowserWorld.ScreenshotAsync(page, "runners-token-created");
+        await PageScreenshots.SaveAsync(page, "runners-token-created");
 
         var match = RegisterCommand().Match(command);
         Assert.True(match.Success, command);
@@ -40,7 +40,7 @@ public sealed partial class RunnersBrowserTests(BrowserWorld world) : IClassFixt
         Assert.Equal("online", await row.GetAttributeAsync("data-state"));
         Assert.Contains("0 / 2", await row.InnerTextAsync());
         Assert.DoesNotContain(match.Groups[2].Value, await page.ContentAsync()); // shown once only
-        await BrowserWorld.ScreenshotAsync(page, "runners-list");
+        await PageScreenshots.SaveAsync(page, "runners-list");
 
         await row.GetByRole(AriaRole.Button, new() { Name = "Disable build-host-1" }).ClickAsync();
         await page.WaitForPageAsync("**/app/runners?disabled=*");
